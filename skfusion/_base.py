@@ -1,0 +1,339 @@
+"""Shared base of the fusion estimators: members, data checks, routing, tags."""
+
+import numbers
+import os
+from abc import abstractmethod
+
+import numpy as np
+from joblib import Memory
+from scipy.sparse import issparse
+from sklearn import get_config as sklearn_get_config
+from sklearn.base import TransformerMixin, is_classifier, is_regressor
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import (
+    _num_features,
+    _num_samples,
+    column_or_1d,
+    has_fit_parameter,
+    validate_data,
+)
+
+from ._oof import cross_fit, is_holdout, resolve_cv
+
+try:  # sklearn >= 1.7
+    from sklearn.utils._repr_html.estimator import _VisualBlock
+except ImportError:  # pragma: no cover - sklearn 1.6
+    from sklearn.utils._estimator_html_repr import _VisualBlock
+
+try:  # sklearn >= 1.6
+    from sklearn.utils import get_tags
+except ImportError:  # pragma: no cover
+    from sklearn.utils._tags import get_tags
+
+
+class _BaseFusion(TransformerMixin, _BaseComposition):
+    """Members as a list of (name, estimator), cross-fitted by the shared engine."""
+
+    _parameter_constraints: dict = {
+        "estimators": [list],
+        "cv": [
+            "cv_object",
+            Interval(RealNotInt, 0, 1, closed="neither"),
+            StrOptions({"prefit"}),
+        ],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "n_jobs": [None, numbers.Integral],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    @abstractmethod
+    def __init__(self, estimators, *, cv, memory, n_jobs, verbose, random_state):
+        self.estimators = estimators
+        self.cv = cv
+        self.memory = memory
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # -- parameters of named members -------------------------------------
+    def get_params(self, deep=True):
+        """Get parameters, including those of the members (``<name>__<param>``).
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the members and their parameters.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        return self._get_params("estimators", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters, of the fuser or of a member (``rf__max_depth=3``).
+
+        A member can be replaced, or removed by setting it to ``"drop"``.
+
+        Parameters
+        ----------
+        **params : keyword arguments
+            Parameter names and values.
+
+        Returns
+        -------
+        self : object
+            This estimator.
+        """
+        self._set_params("estimators", **params)
+        return self
+
+    # -- members ------------------------------------------------------------
+    def _validate_members(self):
+        """Check ``estimators``; return all names and the non-dropped (name, est)."""
+        if len(self.estimators) == 0:
+            raise ValueError(
+                "estimators is empty; give a non-empty list of (name, estimator) tuples."
+            )
+        for item in self.estimators:
+            if not (
+                isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str)
+            ):
+                raise ValueError(
+                    f"estimators must be a list of (name, estimator) tuples; got {item!r}."
+                )
+        names = [name for name, _ in self.estimators]
+        for name in names:
+            if not name.isidentifier():
+                raise ValueError(
+                    f"Member name {name!r} is not a valid Python identifier; names are "
+                    "used as parameter prefixes (name__param)."
+                )
+        self._validate_names(names)  # duplicates, '__', clash with parameters
+        members = [(name, est) for name, est in self.estimators if not _is_drop(est)]
+        if not members:
+            raise ValueError("All members are 'drop'; at least one member is required.")
+        classifier = is_classifier(self)
+        for name, est in members:
+            if not hasattr(est, "fit"):
+                raise TypeError(f"Member {name!r} is not an estimator: {est!r}.")
+            if classifier and not is_classifier(est):
+                raise ValueError(
+                    f"Member {name!r} ({type(est).__name__}) is not a classifier; "
+                    f"{type(self).__name__} fuses classifiers."
+                )
+            if not classifier and not is_regressor(est):
+                raise ValueError(
+                    f"Member {name!r} ({type(est).__name__}) is not a regressor; "
+                    f"{type(self).__name__} fuses regressors."
+                )
+        return names, members
+
+    def _check_member_method(self, name, estimator, methods, purpose):
+        """Return the first of ``methods`` that the member has, or raise naming it."""
+        for method in methods:
+            if hasattr(estimator, method):
+                return method
+        raise AttributeError(
+            f"{purpose} needs {' or '.join(methods)}, which member {name!r} "
+            f"({type(estimator).__name__}) does not have."
+        )
+
+    # -- data ---------------------------------------------------------------
+    def _check_X(self, X, *, reset, y=None):
+        """Feature bookkeeping only: members validate X's contents themselves."""
+        if issparse(X) and X.format not in ("csr", "csc"):
+            X = X.tocsr()  # rows must be selectable to make folds
+        elif not hasattr(X, "__getitem__") and hasattr(X, "__array__"):
+            X = np.asarray(X)
+        shape = getattr(X, "shape", None)
+        if shape is not None:
+            ndim = len(shape)
+        elif isinstance(X, (list, tuple)):
+            ndim = 2 if X and hasattr(X[0], "__len__") and not isinstance(X[0], str) else 1
+        else:
+            ndim = 2  # other containers: the members judge them
+        if ndim != 2:
+            raise ValueError(
+                f"Expected a 2D X of shape (n_samples, n_features), got {ndim}D. Reshape "
+                "your data either using X.reshape(-1, 1) if your data has a single "
+                "feature or X.reshape(1, -1) if it contains a single sample."
+            )
+        if y is not None or reset:
+            X, y = validate_data(self, X, y, reset=reset, skip_check_array=True)
+        else:
+            X = validate_data(self, X, reset=reset, skip_check_array=True)
+        n_samples = _num_samples(X)
+        if n_samples == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={shape}) while a minimum of 1 is required."
+            )
+        if reset and _num_features(X) == 0:
+            raise ValueError(
+                f"Found array with 0 feature(s) (shape={shape}) while a minimum of 1 is required."
+            )
+        return X, y
+
+    def _check_classification_y(self, y):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        target_type = type_of_target(y, input_name="y")
+        if target_type not in ("binary", "multiclass"):
+            raise ValueError(
+                f"{type(self).__name__} supports binary and multiclass targets; got "
+                f"{target_type!r}."
+            )
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in y; got 1 "
+                f"class ({classes[0]!r})."
+            )
+        return y, classes
+
+    def _check_regression_y(self, y):
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] > 1:
+            raise ValueError(
+                f"{type(self).__name__} supports a 1-D target; got y of shape {y.shape}."
+            )
+        y = column_or_1d(y, warn=True)
+        if not np.issubdtype(y.dtype, np.number):
+            y = y.astype(np.float64)
+        return y
+
+    # -- routing and fitting ---------------------------------------------------
+    def _splitter_for_routing(self):
+        if isinstance(self.cv, str) or is_holdout(self.cv):
+            return None
+        return resolve_cv(self.cv, None, classifier=is_classifier(self), random_state=0)
+
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object.
+
+        Members receive ``fit`` metadata they request; the cv splitter receives
+        ``groups``. See sklearn's metadata routing user guide.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The routing information.
+        """
+        router = MetadataRouter(owner=self)
+        for name, est in self.estimators:
+            if not _is_drop(est):
+                router.add(
+                    **{name: est}, method_mapping=MethodMapping().add(caller="fit", callee="fit")
+                )
+        splitter = self._splitter_for_routing()
+        if splitter is not None:
+            router.add(
+                splitter=splitter, method_mapping=MethodMapping().add(caller="fit", callee="split")
+            )
+        return router
+
+    def _route_params(self, members, sample_weight, groups, params):
+        """Return (fit params per member name, split params)."""
+        if sklearn_get_config().get("enable_metadata_routing", False):
+            routed = process_routing(
+                self,
+                "fit",
+                **{
+                    k: v
+                    for k, v in {"sample_weight": sample_weight, "groups": groups}.items()
+                    if v is not None
+                },
+                **params,
+            )
+            fit_params = {name: dict(routed[name].fit) for name, _ in members}
+            split_params = dict(routed.splitter.split) if "splitter" in routed else {}
+            if groups is not None:
+                split_params.setdefault("groups", groups)
+            return fit_params, split_params
+        if params:
+            raise ValueError(
+                f"Passing extra fit parameters ({sorted(params)}) requires metadata "
+                "routing: call sklearn.set_config(enable_metadata_routing=True) and set "
+                "the members' fit requests."
+            )
+        fit_params = {name: {} for name, _ in members}
+        if sample_weight is not None:
+            for name, est in members:
+                if not has_fit_parameter(est, "sample_weight"):
+                    raise TypeError(
+                        f"Member {name!r} ({type(est).__name__}) does not support "
+                        "sample_weight; drop it, or fit without sample_weight."
+                    )
+                fit_params[name]["sample_weight"] = sample_weight
+        return fit_params, {"groups": groups}
+
+    def _cross_fit(
+        self,
+        members,
+        X,
+        y,
+        *,
+        methods,
+        fit_params,
+        split_params,
+        classes=None,
+        refit=True,
+        keep_fold_estimators=False,
+    ):
+        result = cross_fit(
+            members,
+            X,
+            y,
+            cv=self.cv,
+            methods=methods,
+            classes=classes,
+            refit=refit,
+            keep_fold_estimators=keep_fold_estimators,
+            fit_params=fit_params,
+            split_params=split_params,
+            classifier=is_classifier(self),
+            memory=self._memory(),
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+            random_state=self.random_state,
+        )
+        if result.estimators is not None:
+            self.estimators_ = result.estimators
+            fitted = iter(self.estimators_)
+            self.named_estimators_ = Bunch(
+                **{
+                    name: "drop" if _is_drop(est) else next(fitted)
+                    for name, est in self.estimators
+                }
+            )
+        return result
+
+    def _memory(self):
+        return self.memory if isinstance(self.memory, Memory) else Memory(self.memory, verbose=0)
+
+    # -- display and tags -----------------------------------------------------
+    def _sk_visual_block_(self):
+        names, estimators = zip(*self.estimators)
+        return _VisualBlock("parallel", estimators, names=names)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        try:
+            members = [est for _, est in self.estimators if not _is_drop(est)]
+            tags.input_tags.allow_nan = all(get_tags(est).input_tags.allow_nan for est in members)
+            tags.input_tags.sparse = all(get_tags(est).input_tags.sparse for est in members)
+        except Exception:  # noqa: BLE001 - invalid estimators are reported by fit
+            pass
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = []
+        return tags
+
+
+def _is_drop(estimator):
+    return isinstance(estimator, str) and estimator == "drop"

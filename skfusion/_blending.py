@@ -1,0 +1,693 @@
+"""Weighted blending: soft, hard and rank voting with given or learnt weights."""
+
+import numbers
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.metrics import get_scorer_names
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import _BaseFusion, _is_drop
+from ._kernels import get_kernel
+from ._kernels._reference import member_list
+from ._oof import get_scorer, member_output, score_predictions
+from .weights import (
+    _sample_weight,
+    caruana_weights,
+    check_weights,
+    member_scores,
+    optimized_weights,
+    weights_from_scores,
+)
+
+LEARNT_WEIGHTS = ("score", "optimize", "caruana")
+
+
+# ---------------------------------------------------------------------------
+# array level: one implementation for `blend` and the estimators
+# ---------------------------------------------------------------------------
+def _rank_normalised(scores, sorted_reference):
+    """Quantiles of a member's class scores in its reference, rows summing to 1."""
+    quantiles = get_kernel("rank_map", scores)(scores, sorted_reference)
+    total = quantiles.sum(axis=1, keepdims=True)
+    uniform = np.full_like(quantiles, 1.0 / quantiles.shape[1])
+    return np.divide(quantiles, total, out=uniform, where=total > 0)
+
+
+def _soft(outputs, weights):
+    return get_kernel("soft_vote", outputs)(outputs, weights)
+
+
+def _hard(labels, weights, n_classes):
+    return get_kernel("hard_vote", labels)(labels, weights, n_classes)
+
+
+def blend(predictions, weights=None, *, voting="soft", reference=None):
+    """Blend the predictions of several models.
+
+    Parameters
+    ----------
+    predictions : list of ndarray or ndarray
+        One array per model, ``(n_samples,)`` (regression values, or class
+        labels for hard voting) or ``(n_samples, n_classes)`` (class scores),
+        or one array with models on axis 1: ``(n_samples, n_models)`` or
+        ``(n_samples, n_models, n_classes)``. A list is read as is, never
+        stacked into one block.
+    weights : array-like of shape (n_models,), default=None
+        Non-negative model weights (normalised to sum 1); None is uniform.
+    voting : {"soft", "hard", "rank"}, default="soft"
+        ``"soft"``: weighted mean. ``"hard"``: weighted plurality vote of
+        labels (or of each model's argmax class when class scores are given),
+        ties to the lowest label. ``"rank"``: each model's class scores are
+        mapped to their quantile in that model's ``reference`` scores
+        (rows normalised to sum 1), then averaged with the weights.
+    reference : list of ndarray or ndarray, default=None
+        For ``voting="rank"``: each model's out-of-fold class scores,
+        ``(n_reference, n_classes)`` per model.
+
+    Returns
+    -------
+    blended : ndarray
+        ``(n_samples, n_classes)`` for soft and rank voting of class scores,
+        ``(n_samples,)`` for regression and for hard voting (the winning
+        label, or the winning class index when class scores were given).
+
+    See Also
+    --------
+    WeightedBlender : The estimator that learns the weights.
+    skfusion.weights.optimized_weights : Fit weights from OOF predictions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion import blend
+    >>> p1 = np.array([[0.9, 0.1], [0.4, 0.6]])
+    >>> p2 = np.array([[0.5, 0.5], [0.2, 0.8]])
+    >>> blend([p1, p2], weights=[3, 1])
+    array([[0.8 , 0.2 ],
+           [0.35, 0.65]])
+    >>> blend(np.array([[0, 1, 1], [2, 2, 0]]), voting="hard")
+    array([1, 2])
+    """
+    if voting not in ("soft", "hard", "rank"):
+        raise ValueError(f"voting must be 'soft', 'hard' or 'rank'; got {voting!r}.")
+    members = member_list(predictions)
+    weights = check_weights(weights, len(members))
+    if voting == "soft":
+        return _soft(members, weights)
+    if voting == "rank":
+        if reference is None:
+            raise ValueError("voting='rank' needs `reference`: each model's OOF class scores.")
+        references = member_list(reference)
+        if len(references) != len(members):
+            raise ValueError(
+                f"reference has {len(references)} models but predictions have {len(members)}."
+            )
+        mapped = [_rank_normalised(p, np.sort(r, axis=0)) for p, r in zip(members, references)]
+        return _soft(mapped, weights)
+    if members[0].ndim == 2:
+        return _hard([np.argmax(p, axis=1) for p in members], weights, members[0].shape[1])
+    if all(np.issubdtype(p.dtype, np.integer) and (p.size == 0 or p.min() >= 0) for p in members):
+        return _hard(members, weights, int(max(p.max(initial=0) for p in members)) + 1)
+    labels = np.unique(np.concatenate(members))
+    codes = [np.searchsorted(labels, p) for p in members]
+    return labels[_hard(codes, weights, len(labels))]
+
+
+# ---------------------------------------------------------------------------
+# estimators
+# ---------------------------------------------------------------------------
+class _BaseBlender(_BaseFusion):
+    _parameter_constraints: dict = {
+        **_BaseFusion._parameter_constraints,
+        "weights": ["array-like", StrOptions({"uniform", *LEARNT_WEIGHTS})],
+        "scoring": [None, StrOptions(set(get_scorer_names())), callable],
+        "n_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
+    _voting = "soft"  # the classifier has a parameter instead
+
+    def _needs_oof(self):
+        return (isinstance(self.weights, str) and self.weights in LEARNT_WEIGHTS) or (
+            self._voting == "rank"
+        )
+
+    def _fit_blend(self, X, y, sample_weight, groups, params, classes=None):
+        names, members = self._validate_members()
+        member_names = [name for name, _ in members]
+        given = None
+        if not isinstance(self.weights, str):
+            given = check_weights(self.weights, len(names), names)
+            kept = [i for i, (_, est) in enumerate(self.estimators) if not _is_drop(est)]
+            given = check_weights(given[kept], len(kept), member_names)
+        methods = [self._member_method(name, est) for name, est in members]
+        if sample_weight is not None:
+            sample_weight = _sample_weight(sample_weight, len(y))
+        fit_params, split_params = self._route_params(members, sample_weight, groups, params)
+
+        need_oof = self._needs_oof()
+        result = self._cross_fit(
+            members,
+            X,
+            y,
+            methods=methods if need_oof else None,
+            fit_params=fit_params,
+            split_params=split_params,
+            classes=classes,
+        )
+        self._methods = methods
+        n_members = len(members)
+        if not need_oof:
+            self.weights_ = given if given is not None else np.full(n_members, 1.0 / n_members)
+            return self
+
+        rows = result.oof_rows
+        all_rows = len(rows) == result.oof.shape[1]
+        raw = [result.oof[m] if all_rows else result.oof[m, rows] for m in range(n_members)]
+        self.oof_predictions_ = np.moveaxis(result.oof, 0, 1)
+        if self._voting == "rank":
+            self._rank_references = [np.sort(r, axis=0) for r in raw]
+        inputs = self._fusion_inputs(raw)
+        y_fit = y if all_rows else y[rows]
+        sw_fit = None if sample_weight is None else sample_weight[rows]
+        common = {"scoring": self.scoring, "sample_weight": sw_fit, "classes": classes}
+        scores = member_scores(inputs, y_fit, **common)
+        self.member_scores_ = dict(zip(member_names, scores.tolist()))
+        if self.verbose >= 2:
+            for name, score in self.member_scores_.items():
+                print(f"[{type(self).__name__}] member {name!r}: OOF score {score:.5f}")
+        if given is not None:
+            self.weights_ = given
+        elif self.weights == "uniform":
+            self.weights_ = np.full(n_members, 1.0 / n_members)
+        elif self.weights == "score":
+            self.weights_ = weights_from_scores(scores)
+        elif self.weights == "optimize":
+            self.weights_ = optimized_weights(inputs, y_fit, **common)
+        else:
+            self.weights_ = caruana_weights(inputs, y_fit, n_iter=self.n_iter, **common)
+        scorer = get_scorer(self.scoring, classifier=classes is not None)
+        self.blend_score_ = score_predictions(
+            scorer, self._blend_values(inputs), y_fit, classes=classes, sample_weight=sw_fit
+        )
+        return self
+
+    def _fusion_inputs(self, outputs):
+        if self._voting == "rank":
+            return [_rank_normalised(o, r) for o, r in zip(outputs, self._rank_references)]
+        return outputs
+
+    def _blend_values(self, inputs):
+        """The blend of fusion inputs, as class scores (classifiers) or values."""
+        if self._voting != "hard":
+            return _soft(inputs, self.weights_)
+        n_classes = inputs[0].shape[1]
+        winners = _hard([np.argmax(p, axis=1) for p in inputs], self.weights_, n_classes)
+        return np.eye(n_classes)[winners]
+
+    def _active_members(self):
+        """Fitted members of non-zero weight, with their weights and methods."""
+        return [
+            (est, w, method)
+            for est, w, method in zip(self.estimators_, self.weights_, self._methods)
+            if w > 0
+        ]
+
+    def _member_names(self):
+        return [name for name, est in self.estimators if not _is_drop(est)]
+
+
+class WeightedBlender(ClassifierMixin, _BaseBlender):
+    """Soft, hard or rank voting of classifiers with given or learnt weights.
+
+    Weights can be given, uniform, proportional to each member's out-of-fold
+    score, optimised on the simplex, or chosen by Caruana's greedy ensemble
+    selection. Out-of-fold (OOF) predictions are made only when the weights
+    or the voting need them; members are then refit on all rows.
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        The member classifiers. A member may be ``"drop"``. Names must be
+        unique Python identifiers without ``__``; members' parameters are
+        reachable as ``<name>__<param>``.
+    weights : array-like of shape (n_estimators,) or {"uniform", "score", \
+            "optimize", "caruana"}, default="uniform"
+        Array: one non-negative weight per entry of ``estimators`` (a dropped
+        member's is ignored), normalised to sum 1. ``"uniform"``: equal.
+        ``"score"``: proportional to each member's OOF score under
+        ``scoring``; negated losses (all scores negative) give weights
+        proportional to ``1 / loss``, and with mixed signs members scoring 0
+        or less get 0 (see :func:`skfusion.weights.weights_from_scores`).
+        ``"optimize"``: minimise the blend's OOF log-loss (or ``-scoring``)
+        on the simplex with scipy.optimize. ``"caruana"``: greedy forward
+        selection with replacement, ``n_iter`` picks from the best member;
+        weights are pick counts / ``n_iter``.
+    voting : {"soft", "hard", "rank"}, default="soft"
+        ``"soft"``: weighted mean of ``predict_proba``. ``"hard"``: weighted
+        vote of predicted labels, ties to the lowest class. ``"rank"``: each
+        member's class scores (``predict_proba``, else
+        ``decision_function``) are mapped to their quantile in that member's
+        OOF scores, normalised per row, then averaged; a row predicted alone
+        gets the same answer as inside a batch. Rank voting always computes
+        OOF predictions.
+    cv : int, cross-validation generator, iterable, float or "prefit", default=5
+        Folds of the OOF predictions: an int is (stratified) k-fold, any
+        splitter (group, repeated) or iterable of (train, test) works; a
+        float in (0, 1) is one stratified hold-out split of that size whose
+        rows alone carry OOF predictions; ``"prefit"`` uses the fitted
+        members as given and learns only the weights on the data of ``fit``.
+    scoring : str or callable, default=None
+        Scorer for ``member_scores_``, ``blend_score_``, ``weights="score"``
+        and the objective of ``"optimize"`` / ``"caruana"``. None:
+        accuracy for the scores, log-loss for the objectives.
+    n_iter : int, default=50
+        Number of picks of ``weights="caruana"``.
+    memory : str, path or joblib.Memory, default=None
+        Cache of each member x fold fit, keyed on the member's parameters, the
+        fold and the data: tuning only the fusion never refits a member.
+    n_jobs : int, default=None
+        Parallel member x fold fits (joblib; ``None`` is 1 unless in a
+        ``joblib.parallel_config`` context).
+    verbose : int, default=0
+        1: a progress bar over fits; 2: also each member's OOF score.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the folds of shuffling splitters given without a seed and the
+        hold-out split.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The members fitted on all rows (the given ones with ``cv="prefit"``).
+    named_estimators_ : Bunch
+        Fitted members by name (dropped ones as ``"drop"``).
+    weights_ : ndarray of shape (n_members,)
+        Weights of the non-dropped members, summing to 1.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    oof_predictions_ : ndarray of shape (n_samples, n_members, n_classes)
+        OOF class scores (one-hot votes for hard voting; the mean over
+        repeats for repeated CV). Only when OOF predictions were made.
+    member_scores_ : dict
+        Member name to OOF score under ``scoring``. Only with OOF.
+    blend_score_ : float
+        OOF score of the blend under ``scoring``. Only with OOF.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen in ``fit``, when X has string column names.
+
+    See Also
+    --------
+    WeightedBlenderRegressor : The regressor.
+    skfusion.blend : Blend saved predictions.
+    sklearn.ensemble.VotingClassifier : Voting with given weights.
+
+    References
+    ----------
+    .. [1] Caruana, R., Niculescu-Mizil, A., Crew, G., Ksikes, A. (2004).
+       Ensemble selection from libraries of models. ICML.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skfusion import WeightedBlender
+    >>> X, y = load_iris(return_X_y=True)
+    >>> blender = WeightedBlender(
+    ...     [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB()),
+    ...      ("tree", DecisionTreeClassifier(max_depth=2, random_state=0))],
+    ...     weights="optimize",
+    ... ).fit(X, y)
+    >>> blender.weights_.shape, float(blender.weights_.sum().round(6))
+    ((3,), 1.0)
+    >>> blender.predict(X[:3])
+    array([0, 0, 0])
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseBlender._parameter_constraints,
+        "voting": [StrOptions({"soft", "hard", "rank"})],
+    }
+
+    def __init__(
+        self,
+        estimators,
+        *,
+        weights="uniform",
+        voting="soft",
+        cv=5,
+        scoring=None,
+        n_iter=50,
+        memory=None,
+        n_jobs=None,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            estimators,
+            cv=cv,
+            memory=memory,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.weights = weights
+        self.voting = voting
+        self.scoring = scoring
+        self.n_iter = n_iter
+
+    @property
+    def _voting(self):
+        return self.voting
+
+    def _member_method(self, name, estimator):
+        if self.voting == "soft":
+            return self._check_member_method(name, estimator, ["predict_proba"], "voting='soft'")
+        if self.voting == "hard":
+            return "predict"
+        return self._check_member_method(
+            name, estimator, ["predict_proba", "decision_function"], "voting='rank'"
+        )
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, *, groups=None, **params):
+        """Fit the members and learn the weights.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, passed to the members as given.
+        y : array-like of shape (n_samples,)
+            Class labels (strings, integers or booleans).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to every member's ``fit`` and used in the OOF scores; a
+            member that cannot take it raises a TypeError naming it.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter ``cv``.
+        **params : dict
+            Other metadata, routed to the members and the splitter (needs
+            ``sklearn.set_config(enable_metadata_routing=True)``).
+
+        Returns
+        -------
+        self : object
+            The fitted blender.
+        """
+        X, y = self._check_X(X, reset=True, y=y)
+        y, self.classes_ = self._check_classification_y(y)
+        if isinstance(self.cv, str) and self.cv == "prefit":
+            for name, est in self._validate_members()[1]:
+                member_classes = getattr(est, "classes_", None)
+                if member_classes is not None and not np.array_equal(
+                    member_classes, self.classes_
+                ):
+                    raise ValueError(
+                        f"Member {name!r} was fitted on classes {list(member_classes)} but y "
+                        f"has classes {list(self.classes_)}."
+                    )
+        return self._fit_blend(X, y, sample_weight, groups, params, classes=self.classes_)
+
+    def _class_scores(self, X):
+        X, _ = self._check_X(X, reset=False)
+        active = self._active_members()
+        outputs = [member_output(est, X, m, self.classes_) for est, _, m in active]
+        if self.voting == "rank":
+            kept = [i for i, w in enumerate(self.weights_) if w > 0]
+            refs = [self._rank_references[i] for i in kept]
+            outputs = [_rank_normalised(o, r) for o, r in zip(outputs, refs)]
+        return outputs, np.array([w for _, w, _ in active])
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        check_is_fitted(self)
+        if self.voting == "hard":
+            X, _ = self._check_X(X, reset=False)
+            active = self._active_members()
+            labels = [np.searchsorted(self.classes_, est.predict(X)) for est, _, _ in active]
+            weights = np.array([w for _, w, _ in active])
+            return self.classes_[_hard(labels, weights, len(self.classes_))]
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def _proba_available(self):
+        return self.voting != "hard"
+
+    @available_if(_proba_available)
+    def predict_proba(self, X):
+        """Blended class probabilities (soft and rank voting).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Weighted mean of the members' probabilities (soft voting) or of
+            their normalised OOF quantiles (rank voting).
+        """
+        check_is_fitted(self)
+        outputs, weights = self._class_scores(X)
+        return _soft(outputs, weights / weights.sum())
+
+    def transform(self, X):
+        """Member outputs: class scores (soft, rank) or labels (hard).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        outputs : ndarray
+            ``(n_samples, n_members * n_classes)`` of each member's
+            ``predict_proba`` / ``decision_function`` for soft and rank
+            voting; ``(n_samples, n_members)`` predicted labels for hard.
+        """
+        check_is_fitted(self)
+        X, _ = self._check_X(X, reset=False)
+        if self.voting == "hard":
+            return np.column_stack([est.predict(X) for est in self.estimators_])
+        return np.hstack(
+            [
+                member_output(est, X, method, self.classes_)
+                for est, method in zip(self.estimators_, self._methods)
+            ]
+        )
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the ``transform`` columns: ``<member>__<class>`` or ``<member>``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Not used; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Transformed feature names.
+        """
+        check_is_fitted(self)
+        names = self._member_names()
+        if self.voting == "hard":
+            return np.asarray(names, dtype=object)
+        return np.asarray([f"{n}__{c}" for n in names for c in self.classes_], dtype=object)
+
+
+class WeightedBlenderRegressor(RegressorMixin, _BaseBlender):
+    """Weighted mean of regressors with given or learnt weights.
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        The member regressors. A member may be ``"drop"``. Names must be
+        unique Python identifiers without ``__``.
+    weights : array-like of shape (n_estimators,) or {"uniform", "score", \
+            "optimize", "caruana"}, default="uniform"
+        As in :class:`WeightedBlender`; ``"optimize"`` and ``"caruana"``
+        minimise the OOF squared error (or ``-scoring``), ``"score"`` uses
+        R² by default.
+    cv : int, cross-validation generator, iterable, float or "prefit", default=5
+        As in :class:`WeightedBlender` (an int is plain k-fold).
+    scoring : str or callable, default=None
+        Scorer for ``member_scores_``, ``blend_score_`` and ``"score"``
+        weights; None is R².
+    n_iter : int, default=50
+        Number of picks of ``weights="caruana"``.
+    memory : str, path or joblib.Memory, default=None
+        Cache of each member x fold fit.
+    n_jobs : int, default=None
+        Parallel member x fold fits.
+    verbose : int, default=0
+        1: a progress bar; 2: also each member's OOF score.
+    random_state : int, RandomState instance or None, default=None
+        Seeds unseeded shuffling splitters and the hold-out split.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The members fitted on all rows.
+    named_estimators_ : Bunch
+        Fitted members by name.
+    weights_ : ndarray of shape (n_members,)
+        Weights of the non-dropped members, summing to 1.
+    oof_predictions_ : ndarray of shape (n_samples, n_members)
+        OOF predictions, when made.
+    member_scores_ : dict
+        Member name to OOF score, when OOF predictions were made.
+    blend_score_ : float
+        OOF score of the blend, when OOF predictions were made.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen in ``fit``, when X has string column names.
+
+    See Also
+    --------
+    WeightedBlender : The classifier.
+    sklearn.ensemble.VotingRegressor : Averaging with given weights.
+
+    References
+    ----------
+    .. [1] Caruana, R., Niculescu-Mizil, A., Crew, G., Ksikes, A. (2004).
+       Ensemble selection from libraries of models. ICML.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.tree import DecisionTreeRegressor
+    >>> from skfusion import WeightedBlenderRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> blender = WeightedBlenderRegressor(
+    ...     [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3))],
+    ...     weights="caruana",
+    ... ).fit(X, y)
+    >>> float(blender.weights_.sum().round(6))
+    1.0
+    """
+
+    def __init__(
+        self,
+        estimators,
+        *,
+        weights="uniform",
+        cv=5,
+        scoring=None,
+        n_iter=50,
+        memory=None,
+        n_jobs=None,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            estimators,
+            cv=cv,
+            memory=memory,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.weights = weights
+        self.scoring = scoring
+        self.n_iter = n_iter
+
+    def _member_method(self, name, estimator):
+        return "predict"
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, *, groups=None, **params):
+        """Fit the members and learn the weights.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, passed to the members as given.
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to every member's ``fit`` and used in the OOF scores.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter ``cv``.
+        **params : dict
+            Other metadata, routed with metadata routing enabled.
+
+        Returns
+        -------
+        self : object
+            The fitted blender.
+        """
+        X, y = self._check_X(X, reset=True, y=y)
+        y = self._check_regression_y(y)
+        return self._fit_blend(X, y, sample_weight, groups, params)
+
+    def predict(self, X):
+        """Weighted mean of the members' predictions.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Blended predictions.
+        """
+        check_is_fitted(self)
+        X, _ = self._check_X(X, reset=False)
+        active = self._active_members()
+        outputs = [member_output(est, X, "predict") for est, _, _ in active]
+        weights = np.array([w for _, w, _ in active])
+        return _soft(outputs, weights / weights.sum())
+
+    def transform(self, X):
+        """Each member's predictions.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        predictions : ndarray of shape (n_samples, n_members)
+            One column per member.
+        """
+        check_is_fitted(self)
+        X, _ = self._check_X(X, reset=False)
+        return np.column_stack([est.predict(X) for est in self.estimators_])
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the ``transform`` columns: the member names.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Not used; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Transformed feature names.
+        """
+        check_is_fitted(self)
+        return np.asarray(self._member_names(), dtype=object)

@@ -1,0 +1,98 @@
+"""Aggregation kernels and their dispatch.
+
+Every kernel exists under one name in each backend: ``_reference`` (readable
+numpy, the truth), ``_numba`` (compiled CPU) and ``_cupy`` (GPU). Neither
+numba nor cupy is imported until a kernel of that backend is first asked for.
+"""
+
+import importlib
+import warnings
+
+from .._config import get_config
+from . import _reference
+
+KERNELS = ("soft_vote", "hard_vote", "rank_map", "caruana_select")
+
+# Below this many input elements the numba call overhead and first-call
+# compilation cost more than the numpy reference takes.
+AUTO_NUMBA_MIN_SIZE = 1 << 16
+
+_backend_cache = {}
+
+
+def _is_device_array(a):
+    return type(a).__module__.split(".")[0] == "cupy"
+
+
+def _flatten(arrays):
+    for a in arrays:
+        if isinstance(a, (list, tuple)):
+            yield from _flatten(a)
+        else:
+            yield a
+
+
+def _load(backend):
+    """Import a backend module once; on failure return the reason instead."""
+    if backend not in _backend_cache:
+        try:
+            module = importlib.import_module(f"._{backend}", __name__)
+            if backend == "cupy":
+                cupy = module._cupy()
+                # Import can succeed on a machine whose driver or GPU is
+                # unusable; only a real operation tells.
+                float((cupy.arange(3, dtype=cupy.float64) * 2).sum())
+            _backend_cache[backend] = module
+        except Exception as exc:  # noqa: BLE001 - any failure means "unavailable"
+            _backend_cache[backend] = f"{type(exc).__name__}: {exc}"
+    return _backend_cache[backend]
+
+
+def _warn_unavailable(backend, reason):
+    key = ("warned", backend)
+    if key not in _backend_cache:
+        _backend_cache[key] = True
+        warnings.warn(
+            f"skfusion: the {backend} engine is unavailable ({reason}); using the CPU "
+            "kernels instead.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def get_backend(*arrays):
+    """Return the backend module that kernels on ``arrays`` should use."""
+    flat = list(_flatten(arrays))
+    if any(_is_device_array(a) for a in flat):
+        module = _load("cupy")
+        if isinstance(module, str):
+            raise RuntimeError(f"Cupy arrays were given but cupy cannot run: {module}")
+        return module
+    engine = get_config()["engine"]
+    if engine == "numpy":
+        return _reference
+    if engine in ("numba", "cupy"):
+        module = _load(engine)
+        if not isinstance(module, str):
+            return module
+        _warn_unavailable(engine, module)
+        if engine == "numba":
+            return _reference
+    size = sum(getattr(a, "size", 0) for a in flat)
+    if size >= AUTO_NUMBA_MIN_SIZE:
+        module = _load("numba")
+        if not isinstance(module, str):
+            return module
+    return _reference
+
+
+def get_kernel(name, *arrays):
+    """Return kernel ``name`` of the backend chosen for ``arrays``.
+
+    Cupy arrays go to the GPU kernels; otherwise the ``engine`` of
+    :func:`skfusion.config_context` decides (``"auto"``: numba for inputs of
+    at least ``AUTO_NUMBA_MIN_SIZE`` elements, else the numpy reference).
+    """
+    if name not in KERNELS:
+        raise ValueError(f"Unknown kernel {name!r}; known: {KERNELS}.")
+    return getattr(get_backend(*arrays), name)

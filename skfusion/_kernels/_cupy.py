@@ -1,0 +1,133 @@
+"""GPU kernels, written against an array namespace ``xp``.
+
+With ``xp=cupy`` (the default, imported on first use) they run on the GPU;
+the same code runs with ``xp=numpy``, which is how CI checks its logic on a
+machine without a GPU. Numpy inputs given to the GPU engine are copied to the
+device and the result is copied back, so callers get the array type they gave.
+"""
+
+import numpy as np
+
+from ._reference import LOG_LOSS_EPS
+
+
+def _cupy():
+    import cupy
+
+    return cupy
+
+
+def _is_device_array(a):
+    return type(a).__module__.split(".")[0] == "cupy"
+
+
+def _namespace_and_members(predictions, xp):
+    """Resolve ``xp`` and return the members as arrays of that namespace."""
+    if isinstance(predictions, (list, tuple)):
+        on_device = any(_is_device_array(p) for p in predictions)
+    else:
+        on_device = _is_device_array(predictions)
+    if xp is None:
+        xp = _cupy()
+    stacked = not isinstance(predictions, (list, tuple))
+    if stacked:
+        predictions = xp.asarray(predictions)
+        if predictions.ndim < 2:
+            raise ValueError(
+                "A stacked predictions array needs a member axis (axis 1); got shape "
+                f"{predictions.shape}."
+            )
+        members = [predictions[:, m] for m in range(predictions.shape[1])]
+    else:
+        members = [xp.asarray(p) for p in predictions]
+    if not members:
+        raise ValueError("predictions holds no member.")
+    shape = members[0].shape
+    for m, a in enumerate(members):
+        if a.shape != shape:
+            raise ValueError(
+                f"Every member's predictions must have one shape; member 0 has {shape}, "
+                f"member {m} has {a.shape}."
+            )
+    return xp, members, on_device or xp is np
+
+
+def _to_caller(a, xp, keep_on_device):
+    return a if keep_on_device or xp is np else xp.asnumpy(a)
+
+
+def _float_dtype(xp, members):
+    dtype = xp.result_type(*[a.dtype for a in members])
+    return dtype if xp.issubdtype(dtype, xp.floating) else xp.float64
+
+
+def soft_vote(predictions, weights, xp=None):
+    """Weighted sum of the members' predictions (see ``_reference.soft_vote``)."""
+    xp, members, keep = _namespace_and_members(predictions, xp)
+    dtype = _float_dtype(xp, members)
+    out = xp.zeros(members[0].shape, dtype=dtype)
+    for w, p in zip(np.asarray(weights, dtype=np.float64).tolist(), members):
+        if w != 0:
+            out += xp.asarray(w, dtype=dtype) * p.astype(dtype, copy=False)
+    return _to_caller(out, xp, keep)
+
+
+def hard_vote(labels, weights, n_classes, xp=None):
+    """Weighted plurality vote (see ``_reference.hard_vote``)."""
+    xp, members, keep = _namespace_and_members(labels, xp)
+    n = members[0].shape[0]
+    counts = xp.zeros((n, n_classes))
+    rows = xp.arange(n)
+    for w, lab in zip(np.asarray(weights, dtype=np.float64).tolist(), members):
+        lab = lab.astype(xp.intp)
+        if n and (int(lab.min()) < 0 or int(lab.max()) >= n_classes):
+            raise ValueError("hard_vote: a label is outside [0, n_classes).")
+        counts[rows, lab] += w  # one label per row: no repeated index in one update
+    return _to_caller(xp.argmax(counts, axis=1).astype(xp.intp), xp, keep)
+
+
+def rank_map(scores, sorted_reference, xp=None):
+    """Mid-rank quantiles in the reference (see ``_reference.rank_map``)."""
+    xp, (scores,), keep = _namespace_and_members([scores], xp)
+    reference = xp.asarray(sorted_reference)
+    dtype = _float_dtype(xp, [scores])
+    if scores.ndim == 1:
+        out = rank_map(scores[:, None], reference.reshape(-1, 1), xp=xp)[:, 0]
+        return _to_caller(out, xp, keep)
+    out = xp.empty(scores.shape, dtype=dtype)
+    n_ref = reference.shape[0]
+    for j in range(scores.shape[1]):
+        col = xp.ascontiguousarray(reference[:, j])
+        below = xp.searchsorted(col, scores[:, j], side="left")
+        below_or_equal = xp.searchsorted(col, scores[:, j], side="right")
+        out[:, j] = (below + below_or_equal) / (2.0 * n_ref)
+    return _to_caller(out, xp, keep)
+
+
+def caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None, xp=None):
+    """Greedy forward selection (see ``_reference.caruana_select``)."""
+    xp, members, _ = _namespace_and_members(predictions, xp)
+    y = xp.asarray(y)
+    n = y.shape[0]
+    sw = xp.ones(n) if sample_weight is None else xp.asarray(sample_weight, dtype=xp.float64)
+    if loss == "log_loss":
+        rows = xp.arange(n)
+        scored = [p[rows, y.astype(xp.intp)].astype(xp.float64) for p in members]
+    else:
+        scored = [p.reshape(n).astype(xp.float64) for p in members]
+    scored = xp.stack(scored)  # (M, n): only the scored quantity, never (M, n, k)
+    running = xp.zeros(n)
+    total_weight = sw.sum()
+    picks = np.empty(n_iter, dtype=np.intp)
+    losses = np.empty(n_iter)
+    for t in range(n_iter):
+        q = (running[None, :] + scored) / (t + 1)
+        if loss == "log_loss":
+            pointwise = -xp.log(xp.maximum(q, LOG_LOSS_EPS))
+        else:
+            pointwise = (q - y[None, :]) ** 2
+        candidate = (pointwise @ sw) / total_weight
+        best = int(xp.argmin(candidate))
+        picks[t], losses[t] = best, float(candidate[best])
+        running += scored[best]
+    return picks, losses

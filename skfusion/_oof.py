@@ -1,0 +1,369 @@
+"""The member / OOF engine shared by every fuser.
+
+:func:`cross_fit` fits every member on every training fold, and on all rows
+when the fuser needs refitted members, in one :class:`joblib.Parallel` call,
+so a dask or ray joblib backend spreads the work. Out-of-fold predictions are
+aligned on the fuser's ``classes_`` and averaged over the times a row was
+predicted (repeated CV).
+"""
+
+import copy
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+from joblib import Memory, Parallel, delayed
+from joblib import hash as joblib_hash
+from sklearn import config_context as sklearn_config_context
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import (
+    GroupShuffleSplit,
+    ShuffleSplit,
+    StratifiedShuffleSplit,
+    check_cv,
+)
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils.validation import _num_samples, check_is_fitted
+from tqdm.auto import tqdm
+
+
+# ---------------------------------------------------------------------------
+# cv
+# ---------------------------------------------------------------------------
+def is_holdout(cv):
+    return isinstance(cv, numbers.Real) and not isinstance(cv, numbers.Integral)
+
+
+def resolve_cv(cv, y, *, classifier, random_state, groups_given=False):
+    """Return a splitter for ``cv``; the user's object is copied, never mutated.
+
+    A float is one (stratified) hold-out split of that test fraction; an
+    unseeded shuffling splitter gets a seed from ``random_state`` so that every
+    member sees the same folds.
+    """
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    if is_holdout(cv):
+        if groups_given:
+            return GroupShuffleSplit(n_splits=1, test_size=cv, random_state=seed)
+        splitter = StratifiedShuffleSplit if classifier else ShuffleSplit
+        return splitter(n_splits=1, test_size=cv, random_state=seed)
+    splitter = copy.deepcopy(check_cv(cv, y, classifier=classifier))
+    if getattr(splitter, "random_state", 0) is None and getattr(splitter, "shuffle", True):
+        splitter.random_state = seed
+    return splitter
+
+
+def make_splits(splitter, X, y, split_params, *, holdout):
+    """Materialise the folds once and check that they cover every row."""
+    splits = [
+        (np.asarray(train), np.asarray(test))
+        for train, test in splitter.split(X, y, **split_params)
+    ]
+    n = _num_samples(X)
+    if not splits:
+        raise ValueError("cv produced no split.")
+    times_tested = np.bincount(np.concatenate([test for _, test in splits]), minlength=n)
+    if not holdout and np.any(times_tested == 0):
+        missing = np.flatnonzero(times_tested == 0)
+        raise ValueError(
+            f"cv leaves {missing.size} of {n} rows without an out-of-fold prediction "
+            f"(first: {missing[:5].tolist()}). Use a cv whose test folds cover every row "
+            "(KFold, StratifiedKFold, GroupKFold, a repeated splitter), or a float for a "
+            "single hold-out split."
+        )
+    return splits, times_tested
+
+
+# ---------------------------------------------------------------------------
+# fitting and predicting one member on one fold
+# ---------------------------------------------------------------------------
+def _slice_params(params, rows, n_samples):
+    if rows is None:
+        return params
+    return {
+        key: _safe_indexing(value, rows)
+        if hasattr(value, "__len__")
+        and not isinstance(value, str)
+        and _num_samples(value) == n_samples
+        else value
+        for key, value in params.items()
+    }
+
+
+def _fit_member(estimator, X, y, train, fit_params, data_key):
+    """Fit a clone of ``estimator`` on rows ``train`` (all rows when None).
+
+    ``data_key`` identifies X, y and the fit params in the cache; the arrays
+    themselves are left out of the cache key (hashed once, not per task).
+    """
+    n = _num_samples(X)
+    if train is not None:
+        X, y = _safe_indexing(X, train), _safe_indexing(y, train)
+    return clone(estimator).fit(X, y, **_slice_params(fit_params, train, n))
+
+
+def _run_task(fit, estimator, X, y, train, test, method, fit_params, data_key):
+    fitted = fit(estimator, X, y, train, fit_params, data_key)
+    if test is None:
+        return fitted, None
+    return fitted, getattr(fitted, method)(_safe_indexing(X, test))
+
+
+def member_output(estimator, X, method, classes=None):
+    """``method``'s output on X, aligned on ``classes``, as a float array.
+
+    Classifiers give ``(n, n_classes)``: probabilities (a class unseen by the
+    member gets 0), decision values (an unseen class gets the row's lowest
+    score, so it never wins), or a one-hot encoding of ``predict``.
+    Regressors give ``predict``'s output as float.
+    """
+    raw = getattr(estimator, method)(X)
+    return align_output(raw, estimator, method, classes)
+
+
+def align_output(raw, estimator, method, classes):
+    raw = np.asarray(raw)
+    if classes is None:
+        return raw.astype(np.float64, copy=False)
+    n, k = raw.shape[0], len(classes)
+    member_classes = getattr(estimator, "classes_", classes)
+    columns = np.searchsorted(classes, member_classes)
+    if method == "predict":
+        out = np.zeros((n, k))
+        out[np.arange(n), np.searchsorted(classes, raw)] = 1.0
+        return out
+    if raw.ndim == 1:  # binary decision_function: score of the second class
+        raw = np.column_stack([-raw, raw])
+    if raw.shape[1] == k and np.array_equal(member_classes, classes):
+        return raw.astype(np.float64, copy=False)
+    fill = raw.min(axis=1, keepdims=True) if method == "decision_function" else 0.0
+    out = np.empty((n, k))
+    out[:] = fill
+    out[:, columns] = raw
+    return out
+
+
+# ---------------------------------------------------------------------------
+# the engine
+# ---------------------------------------------------------------------------
+@dataclass
+class CrossFit:
+    """What :func:`cross_fit` returns.
+
+    ``oof`` has shape ``(n_members, n_samples, ...)`` (member-major so that
+    each member's block is contiguous for the kernels); rows outside
+    ``oof_rows`` (only in hold-out mode) are NaN.
+    """
+
+    estimators: list | None = None
+    oof: np.ndarray | None = None
+    oof_rows: np.ndarray | None = None
+    fold_estimators: list | None = None
+    splits: list | None = field(default=None, repr=False)
+
+
+def _check_fitted(name, estimator):
+    try:
+        check_is_fitted(estimator)
+    except Exception as exc:
+        raise type(exc)(
+            f"cv='prefit' needs fitted members, but member {name!r} is not fitted: {exc}"
+        ) from exc
+
+
+def cross_fit(
+    members,
+    X,
+    y,
+    *,
+    cv,
+    methods=None,
+    classes=None,
+    refit=True,
+    keep_fold_estimators=False,
+    fit_params=None,
+    split_params=None,
+    classifier=True,
+    memory=None,
+    n_jobs=None,
+    verbose=0,
+    random_state=None,
+):
+    """Cross-fit ``members`` and return a :class:`CrossFit`.
+
+    Parameters
+    ----------
+    members : list of (str, estimator)
+        The members to fit (no ``"drop"``).
+    X, y : array-like
+        Training data.
+    cv : int, splitter, iterable, float or "prefit"
+        See ``DESIGN.md`` section 2.
+    methods : list of str or None
+        Prediction method per member; None makes no OOF predictions (members
+        are only refitted).
+    classes : ndarray or None
+        The fuser's classes (classifiers) for column alignment.
+    refit : bool
+        Also fit each member on all rows (in the same parallel call).
+    keep_fold_estimators : bool
+        Return the fitted fold models.
+    fit_params : dict of {name: dict}
+        Fit parameters per member (already routed).
+    split_params : dict
+        Parameters of ``cv.split`` (``groups``).
+    classifier : bool
+        Stratify int / float cv.
+    memory : None, str or joblib.Memory
+        Cache of each member x fold fit.
+    n_jobs, verbose, random_state
+        As in the fusers.
+    """
+    fit_params = fit_params or {}
+    split_params = {k: v for k, v in (split_params or {}).items() if v is not None}
+    names = [name for name, _ in members]
+    n = _num_samples(X)
+
+    if isinstance(cv, str) and cv == "prefit":
+        for name, est in members:
+            _check_fitted(name, est)
+        result = CrossFit(estimators=[est for _, est in members])
+        if methods is not None:
+            outputs = [
+                member_output(est, X, method, classes)
+                for (_, est), method in zip(members, methods)
+            ]
+            result.oof = np.stack(outputs)
+            result.oof_rows = np.arange(n)
+        return result
+
+    splits, times_tested = [], None
+    if methods is not None:
+        splitter = resolve_cv(
+            cv,
+            y,
+            classifier=classifier,
+            random_state=random_state,
+            groups_given="groups" in split_params,
+        )
+        splits, times_tested = make_splits(splitter, X, y, split_params, holdout=is_holdout(cv))
+
+    memory = memory if isinstance(memory, Memory) else Memory(memory, verbose=0)
+    fit = memory.cache(_fit_member, ignore=["X", "y", "fit_params"])
+    if memory.location is None:
+        data_keys = dict.fromkeys(names)
+    else:
+        data_hash = joblib_hash((X, y))
+        data_keys = {name: (data_hash, joblib_hash(fit_params.get(name, {}))) for name in names}
+
+    tasks = []  # (member index, fold index or None)
+    for m in range(len(members)):
+        tasks += [(m, f) for f in range(len(splits))]
+        if refit:
+            tasks.append((m, None))
+    jobs = (
+        delayed(_run_task)(
+            fit,
+            members[m][1],
+            X,
+            y,
+            None if f is None else splits[f][0],
+            None if f is None else splits[f][1],
+            None if f is None else methods[m],
+            fit_params.get(members[m][0], {}),
+            data_keys[members[m][0]],
+        )
+        for m, f in tasks
+    )
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    results = tqdm(
+        results, total=len(tasks), disable=verbose < 1, desc="member x fold fits", leave=False
+    )
+
+    result = CrossFit(splits=splits)
+    if refit:
+        result.estimators = [None] * len(members)
+    if keep_fold_estimators:
+        result.fold_estimators = [[None] * len(splits) for _ in members]
+    oof_sum = None
+    for (m, f), (fitted, raw) in zip(tasks, results):
+        if f is None:
+            result.estimators[m] = fitted
+            continue
+        if keep_fold_estimators:
+            result.fold_estimators[m][f] = fitted
+        aligned = align_output(raw, fitted, methods[m], classes)
+        if oof_sum is None:
+            oof_sum = np.zeros((len(members), n) + aligned.shape[1:])
+        oof_sum[m, splits[f][1]] += aligned
+
+    if oof_sum is not None:
+        predicted = times_tested > 0
+        result.oof_rows = np.flatnonzero(predicted)
+        shape = (-1,) + (1,) * (oof_sum.ndim - 2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            result.oof = oof_sum / times_tested.reshape(shape)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# scoring stored predictions with any sklearn scorer
+# ---------------------------------------------------------------------------
+class _ReplayClassifier(ClassifierMixin, BaseEstimator):
+    """Answers with stored class scores; X holds row indices."""
+
+    def __init__(self, values=None, classes=None):
+        self.values = values
+        self.classes = classes
+
+    def fit(self, X, y):  # pragma: no cover - never fitted, only replayed
+        return self
+
+    @property
+    def classes_(self):
+        return self.classes
+
+    def _rows(self, X):
+        return self.values[np.asarray(X)[:, 0].astype(np.intp)]
+
+    def predict(self, X):
+        return self.classes[np.argmax(self._rows(X), axis=1)]
+
+    def predict_proba(self, X):
+        return self._rows(X)
+
+    def decision_function(self, X):
+        scores = self._rows(X)
+        return scores[:, 1] if scores.shape[1] == 2 else scores
+
+
+class _ReplayRegressor(RegressorMixin, BaseEstimator):
+    def __init__(self, values=None):
+        self.values = values
+
+    def fit(self, X, y):  # pragma: no cover
+        return self
+
+    def predict(self, X):
+        return self.values[np.asarray(X)[:, 0].astype(np.intp)]
+
+
+def get_scorer(scoring, classifier):
+    template = _ReplayClassifier() if classifier else _ReplayRegressor()
+    return check_scoring(template, scoring=scoring)
+
+
+def score_predictions(scorer, values, y, *, classes=None, sample_weight=None):
+    """Score stored predictions ``values`` (rows aligned with ``y``)."""
+    replay = (
+        _ReplayClassifier(values, np.asarray(classes))
+        if classes is not None
+        else _ReplayRegressor(values)
+    )
+    rows = np.arange(len(values))[:, None]
+    kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+    # Scorers route sample_weight through metadata routing when it is on; the
+    # stored predictions need no routing, so score with it off.
+    with sklearn_config_context(enable_metadata_routing=False):
+        return float(scorer(replay, rows, y, **kwargs))

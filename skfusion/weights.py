@@ -1,0 +1,406 @@
+"""Fit fusion weights from out-of-fold prediction arrays.
+
+These functions work on plain arrays, so predictions saved per model (a
+Kaggle habit) can be blended without refitting anything; the estimators of
+skfusion call the same functions on their out-of-fold predictions.
+
+``predictions`` is a list of one array per model, each ``(n_samples,
+n_classes)`` (class scores, usually probabilities) or ``(n_samples,)``
+(regression), or one array ``(n_samples, n_models, n_classes)`` /
+``(n_samples, n_models)``. Every function returns non-negative weights that
+sum to one, one per model.
+"""
+
+import numbers
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import softmax
+
+from ._kernels import get_kernel
+from ._kernels._reference import LOG_LOSS_EPS, member_list
+from ._oof import get_scorer, score_predictions
+
+__all__ = [
+    "caruana_weights",
+    "check_weights",
+    "optimized_weights",
+    "score_weights",
+    "weights_from_scores",
+]
+
+
+def check_weights(weights, n_members, names=None):
+    """Validate user weights and normalise them to sum to one.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_members,) or None
+        Non-negative, finite, not all zero. None gives uniform weights.
+    n_members : int
+        Number of members the weights are for.
+    names : list of str, default=None
+        Member names, used in error messages.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_members,)
+        The weights divided by their sum.
+
+    Examples
+    --------
+    >>> from skfusion.weights import check_weights
+    >>> check_weights([1, 3], 2)
+    array([0.25, 0.75])
+    """
+    if weights is None:
+        return np.full(n_members, 1.0 / n_members)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 1 or w.shape[0] != n_members:
+        raise ValueError(
+            f"weights must have one entry per member ({n_members}); got shape {w.shape}."
+        )
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        culprit = names[int(np.argmax(bad))] if names is not None else int(np.argmax(bad))
+        raise ValueError(
+            f"weights must be finite and non-negative; the weight of member {culprit!r} "
+            f"is {w[bad][0]}."
+        )
+    total = w.sum()
+    if total <= 0:
+        raise ValueError("weights are all zero; at least one member needs a positive weight.")
+    return w / total
+
+
+def weights_from_scores(scores):
+    """Turn per-member scores (greater is better) into weights.
+
+    The rule, made for sklearn's scorer convention (losses are negated):
+
+    - all scores positive (accuracy, ROC AUC, R² of useful models): weights
+      proportional to the scores;
+    - all scores negative (``neg_log_loss``, ``neg_mean_squared_error``...):
+      weights proportional to the inverse loss, ``1 / -score``, so a member
+      with half the loss gets twice the weight;
+    - mixed signs (e.g. R² where some members are worse than predicting the
+      mean): members scoring 0 or less get weight 0, the others weights
+      proportional to their scores.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_members,)
+        Finite scores, greater is better.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_members,)
+
+    Examples
+    --------
+    >>> from skfusion.weights import weights_from_scores
+    >>> weights_from_scores([0.9, 0.6])
+    array([0.6, 0.4])
+    >>> weights_from_scores([-0.2, -0.4])  # negated losses
+    array([0.66666667, 0.33333333])
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    if not np.all(np.isfinite(s)):
+        raise ValueError(f"Scores must be finite to be turned into weights; got {s}.")
+    if np.all(s > 0):
+        w = s
+    elif np.all(s < 0):
+        w = 1.0 / -s
+    else:
+        w = np.maximum(s, 0.0)
+        if not np.any(w > 0):
+            raise ValueError(
+                f"No member scores above 0 ({s}); score-based weights are undefined. "
+                "Use weights='uniform', 'optimize' or 'caruana'."
+            )
+    return w / w.sum()
+
+
+def _problem(predictions, y, classes):
+    """Members as a list, and y as class indices (classification) or floats."""
+    members = member_list(predictions)
+    y = np.asarray(y)
+    if members[0].ndim == 2:
+        classes = np.unique(y) if classes is None else np.asarray(classes)
+        if len(classes) != members[0].shape[1]:
+            raise ValueError(
+                f"The predictions have {members[0].shape[1]} class columns but there are "
+                f"{len(classes)} classes; pass `classes` matching the columns."
+            )
+        y_index = np.searchsorted(classes, y)
+        if np.any(y_index >= len(classes)) or np.any(
+            classes[y_index.clip(0, len(classes) - 1)] != y
+        ):
+            raise ValueError("y holds labels that are not in `classes`.")
+        return members, y_index, classes
+    if members[0].ndim != 1:
+        raise ValueError(
+            "Each member's predictions must be (n_samples,) for regression or "
+            f"(n_samples, n_classes) for classification; got {members[0].shape}."
+        )
+    return members, y.astype(np.float64), None
+
+
+def _sample_weight(sample_weight, n):
+    if sample_weight is None:
+        return np.ones(n)
+    sw = np.asarray(sample_weight, dtype=np.float64)
+    if sw.shape != (n,) or np.any(sw < 0) or not np.all(np.isfinite(sw)) or sw.sum() <= 0:
+        raise ValueError(
+            "sample_weight must be finite, non-negative, not all zero and have one "
+            f"entry per row ({n}); got shape {sw.shape}."
+        )
+    return sw
+
+
+def member_scores(predictions, y, *, scoring=None, sample_weight=None, classes=None):
+    """Score each member's predictions with an sklearn scorer."""
+    members, _, classes = _problem(predictions, y, classes)
+    scorer = get_scorer(scoring, classifier=classes is not None)
+    return np.array(
+        [
+            score_predictions(scorer, p, y, classes=classes, sample_weight=sample_weight)
+            for p in members
+        ]
+    )
+
+
+def score_weights(predictions, y, *, scoring=None, sample_weight=None, classes=None):
+    """Weights proportional to each member's score (see :func:`weights_from_scores`).
+
+    Parameters
+    ----------
+    predictions : list of ndarray or ndarray
+        Out-of-fold predictions per member (see the module docstring).
+    y : array-like of shape (n_samples,)
+        True labels or targets.
+    scoring : str or callable, default=None
+        An sklearn scorer; None scores accuracy (classification) or R²
+        (regression).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights for the scores.
+    classes : array-like, default=None
+        Labels of the class columns; default ``np.unique(y)``.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_members,)
+
+    See Also
+    --------
+    optimized_weights : Weights that minimise the blend's loss.
+    caruana_weights : Greedy ensemble selection.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.weights import score_weights
+    >>> y = np.array([0, 1, 1, 0])
+    >>> good = np.array([[.9, .1], [.2, .8], [.3, .7], [.6, .4]])
+    >>> poor = np.array([[.4, .6], [.2, .8], [.6, .4], [.6, .4]])
+    >>> score_weights([good, poor], y)
+    array([0.66666667, 0.33333333])
+    """
+    scores = member_scores(
+        predictions, y, scoring=scoring, sample_weight=sample_weight, classes=classes
+    )
+    return weights_from_scores(scores)
+
+
+def _loss_and_gradient(scored, y, sw, classification):
+    """Blend loss on the simplex and its gradient.
+
+    ``scored`` is ``(n, M)``: the true class's score of each member
+    (log-loss) or each member's prediction (squared error).
+    """
+    total = sw.sum()
+
+    def fun(w):
+        blend = scored @ w
+        if classification:
+            q = np.maximum(blend, LOG_LOSS_EPS)
+            loss = -(sw @ np.log(q)) / total
+            grad = -(scored.T @ ((sw / q) * (blend > LOG_LOSS_EPS))) / total
+        else:
+            residual = blend - y
+            loss = (sw @ residual**2) / total
+            grad = 2.0 * (scored.T @ (sw * residual)) / total
+        return loss, grad
+
+    return fun
+
+
+def optimized_weights(predictions, y, *, scoring=None, sample_weight=None, classes=None):
+    """Weights on the simplex that minimise the blend's out-of-fold loss.
+
+    With ``scoring=None`` the loss is the log-loss of the weighted mean of
+    the class scores (classification) or the squared error of the weighted
+    mean prediction (regression), minimised by SLSQP with its analytic
+    gradient. With a ``scoring``, ``-score`` of the blend is minimised by
+    Powell's derivative-free method over softmax-parametrised weights; for
+    a step-shaped score such as accuracy prefer :func:`caruana_weights`.
+
+    Parameters
+    ----------
+    predictions : list of ndarray or ndarray
+        Out-of-fold predictions per member (see the module docstring).
+    y : array-like of shape (n_samples,)
+        True labels or targets.
+    scoring : str or callable, default=None
+        An sklearn scorer to maximise instead of the default loss.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights of the loss.
+    classes : array-like, default=None
+        Labels of the class columns; default ``np.unique(y)``.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_members,)
+
+    See Also
+    --------
+    caruana_weights : Greedy ensemble selection.
+    score_weights : Weights proportional to member scores.
+
+    References
+    ----------
+    .. [1] Breiman, L. (1996). Stacked regressions. Machine Learning 24, 49-64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.weights import optimized_weights
+    >>> y = np.array([0.0, 1.0, 2.0, 3.0])
+    >>> exact, shifted = y.copy(), y + 1.0
+    >>> optimized_weights([exact, shifted], y).round(3)
+    array([1., 0.])
+    """
+    members, y_target, classes = _problem(predictions, y, classes)
+    n, n_members = len(y_target), len(members)
+    sw = _sample_weight(sample_weight, n)
+    if n_members == 1:
+        return np.ones(1)
+    x0 = np.full(n_members, 1.0 / n_members)
+    if scoring is None:
+        if classes is not None:
+            rows = np.arange(n)
+            scored = np.column_stack([p[rows, y_target] for p in members]).astype(np.float64)
+        else:
+            scored = np.column_stack(members).astype(np.float64)
+        res = minimize(
+            _loss_and_gradient(scored, y_target, sw, classes is not None),
+            x0,
+            jac=True,
+            method="SLSQP",
+            bounds=[(0.0, 1.0)] * n_members,
+            constraints=({"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": np.ones_like},),
+        )
+        # SLSQP leaves round-off (~1e-16) on members it dropped; a member of
+        # weight 0 is not called at predict time, so make those exactly 0.
+        w = np.where(res.x > 1e-10, res.x, 0.0)
+        return w / w.sum()
+
+    scorer = get_scorer(scoring, classifier=classes is not None)
+    blend = get_kernel("soft_vote", members)
+
+    def objective(z):
+        values = blend(members, softmax(z))
+        return -score_predictions(scorer, values, y, classes=classes, sample_weight=sample_weight)
+
+    res = minimize(objective, np.zeros(n_members), method="Powell")
+    return softmax(res.x)
+
+
+def caruana_weights(
+    predictions,
+    y,
+    *,
+    n_iter=50,
+    scoring=None,
+    sample_weight=None,
+    classes=None,
+    return_picks=False,
+):
+    """Caruana et al. (2004) ensemble selection: greedy forward, with replacement.
+
+    Starting from an empty ensemble, each of ``n_iter`` rounds adds the member
+    (repeats allowed) that most improves the ensemble mean's loss; the first
+    pick is therefore the best single member. Weights are pick counts divided
+    by ``n_iter``. The default losses (log-loss, squared error) run in a
+    kernel that scores a candidate in O(n_samples); a custom ``scoring``
+    rescores the blend per candidate.
+
+    Parameters
+    ----------
+    predictions : list of ndarray or ndarray
+        Out-of-fold predictions per member (see the module docstring).
+    y : array-like of shape (n_samples,)
+        True labels or targets.
+    n_iter : int, default=50
+        Number of picks.
+    scoring : str or callable, default=None
+        An sklearn scorer to maximise; None means log-loss (classification)
+        or squared error (regression).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights of the loss.
+    classes : array-like, default=None
+        Labels of the class columns; default ``np.unique(y)``.
+    return_picks : bool, default=False
+        Also return the member index picked in each round.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_members,)
+    picks : ndarray of shape (n_iter,)
+        Only with ``return_picks=True``.
+
+    See Also
+    --------
+    optimized_weights : Weights that minimise the blend's loss directly.
+
+    References
+    ----------
+    .. [1] Caruana, R., Niculescu-Mizil, A., Crew, G., Ksikes, A. (2004).
+       Ensemble selection from libraries of models. ICML.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.weights import caruana_weights
+    >>> y = np.array([0.0, 1.0, 2.0, 3.0])
+    >>> caruana_weights([y + 1.0, y - 1.0, y + 3.0], y, n_iter=10)
+    array([0.5, 0.5, 0. ])
+    """
+    if not isinstance(n_iter, numbers.Integral) or n_iter < 1:
+        raise ValueError(f"n_iter must be a positive integer; got {n_iter!r}.")
+    members, y_target, classes = _problem(predictions, y, classes)
+    sw = _sample_weight(sample_weight, len(y_target))
+    if scoring is None:
+        loss = "log_loss" if classes is not None else "squared_error"
+        picks, _ = get_kernel("caruana_select", members)(
+            members, y_target, n_iter, loss=loss, sample_weight=sw
+        )
+    else:
+        scorer = get_scorer(scoring, classifier=classes is not None)
+        running = np.zeros(members[0].shape)
+        picks = np.empty(n_iter, dtype=np.intp)
+        for t in range(n_iter):
+            scores = [
+                score_predictions(
+                    scorer,
+                    (running + p) / (t + 1),
+                    y,
+                    classes=classes,
+                    sample_weight=sample_weight,
+                )
+                for p in members
+            ]
+            picks[t] = int(np.argmax(scores))
+            running += members[picks[t]]
+    weights = np.bincount(picks, minlength=len(members)) / n_iter
+    return (weights, picks) if return_picks else weights
