@@ -296,7 +296,7 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         OOF score of the blend under ``scoring``. Only with OOF.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen in ``fit``, when X has string column names.
 
     See Also
@@ -557,7 +557,7 @@ class WeightedBlenderRegressor(RegressorMixin, _BaseBlender):
         OOF score of the blend, when OOF predictions were made.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen in ``fit``, when X has string column names.
 
     See Also
