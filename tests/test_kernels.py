@@ -1,0 +1,302 @@
+"""Every kernel backend against the numpy reference."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import skfusion
+from skfusion import _kernels
+from skfusion._kernels import _cupy, _numba, _reference, get_backend, get_kernel
+
+
+def _xp_numpy(name):
+    """The GPU module's code path, run with numpy as its array namespace."""
+    kernel = getattr(_cupy, name)
+    return lambda *args, **kwargs: kernel(*args, xp=np, **kwargs)
+
+
+BACKENDS = {
+    "numba": lambda name: getattr(_numba, name),
+    "xp-numpy": _xp_numpy,
+}
+
+SETTINGS = settings(max_examples=40, deadline=None)
+
+
+@st.composite
+def member_arrays(draw, with_classes=True):
+    n = draw(st.integers(1, 40))
+    n_members = draw(st.integers(1, 5))
+    k = draw(st.integers(1, 12)) if with_classes else None
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    shape = (n, k) if with_classes else (n,)
+    arrays = [rng.random(shape).astype(dtype) for _ in range(n_members)]
+    weights = rng.random(n_members)
+    weights[rng.random(n_members) < 0.3] = 0.0  # zero weights
+    return arrays, weights
+
+
+def _as_given(arrays, form):
+    if form == "list":
+        return arrays
+    if form == "stacked":  # (n, M, ...) C-contiguous
+        return np.stack(arrays, axis=1)
+    return np.moveaxis(np.stack(arrays), 0, 1)  # (n, M, ...) view of (M, n, ...)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("form", ["list", "stacked", "member_major"])
+@pytest.mark.parametrize("with_classes", [True, False])
+@SETTINGS
+@given(data=st.data())
+def test_soft_vote_matches_reference(backend, form, with_classes, data):
+    arrays, weights = data.draw(member_arrays(with_classes=with_classes))
+    expected = _reference.soft_vote(arrays, weights)
+    got = BACKENDS[backend]("soft_vote")(_as_given(arrays, form), weights)
+    assert got.dtype == arrays[0].dtype  # float32 in, float32 out
+    assert got.shape == arrays[0].shape
+    rtol = 1e-5 if arrays[0].dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
+
+
+def test_soft_vote_reference_is_the_weighted_sum():
+    rng = np.random.default_rng(0)
+    arrays = [rng.random((7, 3)) for _ in range(4)]
+    weights = np.array([0.1, 0.0, 0.5, 0.4])
+    np.testing.assert_allclose(
+        _reference.soft_vote(arrays, weights), np.tensordot(weights, np.stack(arrays), axes=1)
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("form", ["list", "stacked"])
+@SETTINGS
+@given(
+    n=st.integers(1, 60),
+    n_members=st.integers(1, 7),
+    n_classes=st.integers(1, 9),
+    integer_weights=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_hard_vote_matches_reference(backend, form, n, n_members, n_classes, integer_weights, seed):
+    rng = np.random.default_rng(seed)
+    labels = [rng.integers(0, n_classes, n) for _ in range(n_members)]
+    # Integer weights make ties frequent: they must go to the lowest class.
+    weights = (
+        rng.integers(0, 3, n_members).astype(float)
+        if integer_weights
+        else rng.random(n_members)
+    )
+    if weights.sum() == 0:
+        weights[0] = 1.0
+    expected = _reference.hard_vote(labels, weights, n_classes)
+    given_labels = labels if form == "list" else np.column_stack(labels)
+    got = BACKENDS[backend]("hard_vote")(given_labels, weights, n_classes)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_hard_vote_reference_matches_bincount_argmax():
+    # sklearn's VotingClassifier votes with argmax(bincount(row, weights)).
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 4, (200, 5))
+    weights = np.array([1.0, 2.0, 1.0, 1.0, 2.0])
+    expected = np.apply_along_axis(
+        lambda row: np.argmax(np.bincount(row, weights=weights, minlength=4)), 1, labels
+    )
+    np.testing.assert_array_equal(_reference.hard_vote(labels, weights, 4), expected)
+
+
+@pytest.mark.parametrize("backend", ["numba", "xp-numpy", "reference"])
+def test_hard_vote_rejects_labels_out_of_range(backend):
+    kernel = (
+        _reference.hard_vote if backend == "reference" else BACKENDS[backend]("hard_vote")
+    )
+    with pytest.raises((ValueError, IndexError)):
+        kernel([np.array([0, 3])], np.ones(1), 3)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@SETTINGS
+@given(
+    n=st.integers(1, 30),
+    n_ref=st.integers(1, 50),
+    k=st.integers(1, 6),
+    ties=st.booleans(),
+    one_d=st.booleans(),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_rank_map_matches_reference(backend, n, n_ref, k, ties, one_d, dtype, seed):
+    rng = np.random.default_rng(seed)
+    draw = (lambda size: rng.integers(0, 4, size).astype(dtype)) if ties else (
+        lambda size: rng.random(size).astype(dtype)
+    )
+    shape, ref_shape = ((n,), (n_ref,)) if one_d else ((n, k), (n_ref, k))
+    scores = draw(shape)
+    reference = np.sort(draw(ref_shape), axis=0)
+    expected = _reference.rank_map(scores, reference)
+    got = BACKENDS[backend]("rank_map")(scores, reference)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_rank_map_reference_counts_ties_half():
+    reference = np.array([[1.0], [2.0], [2.0], [3.0]])
+    scores = np.array([[0.0], [2.0], [5.0], [1.0]])
+    # below / (below + equal/2) over 4: 0, (1 + 1)/4, 1, (0 + 0.5)/4
+    np.testing.assert_allclose(
+        _reference.rank_map(scores, reference)[:, 0], [0.0, 0.5, 1.0, 0.125]
+    )
+
+
+def _naive_caruana(arrays, y, n_iter, loss, sample_weight):
+    """Textbook ensemble selection: rescore the whole ensemble for each candidate."""
+    from sklearn.metrics import log_loss, mean_squared_error
+
+    picked = []
+    for _ in range(n_iter):
+        losses = []
+        for m in range(len(arrays)):
+            ensemble = np.mean([arrays[i] for i in picked + [m]], axis=0)
+            if loss == "log_loss":
+                clipped = np.clip(ensemble, np.finfo(np.float64).eps, None)
+                rows = np.arange(len(y))
+                losses.append(np.average(-np.log(clipped[rows, y]), weights=sample_weight))
+            else:
+                losses.append(mean_squared_error(y, ensemble, sample_weight=sample_weight))
+        picked.append(int(np.argmin(losses)))
+    return np.array(picked)
+
+
+@pytest.mark.parametrize("backend", ["reference", *BACKENDS])
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    n_members=st.integers(1, 6),
+    k=st.integers(2, 5),
+    n_iter=st.integers(1, 12),
+    weighted=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_caruana_matches_naive(backend, loss, n, n_members, k, n_iter, weighted, seed):
+    rng = np.random.default_rng(seed)
+    if loss == "log_loss":
+        arrays = [rng.dirichlet(np.ones(k), n) for _ in range(n_members)]
+        y = rng.integers(0, k, n)
+    else:
+        arrays = [rng.normal(size=n) for _ in range(n_members)]
+        y = rng.normal(size=n)
+    sample_weight = rng.random(n) + 0.1 if weighted else None
+    kernel = (
+        _reference.caruana_select
+        if backend == "reference"
+        else BACKENDS[backend]("caruana_select")
+    )
+    picks, losses = kernel(arrays, y, n_iter, loss=loss, sample_weight=sample_weight)
+    np.testing.assert_array_equal(
+        picks, _naive_caruana(arrays, y, n_iter, loss, sample_weight)
+    )
+    ref_picks, ref_losses = _reference.caruana_select(
+        arrays, y, n_iter, loss=loss, sample_weight=sample_weight
+    )
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-10)
+
+
+def test_caruana_first_pick_is_best_member():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 100)
+    good = np.eye(3)[y] * 0.8 + 0.2 / 3
+    arrays = [rng.dirichlet(np.ones(3), 100), good, rng.dirichlet(np.ones(3), 100)]
+    picks, _ = _numba.caruana_select(arrays, y, 5)
+    assert picks[0] == 1
+
+
+def test_stacked_views_are_not_copied_by_numba(monkeypatch):
+    # A member-major block seen as (n, M, k) has contiguous member slices: the
+    # kernel must read them in place.
+    block = np.random.default_rng(0).random((3, 50, 4))
+    seen = []
+    original = _numba._soft_vote_members
+
+    def spy(members, weights, out):
+        seen.extend(np.shares_memory(m, block) for m in members)
+        return original(members, weights, out)
+
+    monkeypatch.setattr(_numba, "_soft_vote_members", spy)
+    _numba.soft_vote(np.moveaxis(block, 0, 1), np.ones(3))
+    assert len(seen) == 3 and all(seen)
+
+
+# ---------------------------------------------------------------------------
+# dispatch
+# ---------------------------------------------------------------------------
+def test_dispatch_by_engine():
+    small = np.zeros((4, 2))
+    large = np.zeros((_kernels.AUTO_NUMBA_MIN_SIZE, 1))
+    assert get_backend(small) is _reference
+    assert get_backend(large) is _numba
+    assert get_backend([large[:10], large[10:20]]) is _reference
+    with skfusion.config_context(engine="numpy"):
+        assert get_backend(large) is _reference
+    with skfusion.config_context(engine="numba"):
+        assert get_backend(small) is _numba
+    assert get_kernel("soft_vote", small) is _reference.soft_vote
+    with pytest.raises(ValueError, match="Unknown kernel"):
+        get_kernel("nope", small)
+
+
+def test_cupy_engine_without_gpu_warns_once_and_falls_back(monkeypatch):
+    monkeypatch.setattr(_kernels, "_backend_cache", {"cupy": "ImportError: no cupy here"})
+    small = np.zeros((3, 2))
+    with skfusion.config_context(engine="cupy"):
+        with pytest.warns(RuntimeWarning, match="cupy engine is unavailable.*no cupy here"):
+            assert get_backend(small) is _reference
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert get_backend(small) is _reference  # said once only
+
+
+def test_broken_cupy_is_reported(monkeypatch):
+    class Broken:
+        @staticmethod
+        def _cupy():
+            raise RuntimeError("CUDA driver version is insufficient")
+
+    monkeypatch.setattr(_kernels, "_backend_cache", {})
+    monkeypatch.setattr(_kernels.importlib, "import_module", lambda *a, **k: Broken)
+    assert "CUDA driver" in _kernels._load("cupy")
+
+
+def test_numba_without_cache_location_still_compiles():
+    # A function with no source file has no cache locator; numba refuses
+    # cache=True at decoration time, which must not break the import.
+    namespace = {}
+    exec("def add_one(x):\n    return x + 1\n", namespace)
+    jitted = _numba._jit(namespace["add_one"])
+    assert jitted(1) == 2
+
+
+def test_kernels_run_under_joblib_threads():
+    from joblib import Parallel, delayed
+
+    rng = np.random.default_rng(0)
+    arrays = [rng.random((5000, 3)) for _ in range(4)]
+    w = np.full(4, 0.25)
+    results = Parallel(n_jobs=4, backend="threading")(
+        delayed(_numba.soft_vote)(arrays, w) for _ in range(8)
+    )
+    for r in results:
+        np.testing.assert_allclose(r, _reference.soft_vote(arrays, w))
+
+
+def test_empty_member_list_is_an_error():
+    with pytest.raises(ValueError, match="no member"):
+        _reference.member_list([])
+    with pytest.raises(ValueError, match="one shape"):
+        _reference.member_list([np.zeros(3), np.zeros(4)])
