@@ -83,14 +83,14 @@ def test_soft_vote_reference_is_the_weighted_sum():
     integer_weights=st.booleans(),
     seed=st.integers(0, 2**31 - 1),
 )
-def test_hard_vote_matches_reference(backend, form, n, n_members, n_classes, integer_weights, seed):
+def test_hard_vote_matches_reference(
+    backend, form, n, n_members, n_classes, integer_weights, seed
+):
     rng = np.random.default_rng(seed)
     labels = [rng.integers(0, n_classes, n) for _ in range(n_members)]
     # Integer weights make ties frequent: they must go to the lowest class.
     weights = (
-        rng.integers(0, 3, n_members).astype(float)
-        if integer_weights
-        else rng.random(n_members)
+        rng.integers(0, 3, n_members).astype(float) if integer_weights else rng.random(n_members)
     )
     if weights.sum() == 0:
         weights[0] = 1.0
@@ -113,9 +113,7 @@ def test_hard_vote_reference_matches_bincount_argmax():
 
 @pytest.mark.parametrize("backend", ["numba", "xp-numpy", "reference"])
 def test_hard_vote_rejects_labels_out_of_range(backend):
-    kernel = (
-        _reference.hard_vote if backend == "reference" else BACKENDS[backend]("hard_vote")
-    )
+    kernel = _reference.hard_vote if backend == "reference" else BACKENDS[backend]("hard_vote")
     with pytest.raises((ValueError, IndexError)):
         kernel([np.array([0, 3])], np.ones(1), 3)
 
@@ -133,8 +131,10 @@ def test_hard_vote_rejects_labels_out_of_range(backend):
 )
 def test_rank_map_matches_reference(backend, n, n_ref, k, ties, one_d, dtype, seed):
     rng = np.random.default_rng(seed)
-    draw = (lambda size: rng.integers(0, 4, size).astype(dtype)) if ties else (
-        lambda size: rng.random(size).astype(dtype)
+    draw = (
+        (lambda size: rng.integers(0, 4, size).astype(dtype))
+        if ties
+        else (lambda size: rng.random(size).astype(dtype))
     )
     shape, ref_shape = ((n,), (n_ref,)) if one_d else ((n, k), (n_ref, k))
     scores = draw(shape)
@@ -199,9 +199,7 @@ def test_caruana_matches_naive(backend, loss, n, n_members, k, n_iter, weighted,
         else BACKENDS[backend]("caruana_select")
     )
     picks, losses = kernel(arrays, y, n_iter, loss=loss, sample_weight=sample_weight)
-    np.testing.assert_array_equal(
-        picks, _naive_caruana(arrays, y, n_iter, loss, sample_weight)
-    )
+    np.testing.assert_array_equal(picks, _naive_caruana(arrays, y, n_iter, loss, sample_weight))
     ref_picks, ref_losses = _reference.caruana_select(
         arrays, y, n_iter, loss=loss, sample_weight=sample_weight
     )

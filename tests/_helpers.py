@@ -1,0 +1,64 @@
+"""Estimators used by several test modules."""
+
+import os
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.linear_model import LogisticRegression, Ridge
+
+
+class CountingClassifier(ClassifierMixin, BaseEstimator):
+    """LogisticRegression that appends a line to ``log_path`` on each fit."""
+
+    def __init__(self, log_path=None, C=1.0):
+        self.log_path = log_path
+        self.C = C
+
+    def fit(self, X, y, sample_weight=None):
+        if self.log_path is not None:
+            with open(self.log_path, "a") as f:
+                f.write(f"{os.getpid()}\n")
+        self.model_ = LogisticRegression(C=self.C, max_iter=500).fit(X, y, sample_weight)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+class CountingRegressor(RegressorMixin, BaseEstimator):
+    def __init__(self, log_path=None, alpha=1.0):
+        self.log_path = log_path
+        self.alpha = alpha
+
+    def fit(self, X, y, sample_weight=None):
+        if self.log_path is not None:
+            with open(self.log_path, "a") as f:
+                f.write("fit\n")
+        self.model_ = Ridge(alpha=self.alpha).fit(X, y, sample_weight)
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+def count_fits(path):
+    if not os.path.exists(path):
+        return 0
+    with open(path) as f:
+        return sum(1 for _ in f)
+
+
+class NoSampleWeightClassifier(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+    def predict_proba(self, X):
+        return np.tile(np.eye(len(self.classes_))[0], (len(X), 1))

@@ -1,0 +1,279 @@
+"""The member / OOF engine."""
+
+import copy
+
+import numpy as np
+import pytest
+from _helpers import CountingClassifier, count_fits
+from sklearn.datasets import make_classification, make_regression
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    RepeatedKFold,
+    RepeatedStratifiedKFold,
+    ShuffleSplit,
+    StratifiedKFold,
+)
+from sklearn.tree import DecisionTreeClassifier
+
+from skfusion._oof import align_output, cross_fit, resolve_cv
+
+
+@pytest.fixture
+def clf_data():
+    return make_classification(
+        n_samples=120, n_features=6, n_classes=3, n_informative=4, random_state=0
+    )
+
+
+def _members():
+    return [
+        ("lr", LogisticRegression(max_iter=500)),
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+    ]
+
+
+def _manual_oof(estimator, X, y, splits, method):
+    """A naive reference: fit per fold, predict the test rows, average repeats."""
+    total, counts = None, np.zeros(len(y))
+    for train, test in splits:
+        est = copy.deepcopy(estimator).fit(X[train], y[train])
+        pred = getattr(est, method)(X[test])
+        if total is None:
+            total = np.zeros((len(y),) + pred.shape[1:])
+        total[test] += pred
+        counts[test] += 1
+    return total / counts.reshape((-1,) + (1,) * (total.ndim - 1))
+
+
+def test_oof_equals_manual_cross_fitting(clf_data):
+    X, y = clf_data
+    classes = np.unique(y)
+    result = cross_fit(_members(), X, y, cv=5, methods=["predict_proba"] * 2, classes=classes)
+    splits = list(StratifiedKFold(5).split(X, y))
+    for m, (_, est) in enumerate(_members()):
+        np.testing.assert_allclose(result.oof[m], _manual_oof(est, X, y, splits, "predict_proba"))
+    assert len(result.estimators) == 2
+    assert result.oof_rows.tolist() == list(range(len(y)))
+
+
+def test_repeated_cv_is_mean_over_repeats(clf_data):
+    X, y = clf_data
+    cv = RepeatedStratifiedKFold(n_splits=3, n_repeats=3, random_state=1)
+    result = cross_fit(
+        _members(), X, y, cv=cv, methods=["predict_proba"] * 2, classes=np.unique(y)
+    )
+    expected = _manual_oof(_members()[0][1], X, y, list(cv.split(X, y)), "predict_proba")
+    np.testing.assert_allclose(result.oof[0], expected)
+
+
+def test_missing_class_in_training_fold_gets_zero_probability():
+    X = np.arange(30, dtype=float).reshape(-1, 1)
+    y = np.array([0] * 12 + [1] * 12 + [2] * 6)
+    # The first fold trains without class 2: its column must be 0 there,
+    # the other columns in place.
+    splits = [(np.arange(24), np.arange(24, 30)), (np.arange(6, 30), np.arange(6))]
+    splits.append((np.r_[np.arange(6), np.arange(24, 30)], np.arange(6, 24)))
+    result = cross_fit(
+        [("lr", LogisticRegression())],
+        X,
+        y,
+        cv=splits,
+        methods=["predict_proba"],
+        classes=np.array([0, 1, 2]),
+    )
+    fold_model = LogisticRegression().fit(X[:24], y[:24])
+    np.testing.assert_allclose(result.oof[0, 24:, :2], fold_model.predict_proba(X[24:]))
+    np.testing.assert_array_equal(result.oof[0, 24:, 2], 0.0)
+
+
+def test_align_output_decision_function_and_predict():
+    est = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 2, 2])
+    classes = np.array([0, 1, 2])
+    raw = est.decision_function(np.array([[0.5], [2.5]]))
+    aligned = align_output(raw, est, "decision_function", classes)
+    np.testing.assert_allclose(aligned[:, 0], -raw)
+    np.testing.assert_allclose(aligned[:, 2], raw)
+    assert np.all(aligned[:, 1] <= aligned.min(axis=1))  # the unseen class never wins
+    onehot = align_output(np.array([2, 0]), est, "predict", classes)
+    np.testing.assert_array_equal(onehot, [[0, 0, 1], [1, 0, 0]])
+
+
+def test_holdout_float_cv_predicts_only_holdout_rows(clf_data):
+    X, y = clf_data
+    result = cross_fit(
+        _members(),
+        X,
+        y,
+        cv=0.25,
+        methods=["predict_proba"] * 2,
+        classes=np.unique(y),
+        random_state=0,
+    )
+    assert len(result.oof_rows) == 30
+    assert np.isnan(np.delete(result.oof[0], result.oof_rows, axis=0)).all()
+    assert not np.isnan(result.oof[0, result.oof_rows]).any()
+    # stratified: the class proportions of the hold-out follow y's
+    counts = np.bincount(y[result.oof_rows], minlength=3)
+    assert counts.min() >= 9
+
+
+def test_cv_that_leaves_rows_unpredicted_is_an_error(clf_data):
+    X, y = clf_data
+    with pytest.raises(ValueError, match="without an out-of-fold prediction"):
+        cross_fit(
+            _members(),
+            X,
+            y,
+            cv=ShuffleSplit(3, test_size=0.2, random_state=0),
+            methods=["predict_proba"] * 2,
+            classes=np.unique(y),
+        )
+
+
+def test_user_cv_is_not_mutated_and_unseeded_shuffle_gets_seed(clf_data):
+    X, y = clf_data
+    cv = KFold(4, shuffle=True)
+    before = copy.deepcopy(cv.__dict__)
+    a = cross_fit(
+        _members()[:1],
+        X,
+        y,
+        cv=cv,
+        methods=["predict"],
+        classes=np.unique(y),
+        random_state=3,
+        refit=False,
+    )
+    b = cross_fit(
+        _members()[:1],
+        X,
+        y,
+        cv=cv,
+        methods=["predict"],
+        classes=np.unique(y),
+        random_state=3,
+        refit=False,
+    )
+    assert cv.__dict__ == before
+    for (tr_a, te_a), (tr_b, te_b) in zip(a.splits, b.splits):
+        np.testing.assert_array_equal(te_a, te_b)
+    repeated = resolve_cv(
+        RepeatedKFold(n_splits=2, n_repeats=2), None, classifier=False, random_state=5
+    )
+    assert repeated.random_state is not None
+
+
+def test_groups_reach_the_splitter(clf_data):
+    X, y = clf_data
+    groups = np.arange(len(y)) // 10
+    result = cross_fit(
+        _members()[:1],
+        X,
+        y,
+        cv=GroupKFold(4),
+        methods=["predict"],
+        classes=np.unique(y),
+        split_params={"groups": groups},
+        refit=False,
+    )
+    for train, test in result.splits:
+        assert not set(groups[train]) & set(groups[test])
+
+
+def test_prefit_uses_members_as_given(clf_data):
+    X, y = clf_data
+    fitted = LogisticRegression(max_iter=500).fit(X, y)
+    result = cross_fit(
+        [("lr", fitted)], X, y, cv="prefit", methods=["predict_proba"], classes=np.unique(y)
+    )
+    assert result.estimators[0] is fitted
+    np.testing.assert_allclose(result.oof[0], fitted.predict_proba(X))
+
+
+def test_prefit_with_unfitted_member_names_it(clf_data):
+    X, y = clf_data
+    with pytest.raises(ValueError, match="member 'lr' is not fitted"):
+        cross_fit(
+            [("lr", LogisticRegression())],
+            X,
+            y,
+            cv="prefit",
+            methods=["predict_proba"],
+            classes=np.unique(y),
+        )
+
+
+def test_memory_caches_each_member_fold_fit(tmp_path, clf_data):
+    X, y = clf_data
+    log = tmp_path / "fits.log"
+    members = [("c", CountingClassifier(log_path=str(log)))]
+    for _ in range(3):
+        cross_fit(
+            members,
+            X,
+            y,
+            cv=4,
+            methods=["predict_proba"],
+            classes=np.unique(y),
+            memory=str(tmp_path / "cache"),
+        )
+    assert count_fits(log) == 5  # 4 folds + 1 refit, once
+    cross_fit(
+        members,
+        X[:-1],
+        y[:-1],
+        cv=4,
+        methods=["predict_proba"],
+        classes=np.unique(y),
+        memory=str(tmp_path / "cache"),
+    )
+    assert count_fits(log) == 10  # other data: fitted again
+
+
+def test_parallel_equals_sequential(clf_data):
+    X, y = clf_data
+    kwargs = dict(
+        cv=RepeatedStratifiedKFold(n_splits=3, n_repeats=2, random_state=0),
+        methods=["predict_proba"] * 2,
+        classes=np.unique(y),
+    )
+    seq = cross_fit(_members(), X, y, n_jobs=1, **kwargs)
+    par = cross_fit(_members(), X, y, n_jobs=2, **kwargs)
+    np.testing.assert_allclose(seq.oof, par.oof)
+
+
+def test_verbose_shows_a_progress_bar(clf_data, capsys):
+    X, y = clf_data
+    cross_fit(_members(), X, y, cv=3, methods=["predict"] * 2, classes=np.unique(y), verbose=1)
+    assert "member x fold fits" in capsys.readouterr().err
+
+
+def test_regression_and_multioutput_shapes():
+    X, y = make_regression(n_samples=60, n_features=4, n_targets=2, random_state=0)
+    result = cross_fit(
+        [("lin", LinearRegression())], X, y, cv=3, methods=["predict"], classifier=False
+    )
+    assert result.oof.shape == (1, 60, 2)
+    splits = list(KFold(3).split(X))
+    np.testing.assert_allclose(
+        result.oof[0], _manual_oof(LinearRegression(), X, y, splits, "predict")
+    )
+
+
+def test_fold_estimators_are_kept(clf_data):
+    X, y = clf_data
+    result = cross_fit(
+        _members(),
+        X,
+        y,
+        cv=3,
+        methods=["predict"] * 2,
+        classes=np.unique(y),
+        keep_fold_estimators=True,
+        refit=False,
+    )
+    assert result.estimators is None
+    assert [len(f) for f in result.fold_estimators] == [3, 3]
+    assert all(hasattr(e, "classes_") for f in result.fold_estimators for e in f)
