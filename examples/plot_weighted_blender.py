@@ -63,9 +63,7 @@ for weights in ["uniform", "score", "optimize", "caruana"]:
     )
 
 voting = VotingClassifier(members, voting="soft").fit(X_train, y_train)
-print(
-    f"VotingClassifier: held-out log-loss {log_loss(y_test, voting.predict_proba(X_test)):.4f}"
-)
+print(f"VotingClassifier: held-out log-loss {log_loss(y_test, voting.predict_proba(X_test)):.4f}")
 for name, member in results["uniform"].named_estimators_.items():
     print(f"   member {name:>7}: log-loss {log_loss(y_test, member.predict_proba(X_test)):.4f}")
 

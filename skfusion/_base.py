@@ -181,14 +181,14 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         return X, y
 
     def _check_classification_y(self, y):
-        y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         target_type = type_of_target(y, input_name="y")
         if target_type not in ("binary", "multiclass"):
             raise ValueError(
                 f"{type(self).__name__} supports binary and multiclass targets; got "
-                f"{target_type!r}."
+                f"{target_type!r} y of shape {np.shape(y)}."
             )
+        y = column_or_1d(y, warn=True)
         classes = np.unique(y)
         if len(classes) < 2:
             raise ValueError(

@@ -156,7 +156,7 @@ def test_rank_map_reference_counts_ties_half():
 
 def _naive_caruana(arrays, y, n_iter, loss, sample_weight):
     """Textbook ensemble selection: rescore the whole ensemble for each candidate."""
-    from sklearn.metrics import log_loss, mean_squared_error
+    from sklearn.metrics import mean_squared_error
 
     picked = []
     for _ in range(n_iter):

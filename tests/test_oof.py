@@ -157,7 +157,7 @@ def test_user_cv_is_not_mutated_and_unseeded_shuffle_gets_seed(clf_data):
         refit=False,
     )
     assert cv.__dict__ == before
-    for (tr_a, te_a), (tr_b, te_b) in zip(a.splits, b.splits):
+    for (_, te_a), (_, te_b) in zip(a.splits, b.splits):
         np.testing.assert_array_equal(te_a, te_b)
     repeated = resolve_cv(
         RepeatedKFold(n_splits=2, n_repeats=2), None, classifier=False, random_state=5
