@@ -94,7 +94,8 @@ def blend(predictions, weights=None, *, voting="soft", reference=None):
     if voting not in ("soft", "hard", "rank"):
         raise ValueError(f"voting must be 'soft', 'hard' or 'rank'; got {voting!r}.")
     members = member_list(predictions)
-    weights = check_weights(weights, len(members))
+    # Hard votes add the weights as given: normalising could break exact ties.
+    weights = check_weights(weights, len(members), normalize=voting != "hard")
     if voting == "soft":
         return _soft(members, weights)
     if voting == "rank":
@@ -139,9 +140,9 @@ class _BaseBlender(_BaseFusion):
         member_names = [name for name, _ in members]
         given = None
         if not isinstance(self.weights, str):
-            given = check_weights(self.weights, len(names), names)
+            given = check_weights(self.weights, len(names), names, normalize=False)
             kept = [i for i, (_, est) in enumerate(self.estimators) if not _is_drop(est)]
-            given = check_weights(given[kept], len(kept), member_names)
+            given = check_weights(given[kept], len(kept), member_names, normalize=False)
         methods = [self._member_method(name, est) for name, est in members]
         if sample_weight is not None:
             sample_weight = _sample_weight(sample_weight, len(y))
@@ -160,7 +161,7 @@ class _BaseBlender(_BaseFusion):
         self._methods = methods
         n_members = len(members)
         if not need_oof:
-            self.weights_ = given if given is not None else np.full(n_members, 1.0 / n_members)
+            self._set_weights(given if given is not None else np.ones(n_members))
             return self
 
         rows = result.oof_rows
@@ -179,20 +180,27 @@ class _BaseBlender(_BaseFusion):
             for name, score in self.member_scores_.items():
                 print(f"[{type(self).__name__}] member {name!r}: OOF score {score:.5f}")
         if given is not None:
-            self.weights_ = given
+            self._set_weights(given)
         elif self.weights == "uniform":
-            self.weights_ = np.full(n_members, 1.0 / n_members)
+            self._set_weights(np.ones(n_members))
         elif self.weights == "score":
-            self.weights_ = weights_from_scores(scores)
+            self._set_weights(weights_from_scores(scores))
         elif self.weights == "optimize":
-            self.weights_ = optimized_weights(inputs, y_fit, **common)
+            self._set_weights(optimized_weights(inputs, y_fit, **common))
         else:
-            self.weights_ = caruana_weights(inputs, y_fit, n_iter=self.n_iter, **common)
+            picks = caruana_weights(inputs, y_fit, n_iter=self.n_iter, **common) * self.n_iter
+            self._set_weights(np.round(picks))
         scorer = get_scorer(self.scoring, classifier=classes is not None)
         self.blend_score_ = score_predictions(
             scorer, self._blend_values(inputs), y_fit, classes=classes, sample_weight=sw_fit
         )
         return self
+
+    def _set_weights(self, raw):
+        """Keep the weights as learnt or given for hard votes (exact ties) and
+        normalised in ``weights_``."""
+        self._vote_weights = np.asarray(raw, dtype=np.float64)
+        self.weights_ = self._vote_weights / self._vote_weights.sum()
 
     def _fusion_inputs(self, outputs):
         if self._voting == "rank":
@@ -204,14 +212,15 @@ class _BaseBlender(_BaseFusion):
         if self._voting != "hard":
             return _soft(inputs, self.weights_)
         n_classes = inputs[0].shape[1]
-        winners = _hard([np.argmax(p, axis=1) for p in inputs], self.weights_, n_classes)
+        winners = _hard([np.argmax(p, axis=1) for p in inputs], self._vote_weights, n_classes)
         return np.eye(n_classes)[winners]
 
     def _active_members(self):
-        """Fitted members of non-zero weight, with their weights and methods."""
+        """Fitted members of non-zero weight, with their weights as learnt or
+        given (not normalised) and their methods."""
         return [
             (est, w, method)
-            for est, w, method in zip(self.estimators_, self.weights_, self._methods)
+            for est, w, method in zip(self.estimators_, self._vote_weights, self._methods)
             if w > 0
         ]
 
@@ -417,7 +426,7 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         active = self._active_members()
         outputs = [member_output(est, X, m, self.classes_) for est, _, m in active]
         if self.voting == "rank":
-            kept = [i for i, w in enumerate(self.weights_) if w > 0]
+            kept = [i for i, w in enumerate(self._vote_weights) if w > 0]
             refs = [self._rank_references[i] for i in kept]
             outputs = [_rank_normalised(o, r) for o, r in zip(outputs, refs)]
         return outputs, np.array([w for _, w, _ in active])

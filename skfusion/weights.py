@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-def check_weights(weights, n_members, names=None):
+def check_weights(weights, n_members, names=None, *, normalize=True):
     """Validate user weights and normalise them to sum to one.
 
     Parameters
@@ -41,11 +41,14 @@ def check_weights(weights, n_members, names=None):
         Number of members the weights are for.
     names : list of str, default=None
         Member names, used in error messages.
+    normalize : bool, default=True
+        Divide by the sum. Hard voting keeps the weights as given, so that
+        votes tied under integer weights stay exactly tied.
 
     Returns
     -------
     weights : ndarray of shape (n_members,)
-        The weights divided by their sum.
+        The weights, divided by their sum if ``normalize``.
 
     Examples
     --------
@@ -54,7 +57,7 @@ def check_weights(weights, n_members, names=None):
     array([0.25, 0.75])
     """
     if weights is None:
-        return np.full(n_members, 1.0 / n_members)
+        return np.full(n_members, 1.0 / n_members if normalize else 1.0)
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim != 1 or w.shape[0] != n_members:
         raise ValueError(
@@ -70,7 +73,7 @@ def check_weights(weights, n_members, names=None):
     total = w.sum()
     if total <= 0:
         raise ValueError("weights are all zero; at least one member needs a positive weight.")
-    return w / total
+    return w / total if normalize else w
 
 
 def weights_from_scores(scores):

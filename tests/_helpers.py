@@ -62,3 +62,17 @@ class NoSampleWeightClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         return np.tile(np.eye(len(self.classes_))[0], (len(X), 1))
+
+
+class FixedOutputClassifier(ClassifierMixin, BaseEstimator):
+    """Predicts the stored ``labels`` whatever X is (X must have that many rows)."""
+
+    def __init__(self, labels=None):
+        self.labels = labels
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return self.classes_[np.asarray(self.labels)]

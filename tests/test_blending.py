@@ -5,7 +5,13 @@ import re
 
 import numpy as np
 import pytest
-from _helpers import CountingClassifier, CountingRegressor, NoSampleWeightClassifier, count_fits
+from _helpers import (
+    CountingClassifier,
+    CountingRegressor,
+    FixedOutputClassifier,
+    NoSampleWeightClassifier,
+    count_fits,
+)
 from sklearn import config_context as sklearn_config_context
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
@@ -57,6 +63,21 @@ def test_equals_voting_classifier(iris, voting, weights):
     np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
     if voting == "soft":
         np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-12)
+
+
+def test_hard_vote_ties_match_voting_classifier():
+    # Integer weights tie often; normalising them first would break exact ties
+    # in floating point and pick another class than sklearn.
+    rng = np.random.default_rng(0)
+    n, n_classes = 5000, 4
+    X, y = np.zeros((n, 1)), np.arange(n) % n_classes
+    members = [(f"m{i}", FixedOutputClassifier(rng.integers(0, n_classes, n))) for i in range(6)]
+    weights = [1, 2, 3, 1, 2, 3]
+    ours = WeightedBlender(members, voting="hard", weights=weights).fit(X, y)
+    theirs = VotingClassifier(members, voting="hard", weights=weights).fit(X, y)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    labels = [est.predict(X) for est in ours.estimators_]
+    np.testing.assert_array_equal(blend(labels, weights, voting="hard"), theirs.predict(X))
 
 
 def test_equals_voting_classifier_with_prefit_members(iris):

@@ -1,166 +1,218 @@
 """Numba CPU kernels: the same public names and results as ``_reference``.
 
-Member arrays are passed to the compiled code as a tuple, so a list of ``M``
-arrays is read where it lies and never stacked into one ``(M, n, k)`` block;
-a stacked array (members on axis 1) has its own loop over rows. Outputs are
-accumulated block by block so that the block stays in cache while the members
-stream past it. No kernel uses ``parallel=True``: numba's default threading
-layer aborts when called from several joblib threads at once, and these
-kernels are bound by memory bandwidth on two cores.
+Member arrays reach the compiled code as a tuple, so a list of ``M`` arrays
+is read where it lies and never stacked into one ``(M, n, k)`` block; a
+stacked array (members on axis 1) has its own loop over rows. Outputs are
+accumulated block by block in a buffer local to the kernel (so the compiler
+can vectorise: it cannot alias the inputs) while the members stream past.
+
+Parallelism: the kernels release the GIL and large inputs are split into row
+ranges (or candidate ranges for Caruana) run on a small thread pool. This
+is used instead of numba's ``parallel=True``, whose default threading layer
+aborts when kernels are called from several joblib threads at once. The
+number of threads follows ``NUMBA_NUM_THREADS`` (default: the CPU count).
 """
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 
 from ._reference import LOG_LOSS_EPS, member_list, result_dtype
 
-_BLOCK = 2048  # elements of output accumulated while all members stream past
+_BLOCK = 2048  # output elements accumulated while all members stream past
+_MIN_PER_THREAD = 1 << 17  # below this many output elements a thread costs more than it saves
 
 
-def _jit(func):
+def _jit(func=None, **options):
     # cache=True needs a writable cache directory; without one numba refuses
     # at decoration time, so compile per process instead of failing to import.
-    try:
-        return numba.njit(cache=True, nogil=True)(func)
-    except RuntimeError:
-        return numba.njit(nogil=True)(func)
+    def wrap(f):
+        try:
+            return numba.njit(cache=True, nogil=True, **options)(f)
+        except RuntimeError:
+            return numba.njit(nogil=True, **options)(f)
+
+    return wrap(func) if func is not None else wrap
 
 
-@_jit
-def _soft_vote_members(members, weights, out):
-    n = out.shape[0]
-    for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
-        for i in range(start, stop):
-            out[i] = 0
+# ---------------------------------------------------------------------------
+# thread pool over row ranges
+# ---------------------------------------------------------------------------
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _n_threads(n_units, min_per_thread):
+    return max(1, min(int(numba.config.NUMBA_NUM_THREADS), n_units // min_per_thread))
+
+
+def _run_ranges(kernel, n_units, args, *, min_per_thread=_MIN_PER_THREAD, align=_BLOCK):
+    """Run ``kernel(*args, lo, hi)`` over ``[0, n_units)`` split across threads."""
+    n_threads = _n_threads(n_units, min_per_thread)
+    if n_threads == 1:
+        kernel(*args, 0, n_units)
+        return
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < n_threads:
+            _pool = ThreadPoolExecutor(n_threads, thread_name_prefix="skfusion")
+        pool = _pool
+    edges = [min(n_units, (n_units * j // n_threads) // align * align) for j in range(n_threads)]
+    edges.append(n_units)
+    futures = [
+        pool.submit(kernel, *args, lo, hi) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo
+    ]
+    for future in futures:
+        future.result()
+
+
+# ---------------------------------------------------------------------------
+# compiled kernels (each works on the range [lo, hi) of its output)
+# ---------------------------------------------------------------------------
+@_jit(fastmath=True)
+def _soft_vote_members(members, weights, out, lo, hi):
+    buffer = np.empty(_BLOCK, dtype=out.dtype)
+    for start in range(lo, hi, _BLOCK):
+        n = min(start + _BLOCK, hi) - start
+        buffer[:n] = 0
         for m in range(len(members)):
             w = weights[m]
-            if w == 0:
+            if w == 0:  # also skips the tuple's padding
                 continue
-            p = members[m]
-            for i in range(start, stop):
-                out[i] += w * p[i]
+            p = members[m][start : start + n]
+            for i in range(n):
+                buffer[i] += w * p[i]
+        out[start : start + n] = buffer[:n]
 
 
-@_jit
-def _soft_vote_stacked(stacked, weights, out):
-    n, n_members, k = stacked.shape
-    for i in range(n):
-        for j in range(k):
-            out[i, j] = 0
+@_jit(fastmath=True)
+def _soft_vote_stacked(stacked, weights, out, lo, hi):
+    n_members, k = stacked.shape[1], stacked.shape[2]
+    row = np.empty(k, dtype=out.dtype)
+    for i in range(lo, hi):
+        row[:] = 0
         for m in range(n_members):
             w = weights[m]
             if w == 0:
                 continue
             for j in range(k):
-                out[i, j] += w * stacked[i, m, j]
+                row[j] += w * stacked[i, m, j]
+        out[i] = row
 
 
 @_jit
-def _argmax_rows(counts, start, stop, out):
-    for i in range(start, stop):
-        row = counts[i - start]
-        best = 0
-        for c in range(1, row.shape[0]):
-            if row[c] > row[best]:
-                best = c
-        out[i] = best
+def _argmax_first(row):
+    best = 0
+    for c in range(1, row.shape[0]):
+        if row[c] > row[best]:
+            best = c
+    return best
 
 
 @_jit
-def _hard_vote_members(members, weights, n_classes, out):
-    n = out.shape[0]
+def _hard_vote_members(members, weights, n_classes, out, lo, hi):
     block = max(1, _BLOCK // n_classes)
     counts = np.zeros((block, n_classes))
-    for start in range(0, n, block):
-        stop = min(start + block, n)
+    for start in range(lo, hi, block):
+        stop = min(start + block, hi)
         counts[:] = 0
         for m in range(len(members)):
             w = weights[m]
+            if w == 0:  # also skips the tuple's padding
+                continue
             labels = members[m]
             for i in range(start, stop):
                 c = labels[i]
                 if c < 0 or c >= n_classes:
                     raise ValueError("hard_vote: a label is outside [0, n_classes).")
                 counts[i - start, c] += w
-        _argmax_rows(counts, start, stop, out)
+        for i in range(start, stop):
+            out[i] = _argmax_first(counts[i - start])
 
 
 @_jit
-def _hard_vote_stacked(labels, weights, n_classes, out):
-    n, n_members = labels.shape
-    counts = np.zeros((1, n_classes))
-    for i in range(n):
+def _hard_vote_stacked(labels, weights, n_classes, out, lo, hi):
+    counts = np.zeros(n_classes)
+    for i in range(lo, hi):
         counts[:] = 0
-        for m in range(n_members):
+        for m in range(labels.shape[1]):
             c = labels[i, m]
             if c < 0 or c >= n_classes:
                 raise ValueError("hard_vote: a label is outside [0, n_classes).")
-            counts[0, c] += weights[m]
-        _argmax_rows(counts, 0, 1, out[i:])
+            counts[c] += weights[m]
+        out[i] = _argmax_first(counts)
 
 
 @_jit
-def _rank_map(scores, reference, out):
-    n, k = scores.shape
+def _rank_map(scores, reference, out, lo, hi):
+    k = scores.shape[1]
     n_ref = reference.shape[0]
-    for i in range(n):
+    for i in range(lo, hi):
         for j in range(k):
             s = scores[i, j]
-            lo, hi = 0, n_ref
-            while lo < hi:  # first reference value >= s
-                mid = (lo + hi) >> 1
+            low, high = 0, n_ref
+            while low < high:  # first reference value >= s
+                mid = (low + high) >> 1
                 if reference[mid, j] < s:
-                    lo = mid + 1
+                    low = mid + 1
                 else:
-                    hi = mid
-            below = lo
-            hi = n_ref
-            while lo < hi:  # first reference value > s
-                mid = (lo + hi) >> 1
+                    high = mid
+            below = low
+            high = n_ref
+            while low < high:  # first reference value > s
+                mid = (low + high) >> 1
                 if reference[mid, j] <= s:
-                    lo = mid + 1
+                    low = mid + 1
                 else:
-                    hi = mid
-            out[i, j] = (below + lo) / (2.0 * n_ref)
+                    high = mid
+            out[i, j] = (below + low) / (2.0 * n_ref)
 
 
 @_jit
-def _caruana(members, y, n_iter, sample_weight, log_loss, picks, losses):
-    # Only each row's running sum of the scored quantity is kept (the true
-    # class's probability for log-loss, the prediction for squared error), so
-    # a candidate costs O(n), not a rescoring of the whole (n, k) ensemble.
-    n = y.shape[0]
-    running = np.zeros(n)
+def _caruana_losses(scored, running, n_picked, y, sample_weight, log_loss, losses, lo, hi):
+    # ``scored[m]`` holds what the loss reads of member m: the true class's
+    # probability per row (log-loss) or the prediction (squared error). With
+    # each row's running sum of it, a candidate costs O(n) instead of a
+    # rescoring of the whole (n, k) ensemble.
     total_weight = sample_weight.sum()
-    for t in range(n_iter):
-        best, best_loss = 0, np.inf
-        for m in range(len(members)):
-            p = members[m]
-            acc = 0.0
-            for i in range(n):
-                if log_loss:
-                    q = (running[i] + p[i, np.intp(y[i])]) / (t + 1)
-                    acc -= sample_weight[i] * np.log(max(q, LOG_LOSS_EPS))
-                else:
-                    q = (running[i] + p[i, 0]) / (t + 1)
-                    acc += sample_weight[i] * (q - y[i]) ** 2
-            loss = acc / total_weight
-            if loss < best_loss:
-                best, best_loss = m, loss
-        picks[t] = best
-        losses[t] = best_loss
-        p = members[best]
-        for i in range(n):
-            running[i] += p[i, np.intp(y[i])] if log_loss else p[i, 0]
+    scale = 1.0 / (n_picked + 1)
+    for m in range(lo, hi):
+        s = scored[m]
+        acc = 0.0
+        if log_loss:
+            for i in range(s.shape[0]):
+                q = (running[i] + s[i]) * scale
+                acc -= sample_weight[i] * np.log(max(q, LOG_LOSS_EPS))
+        else:
+            for i in range(s.shape[0]):
+                q = (running[i] + s[i]) * scale - y[i]
+                acc += sample_weight[i] * q * q
+        losses[m] = acc / total_weight
 
 
-def _member_tuple(arrays, dtype, ndim):
-    """Contiguous members of one dtype as a tuple (copies only what must change)."""
-    return tuple(
+# ---------------------------------------------------------------------------
+# public wrappers
+# ---------------------------------------------------------------------------
+def _member_tuple(arrays, dtype, ndim, weights=None):
+    """Contiguous members of one dtype as a tuple (copies only what must change).
+
+    Numba compiles a kernel once per tuple length, so the tuple is padded to
+    the next power of two with the first member under weight 0 (no copy):
+    at most a handful of compiled variants, whatever the number of members.
+    """
+    members = [
         np.ascontiguousarray(a, dtype=dtype).reshape((-1,) if ndim == 1 else (a.shape[0], -1))
         for a in arrays
-    )
+    ]
+    size = 1 << (len(members) - 1).bit_length()
+    members += [members[0]] * (size - len(members))
+    if weights is None:
+        return tuple(members)
+    padded = np.zeros(size, dtype=dtype if dtype.kind == "f" else np.float64)
+    padded[: len(arrays)] = weights
+    return tuple(members), padded
 
 
 def soft_vote(predictions, weights):
@@ -169,25 +221,25 @@ def soft_vote(predictions, weights):
         dtype = result_dtype([predictions])
         arrays = member_list(predictions)
         if not all(a.flags.c_contiguous and a.dtype == dtype for a in arrays):
+            # Members interleaved along axis 1: walk the rows of the block.
             stacked = predictions.astype(dtype, copy=False)
-            if stacked.ndim == 2:
-                stacked = stacked[:, :, None]
+            stacked = stacked[:, :, None] if stacked.ndim == 2 else stacked
             out = np.empty((stacked.shape[0], stacked.shape[2]), dtype=dtype)
-            _soft_vote_stacked(
-                stacked.reshape(stacked.shape[0], stacked.shape[1], -1)
-                if stacked.flags.c_contiguous
-                else stacked,
-                np.asarray(weights, dtype=dtype),
-                out,
+            args = (stacked, np.asarray(weights, dtype=dtype), out)
+            _run_ranges(
+                _soft_vote_stacked,
+                out.shape[0],
+                args,
+                min_per_thread=max(1, _MIN_PER_THREAD // out.shape[1]),
+                align=1,
             )
             return out.reshape(arrays[0].shape)
     else:
         arrays = member_list(predictions)
         dtype = result_dtype(arrays)
     out = np.empty(arrays[0].shape, dtype=dtype)
-    _soft_vote_members(
-        _member_tuple(arrays, dtype, 1), np.asarray(weights, dtype=dtype), out.reshape(-1)
-    )
+    members, padded_weights = _member_tuple(arrays, dtype, 1, weights)
+    _run_ranges(_soft_vote_members, out.size, (members, padded_weights, out.reshape(-1)))
     return out
 
 
@@ -196,11 +248,12 @@ def hard_vote(labels, weights, n_classes):
     weights = np.asarray(weights, dtype=np.float64)
     if isinstance(labels, np.ndarray) and labels.ndim == 2:
         out = np.empty(labels.shape[0], dtype=np.intp)
-        _hard_vote_stacked(labels, weights, n_classes, out)
+        _run_ranges(_hard_vote_stacked, len(out), (labels, weights, n_classes, out), align=1)
         return out
     arrays = member_list(labels)
     out = np.empty(arrays[0].shape[0], dtype=np.intp)
-    _hard_vote_members(_member_tuple(arrays, np.intp, 1), weights, n_classes, out)
+    members, padded_weights = _member_tuple(arrays, np.dtype(np.intp), 1, weights)
+    _run_ranges(_hard_vote_members, len(out), (members, padded_weights, n_classes, out))
     return out
 
 
@@ -210,21 +263,49 @@ def rank_map(scores, sorted_reference):
     reference = np.asarray(sorted_reference)
     out = np.empty(scores.shape, dtype=result_dtype([scores]))
     if scores.ndim == 1:
-        _rank_map(scores[:, None], reference.reshape(-1, 1), out[:, None])
+        scores, reference, out2d = scores[:, None], reference.reshape(-1, 1), out[:, None]
     else:
-        _rank_map(scores, reference, out)
+        out2d = out
+    _run_ranges(
+        _rank_map,
+        scores.shape[0],
+        (scores, reference, out2d),
+        min_per_thread=max(1, (1 << 14) // scores.shape[1]),
+        align=1,
+    )
     return out
 
 
 def caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None):
-    """Greedy forward selection (see ``_reference.caruana_select``)."""
+    """Greedy forward selection (see ``_reference.caruana_select``).
+
+    For log-loss each member's true-class column is gathered once,
+    ``(n_members, n_samples)``: every round then streams that instead of the
+    members' full ``(n, k)`` rows.
+    """
     arrays = member_list(predictions)
     y = np.asarray(y)
-    sample_weight = (
-        np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    )
-    members = _member_tuple(arrays, result_dtype(arrays), 2)
+    n = len(y)
+    sample_weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    log_loss = loss == "log_loss"
+    if log_loss:
+        rows, columns = np.arange(n), y.astype(np.intp)
+        scored = [np.asarray(a)[rows, columns].astype(np.float64) for a in arrays]
+    else:
+        scored = [np.asarray(a).reshape(n) for a in arrays]
+    members = _member_tuple(scored, np.dtype(np.float64), 1)
+    y_float = y.astype(np.float64, copy=False)
+    n_members = len(arrays)
+    running = np.zeros(n)
+    candidate_losses = np.empty(n_members)
     picks = np.empty(n_iter, dtype=np.intp)
     losses = np.empty(n_iter)
-    _caruana(members, y, n_iter, sample_weight, loss == "log_loss", picks, losses)
+    # Threads split the candidates when there is enough work per candidate.
+    min_per_thread = max(1, -(-_MIN_PER_THREAD // max(n, 1)))
+    for t in range(n_iter):
+        args = (members, running, t, y_float, sample_weight, log_loss, candidate_losses)
+        _run_ranges(_caruana_losses, n_members, args, min_per_thread=min_per_thread, align=1)
+        best = int(np.argmin(candidate_losses))  # ties: the lowest index
+        picks[t], losses[t] = best, candidate_losses[best]
+        running += members[best]
     return picks, losses

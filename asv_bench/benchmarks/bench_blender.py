@@ -1,0 +1,63 @@
+"""asv benchmarks of WeightedBlender fit and predict."""
+
+import numpy as np
+from sklearn.datasets import make_classification, make_regression
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.naive_bayes import GaussianNB
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from skfusion import WeightedBlender, WeightedBlenderRegressor
+
+
+def _members():
+    return [
+        ("lr", LogisticRegression(max_iter=300)),
+        ("nb", GaussianNB()),
+        ("tree", DecisionTreeClassifier(max_depth=6, random_state=0)),
+    ]
+
+
+class BlenderFit:
+    params = (["uniform", "score", "optimize", "caruana"], ["soft", "hard", "rank"])
+    param_names = ["weights", "voting"]
+    timeout = 300
+
+    def setup(self, weights, voting):
+        self.X, self.y = make_classification(
+            n_samples=5000, n_features=20, n_informative=8, n_classes=4, random_state=0
+        )
+
+    def time_fit(self, weights, voting):
+        WeightedBlender(_members(), weights=weights, voting=voting).fit(self.X, self.y)
+
+
+class BlenderPredict:
+    params = (["soft", "hard", "rank"],)
+    param_names = ["voting"]
+
+    def setup(self, voting):
+        X, y = make_classification(
+            n_samples=20000, n_features=20, n_informative=8, n_classes=4, random_state=0
+        )
+        self.X = X
+        self.model = WeightedBlender(_members(), weights="caruana", voting=voting).fit(X, y)
+
+    def time_predict(self, voting):
+        self.model.predict(self.X)
+
+
+class RegressorFit:
+    params = (["uniform", "optimize", "caruana"],)
+    param_names = ["weights"]
+
+    def setup(self, weights):
+        self.X, self.y = make_regression(n_samples=5000, n_features=20, random_state=0)
+
+    def time_fit(self, weights):
+        members = [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=6))]
+        WeightedBlenderRegressor(members, weights=weights).fit(self.X, self.y)
+
+    def track_blend_r2(self, weights):
+        members = [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=6))]
+        model = WeightedBlenderRegressor(members, weights=weights).fit(self.X, self.y)
+        return float(np.nan_to_num(getattr(model, "blend_score_", np.nan)))

@@ -1,0 +1,37 @@
+"""The benchmark scripts run (at small sizes) and agree with their peers."""
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load(relative):
+    spec = importlib.util.spec_from_file_location(Path(relative).stem, ROOT / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_compare_voting_quick_run(capsys):
+    # Also asserts internally that skfusion's hard and soft votes equal sklearn's
+    # and numpy's results.
+    _load("asv_bench/peers/compare_voting.py").main(["--quick"])
+    out = capsys.readouterr().out
+    assert "identical picks: True" in out
+    assert "hard vote: skfusion hard_vote kernel" in out
+
+
+def test_asv_benchmarks_run_at_small_sizes():
+    kernels = _load("asv_bench/benchmarks/bench_kernels.py")
+    for cls, args in [
+        (kernels.SoftVote, ("numba", 1000)),
+        (kernels.HardVote, ("numpy", 1000)),
+        (kernels.RankMap, ("numba", 1000)),
+        (kernels.CaruanaSelect, ("numba", 1000)),
+    ]:
+        bench = cls()
+        bench.setup(*args)
+        for name in dir(bench):
+            if name.startswith(("time_", "peakmem_")):
+                getattr(bench, name)(*args)
