@@ -241,18 +241,20 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
     def _route_params(self, members, sample_weight, groups, params):
         """Return (fit params per member name, split params)."""
         if sklearn_get_config().get("enable_metadata_routing", False):
+            # `groups` is an argument of fit: it always reaches skfusion's own
+            # splitter, and goes through routing only where something asks for it.
+            router = self.get_metadata_routing()
+            routed_groups = groups is not None and "groups" in router.consumes("fit", {"groups"})
+            metadata = {
+                "sample_weight": sample_weight,
+                "groups": groups if routed_groups else None,
+            }
             routed = process_routing(
-                self,
-                "fit",
-                **{
-                    k: v
-                    for k, v in {"sample_weight": sample_weight, "groups": groups}.items()
-                    if v is not None
-                },
-                **params,
+                self, "fit", **{k: v for k, v in metadata.items() if v is not None}, **params
             )
             fit_params = {name: dict(routed[name].fit) for name, _ in members}
-            split_params = dict(routed.splitter.split) if "splitter" in routed else {}
+            has_splitter = self._splitter_for_routing() is not None
+            split_params = dict(routed["splitter"].split) if has_splitter else {}
             if groups is not None:
                 split_params.setdefault("groups", groups)
             return fit_params, split_params

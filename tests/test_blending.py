@@ -2,6 +2,7 @@
 
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from sklearn.ensemble import RandomForestClassifier, VotingClassifier, VotingReg
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.metrics import log_loss
-from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_predict
+from sklearn.model_selection import GridSearchCV, GroupKFold, KFold, cross_val_predict
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
@@ -522,3 +523,24 @@ def test_random_forest_soft_blend_learns_weights():
         log_loss(y, blend(blender.oof_predictions_, blender.weights_))
         <= min(log_loss(y, blender.oof_predictions_[:, m]) for m in range(2)) + 1e-9
     )
+
+
+@pytest.mark.parametrize("routing", [False, True])
+@pytest.mark.parametrize("cv", [5, "kfold", "groupkfold", 0.3, "prefit"])
+def test_groups_argument_with_every_cv(iris, routing, cv):
+    X, y = iris
+    groups = np.arange(len(y)) % 5
+    members = _clf_members()
+    if cv == "prefit":
+        members = [(name, est.fit(X, y)) for name, est in members]
+    cv = {"kfold": KFold(5, shuffle=True, random_state=0), "groupkfold": GroupKFold(5)}.get(cv, cv)
+    with sklearn_config_context(enable_metadata_routing=routing), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "groups is ignored by KFold"
+        blender = WeightedBlender(members, weights="score", cv=cv, random_state=0)
+        blender.fit(X, y, groups=groups)
+    assert np.isclose(blender.weights_.sum(), 1)
+    if isinstance(cv, GroupKFold):
+        expected = cross_val_predict(
+            _clf_members()[0][1], X, y, cv=cv, groups=groups, method="predict_proba"
+        )
+        np.testing.assert_allclose(blender.oof_predictions_[:, 0], expected)

@@ -61,6 +61,20 @@ def _float_dtype(xp, members):
     return dtype if xp.issubdtype(dtype, xp.floating) else xp.float64
 
 
+_axpy_kernel = None
+
+
+def _axpy(xp, w, p, out):
+    """``out += w * p`` without a temporary (a fused elementwise kernel on cupy)."""
+    global _axpy_kernel
+    if xp is np:
+        out += out.dtype.type(w) * p
+        return
+    if _axpy_kernel is None:
+        _axpy_kernel = xp.ElementwiseKernel("T p, T w", "T out", "out += w * p", "skfusion_axpy")
+    _axpy_kernel(p, out.dtype.type(w), out)
+
+
 def soft_vote(predictions, weights, xp=None):
     """Weighted sum of the members' predictions (see ``_reference.soft_vote``)."""
     xp, members, keep = _namespace_and_members(predictions, xp)
@@ -68,7 +82,7 @@ def soft_vote(predictions, weights, xp=None):
     out = xp.zeros(members[0].shape, dtype=dtype)
     for w, p in zip(np.asarray(weights, dtype=np.float64).tolist(), members):
         if w != 0:
-            out += xp.asarray(w, dtype=dtype) * p.astype(dtype, copy=False)
+            _axpy(xp, w, p.astype(dtype, copy=False), out)
     return _to_caller(out, xp, keep)
 
 

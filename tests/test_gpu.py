@@ -1,0 +1,86 @@
+"""The cupy kernels on a GPU: skipped cleanly where cupy or a GPU is absent.
+
+Their logic also runs in CI through the numpy array namespace
+(``tests/test_kernels.py``, backend ``xp-numpy``).
+"""
+
+import numpy as np
+import pytest
+
+from skfusion import config_context
+from skfusion._kernels import _load, _reference, get_backend
+
+cupy_backend = _load("cupy")
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(
+        isinstance(cupy_backend, str), reason=f"cupy or a GPU is unavailable: {cupy_backend}"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def cp():
+    import cupy
+
+    return cupy
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_soft_vote_on_device(cp, dtype):
+    rng = np.random.default_rng(0)
+    arrays = [rng.random((1000, 7)).astype(dtype) for _ in range(5)]
+    weights = rng.random(5)
+    got = cupy_backend.soft_vote([cp.asarray(a) for a in arrays], weights)
+    assert isinstance(got, cp.ndarray) and got.dtype == dtype
+    np.testing.assert_allclose(got.get(), _reference.soft_vote(arrays, weights), rtol=1e-5)
+
+
+def test_cupy_arrays_dispatch_to_the_gpu(cp):
+    assert get_backend(cp.zeros((3, 2))) is cupy_backend
+    assert get_backend([cp.zeros(3), cp.zeros(3)]) is cupy_backend
+
+
+def test_engine_cupy_with_numpy_input_returns_numpy(cp):
+    rng = np.random.default_rng(1)
+    arrays = [rng.random((200, 3)) for _ in range(4)]
+    with config_context(engine="cupy"):
+        backend = get_backend(arrays)
+        got = backend.soft_vote(arrays, np.ones(4))
+    assert backend is cupy_backend and isinstance(got, np.ndarray)
+    np.testing.assert_allclose(got, _reference.soft_vote(arrays, np.ones(4)))
+
+
+def test_hard_vote_rank_map_caruana_on_device(cp):
+    rng = np.random.default_rng(2)
+    labels = [rng.integers(0, 4, 500) for _ in range(6)]
+    weights = rng.integers(1, 3, 6).astype(float)
+    got = cupy_backend.hard_vote([cp.asarray(a) for a in labels], weights, 4)
+    np.testing.assert_array_equal(got.get(), _reference.hard_vote(labels, weights, 4))
+
+    scores = rng.random((300, 4))
+    reference = np.sort(rng.random((1000, 4)), axis=0)
+    got = cupy_backend.rank_map(cp.asarray(scores), cp.asarray(reference))
+    np.testing.assert_allclose(got.get(), _reference.rank_map(scores, reference))
+
+    probas = [rng.dirichlet(np.ones(4), 400) for _ in range(5)]
+    y = rng.integers(0, 4, 400)
+    picks, losses = cupy_backend.caruana_select([cp.asarray(p) for p in probas], cp.asarray(y), 10)
+    ref_picks, ref_losses = _reference.caruana_select(probas, y, 10)
+    np.testing.assert_array_equal(picks, ref_picks)
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-10)
+
+
+def test_blender_predict_under_cupy_engine(cp):
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+
+    from skfusion import WeightedBlender
+
+    X, y = load_iris(return_X_y=True)
+    members = [("lr", LogisticRegression(max_iter=500)), ("nb", GaussianNB())]
+    blender = WeightedBlender(members, weights="caruana").fit(X, y)
+    expected = blender.predict_proba(X)
+    with config_context(engine="cupy"):
+        np.testing.assert_allclose(blender.predict_proba(X), expected, rtol=1e-12)
