@@ -36,6 +36,18 @@ def test_soft_vote_on_device(cp, dtype):
     np.testing.assert_allclose(got.get(), _reference.soft_vote(arrays, weights), rtol=1e-5)
 
 
+def test_fused_and_unfused_soft_vote_agree(cp):
+    rng = np.random.default_rng(3)
+    arrays = [cp.asarray(rng.random((777, 5))) for _ in range(9)]
+    weights = rng.random(9)
+    weights[2] = 0.0
+    fused = cupy_backend.soft_vote(arrays, weights)  # contiguous: the fused kernel
+    strided = cupy_backend.soft_vote(cp.stack(arrays, axis=1), weights)  # axpy path
+    np.testing.assert_allclose(fused.get(), strided.get(), rtol=1e-12)
+    expected = _reference.soft_vote([a.get() for a in arrays], weights)
+    np.testing.assert_allclose(fused.get(), expected, rtol=1e-12)
+
+
 def test_cupy_arrays_dispatch_to_the_gpu(cp):
     assert get_backend(cp.zeros((3, 2))) is cupy_backend
     assert get_backend([cp.zeros(3), cp.zeros(3)]) is cupy_backend

@@ -75,12 +75,62 @@ def _axpy(xp, w, p, out):
     _axpy_kernel(p, out.dtype.type(w), out)
 
 
+# One pass over all members: each thread sums its element across the members,
+# read through an array of device pointers, so the output is written once
+# instead of read and written once per member.
+_SOFT_VOTE_SOURCE = r"""
+template <typename T>
+__global__ void skfusion_soft_vote(const unsigned long long* members, const T* weights,
+                                   const int n_members, const long long n, T* out) {
+    const long long stride = (long long)blockDim.x * gridDim.x;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        T acc = 0;
+        for (int m = 0; m < n_members; ++m) {
+            acc += weights[m] * reinterpret_cast<const T*>(members[m])[i];
+        }
+        out[i] = acc;
+    }
+}
+"""
+_soft_vote_module = None
+
+
+def _fused_soft_vote(cupy, members, weights, dtype):
+    global _soft_vote_module
+    if _soft_vote_module is None:
+        _soft_vote_module = cupy.RawModule(
+            code=_SOFT_VOTE_SOURCE,
+            options=("-std=c++14",),
+            name_expressions=("skfusion_soft_vote<float>", "skfusion_soft_vote<double>"),
+        )
+    ctype = "float" if dtype == np.float32 else "double"
+    kernel = _soft_vote_module.get_function(f"skfusion_soft_vote<{ctype}>")
+    kept = [(w, p) for w, p in zip(weights, members) if w != 0]
+    pointers = cupy.asarray([p.data.ptr for _, p in kept], dtype=cupy.uint64)
+    w = cupy.asarray([w for w, _ in kept], dtype=dtype)
+    out = cupy.empty(members[0].shape, dtype=dtype)
+    n = out.size
+    threads = 256
+    blocks = min(max(1, -(-n // threads)), 65535 * 8)
+    kernel((blocks,), (threads,), (pointers, w, np.int32(len(kept)), np.int64(n), out))
+    return out
+
+
 def soft_vote(predictions, weights, xp=None):
     """Weighted sum of the members' predictions (see ``_reference.soft_vote``)."""
     xp, members, keep = _namespace_and_members(predictions, xp)
     dtype = _float_dtype(xp, members)
+    weights = np.asarray(weights, dtype=np.float64).tolist()
+    fused = (
+        xp is not np
+        and dtype in (np.float32, np.float64)
+        and any(w != 0 for w in weights)
+        and all(p.dtype == dtype and p.flags.c_contiguous for p in members)
+    )
+    if fused:
+        return _to_caller(_fused_soft_vote(xp, members, weights, dtype), xp, keep)
     out = xp.zeros(members[0].shape, dtype=dtype)
-    for w, p in zip(np.asarray(weights, dtype=np.float64).tolist(), members):
+    for w, p in zip(weights, members):
         if w != 0:
             _axpy(xp, w, p.astype(dtype, copy=False), out)
     return _to_caller(out, xp, keep)
