@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._oof import cross_fit, is_holdout, resolve_cv
+from ._oof import cross_fit, resolve_cv
 
 try:  # sklearn >= 1.7
     from sklearn.utils._repr_html.estimator import _VisualBlock
@@ -210,9 +210,20 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
 
     # -- routing and fitting ---------------------------------------------------
     def _splitter_for_routing(self):
-        if isinstance(self.cv, str) or is_holdout(self.cv):
-            return None
-        return resolve_cv(self.cv, None, classifier=is_classifier(self), random_state=0)
+        """The splitter that receives split metadata, or None.
+
+        Only splitter objects and ints (sklearn's k-fold) take metadata; an
+        iterable of (train, test) pairs takes none, and must not be consumed
+        here before fit reads it.
+        """
+        cv = self.cv
+        if (
+            cv is None
+            or isinstance(cv, numbers.Integral)
+            or (hasattr(cv, "split") and not isinstance(cv, str))
+        ):
+            return resolve_cv(self.cv, None, classifier=is_classifier(self), random_state=0)
+        return None
 
     def get_metadata_routing(self):
         """Get the metadata routing of this object.

@@ -544,3 +544,14 @@ def test_groups_argument_with_every_cv(iris, routing, cv):
             _clf_members()[0][1], X, y, cv=cv, groups=groups, method="predict_proba"
         )
         np.testing.assert_allclose(blender.oof_predictions_[:, 0], expected)
+
+
+def test_iterable_cv_with_routing_is_read_once_by_fit(iris):
+    X, y = iris
+    folds = list(KFold(3, shuffle=True, random_state=0).split(X))
+    with sklearn_config_context(enable_metadata_routing=True):
+        blender = WeightedBlender(_clf_members(), weights="score", cv=iter(folds))
+        blender.get_metadata_routing()
+        blender.fit(X, y)
+    expected = cross_val_predict(_clf_members()[0][1], X, y, cv=folds, method="predict_proba")
+    np.testing.assert_allclose(blender.oof_predictions_[:, 0], expected)
