@@ -8,7 +8,7 @@ device and the result is copied back, so callers get the array type they gave.
 
 import numpy as np
 
-from ._reference import LOG_LOSS_EPS
+from ._reference import LOG_LOSS_EPS, member_list
 
 
 def _cupy():
@@ -29,27 +29,7 @@ def _namespace_and_members(predictions, xp):
         on_device = _is_device_array(predictions)
     if xp is None:
         xp = _cupy()
-    stacked = not isinstance(predictions, (list, tuple))
-    if stacked:
-        predictions = xp.asarray(predictions)
-        if predictions.ndim < 2:
-            raise ValueError(
-                "A stacked predictions array needs a member axis (axis 1); got shape "
-                f"{predictions.shape}."
-            )
-        members = [predictions[:, m] for m in range(predictions.shape[1])]
-    else:
-        members = [xp.asarray(p) for p in predictions]
-    if not members:
-        raise ValueError("predictions holds no member.")
-    shape = members[0].shape
-    for m, a in enumerate(members):
-        if a.shape != shape:
-            raise ValueError(
-                f"Every member's predictions must have one shape; member 0 has {shape}, "
-                f"member {m} has {a.shape}."
-            )
-    return xp, members, on_device or xp is np
+    return xp, member_list(predictions, xp), on_device or xp is np
 
 
 def _to_caller(a, xp, keep_on_device):

@@ -14,16 +14,20 @@ import numpy as np
 LOG_LOSS_EPS = np.finfo(np.float64).eps
 
 
-def member_list(predictions):
-    """Return ``predictions`` as a list of per-member arrays (views, no copies)."""
-    if isinstance(predictions, np.ndarray):
+def member_list(predictions, xp=np):
+    """Return ``predictions`` as a list of per-member arrays (views, no copies).
+
+    ``xp`` is the array namespace (numpy, or cupy for the GPU kernels).
+    """
+    if not isinstance(predictions, (list, tuple)):
+        predictions = xp.asarray(predictions)
         if predictions.ndim < 2:
             raise ValueError(
                 "A stacked predictions array needs a member axis (axis 1); got shape "
                 f"{predictions.shape}."
             )
         return [predictions[:, m] for m in range(predictions.shape[1])]
-    arrays = [np.asarray(p) for p in predictions]
+    arrays = [xp.asarray(p) for p in predictions]
     if not arrays:
         raise ValueError("predictions holds no member.")
     shape = arrays[0].shape
