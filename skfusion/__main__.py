@@ -7,7 +7,7 @@ import time
 
 
 def demo():
-    """Blend five diverse classifiers on the digits data and print what each weighting does."""
+    """Fuse five diverse classifiers on the digits data: each weighting, and stacking."""
     from sklearn.datasets import load_digits
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
@@ -19,7 +19,7 @@ def demo():
     from sklearn.preprocessing import StandardScaler
     from sklearn.tree import DecisionTreeClassifier
 
-    from skfusion import WeightedBlender, blend, get_config
+    from skfusion import OOFStacker, WeightedBlender, blend, get_config
 
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
@@ -57,6 +57,14 @@ def demo():
                 verbose=int(i == 0),
             ).fit(X_train, y_train)
             runs.append((f"{weights}/{voting}", model, time.perf_counter() - start))
+        # Stacking on the same cached member x fold fits: a logistic
+        # regression on the out-of-fold probabilities.
+        for test_predictions in ["refit", "fold_average"]:
+            start = time.perf_counter()
+            model = OOFStacker(
+                members, memory=cache, n_jobs=2, test_predictions=test_predictions
+            ).fit(X_train, y_train)
+            runs.append((f"stack/{test_predictions}", model, time.perf_counter() - start))
 
     oof = runs[0][1].oof_predictions_  # (n, members, classes)
     names = [name for name, _ in members]
@@ -69,15 +77,27 @@ def demo():
             f"{accuracy_score(y_test, fitted[name].predict(X_test)):>10.4f}"
         )
     print()
-    print(f"{'blend':<16}{'weights':<34}{'OOF log-loss':>13}{'test acc':>10}{'fit s':>8}")
+    print(
+        f"{'fusion':<20}{'weights':<30}{'OOF log-loss':>13}{'test log-loss':>14}"
+        f"{'test acc':>10}{'fit s':>8}"
+    )
     for label, model, seconds in runs:
-        # Log-loss is defined for soft blends only: rank quantiles are not
-        # calibrated probabilities and hard votes are labels.
+        # Log-loss is defined for probabilities only: rank quantiles are not
+        # calibrated and hard votes are labels; a stacker has no OOF output
+        # of its own without a second, nested cross-validation.
         soft = label.endswith("/soft")
         oof_loss = f"{log_loss(y_train, blend(oof, model.weights_)):.4f}" if soft else "-"
-        weights = " ".join(f"{w:.2f}" for w in model.weights_)
+        test_loss = (
+            f"{log_loss(y_test, model.predict_proba(X_test)):.4f}"
+            if soft or (label.startswith("stack"))
+            else "-"
+        )
+        if hasattr(model, "weights_"):
+            weights = " ".join(f"{w:.2f}" for w in model.weights_)
+        else:
+            weights = "logistic regression meta"
         print(
-            f"{label:<16}{weights:<34}{oof_loss:>13}"
+            f"{label:<20}{weights:<30}{oof_loss:>13}{test_loss:>14}"
             f"{model.score(X_test, y_test):>10.4f}{seconds:>8.2f}"
         )
     print("\nFits after the first reuse the cached member x fold fits (`memory=`).")

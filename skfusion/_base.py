@@ -197,13 +197,15 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
             )
         return y, classes
 
-    def _check_regression_y(self, y):
+    def _check_regression_y(self, y, multi_output=False):
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] > 1:
-            raise ValueError(
-                f"{type(self).__name__} supports a 1-D target; got y of shape {y.shape}."
-            )
-        y = column_or_1d(y, warn=True)
+            if not multi_output:
+                raise ValueError(
+                    f"{type(self).__name__} supports a 1-D target; got y of shape {y.shape}."
+                )
+        else:
+            y = column_or_1d(y, warn=True)
         if not np.issubdtype(y.dtype, np.number):
             y = y.astype(np.float64)
         return y

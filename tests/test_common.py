@@ -5,7 +5,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skfusion import WeightedBlender, WeightedBlenderRegressor
+from skfusion import OOFStacker, OOFStackerRegressor, WeightedBlender, WeightedBlenderRegressor
 
 
 def _classifiers():
@@ -40,6 +40,11 @@ ESTIMATORS = [
     WeightedBlenderRegressor(_regressors(), weights="score", cv=3),
     WeightedBlenderRegressor(_regressors(), weights="optimize", cv=3),
     WeightedBlenderRegressor(_regressors(), weights="caruana", cv=3, n_iter=10),
+    OOFStacker(_classifiers(), cv=3),
+    OOFStacker(_classifiers(), cv=3, test_predictions="fold_average", passthrough=True),
+    OOFStacker(_classifiers(), cv=3, stack_method="predict"),
+    OOFStackerRegressor(_regressors(), cv=3),
+    OOFStackerRegressor(_regressors(), cv=3, test_predictions="fold_average", passthrough=True),
 ]
 
 

@@ -1,0 +1,104 @@
+"""OOFStacker side by side with sklearn's StackingClassifier, in one run.
+
+Same members, same cv (unshuffled stratified 5-fold), same data:
+
+1. fit time: sklearn, OOFStacker(test_predictions="refit") and
+   OOFStacker(test_predictions="fold_average") (one fit fewer per member);
+2. GridSearchCV over 5 values of ``final_estimator__C`` (3 outer splits):
+   sklearn refits every member for every candidate; OOFStacker with
+   ``memory=`` fits each member x fold once per outer split. Timed with
+   GridSearchCV's final refit (both pay it once) and without;
+3. the held-out score of each.
+
+Run: ``python asv_bench/peers/compare_stacking.py`` (a few minutes on two
+cores). Target (DESIGN.md section 5): the grid search at least 5x faster.
+With S outer splits and the final refit, the ratio is at most
+(5 S + 1) / (S + 1) when member fits dominate; without it, 5.
+"""
+
+import tempfile
+import time
+import warnings
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier, StackingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skfusion import OOFStacker
+
+
+def members():
+    return [
+        ("forest", RandomForestClassifier(n_estimators=100, random_state=0)),
+        ("knn", KNeighborsClassifier(n_neighbors=15)),
+        ("logreg", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))),
+        ("bayes", GaussianNB()),
+    ]
+
+
+def timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def main():
+    warnings.filterwarnings("ignore")
+    X, y = make_classification(
+        n_samples=4000, n_features=20, n_informative=8, n_classes=3, random_state=0
+    )
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=0)
+    final = LogisticRegression(max_iter=1000)
+    rows = []
+
+    t_sk, sk = timed(lambda: StackingClassifier(members(), final).fit(X_tr, y_tr))
+    t_refit, ours = timed(lambda: OOFStacker(members(), final).fit(X_tr, y_tr))
+    t_avg, avg = timed(
+        lambda: OOFStacker(members(), final, test_predictions="fold_average").fit(X_tr, y_tr)
+    )
+    np.testing.assert_allclose(ours.predict_proba(X_te), sk.predict_proba(X_te), rtol=1e-8)
+    rows += [
+        ("fit: sklearn StackingClassifier", t_sk, sk.score(X_te, y_te), None),
+        ("fit: OOFStacker refit", t_refit, ours.score(X_te, y_te), t_sk / t_refit),
+        ("fit: OOFStacker fold_average", t_avg, avg.score(X_te, y_te), t_sk / t_avg),
+    ]
+
+    grid = {"final_estimator__C": [0.01, 0.1, 1.0, 10.0, 100.0]}
+    for refit in (True, False):
+        t_sk_gs, sk_gs = timed(
+            lambda refit=refit: GridSearchCV(
+                StackingClassifier(members(), final), grid, cv=3, refit=refit
+            ).fit(X_tr, y_tr)
+        )
+        with tempfile.TemporaryDirectory() as cache:
+            t_gs, gs = timed(
+                lambda refit=refit, cache=cache: GridSearchCV(
+                    OOFStacker(members(), final, memory=cache), grid, cv=3, refit=refit
+                ).fit(X_tr, y_tr)
+            )
+        np.testing.assert_allclose(
+            gs.cv_results_["mean_test_score"], sk_gs.cv_results_["mean_test_score"]
+        )
+        label = "with final refit" if refit else "no final refit"
+        score_sk = sk_gs.score(X_te, y_te) if refit else sk_gs.best_score_
+        score = gs.score(X_te, y_te) if refit else gs.best_score_
+        rows += [
+            (f"grid 5 x C, {label}: sklearn", t_sk_gs, score_sk, None),
+            (f"grid 5 x C, {label}: OOFStacker+memory", t_gs, score, t_sk_gs / t_gs),
+        ]
+
+    print(f"{'what':<50}{'seconds':>9}{'score':>8}{'speed-up':>10}")
+    for name, seconds, score, speedup in rows:
+        extra = f"{speedup:>9.2f}x" if speedup is not None else ""
+        print(f"{name:<50}{seconds:>9.2f}{score:>8.4f}{extra}")
+    print("(scores: held-out accuracy; without the final refit, the best CV accuracy)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,569 @@
+"""Out-of-fold stacking: a meta-learner on the members' out-of-fold outputs."""
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context, clone
+from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _num_features, check_is_fitted
+
+from ._base import _BaseFusion
+from ._oof import align_output, get_scorer, score_predictions
+from .weights import _sample_weight
+
+STACK_METHODS = ("predict_proba", "decision_function", "predict")
+
+
+def _final_has(method):
+    """``available_if`` check: the (fitted, else given) meta-learner has ``method``."""
+
+    def check(self):
+        final = getattr(self, "final_estimator_", None) or self._final_template()
+        getattr(final, method)
+        return True
+
+    return check
+
+
+class _BaseStacker(_BaseFusion):
+    _parameter_constraints: dict = {
+        **_BaseFusion._parameter_constraints,
+        "final_estimator": [None, HasMethods("fit")],
+        "passthrough": ["boolean", "array-like", callable],
+        "test_predictions": [StrOptions({"refit", "fold_average"})],
+    }
+
+    def _final_template(self):
+        if self.final_estimator is not None:
+            return self.final_estimator
+        return LogisticRegression() if isinstance(self, ClassifierMixin) else RidgeCV()
+
+    # -- passthrough ------------------------------------------------------
+    def _passthrough_columns(self, X):
+        """The columns of X passed to the meta-learner, or None."""
+        passthrough = self.passthrough
+        if passthrough is False or passthrough is None:
+            return None
+        if passthrough is True:
+            return np.arange(_num_features(X))
+        if callable(passthrough):
+            passthrough = passthrough(X)
+        columns = np.asarray(passthrough)
+        if columns.dtype == bool:
+            if columns.shape != (_num_features(X),):
+                raise ValueError(
+                    f"A boolean passthrough mask needs one entry per feature "
+                    f"({_num_features(X)}); got shape {columns.shape}."
+                )
+            return np.flatnonzero(columns)
+        if columns.dtype.kind in "OUS":
+            names = getattr(self, "feature_names_in_", None)
+            if names is None:
+                raise ValueError(
+                    "passthrough names columns, but X has no column names; pass indices."
+                )
+            missing = [c for c in columns if c not in set(names)]
+            if missing:
+                raise ValueError(f"passthrough names unknown columns: {missing}.")
+            return np.array([int(np.flatnonzero(names == c)[0]) for c in columns])
+        return columns.astype(np.intp)
+
+    # -- meta-features ------------------------------------------------------
+    def _member_features(self, output):
+        """A member's aligned output as meta-feature columns."""
+        if output.ndim == 1:
+            return output[:, None]
+        if isinstance(self, ClassifierMixin) and output.shape[1] == 2:
+            return output[:, 1:]  # binary: the first column is redundant
+        return output
+
+    def _meta_features(self, outputs, X, rows=None):
+        blocks = [self._member_features(o) for o in outputs]
+        meta = np.hstack(blocks)
+        columns = self._passthrough_columns_
+        if columns is None:
+            return meta
+        if not hasattr(X, "shape"):  # lists: columns need an array
+            X = np.asarray(X)
+        X_part = _safe_indexing(X, columns, axis=1)
+        if rows is not None:
+            X_part = _safe_indexing(X_part, rows)
+        if sparse.issparse(X_part):
+            return sparse.hstack([sparse.csr_matrix(meta), X_part]).tocsr()
+        return np.hstack([meta, np.asarray(X_part, dtype=np.float64)])
+
+    def _test_outputs(self, X):
+        """Each member's output on X: the refit member, or its fold models' mean."""
+        classes = getattr(self, "classes_", None)
+        outputs = []
+        for m, method in enumerate(self.stack_method_):
+            if self.test_predictions == "refit":
+                est = self.estimators_[m]
+                outputs.append(align_output(getattr(est, method)(X), est, method, classes))
+            else:
+                folds = self.fold_estimators_[m]
+                total = sum(align_output(getattr(e, method)(X), e, method, classes) for e in folds)
+                outputs.append(total / len(folds))
+        return outputs
+
+    def _fit_stack(self, X, y, sample_weight, groups, params, classes=None):
+        names, members = self._validate_members()
+        self.stack_method_ = self._resolve_stack_methods(members)
+        if sample_weight is not None:
+            sample_weight = _sample_weight(sample_weight, len(y))
+        fit_params, split_params = self._route_params(members, sample_weight, groups, params)
+        self._passthrough_columns_ = self._passthrough_columns(X)
+        fold_average = self.test_predictions == "fold_average"
+        if isinstance(self.cv, str) and self.cv == "prefit" and fold_average:
+            raise ValueError("test_predictions='fold_average' needs folds; cv='prefit' has none.")
+        result = self._cross_fit(
+            members,
+            X,
+            y,
+            methods=self.stack_method_,
+            fit_params=fit_params,
+            split_params=split_params,
+            classes=classes,
+            refit=not fold_average,
+            keep_fold_estimators=fold_average,
+        )
+        if fold_average:
+            self.fold_estimators_ = result.fold_estimators
+            self.named_estimators_ = None
+        rows = result.oof_rows
+        all_rows = len(rows) == result.oof.shape[1]
+        outputs = [result.oof[m] if all_rows else result.oof[m, rows] for m in range(len(members))]
+        self.oof_predictions_ = np.moveaxis(result.oof, 0, 1)
+        y_fit = y if all_rows else _safe_indexing(y, rows)
+        sw_fit = None if sample_weight is None else sample_weight[rows]
+        scorer = get_scorer(None, classifier=classes is not None)
+        self.member_scores_ = {
+            name: score_predictions(scorer, o, y_fit, classes=classes, sample_weight=sw_fit)
+            for (name, _), o in zip(members, outputs)
+        }
+        meta = self._meta_features(outputs, X, None if all_rows else rows)
+        final = clone(self._final_template())
+        final_params = {} if sw_fit is None else {"sample_weight": sw_fit}
+        self.final_estimator_ = final.fit(meta, y_fit, **final_params)
+        return self
+
+    def transform(self, X):
+        """The meta-features of X: members' outputs (and passthrough columns).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        meta_features : ndarray or sparse matrix of shape (n_samples, n_meta_features)
+            What the meta-learner sees.
+        """
+        check_is_fitted(self)
+        X, _ = self._check_X(X, reset=False)
+        return self._meta_features(self._test_outputs(X), X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the meta-features: ``<member>__<class>`` / ``<member>``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names, for passthrough columns; default
+            ``feature_names_in_`` or ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Meta-feature names.
+        """
+        check_is_fitted(self)
+        names = []
+        member_names = [n for n, e in self.estimators if not (isinstance(e, str) and e == "drop")]
+        for name, output in zip(member_names, np.moveaxis(self.oof_predictions_[:1], 1, 0)):
+            width = self._member_features(output).shape[1]
+            classes = getattr(self, "classes_", None)
+            if classes is None:
+                names += [name] if width == 1 else [f"{name}__{j}" for j in range(width)]
+            else:
+                names += [f"{name}__{c}" for c in classes[len(classes) - width :]]
+        if self._passthrough_columns_ is not None:
+            if input_features is None:
+                input_features = getattr(self, "feature_names_in_", None)
+            if input_features is None:
+                input_features = [f"x{i}" for i in range(self.n_features_in_)]
+            names += [str(input_features[i]) for i in self._passthrough_columns_]
+        return np.asarray(names, dtype=object)
+
+
+class OOFStacker(ClassifierMixin, _BaseStacker):
+    """Stacking of classifiers on out-of-fold predictions.
+
+    A meta-learner (``final_estimator``) is fitted on the members'
+    out-of-fold outputs. Beyond sklearn's
+    :class:`~sklearn.ensemble.StackingClassifier`: any cv (group splitters,
+    repeated splitters whose repeats are averaged, a float for classic
+    hold-out blending), test-time meta-features from the fold models
+    (``test_predictions="fold_average"``), passthrough of a column subset,
+    kept out-of-fold predictions and cached member fits (``memory``).
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        The member classifiers; a member may be ``"drop"``.
+    final_estimator : estimator, default=None
+        The meta-learner; default :class:`~sklearn.linear_model.LogisticRegression`.
+        May be a Pipeline or another ``OOFStacker`` (multi-level stacking).
+    cv : int, cross-validation generator, iterable, float or "prefit", default=5
+        Folds of the out-of-fold predictions (see :class:`WeightedBlender`).
+        A float is one stratified hold-out split: the members are fitted on
+        the rest, the meta-learner on the hold-out rows.
+    stack_method : {"auto", "predict_proba", "decision_function", "predict"}, \
+            list or dict, default="auto"
+        Member output used as meta-features; ``"auto"`` takes the first of
+        ``predict_proba``, ``decision_function``, ``predict`` the member has.
+        A list (one per non-dropped member) or a dict by member name sets
+        it per member. Binary probabilities and decision values keep one
+        column, as sklearn. ``"predict"`` gives one-hot votes (one column
+        for binary targets).
+    passthrough : bool, array-like or callable, default=False
+        Also give the meta-learner columns of X: all (True), a subset (indices,
+        names of a DataFrame's columns, or a boolean mask), or a callable
+        ``X -> columns``. Sparse X stays sparse.
+    test_predictions : {"refit", "fold_average"}, default="refit"
+        ``"refit"``: members are refit on all rows and predict the test rows
+        (as sklearn). ``"fold_average"``: no refit; test meta-features are
+        the mean of the fold models' outputs, so the meta-learner sees the
+        same kind of input at fit and predict time.
+    memory : str, path or joblib.Memory, default=None
+        Cache of each member x fold fit: tuning the meta-learner never
+        refits a member.
+    n_jobs : int, default=None
+        Parallel member x fold fits (joblib; a dask or ray backend spreads
+        them over a cluster).
+    verbose : int, default=0
+        1: a progress bar over fits.
+    random_state : int, RandomState instance or None, default=None
+        Seeds unseeded shuffling splitters and the hold-out split.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        Members refit on all rows (``test_predictions="refit"``).
+    fold_estimators_ : list of list of estimators
+        Per member, its fold models (``test_predictions="fold_average"``).
+    named_estimators_ : Bunch
+        Refit members by name (None with ``"fold_average"``).
+    final_estimator_ : estimator
+        The fitted meta-learner.
+    stack_method_ : list of str
+        The output method of each member.
+    oof_predictions_ : ndarray of shape (n_samples, n_members, n_classes)
+        Out-of-fold outputs, aligned on ``classes_``.
+    member_scores_ : dict
+        Member name to out-of-fold accuracy.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Feature names seen in ``fit``, when X has string column names.
+
+    See Also
+    --------
+    OOFStackerRegressor : The regressor.
+    WeightedBlender : Weighted voting instead of a meta-learner.
+    sklearn.ensemble.StackingClassifier : sklearn's stacking.
+
+    References
+    ----------
+    .. [1] Wolpert, D. H. (1992). Stacked generalization. Neural Networks 5(2).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skfusion import OOFStacker
+    >>> X, y = load_iris(return_X_y=True)
+    >>> stack = OOFStacker(
+    ...     [("nb", GaussianNB()), ("tree", DecisionTreeClassifier(max_depth=3))],
+    ...     test_predictions="fold_average",
+    ... ).fit(X, y)
+    >>> stack.transform(X[:2]).shape
+    (2, 6)
+    >>> stack.predict(X[:2])
+    array([0, 0])
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseStacker._parameter_constraints,
+        "stack_method": [StrOptions({"auto", *STACK_METHODS}), list, dict],
+    }
+
+    def __init__(
+        self,
+        estimators,
+        final_estimator=None,
+        *,
+        cv=5,
+        stack_method="auto",
+        passthrough=False,
+        test_predictions="refit",
+        memory=None,
+        n_jobs=None,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            estimators,
+            cv=cv,
+            memory=memory,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.final_estimator = final_estimator
+        self.stack_method = stack_method
+        self.passthrough = passthrough
+        self.test_predictions = test_predictions
+
+    def _resolve_stack_methods(self, members):
+        spec = self.stack_method
+        names = [name for name, _ in members]
+        if isinstance(spec, dict):
+            unknown = set(spec) - set(names)
+            if unknown:
+                raise ValueError(f"stack_method names unknown members: {sorted(unknown)}.")
+            spec = [spec.get(name, "auto") for name in names]
+        elif isinstance(spec, list):
+            if len(spec) != len(members):
+                raise ValueError(
+                    f"stack_method has {len(spec)} entries for {len(members)} members."
+                )
+        else:
+            spec = [spec] * len(members)
+        methods = []
+        for (name, est), method in zip(members, spec):
+            if method not in ("auto", *STACK_METHODS):
+                raise ValueError(f"stack_method {method!r} for member {name!r} is unknown.")
+            candidates = STACK_METHODS if method == "auto" else [method]
+            methods.append(self._check_member_method(name, est, candidates, "stack_method"))
+        return methods
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, *, groups=None, **params):
+        """Fit the members out of fold, then the meta-learner.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, passed to the members as given.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to the members and the meta-learner.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter ``cv``.
+        **params : dict
+            Other metadata, routed with metadata routing enabled.
+
+        Returns
+        -------
+        self : object
+            The fitted stacker.
+        """
+        X, y = self._check_X(X, reset=True, y=y)
+        y, self.classes_ = self._check_classification_y(y)
+        return self._fit_stack(X, y, sample_weight, groups, params, classes=self.classes_)
+
+    def predict(self, X):
+        """Predict class labels with the meta-learner.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        meta = self.transform(X)  # checks that the stacker is fitted
+        return self.final_estimator_.predict(meta)
+
+    @available_if(_final_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities of the meta-learner.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities.
+        """
+        meta = self.transform(X)  # checks that the stacker is fitted
+        return self.final_estimator_.predict_proba(meta)
+
+    @available_if(_final_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of the meta-learner.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Decision values.
+        """
+        meta = self.transform(X)  # checks that the stacker is fitted
+        return self.final_estimator_.decision_function(meta)
+
+
+class OOFStackerRegressor(RegressorMixin, _BaseStacker):
+    """Stacking of regressors on out-of-fold predictions.
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        The member regressors; a member may be ``"drop"``.
+    final_estimator : estimator, default=None
+        The meta-learner; default :class:`~sklearn.linear_model.RidgeCV`.
+    cv : int, cross-validation generator, iterable, float or "prefit", default=5
+        Folds of the out-of-fold predictions (an int is plain k-fold).
+    passthrough : bool, array-like or callable, default=False
+        Columns of X also given to the meta-learner (see :class:`OOFStacker`).
+    test_predictions : {"refit", "fold_average"}, default="refit"
+        See :class:`OOFStacker`.
+    memory : str, path or joblib.Memory, default=None
+        Cache of each member x fold fit.
+    n_jobs : int, default=None
+        Parallel member x fold fits.
+    verbose : int, default=0
+        1: a progress bar over fits.
+    random_state : int, RandomState instance or None, default=None
+        Seeds unseeded shuffling splitters and the hold-out split.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        Members refit on all rows (``test_predictions="refit"``).
+    fold_estimators_ : list of list of estimators
+        Per member, its fold models (``test_predictions="fold_average"``).
+    final_estimator_ : estimator
+        The fitted meta-learner.
+    stack_method_ : list of str
+        ``"predict"`` for every member.
+    oof_predictions_ : ndarray of shape (n_samples, n_members) or \
+            (n_samples, n_members, n_outputs)
+        Out-of-fold predictions.
+    member_scores_ : dict
+        Member name to out-of-fold R².
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Feature names seen in ``fit``, when X has string column names.
+
+    See Also
+    --------
+    OOFStacker : The classifier.
+    sklearn.ensemble.StackingRegressor : sklearn's stacking.
+
+    References
+    ----------
+    .. [1] Breiman, L. (1996). Stacked regressions. Machine Learning 24, 49-64.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.tree import DecisionTreeRegressor
+    >>> from skfusion import OOFStackerRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> stack = OOFStackerRegressor(
+    ...     [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3))]
+    ... ).fit(X, y)
+    >>> stack.get_feature_names_out().tolist()
+    ['ridge', 'tree']
+    """
+
+    def __init__(
+        self,
+        estimators,
+        final_estimator=None,
+        *,
+        cv=5,
+        passthrough=False,
+        test_predictions="refit",
+        memory=None,
+        n_jobs=None,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            estimators,
+            cv=cv,
+            memory=memory,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.final_estimator = final_estimator
+        self.passthrough = passthrough
+        self.test_predictions = test_predictions
+
+    def _resolve_stack_methods(self, members):
+        return ["predict"] * len(members)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, *, groups=None, **params):
+        """Fit the members out of fold, then the meta-learner.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets; several outputs are supported.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to the members and the meta-learner.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter ``cv``.
+        **params : dict
+            Other metadata, routed with metadata routing enabled.
+
+        Returns
+        -------
+        self : object
+            The fitted stacker.
+        """
+        X, y = self._check_X(X, reset=True, y=y)
+        y = self._check_regression_y(y, multi_output=True)
+        return self._fit_stack(X, y, sample_weight, groups, params)
+
+    def predict(self, X):
+        """Predict with the meta-learner.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions.
+        """
+        meta = self.transform(X)  # checks that the stacker is fitted
+        return self.final_estimator_.predict(meta)

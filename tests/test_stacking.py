@@ -1,0 +1,284 @@
+"""OOFStacker and OOFStackerRegressor."""
+
+import pickle
+
+import numpy as np
+import pytest
+from _helpers import CountingClassifier, count_fits
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, make_classification
+from sklearn.ensemble import StackingClassifier, StackingRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    KFold,
+    RepeatedStratifiedKFold,
+    StratifiedKFold,
+    cross_val_predict,
+)
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from skfusion import OOFStacker, OOFStackerRegressor
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load_iris(return_X_y=True)
+
+
+def _members():
+    return [
+        ("nb", GaussianNB()),
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+        ("svc", make_pipeline(StandardScaler(), LinearSVC(random_state=0))),
+    ]
+
+
+def _reg_members():
+    return [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=4, random_state=0))]
+
+
+# ---------------------------------------------------------------------------
+# against sklearn
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("load", [load_iris, load_breast_cancer])
+@pytest.mark.parametrize("passthrough", [False, True])
+def test_equals_stacking_classifier(load, passthrough):
+    X, y = load(return_X_y=True)
+    final = LogisticRegression(max_iter=5000)
+    ours = OOFStacker(_members(), final, passthrough=passthrough).fit(X, y)
+    theirs = StackingClassifier(_members(), final, passthrough=passthrough).fit(X, y)
+    np.testing.assert_allclose(ours.transform(X), theirs.transform(X), rtol=1e-12)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-10)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+def test_equals_stacking_regressor():
+    X, y = load_diabetes(return_X_y=True)
+    ours = OOFStackerRegressor(_reg_members()).fit(X, y)
+    theirs = StackingRegressor(_reg_members()).fit(X, y)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# cv, fold averaging, levels
+# ---------------------------------------------------------------------------
+def test_fold_average_uses_fold_models_and_no_refit(iris):
+    X, y = iris
+    stack = OOFStacker(_members(), test_predictions="fold_average").fit(X, y)
+    assert not hasattr(stack, "estimators_")
+    assert [len(f) for f in stack.fold_estimators_] == [5, 5, 5]
+    # naive reference: the mean of each fold model's output
+    folds = list(StratifiedKFold(5).split(X, y))
+    expected = []
+    for name, est in _members():
+        method = "decision_function" if name == "svc" else "predict_proba"
+        outs = [getattr(clone(est).fit(X[tr], y[tr]), method)(X[:7]) for tr, _ in folds]
+        expected.append(np.mean(outs, axis=0))
+    np.testing.assert_allclose(stack.transform(X[:7]), np.hstack(expected), rtol=1e-10)
+
+
+def test_repeated_cv_meta_features_are_mean_over_repeats(iris):
+    X, y = iris
+    cv = RepeatedStratifiedKFold(n_splits=3, n_repeats=2, random_state=0)
+    stack = OOFStacker(_members()[:1], cv=cv).fit(X, y)
+    total = np.zeros((len(y), 3))
+    for train, test in cv.split(X, y):
+        total[test] += GaussianNB().fit(X[train], y[train]).predict_proba(X[test])
+    np.testing.assert_allclose(stack.oof_predictions_[:, 0], total / 2)
+
+
+def test_holdout_float_cv_is_classic_blending(iris):
+    X, y = iris
+    stack = OOFStacker(_members()[:2], cv=0.3, random_state=0).fit(X, y)
+    rows = np.flatnonzero(~np.isnan(stack.oof_predictions_[:, 0, 0]))
+    assert len(rows) == 45
+    meta = np.hstack([stack.oof_predictions_[rows, m] for m in range(2)])
+    expected = LogisticRegression().fit(meta, y[rows])
+    np.testing.assert_allclose(stack.final_estimator_.coef_, expected.coef_)
+
+
+def test_group_cv_with_groups(iris):
+    X, y = iris
+    groups = np.arange(len(y)) // 10
+    stack = OOFStacker(_members()[:1], cv=GroupKFold(5)).fit(X, y, groups=groups)
+    expected = cross_val_predict(
+        GaussianNB(), X, y, cv=GroupKFold(5), groups=groups, method="predict_proba"
+    )
+    np.testing.assert_allclose(stack.oof_predictions_[:, 0], expected)
+
+
+def test_three_level_stack_trains_each_level_on_oof_outputs(iris):
+    X, y = iris
+    level3 = LogisticRegression(max_iter=1000)
+    level2 = OOFStacker(
+        [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB())], final_estimator=level3
+    )
+    stack = OOFStacker(_members(), final_estimator=level2).fit(X, y)
+    level2_fitted = stack.final_estimator_
+    # Level 2 was fitted on level 1's out-of-fold meta-features...
+    level1_meta = np.hstack(
+        [stack.oof_predictions_[:, 0], stack.oof_predictions_[:, 1], stack.oof_predictions_[:, 2]]
+    )
+    assert level2_fitted.n_features_in_ == level1_meta.shape[1]
+    expected = OOFStacker(
+        [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB())],
+        final_estimator=LogisticRegression(max_iter=1000),
+    ).fit(level1_meta, y)
+    # ...and level 3 on level 2's out-of-fold outputs of those.
+    np.testing.assert_allclose(level2_fitted.oof_predictions_, expected.oof_predictions_)
+    np.testing.assert_allclose(
+        level2_fitted.final_estimator_.coef_, expected.final_estimator_.coef_
+    )
+    assert stack.score(X, y) > 0.9
+
+
+def test_no_leakage_from_a_memorising_member():
+    X, y = make_classification(n_samples=400, n_features=10, flip_y=0.2, random_state=0)
+    members = [
+        ("knn1", KNeighborsClassifier(n_neighbors=1)),
+        ("lr", LogisticRegression(max_iter=1000)),
+    ]
+    stack = OOFStacker(members).fit(X, y)
+    in_sample = KNeighborsClassifier(n_neighbors=1).fit(X, y).score(X, y)
+    assert in_sample == 1.0
+    assert stack.member_scores_["knn1"] < 0.9  # honest, out of fold
+    knn_weight, lr_weight = np.abs(stack.final_estimator_.coef_[0])
+    assert knn_weight < lr_weight
+
+
+# ---------------------------------------------------------------------------
+# parameters
+# ---------------------------------------------------------------------------
+def test_stack_method_per_member(iris):
+    X, y = iris
+    stack = OOFStacker(_members(), stack_method={"nb": "predict", "svc": "decision_function"})
+    stack.fit(X, y)
+    assert stack.stack_method_ == ["predict", "predict_proba", "decision_function"]
+    meta = stack.transform(X[:10])
+    np.testing.assert_array_equal(meta[:, :3], np.eye(3)[stack.estimators_[0].predict(X[:10])])
+    listed = OOFStacker(_members(), stack_method=["predict_proba"] * 2 + ["predict"]).fit(X, y)
+    assert listed.stack_method_[-1] == "predict"
+    with pytest.raises(ValueError, match="unknown members"):
+        OOFStacker(_members(), stack_method={"nope": "predict"}).fit(X, y)
+    with pytest.raises(ValueError, match="3 members"):
+        OOFStacker(_members(), stack_method=["predict"]).fit(X, y)
+    with pytest.raises(AttributeError, match="member 'svc'"):
+        OOFStacker(_members(), stack_method="predict_proba").fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "passthrough, columns",
+    [
+        ([0, 2], [0, 2]),
+        (np.array([True, False, False, True]), [0, 3]),
+        (lambda X: [1], [1]),
+        (True, [0, 1, 2, 3]),
+    ],
+)
+def test_passthrough_subsets(iris, passthrough, columns):
+    X, y = iris
+    stack = OOFStacker(_members()[:1], passthrough=passthrough).fit(X, y)
+    meta = stack.transform(X[:5])
+    np.testing.assert_allclose(meta[:, 3:], X[:5, columns])
+    assert list(stack.get_feature_names_out()[3:]) == [f"x{i}" for i in columns]
+
+
+def test_passthrough_by_name_with_pandas(iris):
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    stack = OOFStacker(_members()[:1], passthrough=["d", "b"]).fit(frame, y)
+    np.testing.assert_allclose(stack.transform(frame)[:, 3:], X[:, [3, 1]])
+    assert list(stack.get_feature_names_out()) == ["nb__0", "nb__1", "nb__2", "d", "b"]
+    with pytest.raises(ValueError, match="unknown columns"):
+        OOFStacker(_members()[:1], passthrough=["zz"]).fit(frame, y)
+
+
+def test_sparse_passthrough_stays_sparse(iris):
+    X, y = iris
+    X_sparse = sparse.csr_matrix(X)
+    members = [("lr", LogisticRegression(max_iter=1000))]
+    stack = OOFStacker(members, passthrough=True).fit(X_sparse, y)
+    meta = stack.transform(X_sparse)
+    assert sparse.issparse(meta)
+    np.testing.assert_array_equal(meta[:, 3:].toarray(), X)  # passthrough, exact
+    dense = OOFStacker(members, passthrough=True).fit(X, y)
+    # lbfgs on sparse and dense input differs in the last digits
+    np.testing.assert_allclose(meta[:, :3].toarray(), dense.transform(X)[:, :3], atol=5e-3)
+
+
+def test_multioutput_regression():
+    X, y = load_diabetes(return_X_y=True)
+    Y = np.column_stack([y, -y + 3])
+    stack = OOFStackerRegressor(_reg_members()).fit(X, Y)
+    assert stack.oof_predictions_.shape == (len(y), 2, 2)
+    assert stack.predict(X[:4]).shape == (4, 2)
+    expected = cross_val_predict(Ridge(), X, Y, cv=KFold(5))
+    np.testing.assert_allclose(stack.oof_predictions_[:, 0], expected)
+    assert list(stack.get_feature_names_out()) == ["ridge__0", "ridge__1", "tree__0", "tree__1"]
+
+
+def test_multilabel_target_is_a_clear_error(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="binary and multiclass"):
+        OOFStacker(_members()).fit(X, np.column_stack([y % 2, y // 2]))
+
+
+def test_fold_average_with_prefit_is_an_error(iris):
+    X, y = iris
+    fitted = [("nb", GaussianNB().fit(X, y))]
+    with pytest.raises(ValueError, match="fold_average"):
+        OOFStacker(fitted, cv="prefit", test_predictions="fold_average").fit(X, y)
+    stack = OOFStacker(fitted, cv="prefit").fit(X, y)
+    assert stack.estimators_[0] is fitted[0][1]
+
+
+def test_feature_names_out(iris):
+    X, y = iris
+    stack = OOFStacker(_members()).fit(X, np.array(["a", "b", "c"])[y])
+    assert list(stack.get_feature_names_out())[:4] == ["nb__a", "nb__b", "nb__c", "tree__a"]
+    X2, y2 = load_breast_cancer(return_X_y=True)
+    binary = OOFStacker(_members()[:2]).fit(X2, y2)
+    assert list(binary.get_feature_names_out()) == ["nb__1", "tree__1"]
+
+
+# ---------------------------------------------------------------------------
+# sklearn integration
+# ---------------------------------------------------------------------------
+def test_grid_search_over_final_estimator_fits_members_once(tmp_path, iris):
+    X, y = iris
+    log = str(tmp_path / "fits.log")
+    stack = OOFStacker([("c", CountingClassifier(log))], cv=3, memory=str(tmp_path / "cache"))
+    grid = {"final_estimator": [LogisticRegression(C=c) for c in (0.01, 0.1, 1, 10, 100)]}
+    GridSearchCV(stack, grid, cv=2).fit(X, y)
+    assert count_fits(log) == 2 * 4 + 4
+
+
+def test_pipeline_clone_pickle(iris):
+    X, y = iris
+    pipe = make_pipeline(StandardScaler(), OOFStacker(_members(), test_predictions="fold_average"))
+    pipe.fit(X, y)
+    restored = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_allclose(restored.predict_proba(X), pipe.predict_proba(X))
+    assert not hasattr(clone(pipe)[-1], "final_estimator_")
+
+
+def test_decision_function_follows_final_estimator(iris):
+    X, y = iris
+    stack = OOFStacker(_members(), LinearSVC()).fit(X, y)
+    assert stack.decision_function(X[:3]).shape == (3, 3)
+    assert not hasattr(stack, "predict_proba")
+
+
+def test_invalid_members_are_reported(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="Member 'lin'"):
+        OOFStacker([("nb", GaussianNB()), ("lin", LinearRegression())]).fit(X, y)
