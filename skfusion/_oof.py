@@ -103,11 +103,41 @@ def _fit_member(estimator, X, y, train, fit_params, data_key):
     return clone(estimator).fit(X, y, **_slice_params(fit_params, train, n))
 
 
-def _run_task(fit, estimator, X, y, train, test, method, fit_params, data_key):
+def _predict_rows(fitted, X, test, method, classes):
+    raw = getattr(fitted, method)(_safe_indexing(X, test))
+    return align_output(raw, fitted, method, classes)
+
+
+def _fold_output(estimator, X, y, train, test, method, classes, fit_params, data_key, fit):
+    """The aligned output of a member fitted on ``train`` for the rows ``test``.
+
+    Cached on its own (with ``fit``'s cache inside): a repeated task loads
+    only its predictions, and another method or class set reuses the fit.
+    """
     fitted = fit(estimator, X, y, train, fit_params, data_key)
-    if test is None:
-        return fitted, None
-    return fitted, getattr(fitted, method)(_safe_indexing(X, test))
+    return _predict_rows(fitted, X, test, method, classes)
+
+
+def _run_task(
+    fit,
+    predict,
+    estimator,
+    X,
+    y,
+    train,
+    test,
+    method,
+    classes,
+    fit_params,
+    data_key,
+    keep_estimator,
+):
+    """One member x fold task: (fitted model or None, aligned test output or None)."""
+    if test is None or keep_estimator:
+        fitted = fit(estimator, X, y, train, fit_params, data_key)
+        output = None if test is None else _predict_rows(fitted, X, test, method, classes)
+        return fitted, output
+    return None, predict(estimator, X, y, train, test, method, classes, fit_params, data_key, fit)
 
 
 def member_output(estimator, X, method, classes=None):
@@ -251,6 +281,7 @@ def cross_fit(
 
     memory = memory if isinstance(memory, Memory) else Memory(memory, verbose=0)
     fit = memory.cache(_fit_member, ignore=["X", "y", "fit_params"])
+    predict = memory.cache(_fold_output, ignore=["X", "y", "fit_params", "fit"])
     if memory.location is None:
         data_keys = dict.fromkeys(names)
     else:
@@ -265,14 +296,17 @@ def cross_fit(
     jobs = (
         delayed(_run_task)(
             fit,
+            predict,
             members[m][1],
             X,
             y,
             None if f is None else splits[f][0],
             None if f is None else splits[f][1],
             None if f is None else methods[m],
+            classes,
             fit_params.get(members[m][0], {}),
             data_keys[members[m][0]],
+            keep_fold_estimators,
         )
         for m, f in tasks
     )
@@ -287,13 +321,12 @@ def cross_fit(
     if keep_fold_estimators:
         result.fold_estimators = [[None] * len(splits) for _ in members]
     oof_sum = None
-    for (m, f), (fitted, raw) in zip(tasks, results):
+    for (m, f), (fitted, aligned) in zip(tasks, results):
         if f is None:
             result.estimators[m] = fitted
             continue
         if keep_fold_estimators:
             result.fold_estimators[m][f] = fitted
-        aligned = align_output(raw, fitted, methods[m], classes)
         if oof_sum is None:
             oof_sum = np.zeros((len(members), n) + aligned.shape[1:])
         oof_sum[m, splits[f][1]] += aligned
