@@ -197,6 +197,18 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
             )
         return y, classes
 
+    def _check_prefit_classes(self):
+        """With cv="prefit", every member must know exactly the classes of y."""
+        if not (isinstance(self.cv, str) and self.cv == "prefit"):
+            return
+        for name, est in self._validate_members()[1]:
+            member_classes = getattr(est, "classes_", None)
+            if member_classes is not None and not np.array_equal(member_classes, self.classes_):
+                raise ValueError(
+                    f"Member {name!r} was fitted on classes {list(member_classes)} but y "
+                    f"has classes {list(self.classes_)}."
+                )
+
     def _check_regression_y(self, y, multi_output=False):
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] > 1:

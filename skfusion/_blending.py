@@ -409,16 +409,7 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         """
         X, y = self._check_X(X, reset=True, y=y)
         y, self.classes_ = self._check_classification_y(y)
-        if isinstance(self.cv, str) and self.cv == "prefit":
-            for name, est in self._validate_members()[1]:
-                member_classes = getattr(est, "classes_", None)
-                if member_classes is not None and not np.array_equal(
-                    member_classes, self.classes_
-                ):
-                    raise ValueError(
-                        f"Member {name!r} was fitted on classes {list(member_classes)} but y "
-                        f"has classes {list(self.classes_)}."
-                    )
+        self._check_prefit_classes()
         return self._fit_blend(X, y, sample_weight, groups, params, classes=self.classes_)
 
     def _class_scores(self, X):

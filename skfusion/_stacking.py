@@ -378,6 +378,7 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
         """
         X, y = self._check_X(X, reset=True, y=y)
         y, self.classes_ = self._check_classification_y(y)
+        self._check_prefit_classes()
         return self._fit_stack(X, y, sample_weight, groups, params, classes=self.classes_)
 
     def predict(self, X):

@@ -256,8 +256,13 @@ def test_feature_names_out(iris):
 def test_grid_search_over_final_estimator_fits_members_once(tmp_path, iris):
     X, y = iris
     log = str(tmp_path / "fits.log")
-    stack = OOFStacker([("c", CountingClassifier(log))], cv=3, memory=str(tmp_path / "cache"))
-    grid = {"final_estimator": [LogisticRegression(C=c) for c in (0.01, 0.1, 1, 10, 100)]}
+    stack = OOFStacker(
+        [("c", CountingClassifier(log))],
+        LogisticRegression(),
+        cv=3,
+        memory=str(tmp_path / "cache"),
+    )
+    grid = {"final_estimator__C": [0.01, 0.1, 1, 10, 100]}
     GridSearchCV(stack, grid, cv=2).fit(X, y)
     assert count_fits(log) == 2 * 4 + 4
 
@@ -276,6 +281,13 @@ def test_decision_function_follows_final_estimator(iris):
     stack = OOFStacker(_members(), LinearSVC()).fit(X, y)
     assert stack.decision_function(X[:3]).shape == (3, 3)
     assert not hasattr(stack, "predict_proba")
+
+
+def test_prefit_member_with_other_classes(iris):
+    X, y = iris
+    fitted = GaussianNB().fit(X[y < 2], y[y < 2])
+    with pytest.raises(ValueError, match="Member 'nb' was fitted on classes"):
+        OOFStacker([("nb", fitted)], cv="prefit").fit(X, y)
 
 
 def test_invalid_members_are_reported(iris):
