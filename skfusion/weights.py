@@ -16,16 +16,20 @@ import numbers
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import softmax
+from sklearn.utils import check_random_state
 
 from ._kernels import get_kernel
 from ._kernels._reference import LOG_LOSS_EPS, member_list
 from ._oof import get_scorer, score_predictions
 
 __all__ = [
+    "bb_pseudo_bma_weights",
     "caruana_weights",
     "check_weights",
     "optimized_weights",
+    "pseudo_bma_weights",
     "score_weights",
+    "stacking_weights",
     "weights_from_scores",
 ]
 
@@ -238,6 +242,23 @@ def _loss_and_gradient(scored, y, sw, classification):
     return fun
 
 
+def _simplex_minimize(scored, y, sw, log_loss):
+    """Weights on the simplex minimising the blend's loss (SLSQP, analytic gradient)."""
+    n_members = scored.shape[1]
+    res = minimize(
+        _loss_and_gradient(scored, y, sw, log_loss),
+        np.full(n_members, 1.0 / n_members),
+        jac=True,
+        method="SLSQP",
+        bounds=[(0.0, 1.0)] * n_members,
+        constraints=({"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": np.ones_like},),
+    )
+    # SLSQP leaves round-off (~1e-16) on members it dropped; a member of
+    # weight 0 is not called at predict time, so make those exactly 0.
+    w = np.where(res.x > 1e-10, res.x, 0.0)
+    return w / w.sum()
+
+
 def optimized_weights(predictions, y, *, scoring=None, sample_weight=None, classes=None):
     """Weights on the simplex that minimise the blend's out-of-fold loss.
 
@@ -288,25 +309,13 @@ def optimized_weights(predictions, y, *, scoring=None, sample_weight=None, class
     sw = _sample_weight(sample_weight, n)
     if n_members == 1:
         return np.ones(1)
-    x0 = np.full(n_members, 1.0 / n_members)
     if scoring is None:
         if classes is not None:
             rows = np.arange(n)
             scored = np.column_stack([p[rows, y_target] for p in members]).astype(np.float64)
         else:
             scored = np.column_stack(members).astype(np.float64)
-        res = minimize(
-            _loss_and_gradient(scored, y_target, sw, classes is not None),
-            x0,
-            jac=True,
-            method="SLSQP",
-            bounds=[(0.0, 1.0)] * n_members,
-            constraints=({"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": np.ones_like},),
-        )
-        # SLSQP leaves round-off (~1e-16) on members it dropped; a member of
-        # weight 0 is not called at predict time, so make those exactly 0.
-        w = np.where(res.x > 1e-10, res.x, 0.0)
-        return w / w.sum()
+        return _simplex_minimize(scored, y_target, sw, classes is not None)
 
     scorer = get_scorer(scoring, classifier=classes is not None)
     blend = get_kernel("soft_vote", members)
@@ -407,3 +416,175 @@ def caruana_weights(
             running += members[picks[t]]
     weights = np.bincount(picks, minlength=len(members)) / n_iter
     return (weights, picks) if return_picks else weights
+
+
+# ---------------------------------------------------------------------------
+# weights from pointwise log predictive densities (Yao et al. 2018)
+# ---------------------------------------------------------------------------
+def _check_pointwise(pointwise):
+    lpd = np.asarray(pointwise, dtype=np.float64)
+    if lpd.ndim != 2 or lpd.shape[0] == 0 or lpd.shape[1] == 0:
+        raise ValueError(
+            "pointwise must be a (n_samples, n_members) matrix of log predictive densities; "
+            f"got shape {lpd.shape}."
+        )
+    if np.isnan(lpd).any() or np.isposinf(lpd).any():
+        raise ValueError("pointwise holds NaN or +inf; log densities must be < +inf.")
+    hopeless = np.all(np.isneginf(lpd), axis=1)
+    if hopeless.any():
+        raise ValueError(
+            f"Every member gives density 0 to row {int(np.argmax(hopeless))}; no mixture "
+            "weights can explain it. Floor the log densities first."
+        )
+    return lpd
+
+
+def pseudo_bma_weights(pointwise):
+    """Pseudo-BMA weights: ``w_m ∝ exp(elpd_m)``, a softmax in log space.
+
+    Parameters
+    ----------
+    pointwise : array-like of shape (n_samples, n_members)
+        Pointwise out-of-sample log predictive densities ``log p_m(y_i | x_i)``.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_members,)
+
+    See Also
+    --------
+    bb_pseudo_bma_weights : Regularised by the Bayesian bootstrap.
+    stacking_weights : Stacking of predictive distributions.
+
+    References
+    ----------
+    .. [1] Yao, Y., Vehtari, A., Simpson, D., Gelman, A. (2018). Using stacking to
+       average Bayesian predictive distributions. Bayesian Analysis 13(3).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.weights import pseudo_bma_weights
+    >>> pointwise = np.log([[0.5, 0.25], [0.5, 0.5]])  # elpd differ by log 2
+    >>> pseudo_bma_weights(pointwise)
+    array([0.66666667, 0.33333333])
+    """
+    return softmax(_check_pointwise(pointwise).sum(axis=0))
+
+
+def bb_pseudo_bma_weights(pointwise, *, n_bootstrap=1000, random_state=None, return_std=False):
+    """Pseudo-BMA+ weights: pseudo-BMA averaged over Bayesian-bootstrap draws.
+
+    Each draw reweights the rows with Dirichlet(1) weights ``alpha``, takes
+    ``z_m = n * sum_i alpha_i * lpd[i, m]`` and the softmax of ``z``; the
+    weights are the mean over draws. Draws run in blocks through one matrix
+    product each, not a python loop per draw.
+
+    Parameters
+    ----------
+    pointwise : array-like of shape (n_samples, n_members)
+        Pointwise out-of-sample log predictive densities.
+    n_bootstrap : int, default=1000
+        Number of Bayesian-bootstrap draws.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the Dirichlet draws.
+    return_std : bool, default=False
+        Also return the standard deviation of the weights over the draws.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_members,)
+    weights_std : ndarray of shape (n_members,)
+        Only with ``return_std=True``.
+
+    See Also
+    --------
+    pseudo_bma_weights : Without the bootstrap.
+    stacking_weights : Stacking of predictive distributions.
+
+    References
+    ----------
+    .. [1] Yao, Y., Vehtari, A., Simpson, D., Gelman, A. (2018). Using stacking to
+       average Bayesian predictive distributions. Bayesian Analysis 13(3).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.weights import bb_pseudo_bma_weights
+    >>> rng = np.random.default_rng(0)
+    >>> pointwise = np.column_stack([rng.normal(-1.0, 0.3, 200), rng.normal(-1.1, 0.3, 200)])
+    >>> w, std = bb_pseudo_bma_weights(pointwise, random_state=0, return_std=True)
+    >>> bool(w[0] > w[1]), bool(np.isclose(w.sum(), 1.0))
+    (True, True)
+    """
+    if not isinstance(n_bootstrap, numbers.Integral) or n_bootstrap < 1:
+        raise ValueError(f"n_bootstrap must be a positive integer; got {n_bootstrap!r}.")
+    lpd = _check_pointwise(pointwise)
+    # numpy's Generator draws exponentials several times faster than the
+    # legacy RandomState; it is seeded from random_state, so results repeat.
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    rng = np.random.default_rng(seed)
+    kernel = get_kernel("bayesian_bootstrap", lpd)
+    n = lpd.shape[0]
+    block = max(1, min(n_bootstrap, (1 << 22) // n))  # about 32 MB of draws at a time
+    total = np.zeros(lpd.shape[1])
+    total_sq = np.zeros(lpd.shape[1])
+    for start in range(0, n_bootstrap, block):
+        size = min(block, n_bootstrap - start)
+        draws = rng.standard_exponential((size, n))  # Dirichlet(1) = normalised exponentials
+        draws /= draws.sum(axis=1, keepdims=True)
+        w = kernel(lpd, draws)
+        total += w.sum(axis=0)
+        total_sq += (w**2).sum(axis=0)
+    mean = total / n_bootstrap
+    if not return_std:
+        return mean
+    std = np.sqrt(np.maximum(total_sq / n_bootstrap - mean**2, 0.0))
+    return mean, std
+
+
+def stacking_weights(pointwise, *, sample_weight=None):
+    """Stacking of predictive distributions.
+
+    Maximises ``sum_i log sum_m w_m p_m(y_i | x_i)`` over the simplex. Each
+    row's densities are divided by their largest (a constant per row, which
+    leaves the optimum unchanged), so the optimisation runs on numbers in
+    (0, 1] whatever the scale of the log densities; SLSQP with the analytic
+    gradient, as :func:`optimized_weights`.
+
+    Parameters
+    ----------
+    pointwise : array-like of shape (n_samples, n_members)
+        Pointwise out-of-sample log predictive densities.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights of the objective.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_members,)
+
+    See Also
+    --------
+    pseudo_bma_weights : Weights from each member's total elpd.
+    optimized_weights : The same objective on class probabilities.
+
+    References
+    ----------
+    .. [1] Yao, Y., Vehtari, A., Simpson, D., Gelman, A. (2018). Using stacking to
+       average Bayesian predictive distributions. Bayesian Analysis 13(3).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.weights import stacking_weights
+    >>> # each member explains half of the rows: stacking splits the weight
+    >>> pointwise = np.log([[0.9, 0.1], [0.1, 0.9]] * 50)
+    >>> stacking_weights(pointwise).round(3)
+    array([0.5, 0.5])
+    """
+    lpd = _check_pointwise(pointwise)
+    if lpd.shape[1] == 1:
+        return np.ones(1)
+    scaled = np.exp(lpd - lpd.max(axis=1, keepdims=True))
+    sw = _sample_weight(sample_weight, lpd.shape[0])
+    return _simplex_minimize(scaled, None, sw, True)

@@ -11,7 +11,14 @@ import warnings
 from .._config import get_config
 from . import _reference
 
-KERNELS = ("soft_vote", "hard_vote", "rank_map", "caruana_select")
+KERNELS = (
+    "soft_vote",
+    "hard_vote",
+    "rank_map",
+    "caruana_select",
+    "log_mixture",
+    "bayesian_bootstrap",
+)
 
 # Below this many input elements the numba call overhead and first-call
 # compilation cost more than the numpy reference takes.

@@ -175,3 +175,32 @@ def caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None, 
         picks[t], losses[t] = best, float(candidate[best])
         running += scored[best]
     return picks, losses
+
+
+def log_mixture(log_densities, weights, xp=None):
+    """Log of the weighted mixture (see ``_reference.log_mixture``)."""
+    xp, members, keep = _namespace_and_members(log_densities, xp)
+    dtype = _float_dtype(xp, members)
+    kept = [
+        (w, a) for w, a in zip(np.asarray(weights, dtype=np.float64).tolist(), members) if w > 0
+    ]
+    top = None
+    for w, a in kept:
+        v = a.astype(xp.float64) + np.log(w)
+        top = v if top is None else xp.maximum(top, v)
+    top_finite = xp.where(xp.isfinite(top), top, 0.0)
+    total = xp.zeros_like(top_finite)
+    for w, a in kept:
+        total += xp.exp(a.astype(xp.float64) + np.log(w) - top_finite)
+    out = top_finite + xp.log(total)
+    return _to_caller(out.astype(dtype), xp, keep)
+
+
+def bayesian_bootstrap(pointwise, alpha, xp=None):
+    """Pseudo-BMA+ weight draws (see ``_reference.bayesian_bootstrap``)."""
+    xp, (pointwise,), keep = _namespace_and_members([pointwise], xp)
+    alpha = xp.asarray(alpha, dtype=xp.float64)
+    z = pointwise.shape[0] * (alpha @ pointwise.astype(xp.float64))
+    z -= z.max(axis=1, keepdims=True)
+    w = xp.exp(z)
+    return _to_caller(w / w.sum(axis=1, keepdims=True), xp, keep)

@@ -309,3 +309,71 @@ def caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None):
         picks[t], losses[t] = best, candidate_losses[best]
         running += members[best]
     return picks, losses
+
+
+@_jit(fastmath=False)
+def _log_mixture_members(members, log_weights, out, lo, hi):
+    buffer = np.empty(_BLOCK)
+    top = np.empty(_BLOCK)
+    for start in range(lo, hi, _BLOCK):
+        n = min(start + _BLOCK, hi) - start
+        top[:n] = -np.inf
+        for m in range(len(members)):
+            lw = log_weights[m]
+            if lw == -np.inf:  # weight 0, or the tuple's padding
+                continue
+            p = members[m][start : start + n]
+            for i in range(n):
+                v = p[i] + lw
+                if v > top[i]:
+                    top[i] = v
+        buffer[:n] = 0.0
+        for m in range(len(members)):
+            lw = log_weights[m]
+            if lw == -np.inf:
+                continue
+            p = members[m][start : start + n]
+            for i in range(n):
+                if top[i] != -np.inf:
+                    buffer[i] += np.exp(p[i] + lw - top[i])
+        for i in range(n):
+            out[start + i] = top[i] + np.log(buffer[i]) if top[i] != -np.inf else -np.inf
+
+
+def log_mixture(log_densities, weights):
+    """Log of the weighted mixture (see ``_reference.log_mixture``)."""
+    arrays = member_list(log_densities)
+    dtype = result_dtype(arrays)
+    out = np.empty(arrays[0].shape, dtype=np.float64)
+    members, padded = _member_tuple(arrays, np.dtype(np.float64), 1, weights)
+    with np.errstate(divide="ignore"):
+        log_weights = np.log(padded)
+    _run_ranges(_log_mixture_members, out.size, (members, log_weights, out.reshape(-1)))
+    return out.astype(dtype, copy=False)
+
+
+@_jit
+def _softmax_rows(z, out, lo, hi):
+    for b in range(lo, hi):
+        top = z[b, 0]
+        for m in range(1, z.shape[1]):
+            top = max(top, z[b, m])
+        total = 0.0
+        for m in range(z.shape[1]):
+            out[b, m] = np.exp(z[b, m] - top)
+            total += out[b, m]
+        for m in range(z.shape[1]):
+            out[b, m] /= total
+
+
+def bayesian_bootstrap(pointwise, alpha):
+    """Pseudo-BMA+ weight draws (see ``_reference.bayesian_bootstrap``).
+
+    The draws' elpd are one matrix product (BLAS); the softmax per draw runs
+    compiled.
+    """
+    pointwise = np.asarray(pointwise, dtype=np.float64)
+    z = pointwise.shape[0] * (np.asarray(alpha, dtype=np.float64) @ pointwise)
+    out = np.empty_like(z)
+    _run_ranges(_softmax_rows, z.shape[0], (z, out), min_per_thread=1 << 12, align=1)
+    return out

@@ -118,3 +118,32 @@ def caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None):
         picks[t], losses[t] = best, candidate_losses[best]
         running_sum += arrays[best]
     return picks, losses
+
+
+def log_mixture(log_densities, weights):
+    """``log sum_m weights[m] * exp(log_densities[m])``, computed in log space.
+
+    Members of weight 0 are left out (their log-densities may be -inf).
+    """
+    arrays = member_list(log_densities)
+    dtype = result_dtype(arrays)
+    kept = [(w, a) for w, a in zip(weights, arrays) if w > 0]
+    stacked = np.stack([a.astype(np.float64) + np.log(w) for w, a in kept])
+    top = stacked.max(axis=0)
+    top_finite = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        out = top_finite + np.log(np.exp(stacked - top_finite).sum(axis=0))
+    return out.astype(dtype)
+
+
+def bayesian_bootstrap(pointwise, alpha):
+    """Pseudo-BMA+ weight draws: ``softmax(n * alpha @ pointwise)`` per draw.
+
+    ``pointwise`` is ``(n, M)`` pointwise log predictive densities, ``alpha``
+    ``(B, n)`` Dirichlet(1) draws over the rows; returns ``(B, M)`` weights.
+    """
+    pointwise = np.asarray(pointwise, dtype=np.float64)
+    z = pointwise.shape[0] * (np.asarray(alpha, dtype=np.float64) @ pointwise)
+    z -= z.max(axis=1, keepdims=True)
+    w = np.exp(z)
+    return w / w.sum(axis=1, keepdims=True)
