@@ -294,3 +294,22 @@ def test_invalid_members_are_reported(iris):
     X, y = iris
     with pytest.raises(ValueError, match="Member 'lin'"):
         OOFStacker([("nb", GaussianNB()), ("lin", LinearRegression())]).fit(X, y)
+
+
+def test_pandas_output_and_verbose_bar(iris, capsys):
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    stack = OOFStacker(_members()[:2], passthrough=[0], verbose=1).fit(X, y)
+    assert "member x fold fits" in capsys.readouterr().err
+    stack.set_output(transform="pandas")
+    frame = stack.transform(X[:3])
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == [
+        "nb__0",
+        "nb__1",
+        "nb__2",
+        "tree__0",
+        "tree__1",
+        "tree__2",
+        "x0",
+    ]
