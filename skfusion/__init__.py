@@ -14,6 +14,7 @@ from ._config import config_context, get_config, set_config
 __version__ = "0.1.0.dev0"
 
 _LAZY = {
+    "BayesianModelAverager": "._bma",
     "OOFStacker": "._stacking",
     "OOFStackerRegressor": "._stacking",
     "WeightedBlender": "._blending",
