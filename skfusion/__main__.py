@@ -19,7 +19,7 @@ def demo():
     from sklearn.preprocessing import StandardScaler
     from sklearn.tree import DecisionTreeClassifier
 
-    from skfusion import OOFStacker, WeightedBlender, blend, get_config
+    from skfusion import BayesianModelAverager, OOFStacker, WeightedBlender, blend, get_config
 
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
@@ -65,6 +65,13 @@ def demo():
                 members, memory=cache, n_jobs=2, test_predictions=test_predictions
             ).fit(X_train, y_train)
             runs.append((f"stack/{test_predictions}", model, time.perf_counter() - start))
+        # Bayesian model averaging on the same cached fits.
+        for method in ["stacking", "pseudo_bma", "bb_pseudo_bma"]:
+            start = time.perf_counter()
+            model = BayesianModelAverager(
+                members, method=method, memory=cache, n_jobs=2, random_state=0
+            ).fit(X_train, y_train)
+            runs.append((f"bma/{method}", model, time.perf_counter() - start))
 
     oof = runs[0][1].oof_predictions_  # (n, members, classes)
     names = [name for name, _ in members]
@@ -85,11 +92,11 @@ def demo():
         # Log-loss is defined for probabilities only: rank quantiles are not
         # calibrated and hard votes are labels; a stacker has no OOF output
         # of its own without a second, nested cross-validation.
-        soft = label.endswith("/soft")
+        soft = label.endswith("/soft") or label.startswith("bma")
         oof_loss = f"{log_loss(y_train, blend(oof, model.weights_)):.4f}" if soft else "-"
         test_loss = (
             f"{log_loss(y_test, model.predict_proba(X_test)):.4f}"
-            if soft or (label.startswith("stack"))
+            if soft or label.startswith(("stack", "bma"))
             else "-"
         )
         if hasattr(model, "weights_"):
@@ -100,6 +107,14 @@ def demo():
             f"{label:<20}{weights:<30}{oof_loss:>13}{test_loss:>14}"
             f"{model.score(X_test, y_test):>10.4f}{seconds:>8.2f}"
         )
+    print("\nBayesian model averaging, weight +- its Bayesian-bootstrap spread:")
+    for label, model, _ in runs:
+        if label.startswith("bma"):
+            spread = "  ".join(
+                f"{name} {w:.2f}+-{s:.2f}"
+                for name, w, s in zip(names, model.weights_, model.weights_std_)
+            )
+            print(f"  {label:<18}{spread}")
     print("\nFits after the first reuse the cached member x fold fits (`memory=`).")
 
 
