@@ -17,12 +17,13 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import (
     _num_features,
     _num_samples,
+    check_is_fitted,
     column_or_1d,
     has_fit_parameter,
     validate_data,
 )
 
-from ._oof import cross_fit, resolve_cv
+from ._oof import cross_fit, member_output, resolve_cv
 
 try:  # sklearn >= 1.7
     from sklearn.utils._repr_html.estimator import _VisualBlock
@@ -134,6 +135,28 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
                     f"{type(self).__name__} fuses regressors."
                 )
         return names, members
+
+    def _member_names(self):
+        """Names of the non-dropped members, in order."""
+        return [name for name, est in self.estimators if not _is_drop(est)]
+
+    def _member_outputs_side_by_side(self, X):
+        """Each fitted member's aligned output (``self._methods``), as columns."""
+        check_is_fitted(self)
+        X, _ = self._check_X(X, reset=False)
+        classes = getattr(self, "classes_", None)
+        return np.hstack(
+            [
+                member_output(est, X, method, classes)
+                for est, method in zip(self.estimators_, self._methods)
+            ]
+        )
+
+    def _class_feature_names(self):
+        """``<member>__<class>`` for every member and class."""
+        return np.asarray(
+            [f"{n}__{c}" for n in self._member_names() for c in self.classes_], dtype=object
+        )
 
     def _check_member_method(self, name, estimator, methods, purpose):
         """Return the first of ``methods`` that the member has, or raise naming it."""

@@ -164,15 +164,12 @@ class _BaseBlender(_BaseFusion):
             self._set_weights(given if given is not None else np.ones(n_members))
             return self
 
-        rows = result.oof_rows
-        all_rows = len(rows) == result.oof.shape[1]
-        raw = [result.oof[m] if all_rows else result.oof[m, rows] for m in range(n_members)]
+        raw = result.member_oof()
         self.oof_predictions_ = np.moveaxis(result.oof, 0, 1)
         if self._voting == "rank":
             self._rank_references = [np.sort(r, axis=0) for r in raw]
         inputs = self._fusion_inputs(raw)
-        y_fit = y if all_rows else y[rows]
-        sw_fit = None if sample_weight is None else sample_weight[rows]
+        y_fit, sw_fit = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
         common = {"scoring": self.scoring, "sample_weight": sw_fit, "classes": classes}
         scores = member_scores(inputs, y_fit, **common)
         self.member_scores_ = dict(zip(member_names, scores.tolist()))
@@ -223,9 +220,6 @@ class _BaseBlender(_BaseFusion):
             for est, w, method in zip(self.estimators_, self._vote_weights, self._methods)
             if w > 0
         ]
-
-    def _member_names(self):
-        return [name for name, est in self.estimators if not _is_drop(est)]
 
 
 class WeightedBlender(ClassifierMixin, _BaseBlender):
@@ -481,16 +475,11 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
             ``predict_proba`` / ``decision_function`` for soft and rank
             voting; ``(n_samples, n_members)`` predicted labels for hard.
         """
+        if self.voting != "hard":
+            return self._member_outputs_side_by_side(X)
         check_is_fitted(self)
         X, _ = self._check_X(X, reset=False)
-        if self.voting == "hard":
-            return np.column_stack([est.predict(X) for est in self.estimators_])
-        return np.hstack(
-            [
-                member_output(est, X, method, self.classes_)
-                for est, method in zip(self.estimators_, self._methods)
-            ]
-        )
+        return np.column_stack([est.predict(X) for est in self.estimators_])
 
     def get_feature_names_out(self, input_features=None):
         """Names of the ``transform`` columns: ``<member>__<class>`` or ``<member>``.
@@ -506,10 +495,9 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
             Transformed feature names.
         """
         check_is_fitted(self)
-        names = self._member_names()
         if self.voting == "hard":
-            return np.asarray(names, dtype=object)
-        return np.asarray([f"{n}__{c}" for n in names for c in self.classes_], dtype=object)
+            return np.asarray(self._member_names(), dtype=object)
+        return self._class_feature_names()
 
 
 class WeightedBlenderRegressor(RegressorMixin, _BaseBlender):

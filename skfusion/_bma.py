@@ -4,7 +4,6 @@ import numbers
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -12,10 +11,12 @@ from ._base import _BaseFusion
 from ._kernels import get_kernel
 from ._oof import member_output
 from .weights import (
+    _generator,
     _sample_weight,
     bb_pseudo_bma_weights,
     pseudo_bma_weights,
     stacking_weights,
+    true_class_columns,
 )
 
 # Probabilities below this count as this: a member that gives a true class
@@ -182,39 +183,34 @@ class BayesianModelAverager(ClassifierMixin, _BaseFusion):
             split_params=split_params,
             classes=self.classes_,
         )
-        rows = result.oof_rows
+        self._methods = ["predict_proba"] * len(members)
         self.oof_predictions_ = np.moveaxis(result.oof, 0, 1)
-        y_index = np.searchsorted(self.classes_, y[rows])
-        p_true = result.oof[:, rows, :][:, np.arange(len(rows)), y_index].T  # (n, M)
+        y_fit, sw = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
+        p_true = true_class_columns(result.member_oof(), np.searchsorted(self.classes_, y_fit))
         lpd = np.log(np.maximum(p_true, PROBABILITY_FLOOR))
         self.pointwise_lpd_ = lpd
-        n = len(rows)
-        sw = None if sample_weight is None else sample_weight[rows]
+        n = len(y_fit)
         # Row weights scaled to sum to n, so unweighted data gives the plain formulas.
         scale = np.ones(n) if sw is None else sw * (n / sw.sum())
         weighted = lpd * scale[:, None]
         self.elpd_ = weighted.sum(axis=0)
         self.elpd_se_ = np.sqrt(n * weighted.var(axis=0))
-        bb_weights, bb_std = bb_pseudo_bma_weights(
+        if self.method == "stacking":
+            self.weights_ = stacking_weights(lpd, sample_weight=sw)
+            self.weights_std_ = self._stacking_spread(lpd, scale)
+            return self
+        bb_weights, self.weights_std_ = bb_pseudo_bma_weights(
             weighted,
             n_bootstrap=self.n_bootstrap,
             random_state=self.random_state,
             return_std=True,
         )
-        if self.method == "pseudo_bma":
-            self.weights_ = pseudo_bma_weights(weighted)
-            self.weights_std_ = bb_std
-        elif self.method == "bb_pseudo_bma":
-            self.weights_, self.weights_std_ = bb_weights, bb_std
-        else:
-            self.weights_ = stacking_weights(lpd, sample_weight=sw)
-            self.weights_std_ = self._stacking_spread(lpd, scale)
+        self.weights_ = pseudo_bma_weights(weighted) if self.method == "pseudo_bma" else bb_weights
         return self
 
     def _stacking_spread(self, lpd, scale):
         """Std of stacking weights refitted under Bayesian-bootstrap row weights."""
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        rng = np.random.default_rng(seed)
+        rng = _generator(self.random_state)
         draws = min(self.n_bootstrap, STACKING_STD_DRAWS)
         samples = [
             stacking_weights(lpd, sample_weight=scale * rng.dirichlet(np.ones(len(scale))))
@@ -293,11 +289,7 @@ class BayesianModelAverager(ClassifierMixin, _BaseFusion):
         probas : ndarray of shape (n_samples, n_members * n_classes)
             Member probabilities.
         """
-        check_is_fitted(self)
-        X, _ = self._check_X(X, reset=False)
-        return np.hstack(
-            [member_output(est, X, "predict_proba", self.classes_) for est in self.estimators_]
-        )
+        return self._member_outputs_side_by_side(X)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the ``transform`` columns: ``<member>__<class>``.
@@ -313,5 +305,4 @@ class BayesianModelAverager(ClassifierMixin, _BaseFusion):
             Transformed feature names.
         """
         check_is_fitted(self)
-        names = [n for n, e in self.estimators if not (isinstance(e, str) and e == "drop")]
-        return np.asarray([f"{n}__{c}" for n in names for c in self.classes_], dtype=object)
+        return self._class_feature_names()

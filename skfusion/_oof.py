@@ -192,6 +192,21 @@ class CrossFit:
     fold_estimators: list | None = None
     splits: list | None = field(default=None, repr=False)
 
+    @property
+    def holdout_rows(self):
+        """The rows that carry OOF predictions, or None when every row does."""
+        return None if len(self.oof_rows) == self.oof.shape[1] else self.oof_rows
+
+    def member_oof(self):
+        """Each member's OOF predictions on the rows that have them (views if all do)."""
+        rows = self.holdout_rows
+        return [m_oof if rows is None else m_oof[rows] for m_oof in self.oof]
+
+    def at_oof_rows(self, values):
+        """``values`` (y, sample_weight...) on the rows with OOF predictions."""
+        rows = self.holdout_rows
+        return values if values is None or rows is None else _safe_indexing(values, rows)
+
 
 def _check_fitted(name, estimator):
     try:

@@ -132,18 +132,15 @@ class _BaseStacker(_BaseFusion):
         if fold_average:
             self.fold_estimators_ = result.fold_estimators
             self.named_estimators_ = None
-        rows = result.oof_rows
-        all_rows = len(rows) == result.oof.shape[1]
-        outputs = [result.oof[m] if all_rows else result.oof[m, rows] for m in range(len(members))]
+        outputs = result.member_oof()
         self.oof_predictions_ = np.moveaxis(result.oof, 0, 1)
-        y_fit = y if all_rows else _safe_indexing(y, rows)
-        sw_fit = None if sample_weight is None else sample_weight[rows]
+        y_fit, sw_fit = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
         scorer = get_scorer(None, classifier=classes is not None)
         self.member_scores_ = {
             name: score_predictions(scorer, o, y_fit, classes=classes, sample_weight=sw_fit)
             for (name, _), o in zip(members, outputs)
         }
-        meta = self._meta_features(outputs, X, None if all_rows else rows)
+        meta = self._meta_features(outputs, X, result.holdout_rows)
         final = clone(self._final_template())
         final_params = {} if sw_fit is None else {"sample_weight": sw_fit}
         self.final_estimator_ = final.fit(meta, y_fit, **final_params)
@@ -182,8 +179,8 @@ class _BaseStacker(_BaseFusion):
         """
         check_is_fitted(self)
         names = []
-        member_names = [n for n, e in self.estimators if not (isinstance(e, str) and e == "drop")]
-        for name, output in zip(member_names, np.moveaxis(self.oof_predictions_[:1], 1, 0)):
+        first_row = np.moveaxis(self.oof_predictions_[:1], 1, 0)  # (members, 1, ...)
+        for name, output in zip(self._member_names(), first_row):
             width = self._member_features(output).shape[1]
             classes = getattr(self, "classes_", None)
             if classes is None:

@@ -153,6 +153,22 @@ def _problem(predictions, y, classes):
     return members, y.astype(np.float64), None
 
 
+def true_class_columns(members, y_index):
+    """``(n, M)``: each member's score of each row's true class (gathered, not stacked)."""
+    rows = np.arange(len(y_index))
+    return np.column_stack([np.asarray(p)[rows, y_index] for p in members]).astype(np.float64)
+
+
+def _generator(random_state):
+    """A numpy Generator seeded from an sklearn ``random_state``.
+
+    Generator draws exponentials and Dirichlet vectors several times faster
+    than the legacy RandomState; seeding it from random_state keeps results
+    repeatable.
+    """
+    return np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
 def _sample_weight(sample_weight, n):
     if sample_weight is None:
         return np.ones(n)
@@ -311,8 +327,7 @@ def optimized_weights(predictions, y, *, scoring=None, sample_weight=None, class
         return np.ones(1)
     if scoring is None:
         if classes is not None:
-            rows = np.arange(n)
-            scored = np.column_stack([p[rows, y_target] for p in members]).astype(np.float64)
+            scored = true_class_columns(members, y_target)
         else:
             scored = np.column_stack(members).astype(np.float64)
         return _simplex_minimize(scored, y_target, sw, classes is not None)
@@ -520,10 +535,7 @@ def bb_pseudo_bma_weights(pointwise, *, n_bootstrap=1000, random_state=None, ret
     if not isinstance(n_bootstrap, numbers.Integral) or n_bootstrap < 1:
         raise ValueError(f"n_bootstrap must be a positive integer; got {n_bootstrap!r}.")
     lpd = _check_pointwise(pointwise)
-    # numpy's Generator draws exponentials several times faster than the
-    # legacy RandomState; it is seeded from random_state, so results repeat.
-    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    rng = np.random.default_rng(seed)
+    rng = _generator(random_state)
     kernel = get_kernel("bayesian_bootstrap", lpd)
     n = lpd.shape[0]
     block = max(1, min(n_bootstrap, (1 << 22) // n))  # about 32 MB of draws at a time

@@ -311,7 +311,7 @@ def caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None):
     return picks, losses
 
 
-@_jit(fastmath=False)
+@_jit
 def _log_mixture_members(members, log_weights, out, lo, hi):
     buffer = np.empty(_BLOCK)
     top = np.empty(_BLOCK)
