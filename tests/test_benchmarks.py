@@ -35,3 +35,11 @@ def test_asv_benchmarks_run_at_small_sizes():
         for name in dir(bench):
             if name.startswith(("time_", "peakmem_")):
                 getattr(bench, name)(*args)
+
+
+def test_bma_weight_benchmarks_run():
+    bma = _load("asv_bench/benchmarks/bench_bma.py")
+    bench = bma.WeightsFromPointwise()
+    bench.setup(1000)
+    bench.time_bb_pseudo_bma_1000_draws(1000)
+    bench.time_stacking(1000)

@@ -62,3 +62,25 @@ class StackerGridSearchWithMemory:
             stack = OOFStacker(_members(), memory=cache)
             grid = {"final_estimator__C": [0.01, 0.1, 1.0, 10.0, 100.0]}
             GridSearchCV(stack, grid, cv=3).fit(self.X, self.y)
+
+
+class StackerRegressorFit:
+    params = (["refit", "fold_average"], [1, 3])
+    param_names = ["test_predictions", "n_outputs"]
+    timeout = 300
+
+    def setup(self, test_predictions, n_outputs):
+        from sklearn.datasets import make_regression
+
+        self.X, self.y = make_regression(
+            n_samples=5000, n_features=20, n_targets=n_outputs, random_state=0
+        )
+
+    def time_fit(self, test_predictions, n_outputs):
+        from sklearn.linear_model import Ridge
+        from sklearn.tree import DecisionTreeRegressor
+
+        from skfusion import OOFStackerRegressor
+
+        members = [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=6))]
+        OOFStackerRegressor(members, test_predictions=test_predictions).fit(self.X, self.y)
