@@ -15,6 +15,7 @@ __version__ = "0.1.0.dev0"
 
 _LAZY = {
     "BayesianModelAverager": "._bma",
+    "BayesianModelAveragerRegressor": "._bma",
     "OOFStacker": "._stacking",
     "OOFStackerRegressor": "._stacking",
     "WeightedBlender": "._blending",

@@ -385,5 +385,42 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         return tags
 
 
+class _MemberPredictionColumns:
+    """``transform`` of the regressors that fuse member predictions: one column a member."""
+
+    def transform(self, X):
+        """Each member's predictions.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        predictions : ndarray of shape (n_samples, n_members)
+            One column per member.
+        """
+        check_is_fitted(self)
+        X, _ = self._check_X(X, reset=False)
+        return np.column_stack([est.predict(X) for est in self.estimators_])
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the ``transform`` columns: the member names.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Not used; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Transformed feature names.
+        """
+        check_is_fitted(self)
+        return np.asarray(self._member_names(), dtype=object)
+
+
 def _is_drop(estimator):
     return isinstance(estimator, str) and estimator == "drop"

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseFusion, _is_drop
+from ._base import _BaseFusion, _is_drop, _MemberPredictionColumns
 from ._kernels import get_kernel
 from ._kernels._reference import member_list
 from ._oof import get_scorer, member_output, score_predictions
@@ -500,7 +500,7 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         return self._class_feature_names()
 
 
-class WeightedBlenderRegressor(RegressorMixin, _BaseBlender):
+class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBlender):
     """Weighted mean of regressors with given or learnt weights.
 
     Parameters
@@ -646,36 +646,3 @@ class WeightedBlenderRegressor(RegressorMixin, _BaseBlender):
         outputs = [member_output(est, X, "predict") for est, _, _ in active]
         weights = np.array([w for _, w, _ in active])
         return _soft(outputs, weights / weights.sum())
-
-    def transform(self, X):
-        """Each member's predictions.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input samples.
-
-        Returns
-        -------
-        predictions : ndarray of shape (n_samples, n_members)
-            One column per member.
-        """
-        check_is_fitted(self)
-        X, _ = self._check_X(X, reset=False)
-        return np.column_stack([est.predict(X) for est in self.estimators_])
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the ``transform`` columns: the member names.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Not used; present for API consistency.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            Transformed feature names.
-        """
-        check_is_fitted(self)
-        return np.asarray(self._member_names(), dtype=object)

@@ -3,13 +3,15 @@
 import numbers
 
 import numpy as np
-from sklearn.base import ClassifierMixin, _fit_context
+from scipy.optimize.elementwise import find_root
+from scipy.special import ndtr, ndtri
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseFusion
+from ._base import _BaseFusion, _MemberPredictionColumns
 from ._kernels import get_kernel
-from ._oof import member_output
+from ._oof import has_return_std, member_output, predict_mean_std
 from .weights import (
     _generator,
     _sample_weight,
@@ -22,11 +24,109 @@ from .weights import (
 # Probabilities below this count as this: a member that gives a true class
 # probability 0 gets a large finite penalty (log = -36.04) instead of -inf.
 PROBABILITY_FLOOR = np.finfo(np.float64).eps
+LOG_PROBABILITY_FLOOR = np.log(PROBABILITY_FLOOR)
 # Bayesian-bootstrap refits behind weights_std_ for method="stacking".
 STACKING_STD_DRAWS = 100
+# Predictive stds below this share of the largest |y| count as this, so a
+# member that fitted its rows exactly never gives an infinite density.
+RELATIVE_STD_FLOOR = np.finfo(np.float64).eps
+_LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 
 
-class BayesianModelAverager(ClassifierMixin, _BaseFusion):
+class _BaseAverager(_BaseFusion):
+    """Parameters, weights and weight spreads shared by the two averagers."""
+
+    _parameter_constraints: dict = {
+        **_BaseFusion._parameter_constraints,
+        "method": [StrOptions({"stacking", "pseudo_bma", "bb_pseudo_bma"})],
+        "n_bootstrap": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        estimators,
+        *,
+        method="stacking",
+        cv=5,
+        n_bootstrap=1000,
+        memory=None,
+        n_jobs=None,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            estimators,
+            cv=cv,
+            memory=memory,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.method = method
+        self.n_bootstrap = n_bootstrap
+
+    def _cross_fit_members(self, X, y, sample_weight, groups, params, methods, classes=None):
+        """Cross-fit the members with one output ``method`` each; return the engine's result."""
+        members = self._validate_members()[1]
+        if sample_weight is not None:
+            sample_weight = _sample_weight(sample_weight, len(y))
+        fit_params, split_params = self._route_params(members, sample_weight, groups, params)
+        methods = [methods(name, est) for name, est in members]
+        self._methods = methods
+        result = self._cross_fit(
+            members,
+            X,
+            y,
+            methods=methods,
+            fit_params=fit_params,
+            split_params=split_params,
+            classes=classes,
+        )
+        return result, result.at_oof_rows(y), result.at_oof_rows(sample_weight)
+
+    def _fit_weights(self, lpd, sample_weight):
+        """Set pointwise_lpd_, elpd_, elpd_se_, weights_ and weights_std_ from ``lpd``."""
+        self.pointwise_lpd_ = lpd
+        n = lpd.shape[0]
+        # Row weights scaled to sum to n, so unweighted data gives the plain formulas.
+        scale = np.ones(n) if sample_weight is None else sample_weight * (n / sample_weight.sum())
+        weighted = lpd * scale[:, None]
+        self.elpd_ = weighted.sum(axis=0)
+        self.elpd_se_ = np.sqrt(n * weighted.var(axis=0))
+        if self.method == "stacking":
+            self.weights_ = stacking_weights(lpd, sample_weight=sample_weight)
+            self.weights_std_ = self._stacking_spread(lpd, scale)
+            return
+        bb_weights, self.weights_std_ = bb_pseudo_bma_weights(
+            weighted,
+            n_bootstrap=self.n_bootstrap,
+            random_state=self.random_state,
+            return_std=True,
+        )
+        self.weights_ = pseudo_bma_weights(weighted) if self.method == "pseudo_bma" else bb_weights
+
+    def _stacking_spread(self, lpd, scale):
+        """Std of stacking weights refitted under Bayesian-bootstrap row weights."""
+        rng = _generator(self.random_state)
+        draws = min(self.n_bootstrap, STACKING_STD_DRAWS)
+        samples = [
+            stacking_weights(lpd, sample_weight=scale * rng.dirichlet(np.ones(len(scale))))
+            for _ in range(draws)
+        ]
+        return np.std(samples, axis=0)
+
+    def _active_members(self):
+        """(fitted member, method, weight) of the members of non-zero weight; weights sum to 1."""
+        active = [
+            (est, method, w)
+            for est, method, w in zip(self.estimators_, self._methods, self.weights_)
+            if w > 0
+        ]
+        total = sum(w for _, _, w in active)
+        return [(est, method, w / total) for est, method, w in active]
+
+
+class BayesianModelAverager(ClassifierMixin, _BaseAverager):
     """Classifier averaging members with weights from out-of-fold log densities.
 
     Each member's out-of-fold (OOF) predictive probability of the true class
@@ -76,10 +176,14 @@ class BayesianModelAverager(ClassifierMixin, _BaseFusion):
     elpd_se_ : ndarray of shape (n_members,)
         Its standard error, ``sqrt(n * var_i(lpd_i))``.
     pointwise_lpd_ : ndarray of shape (n_samples, n_members)
-        OOF ``log p_m(y_i | x_i)``; probabilities below machine epsilon are
-        floored there (a large finite penalty, never -inf).
+        OOF ``log p_m(y_i | x_i)``, from the member's ``predict_log_proba``
+        where it has one (else the log of ``predict_proba``). Log
+        probabilities below ``log(machine epsilon) = -36.04`` are floored
+        there: a probability of exactly 0 is a large finite penalty, never
+        -inf, so no weight is ever NaN. With a float ``cv`` (hold-out), only
+        the hold-out rows.
     oof_predictions_ : ndarray of shape (n_samples, n_members, n_classes)
-        OOF class probabilities.
+        OOF class probabilities (NaN on rows without an OOF prediction).
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -90,6 +194,7 @@ class BayesianModelAverager(ClassifierMixin, _BaseFusion):
     See Also
     --------
     skfusion.weights.stacking_weights : The weights on a log-density matrix.
+    BayesianModelAveragerRegressor : The same for regression.
     WeightedBlender : Weights from other criteria (scores, log-loss, Caruana).
 
     References
@@ -113,35 +218,6 @@ class BayesianModelAverager(ClassifierMixin, _BaseFusion):
     >>> bma.predict(X[:2])
     array([0, 0])
     """
-
-    _parameter_constraints: dict = {
-        **_BaseFusion._parameter_constraints,
-        "method": [StrOptions({"stacking", "pseudo_bma", "bb_pseudo_bma"})],
-        "n_bootstrap": [Interval(numbers.Integral, 1, None, closed="left")],
-    }
-
-    def __init__(
-        self,
-        estimators,
-        *,
-        method="stacking",
-        cv=5,
-        n_bootstrap=1000,
-        memory=None,
-        n_jobs=None,
-        verbose=0,
-        random_state=None,
-    ):
-        super().__init__(
-            estimators,
-            cv=cv,
-            memory=memory,
-            n_jobs=n_jobs,
-            verbose=verbose,
-            random_state=random_state,
-        )
-        self.method = method
-        self.n_bootstrap = n_bootstrap
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, *, groups=None, **params):
@@ -168,61 +244,50 @@ class BayesianModelAverager(ClassifierMixin, _BaseFusion):
         X, y = self._check_X(X, reset=True, y=y)
         y, self.classes_ = self._check_classification_y(y)
         self._check_prefit_classes()
-        _, members = self._validate_members()
-        for name, est in members:
-            self._check_member_method(name, est, ["predict_proba"], "Model averaging")
-        if sample_weight is not None:
-            sample_weight = _sample_weight(sample_weight, len(y))
-        fit_params, split_params = self._route_params(members, sample_weight, groups, params)
-        result = self._cross_fit(
-            members,
-            X,
-            y,
-            methods=["predict_proba"] * len(members),
-            fit_params=fit_params,
-            split_params=split_params,
-            classes=self.classes_,
+        result, y_fit, sw = self._cross_fit_members(
+            X, y, sample_weight, groups, params, self._log_density_method, self.classes_
         )
-        self._methods = ["predict_proba"] * len(members)
-        self.oof_predictions_ = np.moveaxis(result.oof, 0, 1)
-        y_fit, sw = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
-        p_true = true_class_columns(result.member_oof(), np.searchsorted(self.classes_, y_fit))
-        lpd = np.log(np.maximum(p_true, PROBABILITY_FLOOR))
-        self.pointwise_lpd_ = lpd
-        n = len(y_fit)
-        # Row weights scaled to sum to n, so unweighted data gives the plain formulas.
-        scale = np.ones(n) if sw is None else sw * (n / sw.sum())
-        weighted = lpd * scale[:, None]
-        self.elpd_ = weighted.sum(axis=0)
-        self.elpd_se_ = np.sqrt(n * weighted.var(axis=0))
-        if self.method == "stacking":
-            self.weights_ = stacking_weights(lpd, sample_weight=sw)
-            self.weights_std_ = self._stacking_spread(lpd, scale)
-            return self
-        bb_weights, self.weights_std_ = bb_pseudo_bma_weights(
-            weighted,
-            n_bootstrap=self.n_bootstrap,
-            random_state=self.random_state,
-            return_std=True,
-        )
-        self.weights_ = pseudo_bma_weights(weighted) if self.method == "pseudo_bma" else bb_weights
+        y_index = np.searchsorted(self.classes_, y_fit)
+        oof, logs = [], []
+        for method, m_oof in zip(self._methods, result.oof):
+            if method == "predict_log_proba":
+                # Rows predicted more than once (repeated cv) hold the mean log
+                # probability; renormalise its exponential to a distribution.
+                with np.errstate(invalid="ignore"):
+                    proba = np.exp(m_oof)
+                    oof.append(proba / proba.sum(axis=1, keepdims=True))
+                logs.append(m_oof)
+            else:
+                oof.append(m_oof)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    logs.append(np.log(m_oof))
+        self.oof_predictions_ = np.stack(oof, axis=1)
+        rows = result.holdout_rows
+        logs = [m_log if rows is None else m_log[rows] for m_log in logs]
+        lpd = np.maximum(true_class_columns(logs, y_index), LOG_PROBABILITY_FLOOR)
+        self._fit_weights(lpd, sw)
+        # predict_proba mixes probabilities whatever gave the OOF densities.
+        self._methods = ["predict_proba"] * len(self._methods)
         return self
 
-    def _stacking_spread(self, lpd, scale):
-        """Std of stacking weights refitted under Bayesian-bootstrap row weights."""
-        rng = _generator(self.random_state)
-        draws = min(self.n_bootstrap, STACKING_STD_DRAWS)
-        samples = [
-            stacking_weights(lpd, sample_weight=scale * rng.dirichlet(np.ones(len(scale))))
-            for _ in range(draws)
-        ]
-        return np.std(samples, axis=0)
+    def _log_density_method(self, name, estimator):
+        return self._check_member_method(
+            name, estimator, ["predict_log_proba", "predict_proba"], "Model averaging"
+        )
 
-    def _member_probas(self, X):
+    def _member_outputs(self, X, log):
         X, _ = self._check_X(X, reset=False)
-        active = [(est, w) for est, w in zip(self.estimators_, self.weights_) if w > 0]
-        outputs = [member_output(est, X, "predict_proba", self.classes_) for est, _ in active]
-        return outputs, np.array([w for _, w in active])
+        outputs, weights = [], []
+        for est, _, w in self._active_members():
+            if not log:
+                outputs.append(member_output(est, X, "predict_proba", self.classes_))
+            elif hasattr(est, "predict_log_proba"):
+                outputs.append(member_output(est, X, "predict_log_proba", self.classes_))
+            else:
+                with np.errstate(divide="ignore"):
+                    outputs.append(np.log(member_output(est, X, "predict_proba", self.classes_)))
+            weights.append(w)
+        return outputs, np.array(weights)
 
     def predict_proba(self, X):
         """The weighted mixture of the members' class probabilities.
@@ -238,11 +303,14 @@ class BayesianModelAverager(ClassifierMixin, _BaseFusion):
             Mixture probabilities.
         """
         check_is_fitted(self)
-        outputs, weights = self._member_probas(X)
-        return get_kernel("soft_vote", outputs)(outputs, weights / weights.sum())
+        outputs, weights = self._member_outputs(X, log=False)
+        return get_kernel("soft_vote", outputs)(outputs, weights)
 
     def predict_log_proba(self, X):
         """Log of the mixture probabilities, by log-sum-exp over the members.
+
+        The members' own ``predict_log_proba`` is used where they have one,
+        so tiny probabilities keep their precision.
 
         Parameters
         ----------
@@ -255,10 +323,8 @@ class BayesianModelAverager(ClassifierMixin, _BaseFusion):
             Log mixture probabilities (-inf where every member gives 0).
         """
         check_is_fitted(self)
-        outputs, weights = self._member_probas(X)
-        with np.errstate(divide="ignore"):
-            logs = [np.log(o) for o in outputs]
-        return get_kernel("log_mixture", logs)(logs, weights / weights.sum())
+        logs, weights = self._member_outputs(X, log=True)
+        return get_kernel("log_mixture", logs)(logs, weights)
 
     def predict(self, X):
         """The class of highest mixture probability.
@@ -306,3 +372,289 @@ class BayesianModelAverager(ClassifierMixin, _BaseFusion):
         """
         check_is_fitted(self)
         return self._class_feature_names()
+
+
+class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _BaseAverager):
+    """Regressor averaging members with weights from out-of-fold Gaussian log densities.
+
+    Each member's out-of-fold (OOF) prediction is read as a Gaussian
+    predictive distribution: its mean is the prediction, its standard
+    deviation the member's own predictive std where it has
+    ``predict(X, return_std=True)`` (:class:`~sklearn.linear_model.BayesianRidge`,
+    :class:`~sklearn.linear_model.ARDRegression`,
+    :class:`~sklearn.gaussian_process.GaussianProcessRegressor`, also as the
+    last step of a Pipeline), otherwise a residual scale. The weights follow
+    Yao et al. (2018) as in :class:`BayesianModelAverager`; the prediction is
+    the weighted mixture of the members' Gaussians: its mean, its std and its
+    central intervals.
+
+    The residual scale that scores row ``i`` is the root mean squared OOF
+    residual of the member on the rows outside ``i``'s test fold, so the row
+    being scored never enters its own scale; with a single hold-out split
+    (float ``cv``) or ``cv="prefit"``, on all other scored rows (leave one
+    out). At predict time the scale is the root mean squared OOF residual on
+    all rows (``residual_scale_``).
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        The member regressors; a member may be ``"drop"``.
+    method : {"stacking", "pseudo_bma", "bb_pseudo_bma"}, default="stacking"
+        ``"pseudo_bma"``: ``w ∝ exp(elpd)``. ``"bb_pseudo_bma"``: pseudo-BMA
+        averaged over ``n_bootstrap`` Bayesian-bootstrap draws of the rows.
+        ``"stacking"``: maximise the OOF log score of the mixture over the
+        simplex.
+    cv : int, cross-validation generator, iterable, float or "prefit", default=5
+        Folds of the OOF predictions (see :class:`WeightedBlender`).
+    n_bootstrap : int, default=1000
+        Bayesian-bootstrap draws for ``"bb_pseudo_bma"`` and for
+        ``weights_std_`` (``"stacking"`` refits its weights under at most 100
+        bootstrap row weightings for the spread).
+    memory : str, path or joblib.Memory, default=None
+        Cache of each member x fold fit.
+    n_jobs : int, default=None
+        Parallel member x fold fits.
+    verbose : int, default=0
+        1: a progress bar over fits.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the folds of unseeded shuffling splitters and the bootstrap.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        Members refit on all rows.
+    named_estimators_ : Bunch
+        Refit members by name.
+    weights_ : ndarray of shape (n_members,)
+        Model weights, non-negative, summing to 1.
+    weights_std_ : ndarray of shape (n_members,)
+        Bayesian-bootstrap standard deviation of the weights.
+    elpd_ : ndarray of shape (n_members,)
+        Each member's expected log predictive density, summed over rows.
+    elpd_se_ : ndarray of shape (n_members,)
+        Its standard error, ``sqrt(n * var_i(lpd_i))``.
+    pointwise_lpd_ : ndarray of shape (n_samples, n_members)
+        OOF Gaussian ``log p_m(y_i | x_i)`` (with a float ``cv``, only the
+        hold-out rows). Stds are floored at machine epsilon times the largest
+        ``|y|``, so a density is never infinite.
+    oof_predictions_ : ndarray of shape (n_samples, n_members)
+        OOF predictive means (NaN on rows without an OOF prediction).
+    oof_std_ : ndarray of shape (n_samples, n_members)
+        The predictive stds that scored them.
+    residual_scale_ : ndarray of shape (n_members,)
+        The std used at predict time for members without their own (NaN for
+        members with ``return_std``).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Feature names seen in ``fit``, when X has string column names.
+
+    See Also
+    --------
+    BayesianModelAverager : The same for classification.
+    WeightedBlenderRegressor : Weights from other criteria (scores, Caruana).
+    skfusion.weights.stacking_weights : The weights on a log-density matrix.
+
+    References
+    ----------
+    .. [1] Yao, Y., Vehtari, A., Simpson, D., Gelman, A. (2018). Using stacking to
+       average Bayesian predictive distributions. Bayesian Analysis 13(3).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import BayesianRidge
+    >>> from sklearn.tree import DecisionTreeRegressor
+    >>> from skfusion import BayesianModelAveragerRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> bma = BayesianModelAveragerRegressor(
+    ...     [("ridge", BayesianRidge()), ("tree", DecisionTreeRegressor(max_depth=3))],
+    ...     random_state=0,
+    ... ).fit(X, y)
+    >>> mean, std = bma.predict(X[:3], return_std=True)
+    >>> bma.predict_interval(X[:3], coverage=0.9).shape
+    (3, 2)
+    """
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, *, groups=None, **params):
+        """Fit the members out of fold and weigh them by their Gaussian log densities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to the members and used as row weights of the densities
+            and of the residual scales.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter ``cv``.
+        **params : dict
+            Other metadata, routed with metadata routing enabled.
+
+        Returns
+        -------
+        self : object
+            The fitted averager.
+        """
+        X, y = self._check_X(X, reset=True, y=y)
+        y = self._check_regression_y(y).astype(np.float64, copy=False)
+        result, _, sw = self._cross_fit_members(
+            X, y, sample_weight, groups, params, lambda name, est: "predict_std"
+        )
+        n = len(y)
+        means, own_std = result.oof[..., 0].T, result.oof[..., 1].T  # (n, n_members)
+        predicted = np.zeros(n, dtype=bool)
+        predicted[result.oof_rows] = True
+        row_weight = np.zeros(n)
+        row_weight[predicted] = 1.0 if sw is None else sw
+        sq_residual = np.where(predicted[:, None], (y[:, None] - means) ** 2, 0.0)
+        with np.errstate(invalid="ignore"):
+            self.residual_scale_ = np.sqrt(row_weight @ sq_residual / row_weight.sum())
+        self._own_std = np.array([has_return_std(est) for est in self.estimators_])
+        self.residual_scale_[self._own_std] = np.nan
+        held_out_var = _held_out_residual_variance(sq_residual, row_weight, result.splits)
+        self._std_floor = RELATIVE_STD_FLOOR * max(np.abs(y).max(), 1e-300)
+        std = np.where(self._own_std, own_std, np.sqrt(held_out_var))
+        std = np.where(predicted[:, None], np.maximum(std, self._std_floor), np.nan)
+        self.oof_predictions_, self.oof_std_ = means, std
+        rows = result.oof_rows
+        lpd = _gaussian_logpdf(y[rows, None], means[rows], std[rows])
+        self._fit_weights(lpd, sw)
+        return self
+
+    def _mixture_components(self, X):
+        """Means and stds ``(n_samples, n_active)`` and weights of the members of weight > 0."""
+        check_is_fitted(self)
+        X, _ = self._check_X(X, reset=False)
+        means, stds, weights = [], [], []
+        for m, (est, w) in enumerate(zip(self.estimators_, self.weights_)):
+            if w <= 0:
+                continue
+            mean, own_std = predict_mean_std(est, X).T
+            scale = own_std if self._own_std[m] else np.full_like(mean, self.residual_scale_[m])
+            means.append(mean)
+            stds.append(np.maximum(scale, self._std_floor))
+            weights.append(w)
+        weights = np.array(weights)
+        return np.column_stack(means), np.column_stack(stds), weights / weights.sum()
+
+    def predict(self, X, return_std=False):
+        """Mean of the mixture, and with ``return_std=True`` its standard deviation.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+        return_std : bool, default=False
+            Also return the mixture's std: the square root of the weighted
+            within-member variance plus the weighted spread of the member
+            means around the mixture mean.
+
+        Returns
+        -------
+        y_mean : ndarray of shape (n_samples,)
+            Mixture mean.
+        y_std : ndarray of shape (n_samples,)
+            Mixture std, only with ``return_std=True``.
+        """
+        means, stds, weights = self._mixture_components(X)
+        mean = means @ weights
+        if not return_std:
+            return mean
+        variance = (stds**2 + (means - mean[:, None]) ** 2) @ weights
+        return mean, np.sqrt(variance)
+
+    def predict_interval(self, X, coverage=0.9):
+        """Central interval of the mixture holding ``coverage`` of its mass.
+
+        The bounds are the mixture's ``(1 - coverage) / 2`` and
+        ``(1 + coverage) / 2`` quantiles, found for all rows at once by
+        :func:`scipy.optimize.elementwise.find_root` on the mixture's CDF.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+        coverage : float in (0, 1), default=0.9
+            Probability mass of the interval.
+
+        Returns
+        -------
+        bounds : ndarray of shape (n_samples, 2)
+            Lower and upper bounds.
+        """
+        if not 0 < coverage < 1:
+            raise ValueError(f"coverage must be in (0, 1); got {coverage!r}.")
+        means, stds, weights = self._mixture_components(X)
+        return mixture_quantiles(means, stds, weights, [(1 - coverage) / 2, (1 + coverage) / 2])
+
+
+def _gaussian_logpdf(y, mean, std):
+    return -0.5 * ((y - mean) / std) ** 2 - np.log(std) - _LOG_SQRT_2PI
+
+
+def _held_out_residual_variance(sq_residual, row_weight, splits):
+    """Per row and member: the weighted mean squared residual of the rows outside its test fold.
+
+    ``sq_residual`` (n, n_members) and ``row_weight`` (n,) are zero on rows
+    without an OOF prediction. A row tested in several folds (repeated cv)
+    averages the variances of those folds. When no scored row lies outside
+    the fold (one hold-out split, or ``splits`` None for prefit members),
+    every row is left out of its own scale alone.
+    """
+    n = len(row_weight)
+    weighted = sq_residual * row_weight[:, None]
+    total, total_weight = weighted.sum(axis=0), row_weight.sum()
+    variance, times = np.zeros_like(sq_residual), np.zeros(n)
+    for _, test in splits or [(None, np.arange(n))]:
+        outside_weight = total_weight - row_weight[test].sum()
+        if outside_weight > 0:
+            variance[test] += (total - weighted[test].sum(axis=0)) / outside_weight
+        else:
+            left_out_weight = np.maximum(total_weight - row_weight[test], np.finfo(float).tiny)
+            variance[test] += (total - weighted[test]) / left_out_weight[:, None]
+        times[test] += 1
+    return variance / np.maximum(times, 1)[:, None]
+
+
+def _mixture_cdf(x, probability, weights, *components):
+    n_members = len(weights)
+    means, stds = components[:n_members], components[n_members:]
+    cdf = sum(w * ndtr((x - mu) / sd) for w, mu, sd in zip(weights, means, stds))
+    return cdf - probability
+
+
+def mixture_quantiles(means, stds, weights, probabilities):
+    """Quantiles of Gaussian mixtures, one mixture a row, all rows solved at once.
+
+    Parameters
+    ----------
+    means, stds : ndarray of shape (n_samples, n_members)
+        Component means and stds.
+    weights : ndarray of shape (n_members,)
+        Component weights summing to 1.
+    probabilities : array-like of shape (n_quantiles,)
+        Probabilities in (0, 1).
+
+    Returns
+    -------
+    quantiles : ndarray of shape (n_samples, n_quantiles)
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    # The mixture's p-quantile lies between the smallest and the largest of
+    # its components' p-quantiles; widened a little, a bracket for the root.
+    component_quantiles = means[:, :, None] + stds[:, :, None] * ndtri(probabilities)
+    margin = 0.01 * stds.max(axis=1, keepdims=True)
+    low = component_quantiles.min(axis=1) - margin
+    high = component_quantiles.max(axis=1) + margin
+    n_members = means.shape[1]
+    columns = [means[:, [m]] for m in range(n_members)] + [stds[:, [m]] for m in range(n_members)]
+    result = find_root(
+        lambda x, probability, *components: _mixture_cdf(x, probability, weights, *components),
+        (low, high),
+        args=(probabilities[None, :], *columns),
+    )
+    return result.x

@@ -8,6 +8,7 @@ predicted (repeated CV).
 """
 
 import copy
+import inspect
 import numbers
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ from sklearn.model_selection import (
     StratifiedShuffleSplit,
     check_cv,
 )
+from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import _num_samples, check_is_fitted
 from tqdm.auto import tqdm
@@ -104,8 +106,7 @@ def _fit_member(estimator, X, y, train, fit_params, data_key):
 
 
 def _predict_rows(fitted, X, test, method, classes):
-    raw = getattr(fitted, method)(_safe_indexing(X, test))
-    return align_output(raw, fitted, method, classes)
+    return member_output(fitted, _safe_indexing(X, test), method, classes)
 
 
 def _fold_output(estimator, X, y, train, test, method, classes, fit_params, data_key, fit):
@@ -146,10 +147,49 @@ def member_output(estimator, X, method, classes=None):
     Classifiers give ``(n, n_classes)``: probabilities (a class unseen by the
     member gets 0), decision values (an unseen class gets the row's lowest
     score, so it never wins), or a one-hot encoding of ``predict``.
-    Regressors give ``predict``'s output as float.
+    Regressors give ``predict``'s output as float; ``method="predict_std"``
+    gives ``(n, 2)``: the mean and the member's own predictive std (NaN when
+    the member has no ``predict(X, return_std=True)``).
     """
-    raw = getattr(estimator, method)(X)
+    if method == "predict_std":
+        return predict_mean_std(estimator, X)
+    # log(0) = -inf is a valid log probability, not a cause for warning.
+    with np.errstate(divide="ignore"):
+        raw = getattr(estimator, method)(X)
     return align_output(raw, estimator, method, classes)
+
+
+def _final_step(estimator):
+    """The estimator whose ``predict`` a (nested) Pipeline ends in, and its Pipeline prefix."""
+    prefix = []
+    while isinstance(estimator, Pipeline):
+        prefix.append(estimator[:-1])
+        estimator = estimator.steps[-1][1]
+    return prefix, estimator
+
+
+def has_return_std(estimator):
+    """Whether the member (or its Pipeline's final step) has ``predict(X, return_std=True)``."""
+    predict = getattr(_final_step(estimator)[1], "predict", None)
+    return predict is not None and "return_std" in inspect.signature(predict).parameters
+
+
+def predict_mean_std(estimator, X):
+    """``(n, 2)``: predictive mean and std; std is NaN for members without one."""
+    if not has_return_std(estimator):
+        mean = np.asarray(estimator.predict(X), dtype=np.float64)
+        return np.column_stack([mean, np.full(len(mean), np.nan)])
+    prefix, final = _final_step(estimator)
+    for transformer in prefix:
+        # The pipeline's own transforms, so return_std reaches the final step
+        # whether or not metadata routing is on.
+        X = transformer.transform(X)
+    if isinstance(X, np.ndarray) and X.dtype == object:
+        # BayesianRidge / ARDRegression validate X for the mean but compute the
+        # std from the X they were given, which fails on object arrays.
+        X = X.astype(np.float64)
+    mean, std = final.predict(X, return_std=True)
+    return np.column_stack([mean, std]).astype(np.float64, copy=False)
 
 
 def align_output(raw, estimator, method, classes):
@@ -167,7 +207,9 @@ def align_output(raw, estimator, method, classes):
         raw = np.column_stack([-raw, raw])
     if raw.shape[1] == k and np.array_equal(member_classes, classes):
         return raw.astype(np.float64, copy=False)
-    fill = raw.min(axis=1, keepdims=True) if method == "decision_function" else 0.0
+    # A class the member never saw: lowest score, log probability -inf, probability 0.
+    fill = {"decision_function": raw.min(axis=1, keepdims=True), "predict_log_proba": -np.inf}
+    fill = fill.get(method, 0.0)
     out = np.empty((n, k))
     out[:] = fill
     out[:, columns] = raw

@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.datasets import load_breast_cancer, load_iris, make_blobs
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
@@ -41,8 +41,10 @@ def test_pointwise_lpd_and_weights_follow_the_formulas(iris):
     ]:
         bma = BayesianModelAverager(_members(), method=method, random_state=0).fit(X, y)
         for m, (_, est) in enumerate(_members()):
-            proba = cross_val_predict(est, X, y, cv=5, method="predict_proba")
-            expected = np.log(np.maximum(proba[np.arange(len(y)), y], np.finfo(float).eps))
+            # every member here has predict_log_proba, which the averager uses
+            with np.errstate(divide="ignore"):
+                log_proba = cross_val_predict(est, X, y, cv=5, method="predict_log_proba")
+            expected = np.maximum(log_proba[np.arange(len(y)), y], np.log(np.finfo(float).eps))
             np.testing.assert_allclose(bma.pointwise_lpd_[:, m], expected)
         np.testing.assert_allclose(bma.weights_, fn(bma.pointwise_lpd_), atol=1e-12)
         np.testing.assert_allclose(bma.elpd_, bma.pointwise_lpd_.sum(axis=0))
@@ -104,3 +106,15 @@ def test_pipeline_clone_pickle(iris):
     np.testing.assert_allclose(restored.predict_proba(X), pipe.predict_proba(X))
     assert not hasattr(clone(pipe)[-1], "weights_")
     assert list(pipe[-1].get_feature_names_out()[:2]) == ["lr__0", "lr__1"]
+
+
+def test_log_proba_keeps_the_members_log_space_precision():
+    # classes far apart: GaussianNB's probabilities underflow to 0
+    X, y = make_blobs(150, centers=[[0, 0], [80, 0], [0, 80]], random_state=0)
+    bma = BayesianModelAverager([("nb", GaussianNB()), ("lr", _members()[0][1])]).fit(X, y)
+    nb = bma.estimators_[0]
+    assert (nb.predict_proba(X) == 0).any()  # underflows in probability space
+    assert np.isfinite(nb.predict_log_proba(X)).all()
+    single = BayesianModelAverager([("nb", GaussianNB())]).fit(X, y)
+    np.testing.assert_allclose(single.predict_log_proba(X), nb.predict_log_proba(X), rtol=1e-12)
+    assert np.isfinite(bma.predict_log_proba(X)).all()
