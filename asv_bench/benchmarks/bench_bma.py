@@ -1,12 +1,13 @@
 """asv benchmarks of Bayesian model averaging: the weight functions and the estimator."""
 
 import numpy as np
-from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
+from sklearn.datasets import make_classification, make_friedman1
+from sklearn.linear_model import BayesianRidge, LogisticRegression
 from sklearn.naive_bayes import GaussianNB
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from skfusion import BayesianModelAverager
+from skfusion import BayesianModelAverager, BayesianModelAveragerRegressor
 from skfusion.weights import bb_pseudo_bma_weights, stacking_weights
 
 
@@ -43,3 +44,28 @@ class AveragerFit:
             ("tree", DecisionTreeClassifier(max_depth=6, random_state=0)),
         ]
         BayesianModelAverager(members, method=method, random_state=0).fit(self.X, self.y)
+
+
+class AveragerRegressor:
+    params = (["stacking", "bb_pseudo_bma"],)
+    param_names = ["method"]
+    timeout = 300
+
+    def setup(self, method):
+        self.X, self.y = make_friedman1(n_samples=5000, noise=1.0, random_state=0)
+        self.members = [
+            ("bayes", BayesianRidge()),
+            ("knn", KNeighborsRegressor(10)),
+            ("tree", DecisionTreeRegressor(max_depth=6, random_state=0)),
+        ]
+        self.fitted = BayesianModelAveragerRegressor(
+            self.members, method=method, random_state=0
+        ).fit(self.X, self.y)
+
+    def time_fit(self, method):
+        BayesianModelAveragerRegressor(self.members, method=method, random_state=0).fit(
+            self.X, self.y
+        )
+
+    def time_predict_interval(self, method):
+        self.fitted.predict_interval(self.X, coverage=0.9)

@@ -9,19 +9,34 @@ A pointwise log-density matrix of n rows x 10 members, 1000 draws.
    Target (DESIGN.md section 5): at least 4x faster, same weights within 0.01.
 2. End to end, drawing included: ``skfusion.weights.bb_pseudo_bma_weights``
    against the loop with draws from ``scipy.stats.dirichlet`` (arviz's way).
+3. When arviz is installed: on the pointwise log densities of fitted
+   averagers (a classifier on breast cancer, a regressor on diabetes), the
+   weights of ``arviz.compare`` (method stacking / pseudo-BMA / BB-pseudo-BMA)
+   next to skfusion's, with both times. The pointwise values are handed to
+   arviz as precomputed LOO data, so both sides weigh the same matrix.
+   BB-pseudo-BMA draws differ between the two, so its weights agree only
+   within Monte Carlo error.
 
-Run: ``python asv_bench/peers/compare_bma.py``. (The side by side with
-arviz's weights belongs here too, once the estimator lands.)
+Run: ``python asv_bench/peers/compare_bma.py``.
 """
 
 import time
+import warnings
 
 import numpy as np
 from scipy.special import softmax
 from scipy.stats import dirichlet
+from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.linear_model import ARDRegression, BayesianRidge, LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from skfusion import BayesianModelAverager, BayesianModelAveragerRegressor
 from skfusion._kernels import get_kernel
-from skfusion.weights import bb_pseudo_bma_weights
+from skfusion.weights import bb_pseudo_bma_weights, pseudo_bma_weights, stacking_weights
 
 
 def per_draw_loop(lpd, alphas):
@@ -68,5 +83,89 @@ def main(n_bootstrap=1000):
         )
 
 
+def _arviz_elpd_data(pointwise):
+    """One member's pointwise log densities as arviz's precomputed LOO result."""
+    import xarray as xr
+    from arviz.stats.stats_utils import ELPDData
+
+    n = len(pointwise)
+    values = [
+        pointwise.sum(),
+        np.sqrt(n * pointwise.var()),
+        0.0,
+        1,
+        n,
+        False,
+        xr.DataArray(pointwise, dims="obs"),
+        xr.DataArray(np.zeros(n), dims="obs"),
+        "log",
+    ]
+    index = ["elpd_loo", "se", "p_loo", "n_samples", "n_data_points", "warning"]
+    return ELPDData(data=values, index=index + ["loo_i", "pareto_k", "scale"])
+
+
+def fitted_pointwise():
+    X, y = load_breast_cancer(return_X_y=True)
+    classifier = BayesianModelAverager(
+        [
+            ("lr", make_pipeline(StandardScaler(), LogisticRegression())),
+            ("nb", GaussianNB()),
+            ("knn", make_pipeline(StandardScaler(), KNeighborsClassifier(15))),
+            ("tree", DecisionTreeClassifier(max_depth=4, random_state=0)),
+        ],
+        random_state=0,
+    ).fit(X, y)
+    X, y = load_diabetes(return_X_y=True)
+    regressor = BayesianModelAveragerRegressor(
+        [
+            ("bayes", BayesianRidge()),
+            ("ard", ARDRegression()),
+            ("knn", KNeighborsRegressor(15)),
+            ("tree", DecisionTreeRegressor(max_depth=3, random_state=0)),
+        ],
+        random_state=0,
+    ).fit(X, y)
+    return [("breast_cancer", classifier), ("diabetes", regressor)]
+
+
+def _fmt(weights):
+    return np.array2string(weights, precision=3, suppress_small=True, floatmode="fixed")
+
+
+def compare_with_arviz():
+    try:
+        import arviz
+    except ImportError:
+        print("\narviz is not installed: no side by side with arviz.compare.")
+        return
+    warnings.filterwarnings("ignore", module="arviz")
+    print(f"\nweights next to arviz {arviz.__version__} compare (same pointwise matrix)")
+    print(
+        f"{'data / method':<30}{'arviz':>30}{'skfusion':>30}{'max |dw|':>10}"
+        f"{'arviz s':>9}{'skfusion s':>11}{'speed-up':>9}"
+    )
+    methods = [
+        ("stacking", stacking_weights),
+        ("pseudo-BMA", pseudo_bma_weights),
+        ("BB-pseudo-BMA", lambda lpd: bb_pseudo_bma_weights(lpd, random_state=0)),
+    ]
+    for data_name, averager in fitted_pointwise():
+        lpd = averager.pointwise_lpd_
+        names = averager._member_names()
+        elpd_data = {name: _arviz_elpd_data(lpd[:, m]) for m, name in enumerate(names)}
+        for method, skfusion_weights in methods:
+            t_arviz, table = timed(
+                lambda m=method, d=elpd_data: arviz.compare(d, method=m, seed=0)
+            )
+            w_arviz = table.loc[names, "weight"].to_numpy(dtype=float)
+            t_skfusion, w = timed(lambda fn=skfusion_weights, lpd=lpd: fn(lpd))
+            print(
+                f"{data_name + ' / ' + method:<30}{_fmt(w_arviz):>30}"
+                f"{_fmt(w):>30}{np.abs(w - w_arviz).max():>10.4f}"
+                f"{t_arviz:>9.4f}{t_skfusion:>11.4f}{t_arviz / t_skfusion:>8.1f}x"
+            )
+
+
 if __name__ == "__main__":
     main()
+    compare_with_arviz()
