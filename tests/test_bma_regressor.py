@@ -1,4 +1,5 @@
-"""BayesianModelAveragerRegressor, against naive versions of its formulas."""
+"""BayesianModelAveragerRegressor against naive versions of its formulas; bad input to both
+averagers."""
 
 import pickle
 
@@ -6,17 +7,18 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 from sklearn.base import clone
-from sklearn.datasets import load_diabetes, make_friedman1
+from sklearn.datasets import load_breast_cancer, load_diabetes, make_friedman1
 from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.linear_model import ARDRegression, BayesianRidge, Ridge
+from sklearn.linear_model import ARDRegression, BayesianRidge, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, KFold, train_test_split
+from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.tree import DecisionTreeRegressor
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from skfusion import BayesianModelAveragerRegressor
+from skfusion import BayesianModelAverager, BayesianModelAveragerRegressor
 from skfusion._bma import mixture_quantiles
 from skfusion.weights import bb_pseudo_bma_weights, pseudo_bma_weights, stacking_weights
 
@@ -245,3 +247,52 @@ def test_pipeline_grid_search_clone_pickle(diabetes):
     fitted = grid.best_estimator_[-1]
     assert list(fitted.get_feature_names_out()) == ["bayes", "tree", "knn"]
     assert fitted.transform(X[:4]).shape == (4, 3)
+
+
+def test_bad_input_is_reported_before_fitting(diabetes):
+    X, y = diabetes
+    with pytest.raises(ValueError, match="Member 'lr'.*not a regressor"):
+        BayesianModelAveragerRegressor([("lr", LogisticRegression()), ("r", Ridge())]).fit(X, y)
+    with pytest.raises(ValueError, match="Member 'r'"):
+        BayesianModelAverager([("nb", GaussianNB()), ("r", Ridge())]).fit(X, y > 150)
+    with pytest.raises(ValueError, match="sample_weight"):
+        BayesianModelAveragerRegressor(_members()).fit(X, y, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="non-negative"):
+        BayesianModelAveragerRegressor(_members()).fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="'bayes' is not fitted"):
+        BayesianModelAveragerRegressor(_members(), cv="prefit").fit(X, y)
+    with pytest.raises(ValueError, match="n_bootstrap"):
+        BayesianModelAveragerRegressor(_members(), n_bootstrap=0).fit(X, y)
+    members = _members()
+    BayesianModelAveragerRegressor(members, cv=3).fit(X, y)
+    assert not hasattr(members[0][1], "coef_")  # the user's members stay unfitted
+
+
+def test_input_containers_give_the_same_predictions(tmp_path, diabetes):
+    pd = pytest.importorskip("pandas")
+    X, y = diabetes
+    reference = BayesianModelAveragerRegressor(_members(), random_state=0).fit(X, y)
+    expected = reference.predict_interval(X[:30])
+    memmap = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=X.shape)
+    memmap[:] = X
+    for variant in [
+        X.astype(np.float32),
+        memmap,
+        np.asfortranarray(X),
+        X.tolist(),
+        pd.DataFrame(X),
+    ]:
+        got = BayesianModelAveragerRegressor(_members(), random_state=0).fit(variant, y)
+        tol = 1e-2 if getattr(variant, "dtype", None) == np.float32 else 1e-8
+        np.testing.assert_allclose(got.predict_interval(variant[:30]), expected, rtol=tol)
+
+
+@pytest.mark.parametrize("labels", [["no", "yes"], [False, True], [3, 7]])
+def test_classifier_label_types(labels):
+    X, y01 = load_breast_cancer(return_X_y=True)
+    y = np.asarray(labels)[y01]
+    bma = BayesianModelAverager([("nb", GaussianNB()), ("tree", DecisionTreeClassifier())])
+    bma.fit(X, y)
+    np.testing.assert_array_equal(bma.classes_, np.asarray(labels))
+    assert set(bma.predict(X)) <= set(labels)
+    assert np.isfinite(bma.pointwise_lpd_).all()
