@@ -20,7 +20,10 @@ _LAZY = {
     "OOFStackerRegressor": "._stacking",
     "WeightedBlender": "._blending",
     "WeightedBlenderRegressor": "._blending",
+    "WeightSpaceFuser": "._weight_space",
+    "WeightSpaceFuserRegressor": "._weight_space",
     "blend": "._blending",
+    "merge": ".merge",
     "weights": ".weights",
 }
 

@@ -18,6 +18,9 @@ KERNELS = (
     "caruana_select",
     "log_mixture",
     "bayesian_bootstrap",
+    "weighted_average_params",
+    "ties_merge",
+    "dare_merge",
 )
 
 # Below this many input elements the numba call overhead and first-call

@@ -19,7 +19,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from ._reference import LOG_LOSS_EPS, member_list, result_dtype
+from ._reference import (
+    _GOLDEN,
+    _MIX_1,
+    _MIX_2,
+    LOG_LOSS_EPS,
+    member_list,
+    result_dtype,
+    top_k_count,
+)
 
 _BLOCK = 2048  # output elements accumulated while all members stream past
 _MIN_PER_THREAD = 1 << 17  # below this many output elements a thread costs more than it saves
@@ -377,3 +385,188 @@ def bayesian_bootstrap(pointwise, alpha):
     out = np.empty_like(z)
     _run_ranges(_softmax_rows, z.shape[0], (z, out), min_per_thread=1 << 12, align=1)
     return out
+
+
+# ---------------------------------------------------------------------------
+# weight-space merging
+# ---------------------------------------------------------------------------
+def weighted_average_params(tensors, weights):
+    """Weighted sum of same-shaped tensors (see ``_reference.weighted_average_params``)."""
+    arrays = member_list(list(tensors))
+    return soft_vote([a.reshape(-1) for a in arrays], weights).reshape(arrays[0].shape)
+
+
+_N_BUCKETS = 1 << 16  # magnitude buckets of the exhaustive top-k threshold search
+_SAMPLE = 1 << 14  # magnitudes sampled to bracket the threshold
+
+
+@_jit
+def _threshold_by_buckets(tensor, base, k):
+    """The k-th largest ``|tensor - base|``, for any distribution of magnitudes.
+
+    Magnitudes are counted in equal-width buckets from 0 to the largest; the
+    bucket holding the k-th largest is found from the top, and only its
+    values are partitioned.
+    """
+    n = tensor.size
+    top = 0.0
+    for i in range(n):
+        top = max(top, abs(tensor[i] - base[i]))
+    if top == 0:
+        return top
+    scale = (_N_BUCKETS - 1) / top
+    counts = np.zeros(_N_BUCKETS, dtype=np.int64)
+    for i in range(n):
+        counts[min(int(abs(tensor[i] - base[i]) * scale), _N_BUCKETS - 1)] += 1
+    above = 0
+    bucket = _N_BUCKETS - 1
+    while above + counts[bucket] < k:
+        above += counts[bucket]
+        bucket -= 1
+    candidates = np.empty(counts[bucket], dtype=tensor.dtype)
+    c = 0
+    for i in range(n):
+        v = abs(tensor[i] - base[i])
+        if min(int(v * scale), _N_BUCKETS - 1) == bucket:
+            candidates[c] = v
+            c += 1
+    rank = c - (k - above)  # the (k - above)-th largest of the candidates
+    return np.partition(candidates, rank)[rank]
+
+
+@_jit
+def _magnitude_threshold(tensor, base, k):
+    """The k-th largest ``|tensor - base|``, without sorting or copying the tensor.
+
+    A strided sample of the magnitudes brackets the threshold (a margin of
+    four binomial standard deviations around its rank); one pass counts the
+    values above the bracket and collects those inside it, and a partition
+    of those few gives the exact value. If the bracket misses (a tensor
+    whose magnitudes follow its layout), the bucket search decides.
+    """
+    n = tensor.size
+    if n <= 4 * _SAMPLE:
+        magnitudes = np.empty(n, dtype=tensor.dtype)
+        for i in range(n):
+            magnitudes[i] = abs(tensor[i] - base[i])
+        return np.partition(magnitudes, n - k)[n - k]
+    step = n // _SAMPLE
+    sample = np.empty(_SAMPLE, dtype=tensor.dtype)
+    for j in range(_SAMPLE):
+        sample[j] = abs(tensor[j * step] - base[j * step])
+    sample.sort()
+    share = k / n
+    position = _SAMPLE * (1.0 - share)
+    margin = 4.0 * np.sqrt(_SAMPLE * share * (1.0 - share)) + 8.0
+    low_index = int(position - margin)
+    high_index = int(position + margin) + 1
+    low = sample[low_index] if low_index > 0 else -np.inf
+    high = sample[high_index] if high_index < _SAMPLE else np.inf
+    capacity = int(n * (high_index - low_index + 1) / _SAMPLE * 2) + 1024
+    candidates = np.empty(capacity, dtype=tensor.dtype)
+    above = 0
+    c = 0
+    for i in range(n):
+        v = abs(tensor[i] - base[i])
+        if v > high:
+            above += 1
+        elif v >= low:
+            if c < capacity:
+                candidates[c] = v
+            c += 1
+    if above < k <= above + c and c <= capacity:
+        rank = c - (k - above)
+        return np.partition(candidates[:c], rank)[rank]
+    return _threshold_by_buckets(tensor, base, k)
+
+
+@_jit
+def _ties_members(members, base, weights, thresholds, scaling, out, lo, hi):
+    for i in range(lo, hi):
+        b = base[i]
+        mass = b - b  # zero in the data's dtype
+        for m in range(len(members)):
+            w = weights[m]
+            if w == 0:  # also skips the tuple's padding
+                continue
+            tau = members[m][i] - b
+            if abs(tau) >= thresholds[m]:
+                mass += w * tau
+        total = b - b
+        count = b - b
+        if mass != 0:
+            for m in range(len(members)):
+                w = weights[m]
+                if w == 0:
+                    continue
+                tau = members[m][i] - b
+                if abs(tau) >= thresholds[m] and tau * mass > 0:
+                    total += w * tau
+                    count += w
+        merged = total / count if count > 0 else b - b
+        out[i] = b + scaling * merged
+
+
+def ties_merge(tensors, base, density, weights, scaling):
+    """TIES-merging of one parameter (see ``_reference.ties_merge``).
+
+    Each member's magnitude threshold comes from a histogram pass and a
+    partition of one bucket (no sort, no copy of the tensor); then one pass
+    over all members elects signs and takes the disjoint mean.
+    """
+    arrays = member_list(list(tensors))
+    dtype = result_dtype([*arrays, np.asarray(base)])
+    flat_base = np.ascontiguousarray(base, dtype=dtype).reshape(-1)
+    members, padded = _member_tuple(arrays, dtype, 1, weights)
+    k = top_k_count(flat_base.size, density)
+    thresholds = np.zeros(len(members), dtype=dtype)
+    for m in range(len(arrays)):
+        if padded[m] != 0:
+            thresholds[m] = _magnitude_threshold(members[m], flat_base, k)
+    out = np.empty(flat_base.size, dtype=dtype)
+    args = (members, flat_base, padded, thresholds, dtype.type(scaling), out)
+    _run_ranges(_ties_members, out.size, args)
+    return out.reshape(np.shape(base))
+
+
+@_jit
+def _dare_members(members, base, weights, seeds, density, rescale, scaling, out, lo, hi):
+    # density (float64) decides what is kept; rescale is density in the data's dtype.
+    for i in range(lo, hi):
+        b = base[i]
+        total = b - b
+        for m in range(len(members)):
+            w = weights[m]
+            if w == 0:  # also skips the tuple's padding
+                continue
+            z = seeds[m] + np.uint64(i) + _GOLDEN
+            z = (z ^ (z >> np.uint64(30))) * _MIX_1
+            z = (z ^ (z >> np.uint64(27))) * _MIX_2
+            z = z ^ (z >> np.uint64(31))
+            if np.float64(z >> np.uint64(11)) * 2.0**-53 < density:
+                total += w * (members[m][i] - b)
+        out[i] = b + scaling * (total / rescale)
+
+
+def dare_merge(tensors, base, density, weights, scaling, seeds):
+    """DARE of one parameter (see ``_reference.dare_merge``): one pass over all
+    members, drop decisions computed on the fly, no mask stored."""
+    arrays = member_list(list(tensors))
+    dtype = result_dtype([*arrays, np.asarray(base)])
+    flat_base = np.ascontiguousarray(base, dtype=dtype).reshape(-1)
+    members, padded = _member_tuple(arrays, dtype, 1, weights)
+    padded_seeds = np.zeros(len(members), dtype=np.uint64)
+    padded_seeds[: len(arrays)] = np.asarray(seeds, dtype=np.uint64)
+    out = np.empty(flat_base.size, dtype=dtype)
+    args = (
+        members,
+        flat_base,
+        padded,
+        padded_seeds,
+        float(density),
+        dtype.type(density),
+        dtype.type(scaling),
+        out,
+    )
+    _run_ranges(_dare_members, out.size, args)
+    return out.reshape(np.shape(base))

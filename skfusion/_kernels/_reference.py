@@ -147,3 +147,97 @@ def bayesian_bootstrap(pointwise, alpha):
     z -= z.max(axis=1, keepdims=True)
     w = np.exp(z)
     return w / w.sum(axis=1, keepdims=True)
+
+
+# ---------------------------------------------------------------------------
+# weight-space merging: every kernel takes the members' tensors of one
+# parameter (same shape) and returns the merged tensor in their dtype.
+# ---------------------------------------------------------------------------
+def weighted_average_params(tensors, weights):
+    """``sum_m weights[m] * tensors[m]`` for tensors of any one shape (a soup)."""
+    arrays = member_list(list(tensors))
+    shape = arrays[0].shape
+    flat = soft_vote([a.reshape(-1) for a in arrays], weights)
+    return flat.reshape(shape)
+
+
+def top_k_count(size, density):
+    """How many entries of a tensor of ``size`` entries TIES keeps at ``density``."""
+    return max(1, min(size, int(round(density * size))))
+
+
+def _magnitude_threshold(task_vector, density):
+    """The k-th largest ``|task_vector|`` (k from ``density``), by selection, not a sort."""
+    magnitude = np.abs(task_vector).reshape(-1)
+    k = top_k_count(magnitude.size, density)
+    return np.partition(magnitude, magnitude.size - k)[magnitude.size - k]
+
+
+def ties_merge(tensors, base, density, weights, scaling):
+    """TIES-merging (Yadav et al., 2023) of one parameter.
+
+    Task vectors ``tau_m = tensors[m] - base`` are trimmed to the entries of
+    the top ``density`` fraction by magnitude (ties at the threshold kept);
+    each entry's sign is elected by the weighted mass ``sum_m w_m tau_m`` of
+    the trimmed vectors; the merged entry is the weighted mean of the trimmed
+    entries that have the elected sign (disjoint mean; 0 where none has).
+    Returns ``base + scaling * merged``.
+    """
+    arrays = member_list(list(tensors))
+    dtype = result_dtype([*arrays, np.asarray(base)])
+    base = np.asarray(base, dtype=dtype)
+    trimmed = []
+    for t in arrays:
+        tau = t.astype(dtype) - base
+        trimmed.append(np.where(np.abs(tau) >= _magnitude_threshold(tau, density), tau, 0))
+    mass = np.zeros(base.shape, dtype=dtype)
+    for w, tau in zip(weights, trimmed):
+        mass += dtype.type(w) * tau
+    elected = np.sign(mass)
+    total = np.zeros(base.shape, dtype=dtype)
+    count = np.zeros(base.shape, dtype=dtype)
+    for w, tau in zip(weights, trimmed):
+        agrees = tau * elected > 0
+        total += np.where(agrees, dtype.type(w) * tau, 0)
+        count += np.where(agrees, dtype.type(w), 0)
+    merged = np.where(count > 0, total / np.where(count > 0, count, 1), 0)
+    return (base + dtype.type(scaling) * merged).astype(dtype)
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
+
+
+def keep_uniforms(seed, size):
+    """Uniforms in [0, 1) for entries ``0..size-1`` from ``seed`` (SplitMix64 of ``seed + i``).
+
+    A counter-based generator: every backend computes the same numbers for
+    the same entry, in any order, so DARE's drop masks agree across backends
+    and need no stored mask.
+    """
+    z = np.uint64(seed) + np.arange(size, dtype=np.uint64) + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX_1
+    z = (z ^ (z >> np.uint64(27))) * _MIX_2
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def dare_merge(tensors, base, density, weights, scaling, seeds):
+    """DARE (Yu et al., 2024) of one parameter, merged by task arithmetic.
+
+    Each entry of each task vector ``tensors[m] - base`` is kept when its
+    uniform (:func:`keep_uniforms` of ``seeds[m]``) is below ``density`` and
+    rescaled by ``1 / density``; returns
+    ``base + scaling * sum_m weights[m] * rescaled_m``.
+    """
+    arrays = member_list(list(tensors))
+    dtype = result_dtype([*arrays, np.asarray(base)])
+    base = np.asarray(base, dtype=dtype)
+    total = np.zeros(base.shape, dtype=dtype)
+    for w, t, seed in zip(weights, arrays, seeds):
+        if w == 0:
+            continue
+        keep = keep_uniforms(seed, base.size).reshape(base.shape) < density
+        total += np.where(keep, dtype.type(w) * (t.astype(dtype) - base), 0)
+    return (base + dtype.type(scaling) * (total / dtype.type(density))).astype(dtype)
