@@ -23,6 +23,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.neural_network._base import ACTIVATIONS, DERIVATIVES
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC, LinearSVR
+from sklearn.utils import check_array
 from sklearn.utils.extmath import safe_sparse_dot
 
 
@@ -30,7 +31,7 @@ def _square(a):
     return a.power(2) if sparse.issparse(a) else a**2
 
 
-def _diagonal_fisher(coefs, intercepts, X, hidden_activation, output, output_activations):
+def _diagonal_fisher(coefs, intercepts, X, hidden_activation, output):
     """Diagonal of the expected Fisher information of a feed-forward network.
 
     ``coefs[l]`` is ``(n_in, n_out)``. ``output`` names the likelihood:
@@ -40,13 +41,16 @@ def _diagonal_fisher(coefs, intercepts, X, hidden_activation, output, output_act
     averaged over the labels under the model's own predictive distribution.
     Returns ``(F_coefs, F_intercepts)`` averaged over the rows of X.
     """
+    X = check_array(X, accept_sparse="csr", dtype=(np.float64, np.float32))
     activations = [X]
-    for layer in range(len(coefs) - 1):
-        z = safe_sparse_dot(activations[-1], coefs[layer]) + intercepts[layer]
-        ACTIVATIONS[hidden_activation](z)  # in place
-        activations.append(z)
+    for layer in range(len(coefs)):
+        z = np.asarray(safe_sparse_dot(activations[-1], coefs[layer])) + intercepts[layer]
+        if layer < len(coefs) - 1:
+            ACTIVATIONS[hidden_activation](z)  # in place
+            activations.append(z)
     n, n_out = X.shape[0], coefs[-1].shape[1]
-    p = output_activations
+    # the output layer's activation: the model's predictive distribution
+    p = softmax(z, axis=1) if output == "softmax" else expit(z) if output == "logistic" else None
     # (output delta, row weight) pairs whose weighted squares give the expectation.
     if output == "softmax":
         terms = [(p - np.eye(n_out)[c], p[:, c]) for c in range(n_out)]
@@ -149,14 +153,13 @@ class LinearAdapter(_Adapter):
         coef = np.atleast_2d(estimator.coef_)
         intercept = np.atleast_1d(np.asarray(estimator.intercept_, dtype=np.float64))
         likelihood = self._likelihood(estimator)
-        decision = np.asarray(safe_sparse_dot(X, coef.T)) + intercept
         if likelihood == "gaussian":
-            output, p = "identity", None
+            output = "identity"
         elif likelihood == "logistic_regression" and coef.shape[0] > 1:
-            output, p = "softmax", softmax(decision, axis=1)
+            output = "softmax"
         else:  # binary, or one-vs-rest: an independent sigmoid per row of coef_
-            output, p = "logistic", expit(decision)
-        (f_coef,), (f_intercept,) = _diagonal_fisher([coef.T], [intercept], X, None, output, p)
+            output = "logistic"
+        (f_coef,), (f_intercept,) = _diagonal_fisher([coef.T], [intercept], X, None, output)
         return {"coef_": f_coef.T.reshape(np.shape(estimator.coef_)), "intercept_": f_intercept}
 
 
@@ -182,14 +185,11 @@ class MLPAdapter(_Adapter):
         return True
 
     def fisher(self, estimator, X):
-        p = estimator._forward_pass_fast(X) if estimator.out_activation_ != "identity" else None
         output = {"softmax": "softmax", "logistic": "logistic"}.get(
             estimator.out_activation_, "identity"
         )
-        if p is not None and p.ndim == 1:
-            p = p[:, None]
         f_coefs, f_intercepts = _diagonal_fisher(
-            estimator.coefs_, estimator.intercepts_, X, estimator.activation, output, p
+            estimator.coefs_, estimator.intercepts_, X, estimator.activation, output
         )
         params = {f"coefs_{i}": f for i, f in enumerate(f_coefs)}
         params.update({f"intercepts_{i}": f for i, f in enumerate(f_intercepts)})

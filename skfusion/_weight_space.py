@@ -16,6 +16,16 @@ from ._oof import _slice_params, cross_fit, resolve_cv
 from .merge import _NEEDS_BASE, align_mlp, merge_params
 from .weights import _sample_weight, check_weights, weights_from_scores
 
+try:  # sklearn >= 1.6
+    from sklearn.frozen import FrozenEstimator
+except ImportError:  # pragma: no cover
+    FrozenEstimator = type("FrozenEstimator", (), {})
+
+
+def _unfrozen(estimator):
+    """The model inside a FrozenEstimator (its parameters are what is fused)."""
+    return estimator.estimator if isinstance(estimator, FrozenEstimator) else estimator
+
 
 class _Start:
     """Holds a fitted model; a plain object, so ``clone`` copies it instead of unfitting it."""
@@ -115,6 +125,13 @@ class _BaseWeightSpaceFuser(_BaseFusion):
     # -- checks before any fitting ----------------------------------------------
     def _check_members(self, members):
         """One class and one architecture; return the family's adapter."""
+        frozen = [name for name, est in members if isinstance(est, FrozenEstimator)]
+        if frozen and (self.base_estimator is not None or self.n_rounds > 1):
+            raise ValueError(
+                f"Member {frozen[0]!r} is a FrozenEstimator, which cannot be fine-tuned; "
+                "fuse frozen members without base_estimator and with n_rounds=1."
+            )
+        members = [(name, _unfrozen(est)) for name, est in members]
         first_name, first = members[0]
         adapter = adapter_for(first_name, first)
         for name, est in members[1:] + (
@@ -268,10 +285,12 @@ class _BaseWeightSpaceFuser(_BaseFusion):
             )
             base = base[0]
         if prefit:
-            estimators = [est for _, est in members]
+            estimators = [_unfrozen(est) for _, est in members]
             cross_fit(members, X, y, cv="prefit")  # checks that every member is fitted
         else:
-            estimators = self._fit_models(members, X_train, y_train, fit_params, base)
+            estimators = [
+                _unfrozen(e) for e in self._fit_models(members, X_train, y_train, fit_params, base)
+            ]
         if self.align is True or (
             self.align == "auto" and base is None and isinstance(adapter, MLPAdapter)
         ):
@@ -305,9 +324,11 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         return self
 
     # -- prediction: one model -----------------------------------------------------
-    def _fused_input(self, X):
+    def _delegate(self, method, X):
+        """``method`` of the fused model: inference costs one model."""
         check_is_fitted(self)
-        return self._check_X(X, reset=False)[0]
+        X = self._check_X(X, reset=False)[0]
+        return getattr(self.fused_estimator_, method)(X)
 
     def predict(self, X):
         """Predict with the fused model.
@@ -322,7 +343,7 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The fused model's predictions.
         """
-        return self.fused_estimator_.predict(self._fused_input(X))
+        return self._delegate("predict", X)
 
     def transform(self, X):
         """The fused model's predictions as one column.
@@ -520,7 +541,7 @@ class WeightSpaceFuser(ClassifierMixin, _BaseWeightSpaceFuser):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities.
         """
-        return self.fused_estimator_.predict_proba(self._fused_input(X))
+        return self._delegate("predict_proba", X)
 
     @available_if(_fused_has("predict_log_proba"))
     def predict_log_proba(self, X):
@@ -536,7 +557,7 @@ class WeightSpaceFuser(ClassifierMixin, _BaseWeightSpaceFuser):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log probabilities.
         """
-        return self.fused_estimator_.predict_log_proba(self._fused_input(X))
+        return self._delegate("predict_log_proba", X)
 
     @available_if(_fused_has("decision_function"))
     def decision_function(self, X):
@@ -552,7 +573,7 @@ class WeightSpaceFuser(ClassifierMixin, _BaseWeightSpaceFuser):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Decision values.
         """
-        return self.fused_estimator_.decision_function(self._fused_input(X))
+        return self._delegate("decision_function", X)
 
 
 class WeightSpaceFuserRegressor(RegressorMixin, _BaseWeightSpaceFuser):

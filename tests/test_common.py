@@ -1,6 +1,6 @@
 """sklearn's estimator checks over every estimator, in several settings."""
 
-from sklearn.linear_model import BayesianRidge, LogisticRegression, Ridge
+from sklearn.linear_model import BayesianRidge, LogisticRegression, Ridge, SGDRegressor
 from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -12,6 +12,8 @@ from skfusion import (
     OOFStackerRegressor,
     WeightedBlender,
     WeightedBlenderRegressor,
+    WeightSpaceFuser,
+    WeightSpaceFuserRegressor,
 )
 
 
@@ -61,6 +63,31 @@ ESTIMATORS = [
     BayesianModelAveragerRegressor(_regressors(), method="pseudo_bma", cv=3, n_bootstrap=50),
     BayesianModelAveragerRegressor(
         [("bayes", BayesianRidge()), ("ridge", Ridge())], method="bb_pseudo_bma", cv=0.3
+    ),
+    WeightSpaceFuser(
+        [("c1", LogisticRegression(C=1.0)), ("c01", LogisticRegression(C=0.1))], random_state=0
+    ),
+    WeightSpaceFuser(
+        [("c1", LogisticRegression(C=1.0)), ("c01", LogisticRegression(C=0.1))],
+        method="greedy",
+        cv=3,
+    ),
+    WeightSpaceFuser(
+        [("c1", LogisticRegression(C=1.0)), ("c01", LogisticRegression(C=0.1))],
+        method="ties",
+        base_estimator=LogisticRegression(C=0.01),
+        random_state=0,
+    ),
+    WeightSpaceFuserRegressor([("r1", Ridge(alpha=1.0)), ("r10", Ridge(alpha=10.0))]),
+    WeightSpaceFuserRegressor(
+        [("r1", Ridge(alpha=1.0)), ("r10", Ridge(alpha=10.0))], method="fisher", n_rounds=2
+    ),
+    WeightSpaceFuserRegressor(
+        [("s0", SGDRegressor(random_state=0)), ("s1", SGDRegressor(random_state=1))],
+        method="dare",
+        base_estimator=SGDRegressor(random_state=2),
+        density=0.5,
+        random_state=0,
     ),
 ]
 

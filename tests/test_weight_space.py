@@ -1,0 +1,304 @@
+"""WeightSpaceFuser / WeightSpaceFuserRegressor."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes, load_digits, load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier
+from sklearn.model_selection import GridSearchCV, GroupKFold, ShuffleSplit, StratifiedShuffleSplit
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+
+from skfusion import WeightSpaceFuser, WeightSpaceFuserRegressor
+from skfusion._adapters import LinearAdapter
+from skfusion.merge import merge_params
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _lr_members(n=3):
+    return [
+        (f"c{i}", LogisticRegression(C=c, max_iter=500)) for i, c in enumerate([0.01, 0.1, 1])
+    ][:n]
+
+
+def _mlp(seed, max_iter=15):
+    return MLPClassifier(hidden_layer_sizes=(32,), max_iter=max_iter, random_state=seed)
+
+
+def test_uniform_soup_is_the_mean_of_the_fitted_members(digits):
+    X, y = digits
+    fuser = WeightSpaceFuser(_lr_members(), random_state=0).fit(X, y)
+    for attr in ("coef_", "intercept_"):
+        mean = np.mean([getattr(e, attr) for e in fuser.estimators_], axis=0)
+        np.testing.assert_allclose(getattr(fuser.fused_estimator_, attr), mean)
+    np.testing.assert_allclose(fuser.weights_, [1 / 3] * 3)
+    # prediction is the fused model's, one model
+    np.testing.assert_array_equal(fuser.predict(X), fuser.fused_estimator_.predict(X))
+    np.testing.assert_allclose(fuser.predict_proba(X), fuser.fused_estimator_.predict_proba(X))
+    # members were fitted on the training rows only, and scored on the others
+    train, test = _holdout_rows(X, y)
+    ref = clone(_lr_members()[2][1]).fit(X[train], y[train])
+    np.testing.assert_allclose(fuser.estimators_[2].coef_, ref.coef_, rtol=1e-6)
+    assert fuser.member_scores_[2] == pytest.approx(ref.score(X[test], y[test]))
+
+
+def _holdout_rows(X, y, random_state=0):
+    """The fuser's default split: a stratified 20 % hold-out seeded from random_state."""
+    seed = np.random.RandomState(random_state).randint(np.iinfo(np.int32).max)
+    splitter = StratifiedShuffleSplit(n_splits=1, test_size=0.2, random_state=seed)
+    return next(iter(splitter.split(X, y)))
+
+
+def test_soup_of_identical_members_is_the_member(digits):
+    X, y = digits
+    members = [(f"m{i}", LogisticRegression(C=0.1, max_iter=500)) for i in range(3)]
+    fuser = WeightSpaceFuser(members, random_state=0).fit(X, y)
+    np.testing.assert_allclose(fuser.fused_estimator_.coef_, fuser.estimators_[0].coef_)
+    assert fuser.fused_score_ == pytest.approx(fuser.member_scores_[0])
+
+
+def test_greedy_soup_is_never_worse_than_its_best_ingredient(digits):
+    X, y = digits
+    base = _mlp(0, max_iter=40)
+    members = [(f"m{i}", _mlp(i + 1, max_iter=10)) for i in range(5)]
+    for cv in (0.2, 0.3):
+        fuser = WeightSpaceFuser(
+            members, method="greedy", base_estimator=base, cv=cv, random_state=0
+        ).fit(X, y)
+        assert fuser.fused_score_ >= fuser.member_scores_.max()
+        best = int(np.argmax(fuser.member_scores_))
+        assert best in fuser.ingredients_
+        np.testing.assert_allclose(fuser.weights_.sum(), 1.0)
+
+
+def test_greedy_soup_equals_a_naive_greedy_soup(digits):
+    X, y = digits
+    fuser = WeightSpaceFuser(_lr_members(), method="greedy", random_state=0).fit(X, y)
+    _, test = _holdout_rows(X, y)
+    adapter = LinearAdapter()
+    params = [adapter.read(e) for e in fuser.estimators_]
+    scores = [e.score(X[test], y[test]) for e in fuser.estimators_]
+    order = sorted(range(3), key=lambda m: -scores[m])
+    soup, best = [order[0]], scores[order[0]]
+    for m in order[1:]:
+        trial = adapter.write(fuser.estimators_[0], merge_params([params[i] for i in soup + [m]]))
+        if trial.score(X[test], y[test]) >= best:
+            soup, best = soup + [m], trial.score(X[test], y[test])
+    assert fuser.ingredients_ == sorted(soup)
+    assert fuser.fused_score_ == pytest.approx(best)
+
+
+def test_fine_tuning_starts_from_the_base(digits):
+    X, y = digits
+    base = _mlp(0, max_iter=30)
+    members = [("a", _mlp(1, max_iter=1)), ("b", _mlp(2, max_iter=1))]
+    fuser = WeightSpaceFuser(members, base_estimator=base, random_state=0).fit(X, y)
+    # one epoch from the base stays close to it; from scratch would be far away
+    start = fuser.base_estimator_.coefs_[0]
+    for member in fuser.estimators_:
+        moved = np.linalg.norm(member.coefs_[0] - start) / np.linalg.norm(start)
+        assert moved < 0.2
+        assert member.warm_start is False  # the member's own setting is restored
+    assert fuser.member_scores_.min() > 0.8
+
+
+def test_task_vector_methods(digits):
+    X, y = digits
+    base = _mlp(0, max_iter=30)
+    members = [(f"m{i}", _mlp(i + 1, max_iter=5)) for i in range(3)]
+    fused = {}
+    for method in ("task_arithmetic", "ties", "dare"):
+        fuser = WeightSpaceFuser(
+            members,
+            method=method,
+            base_estimator=base,
+            scaling=1 / 3,
+            density=0.5,
+            random_state=0,
+        ).fit(X, y)
+        fused[method] = fuser
+        assert fuser.fused_score_ > 0.85
+    # task arithmetic with scaling 1/M is the uniform soup
+    soup = WeightSpaceFuser(members, base_estimator=base, random_state=0).fit(X, y)
+    for a, b in zip(
+        soup.fused_estimator_.coefs_, fused["task_arithmetic"].fused_estimator_.coefs_
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_alignment_of_mlps_without_a_shared_start(digits):
+    X, y = digits
+    members = [(f"m{i}", _mlp(i, max_iter=30)) for i in range(3)]
+    aligned = WeightSpaceFuser(members, random_state=0).fit(X, y)
+    unaligned = WeightSpaceFuser(members, align=False, random_state=0).fit(X, y)
+    assert aligned.fused_score_ > unaligned.fused_score_
+    # aligning permutes units: each member predicts exactly as before
+    raw = WeightSpaceFuser(members, align=False, random_state=0).fit(X, y).estimators_
+    for a, b in zip(aligned.estimators_, raw):
+        np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-9)
+
+
+def test_rounds_record_a_score_each(digits):
+    X, y = digits
+    members = [(f"m{i}", _mlp(i + 1, max_iter=5)) for i in range(3)]
+    fuser = WeightSpaceFuser(
+        members, base_estimator=_mlp(0, max_iter=10), n_rounds=3, random_state=0
+    ).fit(X, y)
+    assert fuser.round_scores_.shape == (3,)
+    assert fuser.fused_score_ == fuser.round_scores_[-1]
+    assert fuser.round_scores_[-1] >= fuser.round_scores_[0]
+
+
+def test_fisher_merge_of_logistic_regressions(digits):
+    X, y = digits
+    fuser = WeightSpaceFuser(_lr_members(), method="fisher", random_state=0).fit(X, y)
+    train, _ = _holdout_rows(X, y)
+    adapter = LinearAdapter()
+    fishers = [adapter.fisher(e, X[train]) for e in fuser.estimators_]
+    expected = merge_params(
+        [adapter.read(e) for e in fuser.estimators_], method="fisher", fisher=fishers
+    )
+    np.testing.assert_allclose(fuser.fused_estimator_.coef_, expected["coef_"])
+    assert fuser.fused_score_ > 0.9
+
+
+def test_prefit_members_federated_average():
+    X, y = load_diabetes(return_X_y=True)
+    shards = np.array_split(np.arange(len(y)), 3)
+    models = [Ridge(alpha=0.1).fit(X[s], y[s]) for s in shards]
+    sizes = [len(s) for s in shards]
+    expected = sum(s * m.coef_ for s, m in zip(sizes, models)) / sum(sizes)
+    frozen = [(f"site{i}", FrozenEstimator(m)) for i, m in enumerate(models)]
+    for members, cv in [(list(zip(["a", "b", "c"], models)), "prefit"), (frozen, 0.2)]:
+        fuser = WeightSpaceFuserRegressor(
+            members, method="weighted", cv=cv, weights=sizes, random_state=0
+        ).fit(X, y)
+        np.testing.assert_allclose(fuser.fused_estimator_.coef_, expected)
+        assert type(fuser.fused_estimator_) is Ridge
+        assert fuser.estimators_[0] is models[0]  # fused as given, not refitted
+    fuser = WeightSpaceFuserRegressor(list(zip("abc", models)), cv="prefit").fit(X, y)
+    assert fuser.fused_score_ == pytest.approx(fuser.fused_estimator_.score(X, y))
+    with pytest.raises(ValueError, match="Member 'site0' is a FrozenEstimator"):
+        WeightSpaceFuserRegressor(frozen, n_rounds=2).fit(X, y)
+
+
+def test_weighted_from_holdout_scores(digits):
+    X, y = digits
+    fuser = WeightSpaceFuser(_lr_members(), method="weighted", random_state=0).fit(X, y)
+    np.testing.assert_allclose(fuser.weights_, fuser.member_scores_ / fuser.member_scores_.sum())
+
+
+@pytest.mark.parametrize(
+    "kwargs, members, match",
+    [
+        ({}, [("a", LogisticRegression()), ("b", LinearSVC())], "Member 'b' is a LinearSVC"),
+        ({}, [("tree", DecisionTreeClassifier())], "Member 'tree' is a DecisionTreeClassifier"),
+        (
+            {},
+            [("p", make_pipeline(StandardScaler(), LogisticRegression()))],
+            "Member 'p' is a Pipeline.*make_pipeline",
+        ),
+        (
+            {},
+            [("a", _mlp(0)), ("b", MLPClassifier(hidden_layer_sizes=(16,)))],
+            "Member 'b' has hidden_layer_sizes=\\(16,\\)",
+        ),
+        ({"method": "ties"}, [("a", LogisticRegression())], "needs base_estimator"),
+        ({"method": "fisher"}, [("svc", LinearSVC())], "member 'svc'.*Fisher merging supports"),
+        ({"weights": [1, -1]}, _lr_members(2), "member 'c1'"),
+        ({"align": True}, _lr_members(2), "align=True aligns MLP"),
+        ({"base_estimator": Ridge()}, _lr_members(2), "Member 'base_estimator' is a Ridge"),
+    ],
+)
+def test_bad_members_are_reported_before_fitting(digits, kwargs, members, match):
+    X, y = digits
+    with pytest.raises((TypeError, ValueError), match=match):
+        WeightSpaceFuser(members, **kwargs).fit(X, y)
+
+
+def test_mismatched_fitted_shapes_name_member_and_parameter():
+    X, y = load_iris(return_X_y=True)
+    a = LogisticRegression(max_iter=500).fit(X, y)
+    b = LogisticRegression(max_iter=500).fit(X[:, :3], y)
+    with pytest.raises(ValueError, match="Member 'b' has parameter 'coef_' of shape \\(3, 3\\)"):
+        WeightSpaceFuser([("a", a), ("b", b)], cv="prefit").fit(X, y)
+
+
+def test_prefit_needs_fitted_members(digits):
+    X, y = digits
+    with pytest.raises(Exception, match="member 'c0' is not fitted"):
+        WeightSpaceFuser(_lr_members(2), cv="prefit").fit(X, y)
+
+
+def test_sgd_members_and_sample_weight(digits):
+    X, y = digits
+    members = [(f"s{i}", SGDClassifier(loss="log_loss", random_state=i)) for i in range(3)]
+    sw = np.random.default_rng(0).uniform(0.5, 2, len(y))
+    fuser = WeightSpaceFuser(members, method="fisher", random_state=0).fit(X, y, sample_weight=sw)
+    assert fuser.fused_score_ > 0.85
+    unweighted = WeightSpaceFuser(members, method="fisher", random_state=0).fit(X, y)
+    assert not np.allclose(fuser.fused_estimator_.coef_, unweighted.fused_estimator_.coef_)
+
+
+def test_groups_and_splitter_cv(digits):
+    X, y = digits
+    groups = np.arange(len(y)) % 7
+    fuser = WeightSpaceFuser(_lr_members(2), cv=GroupKFold(5)).fit(X, y, groups=groups)
+    assert np.isfinite(fuser.fused_score_)
+    fuser = WeightSpaceFuser(_lr_members(2), cv=ShuffleSplit(1, test_size=0.25, random_state=0))
+    fuser.fit(X, y)
+    assert np.isfinite(fuser.fused_score_)
+
+
+def test_pipeline_grid_search_clone_pickle(digits):
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), WeightSpaceFuser(_lr_members(2), random_state=0))
+    grid = GridSearchCV(
+        pipe, {"weightspacefuser__method": ["uniform", "greedy"]}, cv=3, error_score="raise"
+    ).fit(X, y)
+    restored = pickle.loads(pickle.dumps(grid.best_estimator_))
+    np.testing.assert_allclose(
+        restored.predict_proba(X[:5]), grid.best_estimator_.predict_proba(X[:5])
+    )
+    assert not hasattr(clone(pipe)[-1], "fused_estimator_")
+    fuser = grid.best_estimator_[-1]
+    assert list(fuser.get_feature_names_out()) == ["fused"]
+    assert fuser.transform(X[:4]).shape == (4, 1)
+
+
+def test_regressor_multi_output_soup():
+    X, y = load_diabetes(return_X_y=True)
+    Y = np.column_stack([y, -y])
+    members = [(f"r{i}", Ridge(alpha=a)) for i, a in enumerate([0.01, 1.0])]
+    fuser = WeightSpaceFuserRegressor(members, random_state=0).fit(X, Y)
+    assert fuser.predict(X[:3]).shape == (3, 2)
+    np.testing.assert_allclose(
+        fuser.fused_estimator_.coef_, np.mean([e.coef_ for e in fuser.estimators_], axis=0)
+    )
+    assert list(fuser.get_feature_names_out()) == ["fused0", "fused1"]
+
+
+def test_user_members_are_left_unchanged(digits):
+    X, y = digits
+    members = [(f"m{i}", _mlp(i + 1, max_iter=3)) for i in range(2)]
+    base = _mlp(0, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        WeightSpaceFuser(members, base_estimator=base, n_rounds=2).fit(X, y)
+    assert not hasattr(base, "coefs_")
+    assert not any(hasattr(est, "coefs_") for _, est in members)
