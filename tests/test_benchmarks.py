@@ -43,3 +43,25 @@ def test_bma_weight_benchmarks_run():
     bench.setup(1000)
     bench.time_bb_pseudo_bma_1000_draws(1000)
     bench.time_stacking(1000)
+
+
+def test_merge_benchmarks_run_at_small_sizes():
+    merge = _load("asv_bench/benchmarks/bench_merge.py")
+    for engine in ("numpy", "numba"):
+        bench = merge.MergeKernels()
+        bench.setup(engine, 1000)
+        for name in dir(bench):
+            if name.startswith(("time_", "peakmem_")):
+                getattr(bench, name)(engine, 1000)
+    bench = merge.MergeParams()
+    bench.setup("ties")
+
+
+def test_compare_merge_agrees_with_the_argsort_ties(capsys):
+    # Small tensors: the argsort TIES and skfusion's must agree on all but ties
+    # at the threshold, and the merge must not stack the models.
+    _load("asv_bench/peers/compare_merge.py").main(n=200_000)
+    out = capsys.readouterr().out
+    differ = float(out.split("entries that differ: ")[1].split(",")[0])
+    assert differ < 0.01
+    assert "argsort (mergekit way)" in out

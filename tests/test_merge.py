@@ -40,12 +40,13 @@ def naive_ties(tensors, base, density, weights, scaling):
 
 
 def naive_uniform(seed, i):
+    """SplitMix64 of seed + i // 4, 16-bit chunk i % 4 from the top, over 65536."""
     mask = (1 << 64) - 1
-    z = (seed + i + 0x9E3779B97F4A7C15) & mask
+    z = (seed + i // 4 + 0x9E3779B97F4A7C15) & mask
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
     z ^= z >> 31
-    return (z >> 11) * 2.0**-53
+    return ((z >> (48 - 16 * (i % 4))) & 0xFFFF) / 65536
 
 
 def naive_dare(tensors, base, density, weights, scaling, seeds):

@@ -13,6 +13,7 @@ aborts when kernels are called from several joblib threads at once. The
 number of threads follows ``NUMBA_NUM_THREADS`` (default: the CPU count).
 """
 
+import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -396,6 +397,7 @@ def weighted_average_params(tensors, weights):
     return soft_vote([a.reshape(-1) for a in arrays], weights).reshape(arrays[0].shape)
 
 
+_CHUNK = np.uint64(0xFFFF)  # one 16-bit uniform of DARE
 _N_BUCKETS = 1 << 16  # magnitude buckets of the exhaustive top-k threshold search
 _SAMPLE = 1 << 14  # magnitudes sampled to bracket the threshold
 
@@ -530,22 +532,39 @@ def ties_merge(tensors, base, density, weights, scaling):
 
 
 @_jit
-def _dare_members(members, base, weights, seeds, density, rescale, scaling, out, lo, hi):
-    # density (float64) decides what is kept; rescale is density in the data's dtype.
-    for i in range(lo, hi):
-        b = base[i]
-        total = b - b
+def _dare_members(members, base, weights, seeds, cutoff, rescale, scaling, out, lo, hi):
+    # An entry is kept when its 16-bit uniform chunk is below
+    # cutoff = ceil(density * 65536), the same as chunk / 65536 < density;
+    # rescale is density in the data's dtype. One SplitMix64 hash gives the
+    # chunks of four entries (see _reference.keep_uniforms); they become a
+    # block of per-entry weights (w or 0), so the accumulation loop has no
+    # branch and vectorises. lo is a multiple of 4.
+    buffer = np.empty(_BLOCK, dtype=out.dtype)
+    kept_weight = np.empty(_BLOCK, dtype=out.dtype)
+    for start in range(lo, hi, _BLOCK):
+        n = min(start + _BLOCK, hi) - start
+        buffer[:n] = 0
         for m in range(len(members)):
             w = weights[m]
             if w == 0:  # also skips the tuple's padding
                 continue
-            z = seeds[m] + np.uint64(i) + _GOLDEN
-            z = (z ^ (z >> np.uint64(30))) * _MIX_1
-            z = (z ^ (z >> np.uint64(27))) * _MIX_2
-            z = z ^ (z >> np.uint64(31))
-            if np.float64(z >> np.uint64(11)) * 2.0**-53 < density:
-                total += w * (members[m][i] - b)
-        out[i] = b + scaling * (total / rescale)
+            zero = w - w
+            first_block = seeds[m] + np.uint64(start // 4) + _GOLDEN
+            for j in range((n + 3) // 4):
+                z = first_block + np.uint64(j)
+                z = (z ^ (z >> np.uint64(30))) * _MIX_1
+                z = (z ^ (z >> np.uint64(27))) * _MIX_2
+                z = z ^ (z >> np.uint64(31))
+                kept_weight[4 * j] = w if (z >> np.uint64(48)) < cutoff else zero
+                kept_weight[4 * j + 1] = w if (z >> np.uint64(32)) & _CHUNK < cutoff else zero
+                kept_weight[4 * j + 2] = w if (z >> np.uint64(16)) & _CHUNK < cutoff else zero
+                kept_weight[4 * j + 3] = w if z & _CHUNK < cutoff else zero
+            tensor = members[m][start : start + n]
+            block_base = base[start : start + n]
+            for i in range(n):
+                buffer[i] += kept_weight[i] * (tensor[i] - block_base[i])
+        for i in range(n):
+            out[start + i] = base[start + i] + scaling * (buffer[i] / rescale)
 
 
 def dare_merge(tensors, base, density, weights, scaling, seeds):
@@ -563,7 +582,7 @@ def dare_merge(tensors, base, density, weights, scaling, seeds):
         flat_base,
         padded,
         padded_seeds,
-        float(density),
+        np.uint64(math.ceil(density * 65536)),
         dtype.type(density),
         dtype.type(scaling),
         out,

@@ -210,17 +210,21 @@ _MIX_2 = np.uint64(0x94D049BB133111EB)
 
 
 def keep_uniforms(seed, size):
-    """Uniforms in [0, 1) for entries ``0..size-1`` from ``seed`` (SplitMix64 of ``seed + i``).
+    """Uniforms on a 1/65536 grid in [0, 1) for entries ``0..size-1`` of one tensor.
 
-    A counter-based generator: every backend computes the same numbers for
-    the same entry, in any order, so DARE's drop masks agree across backends
-    and need no stored mask.
+    A counter-based generator: entry ``i`` takes 16-bit chunk ``i % 4`` (from
+    the top) of SplitMix64(``seed + i // 4``). Every backend computes the same
+    numbers for the same entry, in any order, so DARE's drop masks agree
+    across backends and need no stored mask; one hash serves four entries.
     """
-    z = np.uint64(seed) + np.arange(size, dtype=np.uint64) + _GOLDEN
+    blocks = np.arange((size + 3) // 4, dtype=np.uint64)
+    z = np.uint64(seed) + blocks + _GOLDEN
     z = (z ^ (z >> np.uint64(30))) * _MIX_1
     z = (z ^ (z >> np.uint64(27))) * _MIX_2
     z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    shifts = np.array([48, 32, 16, 0], dtype=np.uint64)
+    chunks = (z[:, None] >> shifts) & np.uint64(0xFFFF)
+    return chunks.reshape(-1)[:size].astype(np.float64) / 65536.0
 
 
 def dare_merge(tensors, base, density, weights, scaling, seeds):

@@ -1,0 +1,99 @@
+"""asv benchmarks of weight-space merging: kernels per backend (time and peak
+memory), merge_params on several tensors, and the fuser's fit and predict."""
+
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.neural_network import MLPClassifier
+
+from skfusion import WeightSpaceFuser, config_context
+from skfusion._kernels import get_kernel
+from skfusion.merge import merge_params
+
+ENGINES = ["numpy", "numba"]
+
+
+def _tensors(n, n_models=4, seed=0):
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=n).astype(np.float32)
+    return base, [base + rng.normal(scale=0.1, size=n).astype(np.float32) for _ in range(n_models)]
+
+
+class MergeKernels:
+    params = (ENGINES, [100_000, 5_000_000])
+    param_names = ["engine", "n_entries"]
+    timeout = 300
+
+    def setup(self, engine, n_entries):
+        self.base, self.tensors = _tensors(n_entries)
+        self.weights = np.ones(4)
+        with config_context(engine=engine):
+            self.ties = get_kernel("ties_merge", self.tensors)
+            self.dare = get_kernel("dare_merge", self.tensors)
+            self.average = get_kernel("weighted_average_params", self.tensors)
+        self.time_ties(engine, n_entries)  # compile outside the timing
+        self.time_dare(engine, n_entries)
+
+    def time_ties(self, engine, n_entries):
+        self.ties(self.tensors, self.base, 0.2, self.weights, 1.0)
+
+    def time_dare(self, engine, n_entries):
+        self.dare(self.tensors, self.base, 0.2, self.weights, 1.0, [1, 2, 3, 4])
+
+    def time_weighted_average(self, engine, n_entries):
+        self.average(self.tensors, self.weights / 4)
+
+    def peakmem_ties(self, engine, n_entries):
+        self.ties(self.tensors, self.base, 0.2, self.weights, 1.0)
+
+    def peakmem_dare(self, engine, n_entries):
+        self.dare(self.tensors, self.base, 0.2, self.weights, 1.0, [1, 2, 3, 4])
+
+
+class MergeParams:
+    params = (["uniform", "task_arithmetic", "ties", "dare"],)
+    param_names = ["method"]
+
+    def setup(self, method):
+        rng = np.random.default_rng(0)
+        shapes = [(512, 512), (512,), (512, 256), (256,), (256, 10)]
+        self.base = {f"t{i}": rng.normal(size=s).astype(np.float32) for i, s in enumerate(shapes)}
+        self.models = [
+            {
+                k: v + rng.normal(scale=0.1, size=v.shape).astype(np.float32)
+                for k, v in self.base.items()
+            }
+            for _ in range(8)
+        ]
+        self.time_merge(method)
+
+    def time_merge(self, method):
+        merge_params(self.models, method=method, base=self.base, random_state=0)
+
+    def peakmem_merge(self, method):
+        merge_params(self.models, method=method, base=self.base, random_state=0)
+
+
+class FuserFitPredict:
+    params = (["uniform", "greedy", "ties"],)
+    param_names = ["method"]
+    timeout = 300
+
+    def setup(self, method):
+        X, y = load_digits(return_X_y=True)
+        self.X, self.y = X / 16.0, y
+        self.members = [
+            (f"m{i}", MLPClassifier(hidden_layer_sizes=(64,), max_iter=5, random_state=i))
+            for i in range(4)
+        ]
+        self.base = MLPClassifier(hidden_layer_sizes=(64,), max_iter=20, random_state=0)
+        self.fitted = WeightSpaceFuser(
+            self.members, method=method, base_estimator=self.base, random_state=0
+        ).fit(self.X, self.y)
+
+    def time_fit(self, method):
+        WeightSpaceFuser(
+            self.members, method=method, base_estimator=self.base, random_state=0
+        ).fit(self.X, self.y)
+
+    def time_predict(self, method):
+        self.fitted.predict(self.X)
