@@ -16,3 +16,5 @@ def test_demo_runs_and_reports_every_fusion():
         assert label in out
     assert "kernel engine: auto" in out
     assert "+-" in out  # weight spreads of model averaging
+    soup_rows = {line.split()[0] + line.split()[1]: line for line in out.splitlines()[-4:]}
+    assert set(soup_rows) == {"bestmember", "uniformsoup", "greedysoup", "soft-voteensemble"}
