@@ -302,3 +302,46 @@ def test_user_members_are_left_unchanged(digits):
         WeightSpaceFuser(members, base_estimator=base, n_rounds=2).fit(X, y)
     assert not hasattr(base, "coefs_")
     assert not any(hasattr(est, "coefs_") for _, est in members)
+
+
+def test_uniform_soup_of_fine_tuned_mlps_beats_the_average_member(digits):
+    X, y = digits
+    members = [(f"m{i}", _mlp(i + 1, max_iter=10)) for i in range(5)]
+    for seed in (0, 1):
+        fuser = WeightSpaceFuser(
+            members, base_estimator=_mlp(0, max_iter=30), random_state=seed
+        ).fit(X, y)
+        assert fuser.fused_score_ >= fuser.member_scores_.mean()
+
+
+def test_input_containers_and_label_types(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y = load_iris(return_X_y=True)
+    members = _lr_members(2)
+    reference = WeightSpaceFuser(members, random_state=0).fit(X, y).predict_proba(X)
+    memmap = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=X.shape)
+    memmap[:] = X
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(4)])
+    for variant in [X.astype(np.float32), memmap, np.asfortranarray(X), X.tolist(), frame]:
+        fuser = WeightSpaceFuser(members, random_state=0).fit(variant, y)
+        tol = 1e-3 if getattr(variant, "dtype", None) == np.float32 else 1e-6
+        np.testing.assert_allclose(fuser.predict_proba(variant), reference, atol=tol)
+    assert list(fuser.feature_names_in_) == list(frame.columns)
+    with pytest.raises(ValueError, match="feature names"):
+        fuser.predict_proba(frame.rename(columns={"f0": "other"}))
+    for labels in (np.array(["a", "b", "c"]), np.array([10, 20, 30])):
+        fuser = WeightSpaceFuser(members, random_state=0).fit(X, labels[y])
+        np.testing.assert_array_equal(fuser.classes_, labels)
+        assert set(fuser.predict(X)) <= set(labels)
+    binary = WeightSpaceFuser(members, random_state=0).fit(X[y < 2], y[y < 2] == 1)
+    np.testing.assert_array_equal(binary.classes_, [False, True])
+
+
+def test_sample_weight_and_nan_errors(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="sample_weight"):
+        WeightSpaceFuser(_lr_members(2)).fit(X, y, sample_weight=np.ones(3))
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        WeightSpaceFuser(_lr_members(2)).fit(X_nan, y)
