@@ -76,3 +76,13 @@ class FixedOutputClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return self.classes_[np.asarray(self.labels)]
+
+
+def input_variants(X, tmp_path):
+    """X as float32, a memmap, F-ordered, a list and a DataFrame (DESIGN section 6)."""
+    import pandas as pd
+
+    memmap = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=X.shape)
+    memmap[:] = X
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    return [X.astype(np.float32), memmap, np.asfortranarray(X), X.tolist(), frame]

@@ -12,6 +12,7 @@ from _helpers import (
     FixedOutputClassifier,
     NoSampleWeightClassifier,
     count_fits,
+    input_variants,
 )
 from sklearn import config_context as sklearn_config_context
 from sklearn.base import clone
@@ -469,18 +470,10 @@ def test_empty_inputs(iris):
 
 
 def test_input_containers_give_the_same_predictions(tmp_path, iris):
-    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pandas")
     X, y = iris
     reference = WeightedBlender(_clf_members(), weights="optimize").fit(X, y).predict_proba(X)
-    memmap = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=X.shape)
-    memmap[:] = X
-    for variant in [
-        X.astype(np.float32),
-        memmap,
-        np.asfortranarray(X),
-        X.tolist(),
-        pd.DataFrame(X),
-    ]:
+    for variant in input_variants(X, tmp_path):
         got = WeightedBlender(_clf_members(), weights="optimize").fit(variant, y)
         # float32 changes the members' own arithmetic (lbfgs in float32).
         tol = 5e-3 if getattr(variant, "dtype", None) == np.float32 else 1e-6

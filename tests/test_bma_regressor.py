@@ -5,6 +5,7 @@ import pickle
 
 import numpy as np
 import pytest
+from _helpers import input_variants
 from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes, make_friedman1
@@ -153,9 +154,14 @@ def _coverage(bma, X_test, y_test, coverage):
     return np.mean((y_test >= low) & (y_test <= high))
 
 
-def test_interval_coverage_on_held_out_rows():
+@pytest.fixture(scope="module")
+def friedman_halves():
     X, y = make_friedman1(n_samples=3000, noise=1.0, random_state=0)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=0)
+    return train_test_split(X, y, test_size=0.5, random_state=0)
+
+
+def test_interval_coverage_on_held_out_rows(friedman_halves):
+    X_train, X_test, y_train, y_test = friedman_halves
     members = [
         ("bayes", BayesianRidge()),
         ("knn", KNeighborsRegressor(10)),
@@ -170,11 +176,10 @@ def test_interval_coverage_on_held_out_rows():
             assert coverage - 0.05 <= inside <= coverage + 0.05, (method, coverage, inside)
 
 
-def test_mixing_comparable_members_widens_the_interval():
+def test_mixing_comparable_members_widens_the_interval(friedman_halves):
     # A linear pool of calibrated members whose errors partly cancel is wider
     # than needed (documented in the user guide): more coverage than nominal.
-    X, y = make_friedman1(n_samples=3000, noise=1.0, random_state=0)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=0)
+    X_train, X_test, y_train, y_test = friedman_halves
     members = [
         ("bayes", BayesianRidge()),
         ("knn", KNeighborsRegressor(10)),
@@ -269,19 +274,11 @@ def test_bad_input_is_reported_before_fitting(diabetes):
 
 
 def test_input_containers_give_the_same_predictions(tmp_path, diabetes):
-    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pandas")
     X, y = diabetes
     reference = BayesianModelAveragerRegressor(_members(), random_state=0).fit(X, y)
     expected = reference.predict_interval(X[:30])
-    memmap = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=X.shape)
-    memmap[:] = X
-    for variant in [
-        X.astype(np.float32),
-        memmap,
-        np.asfortranarray(X),
-        X.tolist(),
-        pd.DataFrame(X),
-    ]:
+    for variant in input_variants(X, tmp_path):
         got = BayesianModelAveragerRegressor(_members(), random_state=0).fit(variant, y)
         tol = 1e-2 if getattr(variant, "dtype", None) == np.float32 else 1e-8
         np.testing.assert_allclose(got.predict_interval(variant[:30]), expected, rtol=tol)

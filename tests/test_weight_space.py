@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import input_variants
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
@@ -315,14 +316,13 @@ def test_uniform_soup_of_fine_tuned_mlps_beats_the_average_member(digits):
 
 
 def test_input_containers_and_label_types(tmp_path):
-    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pandas")
     X, y = load_iris(return_X_y=True)
     members = _lr_members(2)
     reference = WeightSpaceFuser(members, random_state=0).fit(X, y).predict_proba(X)
-    memmap = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=X.shape)
-    memmap[:] = X
-    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(4)])
-    for variant in [X.astype(np.float32), memmap, np.asfortranarray(X), X.tolist(), frame]:
+    variants = input_variants(X, tmp_path)
+    frame = variants[-1]
+    for variant in variants:
         fuser = WeightSpaceFuser(members, random_state=0).fit(variant, y)
         tol = 1e-3 if getattr(variant, "dtype", None) == np.float32 else 1e-6
         np.testing.assert_allclose(fuser.predict_proba(variant), reference, atol=tol)
