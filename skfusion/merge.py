@@ -7,12 +7,13 @@ never all models stacked.
 """
 
 import copy
+import importlib
 import numbers
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ._kernels import get_kernel
+from ._kernels import _is_device_array, get_kernel
 from .weights import _generator, check_weights
 
 METHODS = ("uniform", "weighted", "fisher", "task_arithmetic", "ties", "dare")
@@ -167,14 +168,15 @@ def merge_params(
 
 def _fisher_average(tensors, fishers, weights, weighted_mean):
     """``sum w F theta / sum w F`` per entry; ``weighted_mean`` where all F are 0."""
-    numerator = np.zeros(weighted_mean.shape)
-    denominator = np.zeros(weighted_mean.shape)
+    xp = importlib.import_module("cupy") if _is_device_array(weighted_mean) else np
+    numerator = xp.zeros(weighted_mean.shape)
+    denominator = xp.zeros(weighted_mean.shape)
     for w, f, t in zip(weights, fishers, tensors):
         if w > 0:
-            numerator += w * (f * t)
-            denominator += w * f
+            numerator += w * (xp.asarray(f) * t)
+            denominator += w * xp.asarray(f)
     positive = denominator > 0
-    out = np.where(positive, numerator / np.where(positive, denominator, 1), weighted_mean)
+    out = xp.where(positive, numerator / xp.where(positive, denominator, 1), weighted_mean)
     return out.astype(weighted_mean.dtype, copy=False)
 
 

@@ -96,3 +96,42 @@ def test_blender_predict_under_cupy_engine(cp):
     expected = blender.predict_proba(X)
     with config_context(engine="cupy"):
         np.testing.assert_allclose(blender.predict_proba(X), expected, rtol=1e-12)
+
+
+def test_log_mixture_and_bayesian_bootstrap_on_device(cp):
+    rng = np.random.default_rng(4)
+    logs = [np.log(rng.dirichlet(np.ones(3), 200)) for _ in range(4)]
+    weights = np.array([0.1, 0.0, 0.6, 0.3])
+    got = cupy_backend.log_mixture([cp.asarray(a) for a in logs], weights)
+    np.testing.assert_allclose(got.get(), _reference.log_mixture(logs, weights), rtol=1e-10)
+    lpd = rng.normal(-1, 0.3, (300, 5))
+    alpha = rng.dirichlet(np.ones(300), 50)
+    got = cupy_backend.bayesian_bootstrap(cp.asarray(lpd), cp.asarray(alpha))
+    np.testing.assert_allclose(got.get(), _reference.bayesian_bootstrap(lpd, alpha), rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "method", ["uniform", "weighted", "fisher", "task_arithmetic", "ties", "dare"]
+)
+def test_merge_params_on_device(cp, method):
+    from skfusion.merge import merge_params
+
+    rng = np.random.default_rng(5)
+    shapes = {"w": (64, 32), "b": (32,)}
+    base = {k: rng.normal(size=s).astype(np.float32) for k, s in shapes.items()}
+    models = [
+        {k: v + rng.normal(scale=0.1, size=v.shape).astype(np.float32) for k, v in base.items()}
+        for _ in range(3)
+    ]
+    fisher = [{k: rng.uniform(0.1, 1, v.shape) for k, v in base.items()} for _ in range(3)]
+    kwargs = dict(method=method, weights=[1, 2, 3], density=0.3, scaling=0.5, random_state=0)
+    expected = merge_params(models, base=base, fisher=fisher, **kwargs)
+    on_device = merge_params(
+        [{k: cp.asarray(v) for k, v in m.items()} for m in models],
+        base={k: cp.asarray(v) for k, v in base.items()},
+        fisher=[{k: cp.asarray(v) for k, v in f.items()} for f in fisher],
+        **kwargs,
+    )
+    for name in shapes:
+        assert isinstance(on_device[name], cp.ndarray) and on_device[name].dtype == np.float32
+        np.testing.assert_allclose(on_device[name].get(), expected[name], rtol=1e-5, atol=1e-6)

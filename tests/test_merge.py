@@ -11,10 +11,19 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from skfusion._adapters import LinearAdapter, MLPAdapter
-from skfusion._kernels import _numba, _reference
+from skfusion._kernels import _cupy, _numba, _reference
 from skfusion.merge import align_mlp, merge_params
 
-BACKENDS = [_reference, _numba]
+
+class _XpNumpy:
+    """The GPU module's code path, run with numpy as its array namespace."""
+
+    def __getattr__(self, name):
+        kernel = getattr(_cupy, name)
+        return lambda *args, **kwargs: kernel(*args, xp=np, **kwargs)
+
+
+BACKENDS = [_reference, _numba, _XpNumpy()]
 
 
 # ---------------------------------------------------------------------------

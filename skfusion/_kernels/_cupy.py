@@ -8,6 +8,7 @@ device and the result is copied back, so callers get the array type they gave.
 
 import numpy as np
 
+from . import _reference
 from ._reference import LOG_LOSS_EPS, member_list
 
 
@@ -204,3 +205,27 @@ def bayesian_bootstrap(pointwise, alpha, xp=None):
     z -= z.max(axis=1, keepdims=True)
     w = xp.exp(z)
     return _to_caller(w / w.sum(axis=1, keepdims=True), xp, keep)
+
+
+# ---------------------------------------------------------------------------
+# weight-space merging: the reference's array code in the namespace xp
+# ---------------------------------------------------------------------------
+def weighted_average_params(tensors, weights, xp=None):
+    """Weighted sum of same-shaped tensors (see ``_reference.weighted_average_params``)."""
+    xp, members, keep = _namespace_and_members(list(tensors), xp)
+    flat = soft_vote([m.reshape(-1) for m in members], weights, xp=xp)
+    return _to_caller(flat.reshape(members[0].shape), xp, keep)
+
+
+def ties_merge(tensors, base, density, weights, scaling, xp=None):
+    """TIES-merging of one parameter (see ``_reference.ties_merge``)."""
+    xp, members, keep = _namespace_and_members(list(tensors), xp)
+    out = _reference.ties_merge(members, xp.asarray(base), density, weights, scaling, xp=xp)
+    return _to_caller(out, xp, keep)
+
+
+def dare_merge(tensors, base, density, weights, scaling, seeds, xp=None):
+    """DARE of one parameter (see ``_reference.dare_merge``)."""
+    xp, members, keep = _namespace_and_members(list(tensors), xp)
+    out = _reference.dare_merge(members, xp.asarray(base), density, weights, scaling, seeds, xp=xp)
+    return _to_caller(out, xp, keep)

@@ -166,14 +166,14 @@ def top_k_count(size, density):
     return max(1, min(size, int(round(density * size))))
 
 
-def _magnitude_threshold(task_vector, density):
+def _magnitude_threshold(task_vector, density, xp=np):
     """The k-th largest ``|task_vector|`` (k from ``density``), by selection, not a sort."""
-    magnitude = np.abs(task_vector).reshape(-1)
+    magnitude = xp.abs(task_vector).reshape(-1)
     k = top_k_count(magnitude.size, density)
-    return np.partition(magnitude, magnitude.size - k)[magnitude.size - k]
+    return xp.partition(magnitude, magnitude.size - k)[magnitude.size - k]
 
 
-def ties_merge(tensors, base, density, weights, scaling):
+def ties_merge(tensors, base, density, weights, scaling, xp=np):
     """TIES-merging (Yadav et al., 2023) of one parameter.
 
     Task vectors ``tau_m = tensors[m] - base`` are trimmed to the entries of
@@ -181,26 +181,28 @@ def ties_merge(tensors, base, density, weights, scaling):
     each entry's sign is elected by the weighted mass ``sum_m w_m tau_m`` of
     the trimmed vectors; the merged entry is the weighted mean of the trimmed
     entries that have the elected sign (disjoint mean; 0 where none has).
-    Returns ``base + scaling * merged``.
+    Returns ``base + scaling * merged``. ``xp`` is the array namespace.
     """
-    arrays = member_list(list(tensors))
-    dtype = result_dtype([*arrays, np.asarray(base)])
-    base = np.asarray(base, dtype=dtype)
+    arrays = member_list(list(tensors), xp)
+    dtype = result_dtype([*arrays, xp.asarray(base)])
+    base = xp.asarray(base, dtype=dtype)
     trimmed = []
     for t in arrays:
         tau = t.astype(dtype) - base
-        trimmed.append(np.where(np.abs(tau) >= _magnitude_threshold(tau, density), tau, 0))
-    mass = np.zeros(base.shape, dtype=dtype)
+        threshold = _magnitude_threshold(tau, density, xp)
+        trimmed.append(xp.where(xp.abs(tau) >= threshold, tau, dtype.type(0)))
+    mass = xp.zeros(base.shape, dtype=dtype)
     for w, tau in zip(weights, trimmed):
         mass += dtype.type(w) * tau
-    elected = np.sign(mass)
-    total = np.zeros(base.shape, dtype=dtype)
-    count = np.zeros(base.shape, dtype=dtype)
+    elected = xp.sign(mass)
+    total = xp.zeros(base.shape, dtype=dtype)
+    count = xp.zeros(base.shape, dtype=dtype)
     for w, tau in zip(weights, trimmed):
         agrees = tau * elected > 0
-        total += np.where(agrees, dtype.type(w) * tau, 0)
-        count += np.where(agrees, dtype.type(w), 0)
-    merged = np.where(count > 0, total / np.where(count > 0, count, 1), 0)
+        total += xp.where(agrees, dtype.type(w) * tau, dtype.type(0))
+        count += xp.where(agrees, dtype.type(w), dtype.type(0))
+    has_any = count > 0
+    merged = xp.where(has_any, total / xp.where(has_any, count, dtype.type(1)), dtype.type(0))
     return (base + dtype.type(scaling) * merged).astype(dtype)
 
 
@@ -209,7 +211,7 @@ _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX_2 = np.uint64(0x94D049BB133111EB)
 
 
-def keep_uniforms(seed, size):
+def keep_uniforms(seed, size, xp=np):
     """Uniforms on a 1/65536 grid in [0, 1) for entries ``0..size-1`` of one tensor.
 
     A counter-based generator: entry ``i`` takes 16-bit chunk ``i % 4`` (from
@@ -217,17 +219,17 @@ def keep_uniforms(seed, size):
     numbers for the same entry, in any order, so DARE's drop masks agree
     across backends and need no stored mask; one hash serves four entries.
     """
-    blocks = np.arange((size + 3) // 4, dtype=np.uint64)
+    blocks = xp.arange((size + 3) // 4, dtype=xp.uint64)
     z = np.uint64(seed) + blocks + _GOLDEN
     z = (z ^ (z >> np.uint64(30))) * _MIX_1
     z = (z ^ (z >> np.uint64(27))) * _MIX_2
     z = z ^ (z >> np.uint64(31))
-    shifts = np.array([48, 32, 16, 0], dtype=np.uint64)
+    shifts = xp.asarray(np.array([48, 32, 16, 0], dtype=np.uint64))
     chunks = (z[:, None] >> shifts) & np.uint64(0xFFFF)
-    return chunks.reshape(-1)[:size].astype(np.float64) / 65536.0
+    return chunks.reshape(-1)[:size].astype(xp.float64) / 65536.0
 
 
-def dare_merge(tensors, base, density, weights, scaling, seeds):
+def dare_merge(tensors, base, density, weights, scaling, seeds, xp=np):
     """DARE (Yu et al., 2024) of one parameter, merged by task arithmetic.
 
     Each entry of each task vector ``tensors[m] - base`` is kept when its
@@ -235,13 +237,13 @@ def dare_merge(tensors, base, density, weights, scaling, seeds):
     rescaled by ``1 / density``; returns
     ``base + scaling * sum_m weights[m] * rescaled_m``.
     """
-    arrays = member_list(list(tensors))
-    dtype = result_dtype([*arrays, np.asarray(base)])
-    base = np.asarray(base, dtype=dtype)
-    total = np.zeros(base.shape, dtype=dtype)
+    arrays = member_list(list(tensors), xp)
+    dtype = result_dtype([*arrays, xp.asarray(base)])
+    base = xp.asarray(base, dtype=dtype)
+    total = xp.zeros(base.shape, dtype=dtype)
     for w, t, seed in zip(weights, arrays, seeds):
         if w == 0:
             continue
-        keep = keep_uniforms(seed, base.size).reshape(base.shape) < density
-        total += np.where(keep, dtype.type(w) * (t.astype(dtype) - base), 0)
+        keep = keep_uniforms(seed, base.size, xp).reshape(base.shape) < density
+        total += xp.where(keep, dtype.type(w) * (t.astype(dtype) - base), dtype.type(0))
     return (base + dtype.type(scaling) * (total / dtype.type(density))).astype(dtype)
