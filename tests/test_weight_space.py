@@ -345,3 +345,18 @@ def test_sample_weight_and_nan_errors(digits):
     X_nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         WeightSpaceFuser(_lr_members(2)).fit(X_nan, y)
+
+
+def test_regressor_in_pipeline_grid_search_clone_pickle():
+    X, y = load_diabetes(return_X_y=True)
+    members = [(f"r{i}", Ridge(alpha=a)) for i, a in enumerate([0.01, 1.0, 10.0])]
+    pipe = make_pipeline(StandardScaler(), WeightSpaceFuserRegressor(members, random_state=0))
+    grid = GridSearchCV(
+        pipe, {"weightspacefuserregressor__method": ["uniform", "greedy", "fisher"]}, cv=3
+    ).fit(X, y)
+    best = grid.best_estimator_
+    restored = pickle.loads(pickle.dumps(best))
+    np.testing.assert_allclose(restored.predict(X[:5]), best.predict(X[:5]))
+    assert not hasattr(clone(pipe)[-1], "fused_estimator_")
+    fuser = best[-1]
+    assert fuser.fused_score_ >= fuser.member_scores_.min()
