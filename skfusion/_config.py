@@ -47,8 +47,10 @@ def set_config(engine=None):
         inputs large enough for compiled code to win and the readable numpy
         reference otherwise; ``"numpy"`` always uses the reference;
         ``"numba"`` always uses the compiled CPU kernels; ``"cupy"`` runs the
-        kernels on the GPU (falls back to the CPU, with one warning, when cupy
-        is unavailable). Cupy arrays always go to the GPU kernels. ``None``
+        kernels on the GPU: numpy inputs are copied to the device and the
+        results back, while the members stay scikit-learn models. Asking for
+        ``"cupy"`` where cupy or a GPU is unavailable raises a RuntimeError
+        that says why. Cupy arrays always go to the GPU kernels. ``None``
         leaves the setting unchanged.
 
     See Also
@@ -68,6 +70,10 @@ def set_config(engine=None):
     if engine is not None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}; got {engine!r}.")
+        if engine == "cupy":
+            from ._kernels import require_cupy  # loads cupy only when asked for
+
+            require_cupy()
         config["engine"] = engine
 
 

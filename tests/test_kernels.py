@@ -1,7 +1,5 @@
 """Every kernel backend against the numpy reference."""
 
-import warnings
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -249,15 +247,16 @@ def test_dispatch_by_engine():
         get_kernel("nope", small)
 
 
-def test_cupy_engine_without_gpu_warns_once_and_falls_back(monkeypatch):
+def test_cupy_engine_without_gpu_is_one_clear_error(monkeypatch):
     monkeypatch.setattr(_kernels, "_backend_cache", {"cupy": "ImportError: no cupy here"})
+    with pytest.raises(RuntimeError, match="engine='cupy' is unavailable: ImportError: no cupy"):
+        with skfusion.config_context(engine="cupy"):
+            pass  # pragma: no cover
+    assert skfusion.get_config()["engine"] == "auto"  # nothing changed
+    with pytest.raises(RuntimeError, match=r"pip install -e \"\.\[gpu\]\""):
+        skfusion.set_config(engine="cupy")
     small = np.zeros((3, 2))
-    with skfusion.config_context(engine="cupy"):
-        with pytest.warns(RuntimeWarning, match="cupy engine is unavailable.*no cupy here"):
-            assert get_backend(small) is _reference
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            assert get_backend(small) is _reference  # said once only
+    assert get_backend(small) is _reference  # the CPU keeps working
 
 
 def test_broken_cupy_is_reported(monkeypatch):

@@ -70,24 +70,32 @@ def _warn_unavailable(backend, reason):
         )
 
 
+def require_cupy():
+    """Load the GPU backend, or raise one error that says why it cannot run."""
+    module = _load("cupy")
+    if isinstance(module, str):
+        raise RuntimeError(
+            f"engine='cupy' is unavailable: {module}. The GPU engine needs an NVIDIA GPU "
+            'and cupy (pip install -e ".[gpu]"); everything else runs on the CPU with '
+            "engine='auto'."
+        )
+    return module
+
+
 def get_backend(*arrays):
     """Return the backend module that kernels on ``arrays`` should use."""
     flat = list(_flatten(arrays))
-    if any(_is_device_array(a) for a in flat):
-        module = _load("cupy")
-        if isinstance(module, str):
-            raise RuntimeError(f"Cupy arrays were given but cupy cannot run: {module}")
-        return module
     engine = get_config()["engine"]
+    if engine == "cupy" or any(_is_device_array(a) for a in flat):
+        return require_cupy()
     if engine == "numpy":
         return _reference
-    if engine in ("numba", "cupy"):
+    if engine == "numba":
         module = _load(engine)
         if not isinstance(module, str):
             return module
         _warn_unavailable(engine, module)
-        if engine == "numba":
-            return _reference
+        return _reference
     size = sum(getattr(a, "size", 0) for a in flat)
     if size >= AUTO_NUMBA_MIN_SIZE:
         module = _load("numba")
