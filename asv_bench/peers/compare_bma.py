@@ -53,22 +53,25 @@ def timed(fn):
     return time.perf_counter() - start, result
 
 
+def same_draws(n, n_bootstrap=1000, n_members=10):
+    """(loop seconds, kernel seconds, max weight difference) on one set of draws."""
+    rng = np.random.default_rng(0)
+    lpd = rng.normal(-1.0, 0.5, (n, n_members)) - np.linspace(0, 0.02, n_members)
+    alphas = rng.dirichlet(np.ones(n), n_bootstrap)
+    kernel = get_kernel("bayesian_bootstrap", lpd)
+    kernel(lpd, alphas[:2])  # compile, not timed
+    t_loop, w_loop = timed(lambda: per_draw_loop(lpd, alphas))
+    t_kernel, w_kernel = timed(lambda: kernel(lpd, alphas).mean(axis=0))
+    return t_loop, t_kernel, float(np.abs(w_loop - w_kernel).max()), lpd
+
+
 def main(n_bootstrap=1000):
     print(
         f"{'rows':>7}  {'same draws: loop s':>19}{'kernel s':>10}{'speed-up':>10}"
         f"{'max |dw|':>10}  {'end to end: loop s':>19}{'skfusion s':>11}{'speed-up':>10}"
     )
     for n in (1_000, 10_000, 50_000):
-        rng = np.random.default_rng(0)
-        lpd = rng.normal(-1.0, 0.5, (n, 10)) - np.linspace(0, 0.02, 10)
-        alphas = rng.dirichlet(np.ones(n), n_bootstrap)
-        kernel = get_kernel("bayesian_bootstrap", lpd)
-        kernel(lpd, alphas[:2])  # compile, not timed
-        t_loop, w_loop = timed(lambda lpd=lpd, alphas=alphas: per_draw_loop(lpd, alphas))
-        t_kernel, w_kernel = timed(
-            lambda lpd=lpd, alphas=alphas, kernel=kernel: kernel(lpd, alphas).mean(axis=0)
-        )
-        diff = np.abs(w_loop - w_kernel).max()
+        t_loop, t_kernel, diff, lpd = same_draws(n, n_bootstrap)
         t_e2e_loop, _ = timed(
             lambda lpd=lpd, n=n: per_draw_loop(
                 lpd, dirichlet.rvs(np.ones(n), size=n_bootstrap, random_state=0)

@@ -27,6 +27,18 @@ def gpu_time(fn, repeat=10):
     return min(times)
 
 
+def soft_vote_share(n_members=20, n_rows=1_000_000, n_classes=10):
+    """(copy bandwidth, soft_vote's share of it, soft_vote seconds)."""
+    rng = cp.random.default_rng(0)
+    arrays = [rng.random((n_rows, n_classes)) for _ in range(n_members)]
+    weights = np.random.default_rng(0).random(n_members)
+    stacked = cp.stack(arrays)
+    big = cp.empty_like(stacked)
+    copy_bw = 2 * stacked.nbytes / gpu_time(lambda: cp.copyto(big, stacked))
+    seconds = gpu_time(lambda: _cupy.soft_vote(arrays, weights))
+    return copy_bw, (stacked.nbytes + arrays[0].nbytes) / seconds / copy_bw, seconds
+
+
 def main(n_members=20, n_rows=1_000_000, n_classes=10):
     rng = cp.random.default_rng(0)
     arrays = [rng.random((n_rows, n_classes)) for _ in range(n_members)]

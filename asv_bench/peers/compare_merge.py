@@ -98,33 +98,48 @@ def peak_extra(fn, result_bytes):
     return peak - before - result_bytes
 
 
-def main(n=25_000_000, n_models=4, density=0.2):
+def _models(n, n_models):
     rng = np.random.default_rng(0)
     base = rng.normal(size=n).astype(np.float32)
     tensors = [base + rng.normal(scale=0.1, size=n).astype(np.float32) for _ in range(n_models)]
-    models = [{"w": t} for t in tensors]
-    base_model = {"w": base}
     small = [{"w": t[:1000]} for t in tensors]
     merge_params(small, method="ties", base={"w": base[:1000]})  # compile, not timed
     merge_params(small, method="dare", base={"w": base[:1000]})
+    return base, tensors
 
-    print(f"{n_models} models x {n:,} float32 entries, density {density}")
+
+def ties_vs_argsort(base, tensors, density=0.2):
+    """(argsort seconds, skfusion seconds, share of entries that differ, max |diff|)."""
+    models = [{"w": t} for t in tensors]
     t_peer, peer = timed(lambda: argsort_ties(tensors, base, density, 1.0))
     t_ties, ours = timed(
-        lambda: merge_params(models, method="ties", base=base_model, density=density), repeat=2
+        lambda: merge_params(models, method="ties", base={"w": base}, density=density), repeat=2
     )
-    differ = np.mean(peer != ours["w"])
-    print(f"TIES: argsort (mergekit way)        {t_peer:8.3f} s")
-    print(f"TIES: skfusion merge_params         {t_ties:8.3f} s   {t_peer / t_ties:6.1f}x")
-    print(f"  entries that differ: {differ:.2e}, max |diff| {np.abs(peer - ours['w']).max():.2e}")
+    difference = np.abs(peer - ours["w"])
+    return t_peer, t_ties, float(np.mean(difference > 0)), float(difference.max())
 
+
+def dare_vs_copy(base, tensors, density=0.2):
+    """(seconds to copy the inputs once, skfusion DARE seconds)."""
+    models = [{"w": t} for t in tensors]
     t_copy, _ = timed(lambda: [np.copy(t) for t in tensors], repeat=3)
     t_dare, _ = timed(
         lambda: merge_params(
-            models, method="dare", base=base_model, density=density, random_state=0
+            models, method="dare", base={"w": base}, density=density, random_state=0
         ),
         repeat=2,
     )
+    return t_copy, t_dare
+
+
+def main(n=25_000_000, n_models=4, density=0.2):
+    base, tensors = _models(n, n_models)
+    print(f"{n_models} models x {n:,} float32 entries, density {density}")
+    t_peer, t_ties, differ, max_diff = ties_vs_argsort(base, tensors, density)
+    print(f"TIES: argsort (mergekit way)        {t_peer:8.3f} s")
+    print(f"TIES: skfusion merge_params         {t_ties:8.3f} s   {t_peer / t_ties:6.1f}x")
+    print(f"  entries that differ: {differ:.2e}, max |diff| {max_diff:.2e}")
+    t_copy, t_dare = dare_vs_copy(base, tensors, density)
     print(f"DARE: copy of the {n_models} input tensors      {t_copy:8.3f} s")
     print(f"DARE: skfusion merge_params         {t_dare:8.3f} s   {t_dare / t_copy:6.2f}x copy")
 

@@ -49,6 +49,37 @@ def timed(fn):
     return time.perf_counter() - start, result
 
 
+def grid_search(X, y, refit, member_list=members):
+    """GridSearchCV over 5 values of C: (seconds, search) for sklearn's stacking,
+    OOFStacker with memory, and the same with fold-averaged test predictions."""
+    final = LogisticRegression(max_iter=1000)
+    grid = {"final_estimator__C": [0.01, 0.1, 1.0, 10.0, 100.0]}
+    sklearn_run = timed(
+        lambda: GridSearchCV(
+            StackingClassifier(member_list(), final), grid, cv=3, refit=refit
+        ).fit(X, y)
+    )
+    runs = []
+    for kind in ("refit", "fold_average"):
+        # A fresh cache each: no variant may reuse fits that another one made.
+        with tempfile.TemporaryDirectory() as cache:
+            runs.append(
+                timed(
+                    lambda kind=kind, cache=cache: GridSearchCV(
+                        OOFStacker(member_list(), final, memory=cache, test_predictions=kind),
+                        grid,
+                        cv=3,
+                        refit=refit,
+                    ).fit(X, y)
+                )
+            )
+    np.testing.assert_allclose(
+        runs[0][1].cv_results_["mean_test_score"],
+        sklearn_run[1].cv_results_["mean_test_score"],
+    )
+    return sklearn_run, runs[0], runs[1]
+
+
 def main():
     warnings.filterwarnings("ignore")
     X, y = make_classification(
@@ -70,30 +101,8 @@ def main():
         ("fit: OOFStacker fold_average", t_avg, avg.score(X_te, y_te), t_sk / t_avg),
     ]
 
-    grid = {"final_estimator__C": [0.01, 0.1, 1.0, 10.0, 100.0]}
     for refit in (True, False):
-        t_sk_gs, sk_gs = timed(
-            lambda refit=refit: GridSearchCV(
-                StackingClassifier(members(), final), grid, cv=3, refit=refit
-            ).fit(X_tr, y_tr)
-        )
-        with tempfile.TemporaryDirectory() as cache:
-            t_gs, gs = timed(
-                lambda refit=refit, cache=cache: GridSearchCV(
-                    OOFStacker(members(), final, memory=cache), grid, cv=3, refit=refit
-                ).fit(X_tr, y_tr)
-            )
-            t_avg_gs, avg_gs = timed(
-                lambda refit=refit, cache=cache: GridSearchCV(
-                    OOFStacker(members(), final, memory=cache, test_predictions="fold_average"),
-                    grid,
-                    cv=3,
-                    refit=refit,
-                ).fit(X_tr, y_tr)
-            )
-        np.testing.assert_allclose(
-            gs.cv_results_["mean_test_score"], sk_gs.cv_results_["mean_test_score"]
-        )
+        (t_sk_gs, sk_gs), (t_gs, gs), (t_avg_gs, avg_gs) = grid_search(X_tr, y_tr, refit)
         label = "with final refit" if refit else "no final refit"
         score_sk = sk_gs.score(X_te, y_te) if refit else sk_gs.best_score_
         score = gs.score(X_te, y_te) if refit else gs.best_score_

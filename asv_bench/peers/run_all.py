@@ -1,0 +1,312 @@
+"""Every performance target of DESIGN.md section 5, measured in one process, one table.
+
+Columns: work | peer | peer time | skfusion time | ratio | target | met. The
+ratio is the peer's time over skfusion's (higher is better) except where the
+target is a bound on skfusion's time over a baseline (soft vote against
+``tensordot``, DARE against a copy, import time), which the row says.
+
+Peers: sklearn's VotingClassifier and StackingClassifier; a textbook Caruana
+(the ensemble rescored for every candidate, as AutoGluon's ensemble selection
+does); a per-draw loop for the Bayesian bootstrap, and arviz's ``compare``
+when arviz is installed; TIES with an argsort top-k on stacked task vectors,
+as mergekit computes it. AutoGluon itself is used when it is installed.
+GPU rows (share of the measured device copy bandwidth) when cupy runs.
+Numba compile times are measured in fresh processes, with an empty cache
+directory and with a warm one.
+
+Run: ``python asv_bench/peers/run_all.py`` (about 5 minutes on two cores),
+``--quick`` for small sizes (under a minute; ratios are then indicative only).
+"""
+
+import argparse
+import importlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import compare_bma  # noqa: E402
+import compare_merge  # noqa: E402
+import compare_stacking  # noqa: E402
+import compare_voting  # noqa: E402
+
+from skfusion import config_context  # noqa: E402
+
+
+class Table:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, work, peer, peer_s, ours_s, ratio, target, met):
+        self.rows.append((work, peer, peer_s, ours_s, ratio, target, met))
+        print(f"  measured: {work}", flush=True)
+
+    def print(self):
+        header = ("work", "peer", "peer s", "skfusion s", "ratio", "target", "met")
+        widths = [46, 36, 10, 12, 12, 20, 5]
+        print()
+        print("".join(f"{h:<{w}}" for h, w in zip(header, widths)))
+        for work, peer, peer_s, ours_s, ratio, target, met in self.rows:
+            cells = [
+                work,
+                peer,
+                "-" if peer_s is None else f"{peer_s:.4f}",
+                "-" if ours_s is None else f"{ours_s:.4f}",
+                ratio if isinstance(ratio, str) else f"{ratio:.2f}x",
+                target,
+                {True: "yes", False: "NO", None: "-"}[met],
+            ]
+            print("".join(f"{c:<{w}}" for c, w in zip(cells, widths)))
+
+
+def voting_rows(table, scale):
+    rows = {
+        name: value for name, value, _ in compare_voting.hard_vote(1_000_000 // scale, 10, 5, 5)
+    }
+    peer = rows["hard vote: sklearn VotingClassifier.predict"]
+    ours = rows["hard vote: skfusion hard_vote kernel"]
+    table.add(
+        f"hard vote 10 x {1_000_000 // scale:.0e} rows",
+        "VotingClassifier.predict",
+        peer,
+        ours,
+        peer / ours,
+        ">= 100x",
+        peer / ours >= 100,
+    )
+    n_soft = 1_000_000 // scale
+    rows = {name: value for name, value, _ in compare_voting.soft_vote(n_soft, 20, 10, 5)}
+    tensordot = rows["soft vote: np.tensordot on stacked (BLAS)"]
+    average = rows["soft vote: np.average (sklearn)"]
+    ours = rows["soft vote: skfusion soft_vote, list"]
+    table.add(
+        f"soft vote 20 x {n_soft:.0e} x 10 (time/peer)",
+        "np.tensordot, stacked (BLAS)",
+        tensordot,
+        ours,
+        f"{ours / tensordot:.2f} time",
+        "<= 1.3 time",
+        ours / tensordot <= 1.3,
+    )
+    table.add(
+        "soft vote 20 x 1e6 x 10, list",
+        "np.average (sklearn soft vote)",
+        average,
+        ours,
+        average / ours,
+        ">= 5x",
+        average / ours >= 5,
+    )
+    n_caruana = 100_000 // scale
+    rows = compare_voting.caruana(n_caruana, 20, 10, 50)
+    peer, ours = rows[0][1], rows[1][1]
+    identical = rows[2][1] == 1.0
+    table.add(
+        f"Caruana 20 x {n_caruana:.0e} x 10, 50 rounds",
+        "textbook (AutoGluon's way)",
+        peer,
+        ours,
+        peer / ours,
+        ">= 30x, same picks",
+        peer / ours >= 30 and identical,
+    )
+    try:
+        from autogluon.core.models.greedy_ensemble.ensemble_selection import (  # noqa: F401
+            EnsembleSelection,
+        )
+    except ImportError:
+        table.add(
+            "Caruana vs AutoGluon itself", "AutoGluon: not installed", None, None, "-", "-", None
+        )
+
+
+def bma_rows(table, quick):
+    n = 10_000 if quick else 50_000
+    t_loop, t_kernel, diff, lpd = compare_bma.same_draws(n)
+    table.add(
+        f"BB-pseudo-BMA+ 1000 draws, {n} rows",
+        "per-draw python loop",
+        t_loop,
+        t_kernel,
+        t_loop / t_kernel,
+        ">= 4x, dw <= 0.01",
+        t_loop / t_kernel >= 4 and diff <= 0.01,
+    )
+    try:
+        import arviz
+    except ImportError:
+        table.add("weights vs arviz.compare", "arviz: not installed", None, None, "-", "-", None)
+        return
+    from skfusion.weights import bb_pseudo_bma_weights
+
+    warnings.filterwarnings("ignore", module="arviz")
+    data = {f"m{m}": compare_bma._arviz_elpd_data(lpd[:, m]) for m in range(lpd.shape[1])}
+    t_arviz, result = compare_bma.timed(lambda: arviz.compare(data, method="BB-pseudo-BMA"))
+    t_ours, w = compare_bma.timed(lambda: bb_pseudo_bma_weights(lpd, random_state=0))
+    w_arviz = result.loc[list(data), "weight"].to_numpy(dtype=float)
+    table.add(
+        f"BB-pseudo-BMA weights, {n} rows",
+        f"arviz {arviz.__version__} compare",
+        t_arviz,
+        t_ours,
+        t_arviz / t_ours,
+        f"(|dw| {np.abs(w - w_arviz).max():.3f})",
+        None,
+    )
+
+
+def merge_rows(table, quick):
+    n = 2_500_000 if quick else 25_000_000
+    base, tensors = compare_merge._models(n, 4)
+    t_peer, t_ties, differ, _ = compare_merge.ties_vs_argsort(base, tensors)
+    table.add(
+        f"TIES 4 x {n:.1e} float32",
+        "argsort top-k (mergekit's way)",
+        t_peer,
+        t_ties,
+        t_peer / t_ties,
+        ">= 8x",
+        t_peer / t_ties >= 8 and differ < 0.01,
+    )
+    t_copy, t_dare = compare_merge.dare_vs_copy(base, tensors)
+    table.add(
+        f"DARE 4 x {n:.1e} float32 (time/peer)",
+        "np.copy of the 4 inputs",
+        t_copy,
+        t_dare,
+        f"{t_dare / t_copy:.2f} time",
+        "near copy: <= 2",
+        t_dare / t_copy <= 2,
+    )
+
+
+def grid_rows(table, quick):
+    from sklearn.datasets import make_classification
+
+    warnings.filterwarnings("ignore")
+    X, y = make_classification(
+        n_samples=1000 if quick else 3000,
+        n_features=20,
+        n_informative=8,
+        n_classes=3,
+        random_state=0,
+    )
+    (t_sk, _), (t_refit, _), (t_avg, _) = compare_stacking.grid_search(X, y, refit=True)
+    table.add(
+        "GridSearchCV 5 x C, cv=3, final refit",
+        "StackingClassifier",
+        t_sk,
+        t_refit,
+        t_sk / t_refit,
+        ">= 5x",
+        t_sk / t_refit >= 5,
+    )
+    table.add(
+        "  the same, test_predictions=fold_average",
+        "StackingClassifier",
+        t_sk,
+        t_avg,
+        t_sk / t_avg,
+        ">= 5x",
+        t_sk / t_avg >= 5,
+    )
+
+
+def _run_python(code, env=None):
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
+    return time.perf_counter() - start
+
+
+def import_and_compile_rows(table):
+    import_s = min(_run_python("import skfusion") for _ in range(3))
+    baseline = min(_run_python("pass") for _ in range(3))
+    table.add(
+        "import skfusion (minus bare python)",
+        "-",
+        None,
+        import_s - baseline,
+        "-",
+        "< 0.5 s",
+        import_s - baseline < 0.5,
+    )
+    code = (
+        "import time, numpy as np\n"
+        "from skfusion._kernels import _numba\n"
+        "p = [np.random.rand(100, 3) for _ in range(4)]\n"
+        "t = time.perf_counter(); _numba.soft_vote(p, np.ones(4))\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        times = []
+        for _ in range(2):  # an empty cache, then the one the first run wrote
+            out = subprocess.run(
+                [sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True
+            ).stdout
+            times.append(float(out.split()[-1]))
+    table.add(
+        "numba soft_vote, first call in a process",
+        "empty cache (compiles)",
+        times[0],
+        times[1],
+        times[0] / times[1],
+        "cached on disk",
+        times[1] < times[0],
+    )
+
+
+def gpu_rows(table):
+    from skfusion._kernels import _load
+
+    backend = _load("cupy")
+    if isinstance(backend, str):
+        table.add(
+            "GPU soft vote, share of copy bandwidth",
+            f"no GPU: {backend[:40]}",
+            None,
+            None,
+            "-",
+            ">= 70 %",
+            None,
+        )
+        return
+    compare_gpu = importlib.import_module("compare_gpu")
+    copy_bw, share, seconds = compare_gpu.soft_vote_share()
+    table.add(
+        "GPU soft vote 20 x 1e6 x 10, list",
+        f"device copy {copy_bw / 1e9:.0f} GB/s",
+        None,
+        seconds,
+        f"{100 * share:.1f} %",
+        ">= 70 %",
+        share >= 0.7,
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
+    args = parser.parse_args(argv)
+    table = Table()
+    with config_context(engine="numba"):
+        voting_rows(table, 100 if args.quick else 1)
+        bma_rows(table, args.quick)
+        merge_rows(table, args.quick)
+    grid_rows(table, args.quick)
+    import_and_compile_rows(table)
+    gpu_rows(table)
+    table.print()
+    return table
+
+
+if __name__ == "__main__":
+    main()
