@@ -97,7 +97,7 @@ def voting_rows(table, scale):
         ours / tensordot <= 1.3,
     )
     table.add(
-        "soft vote 20 x 1e6 x 10, list",
+        f"soft vote 20 x {n_soft:.0e} x 10, list",
         "np.average (sklearn soft vote)",
         average,
         ours,
