@@ -32,6 +32,7 @@ class MergeKernels:
             self.average = get_kernel("weighted_average_params", self.tensors)
         self.time_ties(engine, n_entries)  # compile outside the timing
         self.time_dare(engine, n_entries)
+        self.time_weighted_average(engine, n_entries)
 
     def time_ties(self, engine, n_entries):
         self.ties(self.tensors, self.base, 0.2, self.weights, 1.0)
