@@ -27,28 +27,25 @@ def gpu_time(fn, repeat=10):
     return min(times)
 
 
-def soft_vote_share(n_members=20, n_rows=1_000_000, n_classes=10):
-    """(copy bandwidth, soft_vote's share of it, soft_vote seconds)."""
+def _setup(n_members, n_rows, n_classes):
     rng = cp.random.default_rng(0)
     arrays = [rng.random((n_rows, n_classes)) for _ in range(n_members)]
     weights = np.random.default_rng(0).random(n_members)
-    stacked = cp.stack(arrays)
+    stacked = cp.stack(arrays)  # for the copy baseline and tensordot only
     big = cp.empty_like(stacked)
     copy_bw = 2 * stacked.nbytes / gpu_time(lambda: cp.copyto(big, stacked))
+    return arrays, weights, stacked, copy_bw, stacked.nbytes + arrays[0].nbytes
+
+
+def soft_vote_share(n_members=20, n_rows=1_000_000, n_classes=10):
+    """(copy bandwidth, soft_vote's share of it, soft_vote seconds)."""
+    arrays, weights, _, copy_bw, moved = _setup(n_members, n_rows, n_classes)
     seconds = gpu_time(lambda: _cupy.soft_vote(arrays, weights))
-    return copy_bw, (stacked.nbytes + arrays[0].nbytes) / seconds / copy_bw, seconds
+    return copy_bw, moved / seconds / copy_bw, seconds
 
 
 def main(n_members=20, n_rows=1_000_000, n_classes=10):
-    rng = cp.random.default_rng(0)
-    arrays = [rng.random((n_rows, n_classes)) for _ in range(n_members)]
-    weights = np.random.default_rng(0).random(n_members)
-    stacked = cp.stack(arrays)
-    big = cp.empty_like(stacked)
-
-    t_copy = gpu_time(lambda: cp.copyto(big, stacked))
-    copy_bw = 2 * stacked.nbytes / t_copy
-    moved = stacked.nbytes + arrays[0].nbytes
+    arrays, weights, stacked, copy_bw, moved = _setup(n_members, n_rows, n_classes)
     t_ours = gpu_time(lambda: _cupy.soft_vote(arrays, weights))
     w_dev = cp.asarray(weights)
     t_tensordot = gpu_time(lambda: cp.tensordot(w_dev, stacked, axes=1))
