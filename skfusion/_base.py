@@ -354,15 +354,16 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
             random_state=self.random_state,
         )
         if result.estimators is not None:
-            self.estimators_ = result.estimators
-            fitted = iter(self.estimators_)
-            self.named_estimators_ = Bunch(
-                **{
-                    name: "drop" if _is_drop(est) else next(fitted)
-                    for name, est in self.estimators
-                }
-            )
+            self._set_fitted_members(result.estimators)
         return result
+
+    def _set_fitted_members(self, estimators):
+        """``estimators_`` and ``named_estimators_`` (``"drop"`` kept by name)."""
+        self.estimators_ = estimators
+        fitted = iter(estimators)
+        self.named_estimators_ = Bunch(
+            **{name: "drop" if _is_drop(est) else next(fitted) for name, est in self.estimators}
+        )
 
     def _memory(self):
         return self.memory if isinstance(self.memory, Memory) else Memory(self.memory, verbose=0)

@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.utils import Bunch, _safe_indexing
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
@@ -134,6 +134,7 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         members = [(name, _unfrozen(est)) for name, est in members]
         first_name, first = members[0]
         adapter = adapter_for(first_name, first)
+        architecture = adapter.architecture(first)
         for name, est in members[1:] + (
             [] if self.base_estimator is None else [("base_estimator", self.base_estimator)]
         ):
@@ -144,10 +145,10 @@ class _BaseWeightSpaceFuser(_BaseFusion):
                     f"{type(first).__name__}; weight-space fusion needs members of one class."
                 )
             for key, value in adapter.architecture(est).items():
-                if value != adapter.architecture(first)[key]:
+                if value != architecture[key]:
                     raise ValueError(
                         f"Member {name!r} has {key}={value!r} but member {first_name!r} has "
-                        f"{adapter.architecture(first)[key]!r}; their parameters differ in shape."
+                        f"{architecture[key]!r}; their parameters differ in shape."
                     )
         if self.method in _NEEDS_BASE and self.base_estimator is None:
             raise ValueError(
@@ -206,7 +207,7 @@ class _BaseWeightSpaceFuser(_BaseFusion):
             members,
             X,
             y,
-            cv=None if self.cv == "prefit" else self.cv,
+            cv=None,  # no OOF predictions: members are only fitted on (X, y)
             methods=None,
             refit=True,
             fit_params=fit_params,
@@ -224,7 +225,6 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         params = [adapter.read(est) for est in estimators]
         n = len(params)
         template = estimators[0]
-        given = None if self.weights is None else check_weights(self.weights, n)
         if self.method == "greedy":
             order = np.argsort(-np.asarray(self.member_scores_), kind="stable")
             ingredients = [int(order[0])]
@@ -239,17 +239,18 @@ class _BaseWeightSpaceFuser(_BaseFusion):
             weights[ingredients] = 1.0 / len(ingredients)
             fused = merge_params([params[i] for i in ingredients])
             return adapter.write(template, fused), weights, sorted(ingredients)
+        # Given weights, else uniform (normalised); "weighted" without weights uses scores.
+        weights = check_weights(self.weights, n)
         if self.method == "weighted":
-            weights = given if given is not None else weights_from_scores(self.member_scores_)
+            if self.weights is None:
+                weights = weights_from_scores(self.member_scores_)
             fused = merge_params(params, method="weighted", weights=weights)
         elif self.method in ("uniform", "fisher"):
-            weights = given if given is not None else np.full(n, 1.0 / n)
             fisher = None
             if self.method == "fisher":
                 fisher = [adapter.fisher(est, X_train) for est in estimators]
             fused = merge_params(params, method=self.method, weights=weights, fisher=fisher)
         else:
-            weights = given if given is not None else np.full(n, 1.0 / n)
             fused = merge_params(
                 params,
                 method=self.method,
@@ -312,15 +313,8 @@ class _BaseWeightSpaceFuser(_BaseFusion):
             self.round_scores_.append(self._score(self.fused_estimator_, *scoring_data))
         self.fused_score_ = self.round_scores_[-1]
         self.round_scores_ = np.array(self.round_scores_)
-        self.estimators_ = estimators
+        self._set_fitted_members(estimators)
         self.base_estimator_ = base
-        fitted = iter(estimators)
-        self.named_estimators_ = Bunch(
-            **{
-                name: "drop" if isinstance(est, str) else next(fitted)
-                for name, est in self.estimators
-            }
-        )
         return self
 
     # -- prediction: one model -----------------------------------------------------
