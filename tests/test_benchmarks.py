@@ -65,3 +65,11 @@ def test_compare_merge_agrees_with_the_argsort_ties(capsys):
     differ = float(out.split("entries that differ: ")[1].split(",")[0])
     assert differ < 0.01
     assert "argsort (mergekit way)" in out
+
+
+def test_weight_space_regressor_benchmark_runs():
+    merge = _load("asv_bench/benchmarks/bench_merge.py")
+    bench = merge.FuserRegressorFitPredict()
+    bench.setup("greedy")
+    bench.time_predict("greedy")
+    assert bench.fitted.fused_score_ >= bench.fitted.member_scores_.max()

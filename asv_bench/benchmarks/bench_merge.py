@@ -2,10 +2,10 @@
 memory), merge_params on several tensors, and the fuser's fit and predict."""
 
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.neural_network import MLPClassifier
+from sklearn.datasets import load_digits, make_friedman1
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from skfusion import WeightSpaceFuser, config_context
+from skfusion import WeightSpaceFuser, WeightSpaceFuserRegressor, config_context
 from skfusion._kernels import get_kernel
 from skfusion.merge import merge_params
 
@@ -95,6 +95,33 @@ class FuserFitPredict:
         WeightSpaceFuser(
             self.members, method=method, base_estimator=self.base, random_state=0
         ).fit(self.X, self.y)
+
+    def time_predict(self, method):
+        self.fitted.predict(self.X)
+
+
+class FuserRegressorFitPredict:
+    params = (["uniform", "greedy", "fisher"],)
+    param_names = ["method"]
+    timeout = 300
+
+    def setup(self, method):
+        X, y = make_friedman1(n_samples=5000, noise=1.0, random_state=0)
+        self.X, self.y = X, y
+        self.members = [
+            (f"m{i}", MLPRegressor(hidden_layer_sizes=(32,), max_iter=5, random_state=i))
+            for i in range(4)
+        ]
+        self.base = MLPRegressor(hidden_layer_sizes=(32,), max_iter=20, random_state=0)
+        self.fitted = self._fuser(method).fit(self.X, self.y)
+
+    def _fuser(self, method):
+        return WeightSpaceFuserRegressor(
+            self.members, method=method, base_estimator=self.base, random_state=0
+        )
+
+    def time_fit(self, method):
+        self._fuser(method).fit(self.X, self.y)
 
     def time_predict(self, method):
         self.fitted.predict(self.X)
