@@ -10,6 +10,7 @@ predicted (repeated CV).
 import copy
 import inspect
 import numbers
+import pickle
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,6 +106,30 @@ def _fit_member(estimator, X, y, train, fit_params, data_key):
     return clone(estimator).fit(X, y, **_slice_params(fit_params, train, n))
 
 
+def _fit_member_pickled(estimator, X, y, train, fit_params, data_key):
+    """:func:`_fit_member` for the cache: the fitted model as pickle bytes.
+
+    joblib's own unpickler is pure python; a forest of a hundred trees loads
+    several times faster from bytes through :func:`pickle.loads`, and every
+    cached fit is loaded once per fuser that reuses it (each grid candidate).
+    """
+    fitted = _fit_member(estimator, X, y, train, fit_params, data_key)
+    return pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class _LoadCachedFit:
+    """Call the cached :func:`_fit_member_pickled` and unpickle its model.
+
+    A class rather than a closure so the joblib workers can pickle it.
+    """
+
+    def __init__(self, cached):
+        self.cached = cached
+
+    def __call__(self, *args):
+        return pickle.loads(self.cached(*args))
+
+
 def _predict_rows(fitted, X, test, method, classes):
     return member_output(fitted, _safe_indexing(X, test), method, classes)
 
@@ -133,12 +158,19 @@ def _run_task(
     data_key,
     keep_estimator,
 ):
-    """One member x fold task: (fitted model or None, aligned test output or None)."""
-    if test is None or keep_estimator:
+    """One member x fold task: (fitted model or None, aligned test output or None).
+
+    With a cache, the output comes from ``predict``'s cache even when the
+    fold model is kept: loading both is cheaper than predicting again.
+    """
+    if test is None:
+        return fit(estimator, X, y, train, fit_params, data_key), None
+    if keep_estimator and not isinstance(fit, _LoadCachedFit):
         fitted = fit(estimator, X, y, train, fit_params, data_key)
-        output = None if test is None else _predict_rows(fitted, X, test, method, classes)
-        return fitted, output
-    return None, predict(estimator, X, y, train, test, method, classes, fit_params, data_key, fit)
+        return fitted, _predict_rows(fitted, X, test, method, classes)
+    output = predict(estimator, X, y, train, test, method, classes, fit_params, data_key, fit)
+    fitted = fit(estimator, X, y, train, fit_params, data_key) if keep_estimator else None
+    return fitted, output
 
 
 def member_output(estimator, X, method, classes=None):
@@ -337,11 +369,12 @@ def cross_fit(
         splits, times_tested = make_splits(splitter, X, y, split_params, holdout=is_holdout(cv))
 
     memory = memory if isinstance(memory, Memory) else Memory(memory, verbose=0)
-    fit = memory.cache(_fit_member, ignore=["X", "y", "fit_params"])
-    predict = memory.cache(_fold_output, ignore=["X", "y", "fit_params", "fit"])
     if memory.location is None:
+        fit, predict = _fit_member, _fold_output
         data_keys = dict.fromkeys(names)
     else:
+        fit = _LoadCachedFit(memory.cache(_fit_member_pickled, ignore=["X", "y", "fit_params"]))
+        predict = memory.cache(_fold_output, ignore=["X", "y", "fit_params", "fit"])
         data_hash = joblib_hash((X, y))
         data_keys = {name: (data_hash, joblib_hash(fit_params.get(name, {}))) for name in names}
 

@@ -3,6 +3,10 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+from _helpers import CountingClassifier, count_fits
+from sklearn.datasets import make_classification
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -73,3 +77,22 @@ def test_weight_space_regressor_benchmark_runs():
     bench.setup("greedy")
     bench.time_predict("greedy")
     assert bench.fitted.fused_score_ >= bench.fitted.member_scores_.max()
+
+
+@pytest.mark.parametrize("final_refit", [True, False])
+def test_grid_search_comparison_fits_members_as_its_bound_says(tmp_path, final_refit):
+    # grid_search builds the members once per variant, in order: sklearn,
+    # OOFStacker refit, OOFStacker fold_average; each variant logs its own fits.
+    stacking = _load("asv_bench/peers/compare_stacking.py")
+    logs = [tmp_path / f"{variant}.log" for variant in ("sklearn", "refit", "fold_average")]
+    variants = iter(logs)
+
+    def counting_members():
+        return [("c", CountingClassifier(log_path=str(next(variants))))]
+
+    X, y = make_classification(n_samples=150, n_informative=4, n_classes=3, random_state=0)
+    # Also asserts internally that both searches score every candidate alike.
+    stacking.grid_search(X, y, final_refit, member_list=counting_members)
+    sklearn_fits, refit_fits, average_fits = (count_fits(log) for log in logs)
+    assert sklearn_fits / refit_fits == stacking.member_fit_bound(False, final_refit)
+    assert sklearn_fits / average_fits == stacking.member_fit_bound(True, final_refit)

@@ -232,6 +232,29 @@ def test_memory_caches_each_member_fold_fit(tmp_path, clf_data):
     assert count_fits(log) == 10  # other data: fitted again
 
 
+def test_memory_with_kept_fold_models_loads_fresh_copies(tmp_path, clf_data):
+    X, y = clf_data
+    log = tmp_path / "fits.log"
+    kwargs = dict(
+        cv=4,
+        methods=["predict_proba"],
+        classes=np.unique(y),
+        refit=False,
+        keep_fold_estimators=True,
+    )
+    members = [("c", CountingClassifier(log_path=str(log)))]
+    uncached = cross_fit(members, X, y, **kwargs)
+    runs = [cross_fit(members, X, y, memory=str(tmp_path / "cache"), **kwargs) for _ in range(2)]
+    assert count_fits(log) == 4 + 4  # the uncached run, then each fold once
+    for run in runs:
+        np.testing.assert_allclose(run.oof, uncached.oof)
+    first, second = runs[0].fold_estimators[0], runs[1].fold_estimators[0]
+    for a, b, c in zip(first, second, uncached.fold_estimators[0]):
+        assert a is not b  # each fuser owns its models
+        np.testing.assert_array_equal(a.model_.coef_, c.model_.coef_)
+        np.testing.assert_array_equal(b.model_.coef_, c.model_.coef_)
+
+
 def test_parallel_equals_sequential(clf_data):
     X, y = clf_data
     kwargs = dict(
