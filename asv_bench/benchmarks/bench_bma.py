@@ -36,14 +36,20 @@ class AveragerFit:
         self.X, self.y = make_classification(
             n_samples=5000, n_features=20, n_informative=8, n_classes=4, random_state=0
         )
-
-    def time_fit(self, method):
-        members = [
+        self.members = [
             ("lr", LogisticRegression(max_iter=300)),
             ("nb", GaussianNB()),
             ("tree", DecisionTreeClassifier(max_depth=6, random_state=0)),
         ]
-        BayesianModelAverager(members, method=method, random_state=0).fit(self.X, self.y)
+        self.fitted = BayesianModelAverager(self.members, method=method, random_state=0).fit(
+            self.X, self.y
+        )
+
+    def time_fit(self, method):
+        BayesianModelAverager(self.members, method=method, random_state=0).fit(self.X, self.y)
+
+    def time_predict_proba(self, method):
+        self.fitted.predict_proba(self.X)
 
 
 class AveragerRegressor:

@@ -2,13 +2,13 @@
 
 import tempfile
 
-from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
+from sklearn.datasets import make_classification, make_regression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.naive_bayes import GaussianNB
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from skfusion import OOFStacker
+from skfusion import OOFStacker, OOFStackerRegressor
 
 
 def _members():
@@ -70,17 +70,16 @@ class StackerRegressorFit:
     timeout = 300
 
     def setup(self, test_predictions, n_outputs):
-        from sklearn.datasets import make_regression
-
         self.X, self.y = make_regression(
             n_samples=5000, n_features=20, n_targets=n_outputs, random_state=0
         )
+        self.members = [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=6))]
+        self.fitted = OOFStackerRegressor(self.members, test_predictions=test_predictions).fit(
+            self.X, self.y
+        )
 
     def time_fit(self, test_predictions, n_outputs):
-        from sklearn.linear_model import Ridge
-        from sklearn.tree import DecisionTreeRegressor
+        OOFStackerRegressor(self.members, test_predictions=test_predictions).fit(self.X, self.y)
 
-        from skfusion import OOFStackerRegressor
-
-        members = [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=6))]
-        OOFStackerRegressor(members, test_predictions=test_predictions).fit(self.X, self.y)
+    def time_predict(self, test_predictions, n_outputs):
+        self.fitted.predict(self.X)
