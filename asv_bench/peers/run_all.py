@@ -52,6 +52,9 @@ class Table:
     def print(self):
         header = ("work", "peer", "peer s", "skfusion s", "ratio", "target", "met")
         widths = [46, 36, 10, 12, 12, 20, 5]
+        # The text columns as wide as their longest cell, so rows stay aligned.
+        widths[0] = max([widths[0]] + [len(row[0]) + 2 for row in self.rows])
+        widths[1] = max([widths[1]] + [len(row[1]) + 2 for row in self.rows])
         print()
         print("".join(f"{h:<{w}}" for h, w in zip(header, widths)))
         for work, peer, peer_s, ours_s, ratio, target, met in self.rows:
