@@ -282,7 +282,7 @@ def gpu_rows(table):
     if isinstance(backend, str):
         table.add(
             "GPU soft vote, share of copy bandwidth",
-            f"no GPU: {backend[:40]}",
+            f"no GPU: {backend[:60]}",
             None,
             None,
             "-",
