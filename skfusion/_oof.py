@@ -112,9 +112,14 @@ def _fit_member_pickled(estimator, X, y, train, fit_params, data_key):
     joblib's own unpickler is pure python; a forest of a hundred trees loads
     several times faster from bytes through :func:`pickle.loads`, and every
     cached fit is loaded once per fuser that reuses it (each grid candidate).
+    A model that pickle refuses (a lambda inside, say) is returned as is, and
+    joblib warns that it cannot cache it.
     """
     fitted = _fit_member(estimator, X, y, train, fit_params, data_key)
-    return pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        return pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return fitted
 
 
 class _LoadCachedFit:
@@ -127,7 +132,8 @@ class _LoadCachedFit:
         self.cached = cached
 
     def __call__(self, *args):
-        return pickle.loads(self.cached(*args))
+        stored = self.cached(*args)
+        return pickle.loads(stored) if isinstance(stored, bytes) else stored
 
 
 def _predict_rows(fitted, X, test, method, classes):

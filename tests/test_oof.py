@@ -1,6 +1,7 @@
 """The member / OOF engine."""
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -253,6 +254,38 @@ def test_memory_with_kept_fold_models_loads_fresh_copies(tmp_path, clf_data):
         assert a is not b  # each fuser owns its models
         np.testing.assert_array_equal(a.model_.coef_, c.model_.coef_)
         np.testing.assert_array_equal(b.model_.coef_, c.model_.coef_)
+
+
+class _UnpicklableWhenFitted(CountingClassifier):
+    """Hashable parameters, but a fitted attribute pickle refuses."""
+
+    def fit(self, X, y, sample_weight=None):
+        super().fit(X, y, sample_weight)
+        self.scale_ = lambda Z: Z
+        return self
+
+
+def test_memory_with_a_member_pickle_refuses_still_fits(tmp_path, clf_data):
+    # Its fits cannot be cached (joblib warns), but the fuser still gets its
+    # models and predictions.
+    X, y = clf_data
+    kwargs = dict(
+        cv=3,
+        methods=["predict_proba"],
+        classes=np.unique(y),
+        refit=True,
+        keep_fold_estimators=True,
+    )
+    members = [("m", _UnpicklableWhenFitted())]
+    uncached = cross_fit(members, X, y, **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # joblib's "unable to cache" warning
+        cached = cross_fit(members, X, y, memory=str(tmp_path / "cache"), **kwargs)
+    np.testing.assert_allclose(cached.oof, uncached.oof)
+    np.testing.assert_allclose(
+        cached.estimators[0].predict_proba(X), uncached.estimators[0].predict_proba(X)
+    )
+    assert all(hasattr(m, "scale_") for m in cached.fold_estimators[0])
 
 
 def test_parallel_equals_sequential(clf_data):
