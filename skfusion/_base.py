@@ -152,6 +152,12 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
             ]
         )
 
+    def _member_predictions_side_by_side(self, X):
+        """Each fitted member's ``predict``, one column per member."""
+        check_is_fitted(self)
+        X, _ = self._check_X(X, reset=False)
+        return np.column_stack([est.predict(X) for est in self.estimators_])
+
     def _class_feature_names(self):
         """``<member>__<class>`` for every member and class."""
         return np.asarray(
@@ -402,9 +408,7 @@ class _MemberPredictionColumns:
         predictions : ndarray of shape (n_samples, n_members)
             One column per member.
         """
-        check_is_fitted(self)
-        X, _ = self._check_X(X, reset=False)
-        return np.column_stack([est.predict(X) for est in self.estimators_])
+        return self._member_predictions_side_by_side(X)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the ``transform`` columns: the member names.

@@ -477,9 +477,7 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         """
         if self.voting != "hard":
             return self._member_outputs_side_by_side(X)
-        check_is_fitted(self)
-        X, _ = self._check_X(X, reset=False)
-        return np.column_stack([est.predict(X) for est in self.estimators_])
+        return self._member_predictions_side_by_side(X)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the ``transform`` columns: ``<member>__<class>`` or ``<member>``.

@@ -6,6 +6,8 @@ usable GPU their setup raises NotImplementedError, which asv reports as
 skipped.
 """
 
+import numpy as np
+
 ENGINES = ["numpy", "numba", "cupy"]
 
 
@@ -24,7 +26,8 @@ class Engine:
             self.cupy = backend._cupy()
 
     def put(self, a):
-        if self.cupy is None:
+        """An array, or a list of arrays, in this engine's memory; anything else as is."""
+        if self.cupy is None or not isinstance(a, (list, np.ndarray)):
             return a
         if isinstance(a, list):
             return [self.cupy.asarray(x) for x in a]

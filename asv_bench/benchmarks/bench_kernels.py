@@ -33,7 +33,7 @@ class _KernelBenchmark:
         self.kernel(*(self.args if warm_args is None else self._put(warm_args)))
 
     def _put(self, args):
-        return [self.engine.put(a) if isinstance(a, (list, np.ndarray)) else a for a in args]
+        return [self.engine.put(a) for a in args]
 
     def _call(self):
         out = self.kernel(*self.args)
