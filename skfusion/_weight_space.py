@@ -315,6 +315,9 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         self.round_scores_ = np.array(self.round_scores_)
         self._set_fitted_members(estimators)
         self.base_estimator_ = base
+        # transform's column count, so get_feature_names_out never predicts (set_output
+        # calls it from inside transform).
+        self._n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
         return self
 
     # -- prediction: one model -----------------------------------------------------
@@ -369,10 +372,9 @@ class _BaseWeightSpaceFuser(_BaseFusion):
             Transformed feature names.
         """
         check_is_fitted(self)
-        n_outputs = self.transform(np.zeros((1, self.n_features_in_))).shape[1]
-        if n_outputs == 1:
+        if self._n_outputs == 1:
             return np.asarray(["fused"], dtype=object)
-        return np.asarray([f"fused{i}" for i in range(n_outputs)], dtype=object)
+        return np.asarray([f"fused{i}" for i in range(self._n_outputs)], dtype=object)
 
 
 class WeightSpaceFuser(ClassifierMixin, _BaseWeightSpaceFuser):

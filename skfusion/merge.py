@@ -18,6 +18,8 @@ from .weights import _generator, check_weights
 
 METHODS = ("uniform", "weighted", "fisher", "task_arithmetic", "ties", "dare")
 _NEEDS_BASE = ("task_arithmetic", "ties", "dare")
+# Kernel of each method; the others take "weighted_average_params".
+_KERNELS = {"task_arithmetic": "dare_merge", "ties": "ties_merge", "dare": "dare_merge"}
 
 
 def _check_same_layout(dicts, what, reference=None):
@@ -145,17 +147,21 @@ def merge_params(
     if method == "dare":
         rng = _generator(random_state)
         seeds = rng.integers(0, np.iinfo(np.int64).max, size=(len(params[0]), len(params)))
+    keep_all = np.zeros(len(params), dtype=np.uint64)  # seeds of DARE at density 1: unused
 
     merged = {}
     for t, name in enumerate(params[0]):
         tensors = [p[name] for p in params]
-        kernel_name = {"ties": "ties_merge", "dare": "dare_merge"}.get(method)
-        kernel = get_kernel(kernel_name or "weighted_average_params", tensors)
+        kernel = get_kernel(_KERNELS.get(method, "weighted_average_params"), tensors)
         if method in ("uniform", "weighted"):
             merged[name] = kernel(tensors, w)
         elif method == "task_arithmetic":
-            # base + s * sum_m w_m (theta_m - base) as one weighted sum over models and base.
-            merged[name] = kernel([*tensors, base[name]], [*(scaling * w), 1 - scaling * w.sum()])
+            # Sum the task vectors, never the models: the equal sum_m s w_m theta_m +
+            # (1 - s sum_m w_m) base adds up models far larger than their task vectors, then
+            # cancels them, and loses most of float32's digits of the merged task vector.
+            # DARE dropping nothing (density 1: every uniform is below 1) is exactly
+            # base + s sum_m w_m (theta_m - base), each difference taken on the fly.
+            merged[name] = kernel(tensors, base[name], 1.0, w, scaling, keep_all)
         elif method == "ties":
             merged[name] = kernel(tensors, base[name], density, w, scaling)
         elif method == "dare":

@@ -294,6 +294,49 @@ def test_regressor_multi_output_soup():
     assert list(fuser.get_feature_names_out()) == ["fused0", "fused1"]
 
 
+def _fitted_on_a_frame(kind):
+    """A weight-space fuser of ``kind`` fitted on a DataFrame, with that frame."""
+    pd = pytest.importorskip("pandas")
+    if kind == "classifier":
+        X, y = load_iris(return_X_y=True)
+        fuser = WeightSpaceFuser(_lr_members(2), random_state=0)
+    else:
+        X, y = load_diabetes(return_X_y=True)
+        y = np.column_stack([y, -y]) if kind == "multi-output" else y
+        members = [(f"r{i}", Ridge(alpha=a)) for i, a in enumerate([0.01, 1.0])]
+        fuser = WeightSpaceFuserRegressor(members, random_state=0)
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    return fuser.fit(frame, y), frame
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor", "multi-output"])
+def test_feature_names_out_after_a_dataframe_fit_warn_nothing(kind):
+    # get_feature_names_out used to predict on made-up zeros without column names
+    fuser, frame = _fitted_on_a_frame(kind)
+    expected = ["fused0", "fused1"] if kind == "multi-output" else ["fused"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert list(fuser.get_feature_names_out()) == expected
+        assert fuser.transform(frame).shape == (len(frame), len(expected))
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor", "multi-output"])
+@pytest.mark.parametrize("container", ["pandas", "polars"])
+def test_set_output_dataframes(kind, container):
+    # set_output asks get_feature_names_out inside transform, which used to call
+    # transform again: RecursionError
+    module = pytest.importorskip(container)
+    fuser, frame = _fitted_on_a_frame(kind)
+    expected = fuser.transform(frame)
+    fuser.set_output(transform=container)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = fuser.transform(frame)
+    assert isinstance(out, module.DataFrame)
+    assert list(out.columns) == list(fuser.get_feature_names_out())
+    np.testing.assert_allclose(out.to_numpy(), expected)
+
+
 def test_user_members_are_left_unchanged(digits):
     X, y = digits
     members = [(f"m{i}", _mlp(i + 1, max_iter=3)) for i in range(2)]
