@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._oof import cross_fit, member_output, resolve_cv
+from ._oof import cross_fit, member_output, raise_member_error, resolve_cv
 
 try:  # sklearn >= 1.7
     from sklearn.utils._repr_html.estimator import _VisualBlock
@@ -147,8 +147,8 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         classes = getattr(self, "classes_", None)
         return np.hstack(
             [
-                member_output(est, X, method, classes)
-                for est, method in zip(self.estimators_, self._methods)
+                member_output(est, X, method, classes, name=name)
+                for name, est, method in zip(self._member_names(), self.estimators_, self._methods)
             ]
         )
 
@@ -156,7 +156,16 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         """Each fitted member's ``predict``, one column per member."""
         check_is_fitted(self)
         X, _ = self._check_X(X, reset=False)
-        return np.column_stack([est.predict(X) for est in self.estimators_])
+        columns = []
+        for name, est in zip(self._member_names(), self.estimators_):
+            if is_classifier(self):  # labels, checked against classes_ by the caller
+                try:
+                    columns.append(est.predict(X))
+                except Exception as exc:  # noqa: BLE001 - re-raised with the member's name
+                    raise_member_error(exc, name, "predict")
+            else:
+                columns.append(member_output(est, X, "predict", name=name))
+        return np.column_stack(columns)
 
     def _class_feature_names(self):
         """``<member>__<class>`` for every member and class."""
@@ -175,8 +184,23 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         )
 
     # -- data ---------------------------------------------------------------
+    def _reset_fitted_state(self):
+        """Forget every fitted attribute, so no attribute of an earlier fit survives.
+
+        Fitted attributes are those ending in ``_`` (public, and private
+        ones such as ``_passthrough_columns_``); each fit sets the ones that
+        apply afresh, and None for documented ones that do not.
+        """
+        for key in [k for k in vars(self) if k.endswith("_") and not k.endswith("__")]:
+            delattr(self, key)
+
     def _check_X(self, X, *, reset, y=None):
-        """Feature bookkeeping only: members validate X's contents themselves."""
+        """Feature bookkeeping only: members validate X's contents themselves.
+
+        With ``reset`` (fit), the fitted state of an earlier fit is dropped first.
+        """
+        if reset:
+            self._reset_fitted_state()
         if issparse(X) and X.format not in ("csr", "csc"):
             X = X.tocsr()  # rows must be selectable to make folds
         elif not hasattr(X, "__getitem__") and hasattr(X, "__array__"):

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import _BaseFusion, _is_drop, _MemberPredictionColumns
 from ._kernels import get_kernel
 from ._kernels._reference import member_list
-from ._oof import get_scorer, member_output, score_predictions
+from ._oof import get_scorer, member_label_codes, member_output, score_predictions
 from .weights import (
     _sample_weight,
     caruana_weights,
@@ -160,6 +160,9 @@ class _BaseBlender(_BaseFusion):
         )
         self._methods = methods
         n_members = len(members)
+        self._rank_references = None
+        # Documented attributes that only OOF predictions give are None without them.
+        self.oof_predictions_ = self.member_scores_ = self.blend_score_ = None
         if not need_oof:
             self._set_weights(given if given is not None else np.ones(n_members))
             return self
@@ -213,11 +216,13 @@ class _BaseBlender(_BaseFusion):
         return np.eye(n_classes)[winners]
 
     def _active_members(self):
-        """Fitted members of non-zero weight, with their weights as learnt or
-        given (not normalised) and their methods."""
+        """Fitted members of non-zero weight: (name, estimator, weight as learnt
+        or given, not normalised, method)."""
         return [
-            (est, w, method)
-            for est, w, method in zip(self.estimators_, self._vote_weights, self._methods)
+            (name, est, w, method)
+            for name, est, w, method in zip(
+                self._member_names(), self.estimators_, self._vote_weights, self._methods
+            )
             if w > 0
         ]
 
@@ -409,12 +414,12 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
     def _class_scores(self, X):
         X, _ = self._check_X(X, reset=False)
         active = self._active_members()
-        outputs = [member_output(est, X, m, self.classes_) for est, _, m in active]
+        outputs = [member_output(est, X, m, self.classes_, name=n) for n, est, _, m in active]
         if self.voting == "rank":
             kept = [i for i, w in enumerate(self._vote_weights) if w > 0]
             refs = [self._rank_references[i] for i in kept]
             outputs = [_rank_normalised(o, r) for o, r in zip(outputs, refs)]
-        return outputs, np.array([w for _, w, _ in active])
+        return outputs, np.array([w for _, _, w, _ in active])
 
     def predict(self, X):
         """Predict class labels.
@@ -433,8 +438,8 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         if self.voting == "hard":
             X, _ = self._check_X(X, reset=False)
             active = self._active_members()
-            labels = [np.searchsorted(self.classes_, est.predict(X)) for est, _, _ in active]
-            weights = np.array([w for _, w, _ in active])
+            labels = [member_label_codes(est, X, self.classes_, n) for n, est, _, _ in active]
+            weights = np.array([w for _, _, w, _ in active])
             return self.classes_[_hard(labels, weights, len(self.classes_))]
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
@@ -641,6 +646,6 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
         check_is_fitted(self)
         X, _ = self._check_X(X, reset=False)
         active = self._active_members()
-        outputs = [member_output(est, X, "predict") for est, _, _ in active]
-        weights = np.array([w for _, w, _ in active])
+        outputs = [member_output(est, X, "predict", name=n) for n, est, _, _ in active]
+        weights = np.array([w for _, _, w, _ in active])
         return _soft(outputs, weights / weights.sum())

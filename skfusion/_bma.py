@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseFusion, _MemberPredictionColumns
 from ._kernels import get_kernel
-from ._oof import has_return_std, member_output, predict_mean_std
+from ._oof import has_return_std, member_output
 from .weights import (
     _generator,
     _sample_weight,
@@ -116,14 +116,17 @@ class _BaseAverager(_BaseFusion):
         return np.std(samples, axis=0)
 
     def _active_members(self):
-        """(fitted member, method, weight) of the members of non-zero weight; weights sum to 1."""
+        """(name, fitted member, method, weight) of the members of non-zero weight;
+        weights sum to 1."""
         active = [
-            (est, method, w)
-            for est, method, w in zip(self.estimators_, self._methods, self.weights_)
+            (name, est, method, w)
+            for name, est, method, w in zip(
+                self._member_names(), self.estimators_, self._methods, self.weights_
+            )
             if w > 0
         ]
-        total = sum(w for _, _, w in active)
-        return [(est, method, w / total) for est, method, w in active]
+        total = sum(w for *_, w in active)
+        return [(name, est, method, w / total) for name, est, method, w in active]
 
 
 class BayesianModelAverager(ClassifierMixin, _BaseAverager):
@@ -278,14 +281,17 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
     def _member_outputs(self, X, log):
         X, _ = self._check_X(X, reset=False)
         outputs, weights = [], []
-        for est, _, w in self._active_members():
+        for name, est, _, w in self._active_members():
             if not log:
-                outputs.append(member_output(est, X, "predict_proba", self.classes_))
+                outputs.append(member_output(est, X, "predict_proba", self.classes_, name=name))
             elif hasattr(est, "predict_log_proba"):
-                outputs.append(member_output(est, X, "predict_log_proba", self.classes_))
+                outputs.append(
+                    member_output(est, X, "predict_log_proba", self.classes_, name=name)
+                )
             else:
+                proba = member_output(est, X, "predict_proba", self.classes_, name=name)
                 with np.errstate(divide="ignore"):
-                    outputs.append(np.log(member_output(est, X, "predict_proba", self.classes_)))
+                    outputs.append(np.log(proba))
             weights.append(w)
         return outputs, np.array(weights)
 
@@ -530,10 +536,12 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
         check_is_fitted(self)
         X, _ = self._check_X(X, reset=False)
         means, stds, weights = [], [], []
-        for m, (est, w) in enumerate(zip(self.estimators_, self.weights_)):
+        for m, (name, est, w) in enumerate(
+            zip(self._member_names(), self.estimators_, self.weights_)
+        ):
             if w <= 0:
                 continue
-            mean, own_std = predict_mean_std(est, X).T
+            mean, own_std = member_output(est, X, "predict_std", name=name).T
             scale = own_std if self._own_std[m] else np.full_like(mean, self.residual_scale_[m])
             means.append(mean)
             stds.append(np.maximum(scale, self._std_floor))

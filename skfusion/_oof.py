@@ -8,9 +8,11 @@ predicted (repeated CV).
 """
 
 import copy
+import hashlib
 import inspect
 import numbers
 import pickle
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +31,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import _num_samples, check_is_fitted
 from tqdm.auto import tqdm
+
+from ._config import config_context, get_config
 
 
 # ---------------------------------------------------------------------------
@@ -66,6 +70,8 @@ def make_splits(splitter, X, y, split_params, *, holdout):
     n = _num_samples(X)
     if not splits:
         raise ValueError("cv produced no split.")
+    for f, (train, test) in enumerate(splits):
+        check_fold_indices(train, test, n, f)
     times_tested = np.bincount(np.concatenate([test for _, test in splits]), minlength=n)
     if not holdout and np.any(times_tested == 0):
         missing = np.flatnonzero(times_tested == 0)
@@ -76,6 +82,133 @@ def make_splits(splitter, X, y, split_params, *, holdout):
             "single hold-out split."
         )
     return splits, times_tested
+
+
+def check_fold_indices(train, test, n_samples, fold):
+    """Indices of one fold: integers in ``[0, n_samples)``; a test fold lists a row once.
+
+    A repeated test index would count the row twice in the OOF mean while
+    adding its prediction once; a negative one would silently wrap around.
+    """
+    for part, indices in (("train", train), ("test", test)):
+        if indices.size and (
+            indices.dtype.kind not in "iu" or indices.min() < 0 or indices.max() >= n_samples
+        ):
+            raise ValueError(
+                f"cv fold {fold}: the {part} indices must be integers in [0, {n_samples}); "
+                f"got dtype {indices.dtype} and range [{indices.min()}, {indices.max()}]."
+            )
+    if test.size and np.bincount(test, minlength=n_samples).max() > 1:
+        repeated = np.flatnonzero(np.bincount(test, minlength=n_samples) > 1)
+        raise ValueError(
+            f"cv fold {fold}: the test indices list {repeated.size} row(s) more than once "
+            f"(first: {repeated[:5].tolist()}); each test fold must list a row at most once."
+        )
+
+
+# ---------------------------------------------------------------------------
+# errors that name the member
+# ---------------------------------------------------------------------------
+def raise_member_error(exc, name, action):
+    """Re-raise ``exc`` with the member and what it was doing in the message.
+
+    The type is kept (a ValueError stays a ValueError) and the original is
+    chained; the message carries the original text too, so it survives a
+    joblib process backend, which pickles the exception without its chain.
+    """
+    if getattr(exc, "skfusion_member", None) is not None:  # already named
+        raise exc
+    message = f"Member {name!r} failed in {action}: {type(exc).__name__}: {exc}"
+    try:
+        named = type(exc)(message)
+    except Exception:  # noqa: BLE001 - a type that takes other arguments
+        named = RuntimeError(message)
+    named.skfusion_member = name
+    raise named from exc
+
+
+def check_member_output(values, name, method, *, allow_neg_inf=False, where=""):
+    """Raise a ValueError naming the member if its output holds NaN or inf.
+
+    A NaN would otherwise reach an optimiser (which then stops at its
+    starting point) or an argmax (which maps it to the first class).
+    ``-inf`` is a valid log probability (``allow_neg_inf``).
+    """
+    values = np.asarray(values)
+    if values.dtype.kind != "f" or np.isfinite(values.sum(dtype=np.float64)):
+        return  # one pass; a finite sum means no NaN or inf (overflow aside)
+    bad = np.isnan(values) | np.isposinf(values)
+    if not allow_neg_inf:
+        bad |= np.isneginf(values)
+    if not bad.any():
+        return
+    rows = bad.reshape(len(values), -1).any(axis=1) if values.ndim > 1 else bad
+    raise ValueError(
+        f"Member {name!r} returned non-finite values (NaN or inf) from {method}{where} in "
+        f"{int(rows.sum())} of {len(rows)} rows (first: row {int(np.argmax(rows))}); "
+        "fusion needs finite member outputs."
+    )
+
+
+# ---------------------------------------------------------------------------
+# cached results carry a checksum
+# ---------------------------------------------------------------------------
+class _Sealed:
+    """A pickled value and its checksum, as stored in the ``memory`` cache.
+
+    A cache entry altered on disk fails its checksum (or its unpickling) and
+    is recomputed instead of being used.
+    """
+
+    __slots__ = ("payload", "digest")
+
+    def __init__(self, value):
+        self.payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        self.digest = self._checksum(self.payload)
+
+    @staticmethod
+    def _checksum(payload):
+        return hashlib.blake2b(payload, digest_size=16).digest()
+
+    def __getstate__(self):
+        return self.payload, self.digest
+
+    def __setstate__(self, state):
+        self.payload, self.digest = state
+
+    def open(self):
+        if not isinstance(self.payload, bytes) or self._checksum(self.payload) != self.digest:
+            raise ValueError("checksum mismatch")
+        return pickle.loads(self.payload)
+
+
+class _LoadCached:
+    """Call a cached function and open its sealed result.
+
+    An entry that fails its checksum or its unpickling is recomputed (and
+    stored again) with one warning. A class rather than a closure so the
+    joblib workers can pickle it.
+    """
+
+    def __init__(self, cached):
+        self.cached = cached
+
+    def __call__(self, *args):
+        stored = self.cached(*args)
+        if not isinstance(stored, _Sealed):
+            return stored  # a model pickle refused: cached as is, or not at all
+        try:
+            return stored.open()
+        except Exception as exc:  # noqa: BLE001 - any damage means "recompute"
+            warnings.warn(
+                f"skfusion: a corrupted memory entry of {self.cached.func.__name__} was "
+                f"recomputed ({type(exc).__name__}: {exc}).",
+                RuntimeWarning,
+            )
+        stored = self.cached.call(*args)
+        if isinstance(stored, tuple):  # joblib >= 1.3 returns (output, metadata)
+            stored = stored[0]
+        return stored.open() if isinstance(stored, _Sealed) else stored
 
 
 # ---------------------------------------------------------------------------
@@ -106,8 +239,9 @@ def _fit_member(estimator, X, y, train, fit_params, data_key):
     return clone(estimator).fit(X, y, **_slice_params(fit_params, train, n))
 
 
-def _fit_member_pickled(estimator, X, y, train, fit_params, data_key):
-    """:func:`_fit_member` for the cache: the fitted model as pickle bytes.
+def _fit_member_sealed(estimator, X, y, train, fit_params, data_key):
+    """:func:`_fit_member` for the cache: the fitted model sealed (pickle bytes
+    and a checksum).
 
     joblib's own unpickler is pure python; a forest of a hundred trees loads
     several times faster from bytes through :func:`pickle.loads`, and every
@@ -117,23 +251,9 @@ def _fit_member_pickled(estimator, X, y, train, fit_params, data_key):
     """
     fitted = _fit_member(estimator, X, y, train, fit_params, data_key)
     try:
-        return pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
+        return _Sealed(fitted)
     except (pickle.PicklingError, AttributeError, TypeError):
         return fitted
-
-
-class _LoadCachedFit:
-    """Call the cached :func:`_fit_member_pickled` and unpickle its model.
-
-    A class rather than a closure so the joblib workers can pickle it.
-    """
-
-    def __init__(self, cached):
-        self.cached = cached
-
-    def __call__(self, *args):
-        stored = self.cached(*args)
-        return pickle.loads(stored) if isinstance(stored, bytes) else stored
 
 
 def _predict_rows(fitted, X, test, method, classes):
@@ -141,16 +261,39 @@ def _predict_rows(fitted, X, test, method, classes):
 
 
 def _fold_output(estimator, X, y, train, test, method, classes, fit_params, data_key, fit):
-    """The aligned output of a member fitted on ``train`` for the rows ``test``.
-
-    Cached on its own (with ``fit``'s cache inside): a repeated task loads
-    only its predictions, and another method or class set reuses the fit.
-    """
+    """The aligned output of a member fitted on ``train`` for the rows ``test``."""
     fitted = fit(estimator, X, y, train, fit_params, data_key)
     return _predict_rows(fitted, X, test, method, classes)
 
 
-def _run_task(
+def _fold_output_sealed(
+    estimator, X, y, train, test, method, classes, fit_params, data_key, fit
+):
+    """:func:`_fold_output` for the cache, sealed.
+
+    Cached on its own (with ``fit``'s cache inside): a repeated task loads
+    only its predictions, and another method or class set reuses the fit.
+    """
+    return _Sealed(
+        _fold_output(estimator, X, y, train, test, method, classes, fit_params, data_key, fit)
+    )
+
+
+def _run_task(config, name, fold, *args):
+    """:func:`_fit_and_predict` under the caller's skfusion config, errors naming the member.
+
+    Worker threads and processes start from the default configuration, so
+    the caller's (``engine``) travels with each task, as sklearn's own does.
+    """
+    with config_context(**config):
+        try:
+            return _fit_and_predict(*args)
+        except Exception as exc:  # noqa: BLE001 - re-raised with the member's name
+            where = "the fit on all rows" if fold is None else f"cv fold {fold}"
+            raise_member_error(exc, name, where)
+
+
+def _fit_and_predict(
     fit,
     predict,
     estimator,
@@ -171,7 +314,7 @@ def _run_task(
     """
     if test is None:
         return fit(estimator, X, y, train, fit_params, data_key), None
-    if keep_estimator and not isinstance(fit, _LoadCachedFit):
+    if keep_estimator and not isinstance(fit, _LoadCached):
         fitted = fit(estimator, X, y, train, fit_params, data_key)
         return fitted, _predict_rows(fitted, X, test, method, classes)
     output = predict(estimator, X, y, train, test, method, classes, fit_params, data_key, fit)
@@ -179,8 +322,13 @@ def _run_task(
     return fitted, output
 
 
-def member_output(estimator, X, method, classes=None):
+def member_output(estimator, X, method, classes=None, name=None):
     """``method``'s output on X, aligned on ``classes``, as a float array.
+
+    With a ``name``, an error of the member is re-raised naming it, and an
+    output holding NaN or inf is a ValueError naming it (see
+    :func:`check_member_output`); the engine checks the assembled OOF
+    predictions instead.
 
     Classifiers give ``(n, n_classes)``: probabilities (a class unseen by the
     member gets 0), decision values (an unseen class gets the row's lowest
@@ -189,6 +337,31 @@ def member_output(estimator, X, method, classes=None):
     gives ``(n, 2)``: the mean and the member's own predictive std (NaN when
     the member has no ``predict(X, return_std=True)``).
     """
+    if name is None:
+        return _member_output(estimator, X, method, classes)
+    try:
+        output = _member_output(estimator, X, method, classes)
+    except Exception as exc:  # noqa: BLE001 - re-raised with the member's name
+        raise_member_error(exc, name, method)
+    check_output(output, name, method, estimator)
+    return output
+
+
+def check_output(output, name, method, estimator=None, where=""):
+    """:func:`check_member_output` with the rules of each method.
+
+    ``predict_std``'s std column is NaN by design for members without a
+    predictive std; ``predict_log_proba`` may give ``-inf``.
+    """
+    if method == "predict_std":
+        own_std = estimator is None or has_return_std(estimator)
+        output = output if own_std else output[..., 0]
+    check_member_output(
+        output, name, method, allow_neg_inf=method == "predict_log_proba", where=where
+    )
+
+
+def _member_output(estimator, X, method, classes):
     if method == "predict_std":
         return predict_mean_std(estimator, X)
     # log(0) = -inf is a valid log probability, not a cause for warning.
@@ -230,6 +403,27 @@ def predict_mean_std(estimator, X):
     return np.column_stack([mean, std]).astype(np.float64, copy=False)
 
 
+def label_codes(labels, classes):
+    """Index of each label in the sorted ``classes``; a label outside them is an error."""
+    labels = np.asarray(labels)
+    index = np.searchsorted(classes, labels).clip(0, len(classes) - 1)
+    unknown = classes[index] != labels
+    if unknown.any():
+        raise ValueError(
+            "predict returned labels that are not classes of y: "
+            f"{np.unique(labels[unknown])[:5].tolist()}."
+        )
+    return index
+
+
+def member_label_codes(estimator, X, classes, name):
+    """The member's ``predict`` as indices into ``classes``, errors naming the member."""
+    try:
+        return label_codes(estimator.predict(X), classes)
+    except Exception as exc:  # noqa: BLE001 - re-raised with the member's name
+        raise_member_error(exc, name, "predict")
+
+
 def align_output(raw, estimator, method, classes):
     raw = np.asarray(raw)
     if classes is None:
@@ -239,7 +433,7 @@ def align_output(raw, estimator, method, classes):
     columns = np.searchsorted(classes, member_classes)
     if method == "predict":
         out = np.zeros((n, k))
-        out[np.arange(n), np.searchsorted(classes, raw)] = 1.0
+        out[np.arange(n), label_codes(raw, classes)] = 1.0
         return out
     if raw.ndim == 1:  # binary decision_function: score of the second class
         raw = np.column_stack([-raw, raw])
@@ -356,8 +550,8 @@ def cross_fit(
         result = CrossFit(estimators=[est for _, est in members])
         if methods is not None:
             outputs = [
-                member_output(est, X, method, classes)
-                for (_, est), method in zip(members, methods)
+                member_output(est, X, method, classes, name=name)
+                for (name, est), method in zip(members, methods)
             ]
             result.oof = np.stack(outputs)
             result.oof_rows = np.arange(n)
@@ -379,8 +573,10 @@ def cross_fit(
         fit, predict = _fit_member, _fold_output
         data_keys = dict.fromkeys(names)
     else:
-        fit = _LoadCachedFit(memory.cache(_fit_member_pickled, ignore=["X", "y", "fit_params"]))
-        predict = memory.cache(_fold_output, ignore=["X", "y", "fit_params", "fit"])
+        fit = _LoadCached(memory.cache(_fit_member_sealed, ignore=["X", "y", "fit_params"]))
+        predict = _LoadCached(
+            memory.cache(_fold_output_sealed, ignore=["X", "y", "fit_params", "fit"])
+        )
         data_hash = joblib_hash((X, y))
         data_keys = {name: (data_hash, joblib_hash(fit_params.get(name, {}))) for name in names}
 
@@ -389,8 +585,12 @@ def cross_fit(
         tasks += [(m, f) for f in range(len(splits))]
         if refit:
             tasks.append((m, None))
+    config = get_config()
     jobs = (
         delayed(_run_task)(
+            config,
+            members[m][0],
+            f,
             fit,
             predict,
             members[m][1],
@@ -433,6 +633,8 @@ def cross_fit(
         shape = (-1,) + (1,) * (oof_sum.ndim - 2)
         with np.errstate(invalid="ignore", divide="ignore"):
             result.oof = oof_sum / times_tested.reshape(shape)
+        for (name, est), method, m_oof in zip(members, methods, result.member_oof()):
+            check_output(m_oof, name, method, est, where=" (out-of-fold)")
     return result
 
 

@@ -10,7 +10,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_features, check_is_fitted
 
 from ._base import _BaseFusion
-from ._oof import align_output, get_scorer, score_predictions
+from ._oof import get_scorer, member_output, score_predictions
 from .weights import _sample_weight
 
 STACK_METHODS = ("predict_proba", "decision_function", "predict")
@@ -98,13 +98,13 @@ class _BaseStacker(_BaseFusion):
         """Each member's output on X: the refit member, or its fold models' mean."""
         classes = getattr(self, "classes_", None)
         outputs = []
-        for m, method in enumerate(self.stack_method_):
+        for m, (name, method) in enumerate(zip(self._member_names(), self.stack_method_)):
             if self.test_predictions == "refit":
                 est = self.estimators_[m]
-                outputs.append(align_output(getattr(est, method)(X), est, method, classes))
+                outputs.append(member_output(est, X, method, classes, name=name))
             else:
                 folds = self.fold_estimators_[m]
-                total = sum(align_output(getattr(e, method)(X), e, method, classes) for e in folds)
+                total = sum(member_output(e, X, method, classes, name=name) for e in folds)
                 outputs.append(total / len(folds))
         return outputs
 
@@ -129,9 +129,9 @@ class _BaseStacker(_BaseFusion):
             refit=not fold_average,
             keep_fold_estimators=fold_average,
         )
+        self.fold_estimators_ = result.fold_estimators  # None unless kept
         if fold_average:
-            self.fold_estimators_ = result.fold_estimators
-            self.named_estimators_ = None
+            self.estimators_ = self.named_estimators_ = None
         outputs = result.member_oof()
         self.oof_predictions_ = np.moveaxis(result.oof, 0, 1)
         y_fit, sw_fit = result.at_oof_rows(y), result.at_oof_rows(sample_weight)

@@ -86,3 +86,76 @@ def input_variants(X, tmp_path):
     memmap[:] = X
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
     return [X.astype(np.float32), memmap, np.asfortranarray(X), X.tolist(), frame]
+
+
+class NaNOutputClassifier(ClassifierMixin, BaseEstimator):
+    """LogisticRegression whose outputs are NaN (or ``value``) where ``X[:, 0] > threshold``."""
+
+    def __init__(self, threshold=np.inf, value=np.nan):
+        self.threshold = threshold
+        self.value = value
+
+    def fit(self, X, y, sample_weight=None):
+        self.model_ = LogisticRegression(max_iter=500).fit(X, y, sample_weight)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def _spoil(self, X, out):
+        out = np.array(out, dtype=float)
+        out[np.asarray(X)[:, 0] > self.threshold] = self.value
+        return out
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+    def predict_proba(self, X):
+        return self._spoil(X, self.model_.predict_proba(X))
+
+    def decision_function(self, X):
+        return self._spoil(X, self.model_.decision_function(X))
+
+
+class NaNOutputRegressor(RegressorMixin, BaseEstimator):
+    """Ridge whose predictions are NaN (or ``value``) where ``X[:, 0] > threshold``."""
+
+    def __init__(self, threshold=np.inf, value=np.nan):
+        self.threshold = threshold
+        self.value = value
+
+    def fit(self, X, y, sample_weight=None):
+        self.model_ = Ridge().fit(X, y, sample_weight)
+        return self
+
+    def predict(self, X):
+        out = np.array(self.model_.predict(X), dtype=float)
+        out[np.asarray(X)[:, 0] > self.threshold] = self.value
+        return out
+
+
+class FailingClassifier(ClassifierMixin, BaseEstimator):
+    """Raises ``ValueError("boom ...")`` in ``fit`` (``where="fit"``) or ``predict_proba``."""
+
+    def __init__(self, where="fit"):
+        self.where = where
+
+    def fit(self, X, y, sample_weight=None):
+        if self.where == "fit":
+            raise ValueError("boom in fit")
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+    def predict_proba(self, X):
+        raise ValueError("boom in predict_proba")
+
+
+class EngineRecordingClassifier(CountingClassifier):
+    """Records the skfusion engine in force during its ``fit`` as ``engine_seen_``."""
+
+    def fit(self, X, y, sample_weight=None):
+        import skfusion
+
+        self.engine_seen_ = skfusion.get_config()["engine"]
+        return super().fit(X, y, sample_weight)

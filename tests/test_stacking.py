@@ -73,7 +73,7 @@ def test_equals_stacking_regressor():
 def test_fold_average_uses_fold_models_and_no_refit(iris):
     X, y = iris
     stack = OOFStacker(_members(), test_predictions="fold_average").fit(X, y)
-    assert not hasattr(stack, "estimators_")
+    assert stack.estimators_ is None and stack.named_estimators_ is None
     assert [len(f) for f in stack.fold_estimators_] == [5, 5, 5]
     # naive reference: the mean of each fold model's output
     folds = list(StratifiedKFold(5).split(X, y))

@@ -1,0 +1,297 @@
+"""The trustworthy core: no silent wrong answer on odd data, errors that name the member.
+
+Each test here failed on the code before the fix it covers.
+"""
+
+import glob
+import os
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+from _helpers import (
+    EngineRecordingClassifier,
+    FailingClassifier,
+    NaNOutputClassifier,
+    NaNOutputRegressor,
+)
+from sklearn.datasets import make_classification, make_regression
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import KFold
+from sklearn.naive_bayes import GaussianNB
+from sklearn.tree import DecisionTreeClassifier
+
+import skfusion
+from skfusion import (
+    BayesianModelAverager,
+    BayesianModelAveragerRegressor,
+    OOFStacker,
+    OOFStackerRegressor,
+    WeightedBlender,
+    WeightedBlenderRegressor,
+)
+from skfusion._oof import cross_fit
+
+
+@pytest.fixture(scope="module")
+def clf_data():
+    X, y = make_classification(
+        n_samples=150, n_features=5, n_informative=3, n_classes=3, random_state=0
+    )
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def reg_data():
+    return make_regression(n_samples=120, n_features=4, noise=5.0, random_state=0)
+
+
+def _clf_members(**nan_params):
+    return [
+        ("lr", LogisticRegression(max_iter=500)),
+        ("nan", NaNOutputClassifier(**nan_params)),
+        ("nb", GaussianNB()),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# 1.1 NaN / inf in a member's output
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"weights": "optimize"},
+        {"weights": "caruana"},
+        {"weights": "score"},
+        {"weights": "uniform", "voting": "rank"},
+    ],
+)
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_nan_member_output_at_fit_names_member_method_and_rows(clf_data, params, value):
+    X, y = clf_data
+    n_bad = int((X[:, 0] > 1.0).sum())
+    blender = WeightedBlender(_clf_members(threshold=1.0, value=value), **params)
+    with pytest.raises(ValueError, match="Member 'nan'") as info:
+        blender.fit(X, y)
+    message = str(info.value)
+    assert "predict_proba" in message and f"in {n_bad} of {len(y)} rows" in message
+
+
+@pytest.mark.parametrize("fuser", [OOFStacker, BayesianModelAverager])
+def test_nan_member_output_at_fit_stacker_and_bma(clf_data, fuser):
+    X, y = clf_data
+    with pytest.raises(ValueError, match="Member 'nan'.*non-finite.*rows"):
+        fuser(_clf_members(threshold=1.0)).fit(X, y)
+
+
+@pytest.mark.parametrize("fuser", [WeightedBlender, OOFStacker, BayesianModelAverager])
+def test_nan_member_output_at_predict_names_member(clf_data, fuser):
+    X, y = clf_data
+    fitted = fuser(_clf_members(threshold=np.inf)).fit(X, y)
+    fitted.named_estimators_["nan"].threshold = 1.0  # spoil the fitted clone
+    n_bad = int((X[:, 0] > 1.0).sum())
+    with pytest.raises(ValueError, match=f"Member 'nan'.*in {n_bad} of {len(y)} rows"):
+        fitted.predict_proba(X)
+    with pytest.raises(ValueError, match="Member 'nan'"):
+        fitted.predict(X)
+
+
+def test_hard_voting_nan_rows_are_not_mapped_to_the_first_class(clf_data):
+    X, y = clf_data
+    members = [("lr", LogisticRegression(max_iter=500)), ("nan", NaNOutputClassifier(1.0))]
+    # Before, the NaN rows' argmax went to classes_[0] silently.
+    with pytest.raises(ValueError, match="Member 'nan'"):
+        WeightedBlender(members, voting="rank").fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "fuser, params",
+    [
+        (WeightedBlenderRegressor, {"weights": "optimize"}),
+        (WeightedBlenderRegressor, {"weights": "caruana"}),
+        (OOFStackerRegressor, {}),
+        (BayesianModelAveragerRegressor, {}),
+    ],
+)
+def test_nan_regressor_output_names_member(reg_data, fuser, params):
+    X, y = reg_data
+    members = [("lin", LinearRegression()), ("nan", NaNOutputRegressor(threshold=0.5))]
+    with pytest.raises(ValueError, match="Member 'nan'.*predict.*rows"):
+        fuser(members, **params).fit(X, y)
+    members[1][1].set_params(threshold=np.inf)
+    fitted = fuser(members, **params).fit(X, y)
+    fitted.named_estimators_["nan"].threshold = 0.5
+    with pytest.raises(ValueError, match="Member 'nan'.*predict"):
+        fitted.predict(X)
+
+
+# ---------------------------------------------------------------------------
+# 1.3 a test fold that lists a row twice
+# ---------------------------------------------------------------------------
+def test_duplicated_test_index_in_custom_cv_is_an_error(clf_data):
+    X, y = clf_data
+    n = len(y)
+    folds = list(KFold(3).split(X))
+    train, test = folds[0]
+    folds[0] = (train, np.r_[test, test[:1]])  # row test[0] listed twice
+    with pytest.raises(ValueError, match="fold 0.*more than once"):
+        WeightedBlender(_clf_members(), weights="optimize", cv=folds).fit(X, y)
+    folds = list(KFold(3).split(X))
+    folds[1] = (folds[1][0], np.r_[folds[1][1], -1])  # wraps around silently in numpy
+    with pytest.raises(ValueError, match=f"fold 1.*integers in \\[0, {n}\\)"):
+        WeightedBlender(_clf_members(), weights="optimize", cv=folds).fit(X, y)
+
+
+# ---------------------------------------------------------------------------
+# 1.4 stale fitted attributes
+# ---------------------------------------------------------------------------
+def test_refit_with_given_weights_forgets_oof_attributes(clf_data):
+    X, y = clf_data
+    blender = WeightedBlender(_clf_members(), weights="optimize").fit(X, y)
+    assert blender.blend_score_ is not None and blender.oof_predictions_ is not None
+    blender.set_params(weights=[1, 2, 3]).fit(X, y)
+    assert blender.blend_score_ is None
+    assert blender.member_scores_ is None
+    assert blender.oof_predictions_ is None
+    np.testing.assert_allclose(blender.weights_, [1 / 6, 2 / 6, 3 / 6])
+
+
+def test_stacker_switching_test_predictions_forgets_old_models(clf_data):
+    X, y = clf_data
+    stack = OOFStacker(_clf_members(), test_predictions="fold_average").fit(X, y)
+    assert stack.fold_estimators_ is not None and stack.estimators_ is None
+    stack.set_params(test_predictions="refit").fit(X, y)
+    assert stack.fold_estimators_ is None and len(stack.estimators_) == 3
+    stack.set_params(test_predictions="fold_average").fit(X, y)
+    assert stack.estimators_ is None and stack.named_estimators_ is None
+
+
+def test_refit_on_other_features_forgets_feature_names(clf_data):
+    import pandas as pd
+
+    X, y = clf_data
+    frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
+    blender = WeightedBlender(_clf_members()).fit(frame, y)
+    assert hasattr(blender, "feature_names_in_")
+    blender.fit(X, y)
+    assert not hasattr(blender, "feature_names_in_")
+
+
+# ---------------------------------------------------------------------------
+# 1.5 corrupted memory entries
+# ---------------------------------------------------------------------------
+def _entries(cache_dir, function):
+    return sorted(
+        glob.glob(os.path.join(cache_dir, "**", function, "*", "output.pkl"), recursive=True)
+    )
+
+
+def _fit_cached(cache_dir, X, y):
+    members = [("lr", LogisticRegression(max_iter=500)), ("nb", GaussianNB())]
+    return WeightedBlender(members, weights="optimize", cv=3, memory=cache_dir).fit(X, y)
+
+
+@pytest.mark.parametrize("function", ["_fold_output_sealed", "_fit_member_sealed"])
+@pytest.mark.parametrize("damage", ["flip_payload_byte", "broken_inner_pickle", "truncate"])
+def test_corrupted_memory_entry_is_recomputed_not_used(
+    tmp_path, clf_data, function, damage, caplog
+):
+    X, y = clf_data
+    cache_dir = str(tmp_path / "cache")
+    reference = _fit_cached(cache_dir, X, y)
+    entries = _entries(cache_dir, function)
+    assert entries
+    for path in entries:
+        if damage == "truncate":
+            with open(path, "r+b") as f:
+                f.truncate(os.path.getsize(path) // 2)
+            continue
+        sealed = joblib.load(path)
+        payload = bytearray(sealed.payload)
+        if damage == "flip_payload_byte":
+            payload[len(payload) // 2] ^= 0xFF
+        else:  # a payload that matches its checksum but does not unpickle
+            payload = bytearray(b"not a pickle")
+            sealed.digest = type(sealed)._checksum(bytes(payload))
+        sealed.payload = bytes(payload)
+        joblib.dump(sealed, path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = _fit_cached(cache_dir, X, y)
+    if damage == "truncate":  # joblib itself cannot load the file: it logs and recomputes
+        assert "Exception while loading results" in caplog.text
+    else:  # a file that loads but fails its checksum or its inner unpickling
+        assert any("corrupted memory entry" in str(w.message) for w in caught)
+    np.testing.assert_array_equal(again.oof_predictions_, reference.oof_predictions_)
+    np.testing.assert_array_equal(again.predict_proba(X), reference.predict_proba(X))
+    # The entries were stored again: a third fit loads them without a warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        third = _fit_cached(cache_dir, X, y)
+    np.testing.assert_array_equal(third.predict_proba(X), reference.predict_proba(X))
+
+
+# ---------------------------------------------------------------------------
+# 3.1 a failing member is named, in any joblib backend
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", ["sequential", "threading", "loky"])
+@pytest.mark.parametrize("where", ["fit", "predict_proba"])
+def test_failing_member_is_named_in_every_backend(clf_data, backend, where):
+    X, y = clf_data
+    members = [("lr", LogisticRegression(max_iter=500)), ("bad", FailingClassifier(where))]
+    with joblib.parallel_config(backend=backend, n_jobs=2 if backend != "sequential" else 1):
+        with pytest.raises(ValueError, match=f"Member 'bad' failed in cv fold .*boom in {where}"):
+            WeightedBlender(members, weights="optimize", cv=3).fit(X, y)
+
+
+def test_failing_member_at_predict_is_named(clf_data):
+    X, y = clf_data
+    members = [("lr", LogisticRegression(max_iter=500)), ("bad", FailingClassifier("never"))]
+    # Uniform soft voting makes no OOF predictions: the failure comes at predict.
+    fitted = WeightedBlender(members, cv=3).fit(X, y)
+    with pytest.raises(ValueError, match="Member 'bad' failed in predict_proba.*boom"):
+        fitted.predict_proba(X)
+    # With cv="prefit", fit itself asks for the outputs.
+    for _, est in members:
+        est.fit(X, y)
+    with pytest.raises(ValueError, match="Member 'bad' failed in predict_proba.*boom"):
+        WeightedBlender(members, weights="optimize", cv="prefit").fit(X, y)
+
+
+def test_failing_member_keeps_the_original_exception_chained(clf_data):
+    X, y = clf_data
+    members = [("bad", FailingClassifier("fit"))]
+    with pytest.raises(ValueError) as info:
+        cross_fit(members, X, y, cv=3, methods=["predict_proba"], classes=np.unique(y))
+    assert isinstance(info.value.__cause__, ValueError)
+    assert str(info.value.__cause__) == "boom in fit"
+
+
+# ---------------------------------------------------------------------------
+# 4.3 the engine setting reaches the workers
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", ["threading", "loky"])
+def test_engine_setting_reaches_worker_tasks(clf_data, backend):
+    X, y = clf_data
+    members = [("a", EngineRecordingClassifier()), ("b", EngineRecordingClassifier(C=0.5))]
+    with joblib.parallel_config(backend=backend, n_jobs=2):
+        with skfusion.config_context(engine="numpy"):
+            fitted = WeightedBlender(members, weights="optimize", cv=3).fit(X, y)
+    assert [est.engine_seen_ for est in fitted.estimators_] == ["numpy", "numpy"]
+
+
+def test_default_engine_in_workers_without_a_context(clf_data):
+    X, y = clf_data
+    members = [("a", EngineRecordingClassifier())]
+    with joblib.parallel_config(backend="threading", n_jobs=2):
+        fitted = WeightedBlender(members, cv=3).fit(X, y)
+    assert fitted.estimators_[0].engine_seen_ == "auto"
+
+
+def test_tree_member_unaffected(clf_data):
+    # A sanity check that the checks do not reject ordinary members.
+    X, y = clf_data
+    members = [("tree", DecisionTreeClassifier(random_state=0)), ("nb", GaussianNB())]
+    blender = WeightedBlender(members, weights="optimize").fit(X, y)
+    assert np.isfinite(blender.predict_proba(X)).all()
