@@ -12,7 +12,13 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import _BaseFusion, _is_drop, _MemberPredictionColumns
 from ._kernels import get_kernel
 from ._kernels._reference import member_list
-from ._oof import get_scorer, member_label_codes, member_output, score_predictions
+from ._oof import (
+    check_member_output,
+    get_scorer,
+    member_label_codes,
+    member_output,
+    score_predictions,
+)
 from .weights import (
     _sample_weight,
     caruana_weights,
@@ -28,9 +34,21 @@ LEARNT_WEIGHTS = ("score", "optimize", "caruana")
 # ---------------------------------------------------------------------------
 # array level: one implementation for `blend` and the estimators
 # ---------------------------------------------------------------------------
+# Integer labels up to this value are voted on directly (one count per label
+# value); larger or negative ones are compacted to 0..K-1 first, so memory
+# stays bounded by rows x members whatever the label values.
+HARD_VOTE_DIRECT_MAX_LABEL = 1023
+
+
 def _rank_normalised(scores, sorted_reference):
-    """Quantiles of a member's class scores in its reference, rows summing to 1."""
+    """Quantiles of a member's class scores in its reference, rows summing to 1.
+
+    1-D scores (a binary model's score of the positive class) give their
+    quantiles as they are.
+    """
     quantiles = get_kernel("rank_map", scores)(scores, sorted_reference)
+    if quantiles.ndim == 1:
+        return quantiles
     total = quantiles.sum(axis=1, keepdims=True)
     uniform = np.full_like(quantiles, 1.0 / quantiles.shape[1])
     return np.divide(quantiles, total, out=uniform, where=total > 0)
@@ -44,17 +62,34 @@ def _hard(labels, weights, n_classes):
     return get_kernel("hard_vote", labels)(labels, weights, n_classes)
 
 
+def _hard_vote_labels(predictions, members, weights):
+    """Weighted plurality vote of label arrays of any dtype (the winning label)."""
+    if all(np.issubdtype(p.dtype, np.integer) for p in members):
+        low = min(int(p.min(initial=0)) for p in members)
+        high = max(int(p.max(initial=0)) for p in members)
+        if low >= 0 and high <= HARD_VOTE_DIRECT_MAX_LABEL:
+            # A label block goes to the kernel as it is, read row by row.
+            given = predictions if isinstance(predictions, np.ndarray) else members
+            return _hard(given, weights, high + 1)
+    labels = np.unique(np.concatenate([p.ravel() for p in members]))
+    codes = [np.searchsorted(labels, p) for p in members]
+    return labels[_hard(codes, weights, len(labels))]
+
+
 def blend(predictions, weights=None, *, voting="soft", reference=None):
     """Blend the predictions of several models.
 
     Parameters
     ----------
     predictions : list of ndarray or ndarray
-        One array per model, ``(n_samples,)`` (regression values, or class
-        labels for hard voting) or ``(n_samples, n_classes)`` (class scores),
-        or one array with models on axis 1: ``(n_samples, n_models)`` or
+        One array per model, ``(n_samples,)`` (regression values, a binary
+        model's score of the positive class, or class labels for hard
+        voting) or ``(n_samples, n_classes)`` (class scores), or one array
+        with models on axis 1: ``(n_samples, n_models)`` or
         ``(n_samples, n_models, n_classes)``. A list is read as is, never
-        stacked into one block.
+        stacked into one block; a block is read in its own memory order.
+        NaN or inf in a model's predictions is a ValueError naming the
+        model (its index) and the number of rows.
     weights : array-like of shape (n_models,), default=None
         Non-negative model weights (normalised to sum 1); None is uniform.
     voting : {"soft", "hard", "rank"}, default="soft"
@@ -62,17 +97,19 @@ def blend(predictions, weights=None, *, voting="soft", reference=None):
         labels (or of each model's argmax class when class scores are given),
         ties to the lowest label. ``"rank"``: each model's class scores are
         mapped to their quantile in that model's ``reference`` scores
-        (rows normalised to sum 1), then averaged with the weights.
+        (rows normalised to sum 1; 1-D scores keep their quantile), then
+        averaged with the weights.
     reference : list of ndarray or ndarray, default=None
         For ``voting="rank"``: each model's out-of-fold class scores,
-        ``(n_reference, n_classes)`` per model.
+        ``(n_reference, n_classes)`` (or ``(n_reference,)``) per model.
 
     Returns
     -------
     blended : ndarray
         ``(n_samples, n_classes)`` for soft and rank voting of class scores,
-        ``(n_samples,)`` for regression and for hard voting (the winning
-        label, or the winning class index when class scores were given).
+        ``(n_samples,)`` for regression, 1-D scores and hard voting (the
+        winning label, or the winning class index when class scores were
+        given).
 
     See Also
     --------
@@ -94,10 +131,12 @@ def blend(predictions, weights=None, *, voting="soft", reference=None):
     if voting not in ("soft", "hard", "rank"):
         raise ValueError(f"voting must be 'soft', 'hard' or 'rank'; got {voting!r}.")
     members = member_list(predictions)
+    for m, p in enumerate(members):
+        check_member_output(p, m, "predictions")
     # Hard votes add the weights as given: normalising could break exact ties.
     weights = check_weights(weights, len(members), normalize=voting != "hard")
     if voting == "soft":
-        return _soft(members, weights)
+        return _soft(members if isinstance(predictions, (list, tuple)) else predictions, weights)
     if voting == "rank":
         if reference is None:
             raise ValueError("voting='rank' needs `reference`: each model's OOF class scores.")
@@ -110,11 +149,7 @@ def blend(predictions, weights=None, *, voting="soft", reference=None):
         return _soft(mapped, weights)
     if members[0].ndim == 2:
         return _hard([np.argmax(p, axis=1) for p in members], weights, members[0].shape[1])
-    if all(np.issubdtype(p.dtype, np.integer) and (p.size == 0 or p.min() >= 0) for p in members):
-        return _hard(members, weights, int(max(p.max(initial=0) for p in members)) + 1)
-    labels = np.unique(np.concatenate(members))
-    codes = [np.searchsorted(labels, p) for p in members]
-    return labels[_hard(codes, weights, len(labels))]
+    return _hard_vote_labels(predictions, members, weights)
 
 
 # ---------------------------------------------------------------------------

@@ -5,22 +5,34 @@ Kaggle habit) can be blended without refitting anything; the estimators of
 skfusion call the same functions on their out-of-fold predictions.
 
 ``predictions`` is a list of one array per model, each ``(n_samples,
-n_classes)`` (class scores, usually probabilities) or ``(n_samples,)``
-(regression), or one array ``(n_samples, n_models, n_classes)`` /
-``(n_samples, n_models)``. Every function returns non-negative weights that
-sum to one, one per model.
+n_classes)`` (class scores, usually probabilities) or ``(n_samples,)``, or
+one array ``(n_samples, n_models, n_classes)`` / ``(n_samples, n_models)``.
+Every function returns non-negative weights that sum to one, one per model.
+
+1-D predictions are read by the target: with a binary ``y`` (two distinct
+values, as :func:`sklearn.utils.multiclass.type_of_target` says) they are
+each model's probability of the larger label, ``classes[1]``, scored with
+the log-loss like ``(n_samples, 2)`` probabilities; otherwise they are
+regression values, scored with the squared error. ``target_type`` decides
+explicitly (``"continuous"`` for a regression on a 0/1 target).
+
+NaN or inf in a model's predictions is a ValueError naming the model (its
+index) and the number of rows: no weight is learnt from them.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import softmax
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import type_of_target
 
 from ._kernels import get_kernel
 from ._kernels._reference import LOG_LOSS_EPS, member_list
-from ._oof import get_scorer, score_predictions
+from ._oof import check_member_output, get_scorer, score_predictions
 
 __all__ = [
     "bb_pseudo_bma_weights",
@@ -128,10 +140,38 @@ def weights_from_scores(scores):
     return w / w.sum()
 
 
-def _problem(predictions, y, classes):
-    """Members as a list, and y as class indices (classification) or floats."""
+TARGET_TYPES = ("binary", "multiclass", "continuous")
+
+
+def _problem(predictions, y, classes, target_type=None):
+    """Members as a list, and y as class indices (classification) or floats.
+
+    1-D members with a binary target become ``(n, 2)`` probabilities (see
+    the module docstring).
+    """
     members = member_list(predictions)
+    for m, p in enumerate(members):
+        check_member_output(p, m, "predictions")
     y = np.asarray(y)
+    if target_type is not None and target_type not in TARGET_TYPES:
+        raise ValueError(
+            f"target_type must be one of {TARGET_TYPES} or None; got {target_type!r}."
+        )
+    if members[0].ndim == 1:
+        if target_type is None:
+            is_binary = classes is not None and len(classes) == 2
+            target_type = "binary" if is_binary or type_of_target(y) == "binary" else "continuous"
+        if target_type == "binary":
+            members = [_binary_probabilities(p, m) for m, p in enumerate(members)]
+        elif target_type == "multiclass":
+            raise ValueError(
+                "1-D predictions cannot be multiclass scores; give (n_samples, n_classes) "
+                "arrays per model."
+            )
+    elif target_type == "continuous":
+        raise ValueError(
+            f"target_type='continuous' needs 1-D predictions per model; got {members[0].shape}."
+        )
     if members[0].ndim == 2:
         classes = np.unique(y) if classes is None else np.asarray(classes)
         if len(classes) != members[0].shape[1]:
@@ -151,6 +191,18 @@ def _problem(predictions, y, classes):
             f"(n_samples, n_classes) for classification; got {members[0].shape}."
         )
     return members, y.astype(np.float64), None
+
+
+def _binary_probabilities(p, m):
+    """``(n, 2)`` probabilities from a binary model's P(classes[1])."""
+    p = np.asarray(p, dtype=np.float64)
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise ValueError(
+            f"Model {m}'s 1-D predictions lie outside [0, 1] ([{p.min():.4g}, {p.max():.4g}]) "
+            "but y is binary: 1-D predictions with a binary target are read as the "
+            "probability of classes[1]. Pass target_type='continuous' for regression values."
+        )
+    return np.column_stack([1.0 - p, p])
 
 
 def true_class_columns(members, y_index):
@@ -181,9 +233,13 @@ def _sample_weight(sample_weight, n):
     return sw
 
 
-def member_scores(predictions, y, *, scoring=None, sample_weight=None, classes=None):
+def member_scores(
+    predictions, y, *, scoring=None, sample_weight=None, classes=None, target_type=None
+):
     """Score each member's predictions with an sklearn scorer."""
-    members, _, classes = _problem(predictions, y, classes)
+    members, y_target, classes = _problem(predictions, y, classes, target_type)
+    if classes is not None:
+        y = classes[y_target]
     scorer = get_scorer(scoring, classifier=classes is not None)
     return np.array(
         [
@@ -193,7 +249,9 @@ def member_scores(predictions, y, *, scoring=None, sample_weight=None, classes=N
     )
 
 
-def score_weights(predictions, y, *, scoring=None, sample_weight=None, classes=None):
+def score_weights(
+    predictions, y, *, scoring=None, sample_weight=None, classes=None, target_type=None
+):
     """Weights proportional to each member's score (see :func:`weights_from_scores`).
 
     Parameters
@@ -209,6 +267,9 @@ def score_weights(predictions, y, *, scoring=None, sample_weight=None, classes=N
         Row weights for the scores.
     classes : array-like, default=None
         Labels of the class columns; default ``np.unique(y)``.
+    target_type : {"binary", "multiclass", "continuous"}, default=None
+        How to read 1-D predictions (see the module docstring); None infers
+        it from ``y``.
 
     Returns
     -------
@@ -230,7 +291,12 @@ def score_weights(predictions, y, *, scoring=None, sample_weight=None, classes=N
     array([0.66666667, 0.33333333])
     """
     scores = member_scores(
-        predictions, y, scoring=scoring, sample_weight=sample_weight, classes=classes
+        predictions,
+        y,
+        scoring=scoring,
+        sample_weight=sample_weight,
+        classes=classes,
+        target_type=target_type,
     )
     return weights_from_scores(scores)
 
@@ -261,21 +327,50 @@ def _loss_and_gradient(scored, y, sw, classification):
 def _simplex_minimize(scored, y, sw, log_loss):
     """Weights on the simplex minimising the blend's loss (SLSQP, analytic gradient)."""
     n_members = scored.shape[1]
+    fun = _loss_and_gradient(scored, y, sw, log_loss)
+    x0 = np.full(n_members, 1.0 / n_members)
     res = minimize(
-        _loss_and_gradient(scored, y, sw, log_loss),
-        np.full(n_members, 1.0 / n_members),
+        fun,
+        x0,
         jac=True,
         method="SLSQP",
         bounds=[(0.0, 1.0)] * n_members,
         constraints=({"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": np.ones_like},),
     )
-    # SLSQP leaves round-off (~1e-16) on members it dropped; a member of
-    # weight 0 is not called at predict time, so make those exactly 0.
-    w = np.where(res.x > 1e-10, res.x, 0.0)
+    x = checked_result(res, "SLSQP", lambda w: fun(w)[0], x0)
+    # SLSQP leaves round-off (~1e-16) on members it dropped, and may step
+    # a hair outside the bounds; a member of weight 0 is not called at
+    # predict time, so make those exactly 0.
+    w = np.where(x > 1e-10, x, 0.0)
     return w / w.sum()
 
 
-def optimized_weights(predictions, y, *, scoring=None, sample_weight=None, classes=None):
+def checked_result(res, method, objective, x0):
+    """``res.x`` of a scipy optimisation, after checking that it is usable.
+
+    A result that is not finite is an error (what a NaN objective gives). A
+    run that did not succeed is never taken silently: it warns with scipy's
+    reason (a ConvergenceWarning) and keeps the better of its last point and
+    its starting point ``x0``.
+    """
+    x = np.asarray(res.x, dtype=np.float64)
+    if not (np.all(np.isfinite(x)) and np.isfinite(res.fun)):
+        raise ValueError(f"The {method} weight optimisation failed: {res.message}")
+    if res.success:
+        return x
+    kept = "the best point it reached"
+    if objective(x) > objective(x0):
+        x, kept = np.asarray(x0, dtype=np.float64), "its starting point, which scored better"
+    warnings.warn(
+        f"The {method} weight optimisation did not converge ({res.message}); using {kept}.",
+        ConvergenceWarning,
+    )
+    return x
+
+
+def optimized_weights(
+    predictions, y, *, scoring=None, sample_weight=None, classes=None, target_type=None
+):
     """Weights on the simplex that minimise the blend's out-of-fold loss.
 
     With ``scoring=None`` the loss is the log-loss of the weighted mean of
@@ -297,6 +392,9 @@ def optimized_weights(predictions, y, *, scoring=None, sample_weight=None, class
         Row weights of the loss.
     classes : array-like, default=None
         Labels of the class columns; default ``np.unique(y)``.
+    target_type : {"binary", "multiclass", "continuous"}, default=None
+        How to read 1-D predictions (see the module docstring); None infers
+        it from ``y``.
 
     Returns
     -------
@@ -320,7 +418,7 @@ def optimized_weights(predictions, y, *, scoring=None, sample_weight=None, class
     >>> optimized_weights([exact, shifted], y).round(3)
     array([1., 0.])
     """
-    members, y_target, classes = _problem(predictions, y, classes)
+    members, y_target, classes = _problem(predictions, y, classes, target_type)
     n, n_members = len(y_target), len(members)
     sw = _sample_weight(sample_weight, n)
     if n_members == 1:
@@ -334,13 +432,20 @@ def optimized_weights(predictions, y, *, scoring=None, sample_weight=None, class
 
     scorer = get_scorer(scoring, classifier=classes is not None)
     blend = get_kernel("soft_vote", members)
+    y_scored = y_target if classes is None else classes[y_target]
 
     def objective(z):
         values = blend(members, softmax(z))
-        return -score_predictions(scorer, values, y, classes=classes, sample_weight=sample_weight)
+        score = score_predictions(
+            scorer, values, y_scored, classes=classes, sample_weight=sample_weight
+        )
+        if not np.isfinite(score):
+            raise ValueError(f"scoring={scoring!r} gave {score} for a blend of the predictions.")
+        return -score
 
-    res = minimize(objective, np.zeros(n_members), method="Powell")
-    return softmax(res.x)
+    z0 = np.zeros(n_members)
+    res = minimize(objective, z0, method="Powell")
+    return softmax(checked_result(res, "Powell", objective, z0))
 
 
 def caruana_weights(
@@ -351,6 +456,7 @@ def caruana_weights(
     scoring=None,
     sample_weight=None,
     classes=None,
+    target_type=None,
     return_picks=False,
 ):
     """Caruana et al. (2004) ensemble selection: greedy forward, with replacement.
@@ -377,6 +483,9 @@ def caruana_weights(
         Row weights of the loss.
     classes : array-like, default=None
         Labels of the class columns; default ``np.unique(y)``.
+    target_type : {"binary", "multiclass", "continuous"}, default=None
+        How to read 1-D predictions (see the module docstring); None infers
+        it from ``y``.
     return_picks : bool, default=False
         Also return the member index picked in each round.
 
@@ -405,7 +514,7 @@ def caruana_weights(
     """
     if not isinstance(n_iter, numbers.Integral) or n_iter < 1:
         raise ValueError(f"n_iter must be a positive integer; got {n_iter!r}.")
-    members, y_target, classes = _problem(predictions, y, classes)
+    members, y_target, classes = _problem(predictions, y, classes, target_type)
     sw = _sample_weight(sample_weight, len(y_target))
     if scoring is None:
         loss = "log_loss" if classes is not None else "squared_error"
@@ -414,6 +523,7 @@ def caruana_weights(
         )
     else:
         scorer = get_scorer(scoring, classifier=classes is not None)
+        y_scored = y_target if classes is None else classes[y_target]
         running = np.zeros(members[0].shape)
         picks = np.empty(n_iter, dtype=np.intp)
         for t in range(n_iter):
@@ -421,12 +531,17 @@ def caruana_weights(
                 score_predictions(
                     scorer,
                     (running + p) / (t + 1),
-                    y,
+                    y_scored,
                     classes=classes,
                     sample_weight=sample_weight,
                 )
                 for p in members
             ]
+            if not np.all(np.isfinite(scores)):
+                raise ValueError(
+                    f"scoring={scoring!r} gave a non-finite score to member "
+                    f"{int(np.argmin(np.isfinite(scores)))} in round {t}: {scores}."
+                )
             picks[t] = int(np.argmax(scores))
             running += members[picks[t]]
     weights = np.bincount(picks, minlength=len(members)) / n_iter

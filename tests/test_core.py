@@ -295,3 +295,245 @@ def test_tree_member_unaffected(clf_data):
     members = [("tree", DecisionTreeClassifier(random_state=0)), ("nb", GaussianNB())]
     blender = WeightedBlender(members, weights="optimize").fit(X, y)
     assert np.isfinite(blender.predict_proba(X)).all()
+
+
+# ---------------------------------------------------------------------------
+# 1.1 at the array level: blend and skfusion.weights
+# ---------------------------------------------------------------------------
+def _probabilities(rng, n=200, k=3, n_models=3):
+    p = [rng.dirichlet(np.ones(k), n) for _ in range(n_models)]
+    y = rng.integers(0, k, n)
+    return p, y
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize(
+    "function",
+    [
+        lambda p, y: skfusion.weights.optimized_weights(p, y),
+        lambda p, y: skfusion.weights.caruana_weights(p, y),
+        lambda p, y: skfusion.weights.score_weights(p, y),
+        lambda p, y: skfusion.weights.optimized_weights(p, y, scoring="accuracy"),
+        lambda p, y: skfusion.blend(p),
+        lambda p, y: skfusion.blend(p, voting="hard"),
+        lambda p, y: skfusion.blend(p, voting="rank", reference=p),
+    ],
+)
+def test_non_finite_predictions_at_the_array_level_name_the_model(function, value):
+    p, y = _probabilities(np.random.default_rng(0))
+    p[1][[3, 7, 11], 0] = value
+    with pytest.raises(ValueError, match="Member 1 returned non-finite.*in 3 of 200 rows"):
+        function(p, y)
+
+
+def test_failed_optimisation_is_never_returned_silently():
+    from scipy.optimize import OptimizeResult
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skfusion.weights import checked_result
+
+    def objective(w):
+        return float(np.sum((np.asarray(w) - 0.2) ** 2))
+
+    x0 = np.array([0.5, 0.5])
+    better = OptimizeResult(x=np.array([0.2, 0.3]), fun=0.01, success=False, message="limit")
+    with pytest.warns(ConvergenceWarning, match="did not converge \\(limit\\).*best point"):
+        np.testing.assert_array_equal(checked_result(better, "SLSQP", objective, x0), [0.2, 0.3])
+    worse = OptimizeResult(x=np.array([1.0, 0.0]), fun=0.68, success=False, message="limit")
+    with pytest.warns(ConvergenceWarning, match="starting point"):
+        np.testing.assert_array_equal(checked_result(worse, "SLSQP", objective, x0), x0)
+    broken = OptimizeResult(x=np.array([np.nan, 0.5]), fun=np.nan, success=False, message="nan")
+    with pytest.raises(ValueError, match="SLSQP weight optimisation failed: nan"):
+        checked_result(broken, "SLSQP", objective, x0)
+
+
+def test_scoring_that_returns_nan_is_an_error_not_a_weight():
+    p, y = _probabilities(np.random.default_rng(1))
+
+    def nan_scorer(estimator, X, y_true):
+        return float("nan")
+
+    with pytest.raises(ValueError, match="gave nan"):
+        skfusion.weights.optimized_weights(p, y, scoring=nan_scorer)
+    with pytest.raises(ValueError, match="non-finite score to member"):
+        skfusion.weights.caruana_weights(p, y, scoring=nan_scorer)
+
+
+# ---------------------------------------------------------------------------
+# 1.2 the engine does not change the answer
+# ---------------------------------------------------------------------------
+ENGINES = ["numpy", "numba"]
+
+
+def _same_error_on_every_engine(call):
+    messages = set()
+    for engine in ENGINES:
+        with skfusion.config_context(engine=engine):
+            with pytest.raises(ValueError) as info:
+                call()
+        messages.add(str(info.value))
+    assert len(messages) == 1, messages
+    return messages.pop()
+
+
+def test_rank_map_nan_score_is_one_error_on_every_engine():
+    from skfusion._kernels import get_kernel
+
+    rng = np.random.default_rng(0)
+    reference = np.sort(rng.random((50, 2)), axis=0)
+    scores = rng.random((10, 2))
+    scores[4, 1] = np.nan
+    # numpy mapped it to quantile 1.0 and numba to 0.0 before.
+    message = _same_error_on_every_engine(
+        lambda: get_kernel("rank_map", scores)(scores, reference)
+    )
+    assert "NaN" in message
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_log_mixture_nan_or_pos_inf_is_one_error_on_every_engine(bad):
+    from skfusion._kernels import get_kernel
+
+    logs = [np.log(np.full(20, 0.5)), np.log(np.full(20, 0.25))]
+    logs[1][3] = bad
+    _same_error_on_every_engine(lambda: get_kernel("log_mixture", logs)(logs, [0.5, 0.5]))
+    logs[1][3] = -np.inf  # density 0 is valid: the same answer on every engine
+    answers = []
+    for engine in ENGINES:
+        with skfusion.config_context(engine=engine):
+            answers.append(get_kernel("log_mixture", logs)(logs, [0.5, 0.5]))
+    np.testing.assert_allclose(answers[0], answers[1], rtol=1e-12)
+    assert np.isclose(answers[0][3], np.log(0.25))
+
+
+@pytest.mark.parametrize("kernel", ["ties_merge", "dare_merge"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_merge_kernels_non_finite_is_one_error_on_every_engine(kernel, bad):
+    from skfusion._kernels import get_kernel
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=100)
+    tensors = [base + rng.normal(size=100) for _ in range(3)]
+    tensors[2][17] = bad
+    extra = (np.arange(3, dtype=np.uint64),) if kernel == "dare_merge" else ()
+    message = _same_error_on_every_engine(
+        lambda: get_kernel(kernel, tensors)(tensors, base, 0.5, np.ones(3), 1.0, *extra)
+    )
+    assert "member 2" in message
+
+
+def test_rank_blend_does_not_flip_with_batch_size():
+    # One row's rank blend alone and inside a batch large enough for numba.
+    rng = np.random.default_rng(0)
+    n = 70_000  # above the auto switch (2**16 elements)
+    reference = [rng.random((500, 2)) for _ in range(2)]
+    scores = [rng.random((n, 2)) for _ in range(2)]
+    batch = skfusion.blend(scores, voting="rank", reference=reference)
+    alone = skfusion.blend([s[:1] for s in scores], voting="rank", reference=reference)
+    np.testing.assert_allclose(batch[:1], alone, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# 1.6 1-D binary probabilities
+# ---------------------------------------------------------------------------
+def _binary_problem(seed=0, n=300):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    p1 = np.clip(0.7 * y + 0.15 + rng.normal(0, 0.2, n), 0.01, 0.99)
+    p2 = np.clip(0.5 + rng.normal(0, 0.3, n), 0.01, 0.99)
+    p3 = np.clip(0.5 * y + 0.25 + rng.normal(0, 0.1, n), 0.01, 0.99)
+    return [p1, p2, p3], y
+
+
+@pytest.mark.parametrize("labels", [(0, 1), ("neg", "pos")])
+def test_one_d_binary_scores_are_positive_class_probabilities(labels):
+    scores, y01 = _binary_problem()
+    y = np.asarray(labels)[y01]
+    two_columns = [np.column_stack([1 - p, p]) for p in scores]
+    w = skfusion.weights
+    np.testing.assert_allclose(
+        w.optimized_weights(scores, y), w.optimized_weights(two_columns, y), atol=1e-9
+    )
+    np.testing.assert_array_equal(
+        w.caruana_weights(scores, y), w.caruana_weights(two_columns, y)
+    )
+    np.testing.assert_allclose(
+        w.score_weights(scores, y, scoring="roc_auc"),
+        w.score_weights(two_columns, y, scoring="roc_auc"),
+    )
+    # Squared error on the 0/1 target would pick other weights.
+    regression = w.optimized_weights(scores, y01.astype(float), target_type="continuous")
+    assert not np.allclose(regression, w.optimized_weights(scores, y01), atol=1e-3)
+
+
+def test_one_d_binary_scores_in_rank_voting():
+    scores, y = _binary_problem()
+    blended = skfusion.blend(scores, voting="rank", reference=scores)
+    assert blended.shape == (len(y),)
+    # Each model's quantile of its own scores, averaged.
+    naive = np.mean(
+        [
+            [((s < v).sum() + (s <= v).sum()) / (2 * len(s)) for v in s]
+            for s in scores
+        ],
+        axis=0,
+    )
+    np.testing.assert_allclose(blended, naive)
+
+
+def test_one_d_scores_outside_unit_interval_with_binary_target_are_an_error():
+    scores, y = _binary_problem()
+    with pytest.raises(ValueError, match="outside \\[0, 1\\].*target_type='continuous'"):
+        skfusion.weights.optimized_weights([s * 3 - 1 for s in scores], y)
+
+
+# ---------------------------------------------------------------------------
+# 2.1 - 2.3 resources: large labels, float16, block layouts
+# ---------------------------------------------------------------------------
+def test_hard_vote_of_large_integer_labels_uses_memory_bounded_by_rows_x_members():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    labels = [rng.choice([2019, 100_000], 5000) for _ in range(3)]
+    tracemalloc.start()
+    try:
+        got = skfusion.blend(labels, voting="hard")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000  # before: 5000 x 100001 counts, about 4 GB
+    block = np.column_stack(labels)
+    naive = [max(set(row), key=lambda v: (list(row).count(v), -v)) for row in block.tolist()]
+    np.testing.assert_array_equal(got, naive)
+
+
+@pytest.mark.parametrize("n", [10, 40_000])  # below and above the auto numba switch
+def test_float16_is_computed_in_float32_and_the_same_at_any_size(n):
+    rng = np.random.default_rng(0)
+    p = [rng.random((n, 3)).astype(np.float16) for _ in range(3)]
+    got = skfusion.blend(p, weights=[1, 2, 3])
+    assert got.dtype == np.float16
+    expected = np.tensordot(
+        np.array([1, 2, 3]) / 6, np.stack([a.astype(np.float32) for a in p]), axes=1
+    )
+    np.testing.assert_allclose(got.astype(np.float32), expected, rtol=2e-3)
+    for engine in ENGINES:  # the same float32 sums, up to the last float16 bit
+        with skfusion.config_context(engine=engine):
+            again = skfusion.blend(p, weights=[1, 2, 3])
+        assert again.dtype == np.float16
+        np.testing.assert_allclose(again.astype(np.float32), got.astype(np.float32), rtol=1e-3)
+
+
+@pytest.mark.parametrize("voting", ["soft", "hard"])
+def test_every_layout_gives_the_same_blend(voting):
+    rng = np.random.default_rng(0)
+    n, m, k = 70_000, 4, 3
+    if voting == "soft":
+        members = [rng.random((n, k)) for _ in range(m)]
+    else:
+        members = [rng.integers(0, k, n) for _ in range(m)]
+    weights = [1.0, 2.0, 0.5, 1.0]
+    expected = skfusion.blend(members, weights, voting=voting)
+    block = np.stack(members, axis=1)
+    for layout in (block, np.asfortranarray(block), np.moveaxis(np.stack(members), 0, 1)):
+        np.testing.assert_allclose(skfusion.blend(layout, weights, voting=voting), expected)

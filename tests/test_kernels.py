@@ -242,7 +242,7 @@ def test_dispatch_by_engine():
         assert get_backend(large) is _reference
     with skfusion.config_context(engine="numba"):
         assert get_backend(small) is _numba
-    assert get_kernel("soft_vote", small) is _reference.soft_vote
+    assert get_kernel("soft_vote", small).kernel is _reference.soft_vote
     with pytest.raises(ValueError, match="Unknown kernel"):
         get_kernel("nope", small)
 

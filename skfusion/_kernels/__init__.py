@@ -9,7 +9,7 @@ import importlib
 import warnings
 
 from .._config import get_config
-from . import _reference
+from . import _contract, _reference
 
 KERNELS = (
     "soft_vote",
@@ -104,13 +104,36 @@ def get_backend(*arrays):
     return _reference
 
 
+class _CheckedKernel:
+    """A backend's kernel behind its contract (``_contract.check_<name>``).
+
+    The arguments are validated and normalised once, before the backend
+    runs; the result is cast to the contract's dtype (float16 in, float16
+    out, computed in float32).
+    """
+
+    def __init__(self, name, kernel):
+        self.name = name
+        self.kernel = kernel
+        self.check = getattr(_contract, f"check_{name}")
+
+    def __call__(self, *args, **kwargs):
+        args, result_dtype = self.check(*args, **kwargs)
+        result = self.kernel(*args)
+        if result_dtype is not None and result.dtype != result_dtype:
+            result = result.astype(result_dtype)
+        return result
+
+
 def get_kernel(name, *arrays):
-    """Return kernel ``name`` of the backend chosen for ``arrays``.
+    """Return kernel ``name`` of the backend chosen for ``arrays``, behind its contract.
 
     Cupy arrays go to the GPU kernels; otherwise the ``engine`` of
     :func:`skfusion.config_context` decides (``"auto"``: numba for inputs of
     at least ``AUTO_NUMBA_MIN_SIZE`` elements, else the numpy reference).
+    Whatever the backend, the arguments are checked by the same contract
+    first (see ``_contract``), so backends agree or raise the same error.
     """
     if name not in KERNELS:
         raise ValueError(f"Unknown kernel {name!r}; known: {KERNELS}.")
-    return getattr(get_backend(*arrays), name)
+    return _CheckedKernel(name, getattr(get_backend(*arrays), name))

@@ -1,0 +1,287 @@
+"""The contract of each kernel, checked once at the dispatch for every backend.
+
+Each ``check_<kernel>`` validates the arguments of one kernel call (lengths,
+shapes, labels, finiteness, dtypes) before any backend runs, and returns
+them normalised, with the dtype the result is cast back to (float16 inputs
+are computed in float32 and returned as float16). A backend therefore only
+ever sees valid input: every backend gives the same answer or, from here,
+the same error.
+
+Finiteness, per kernel:
+
+- ``soft_vote``: NaN and inf propagate as IEEE arithmetic says (a member of
+  weight 0 is skipped, so its values never reach the result); callers that
+  must not blend them (``skfusion.blend``, the fusers) check first.
+- ``rank_map``, ``caruana_select``, ``bayesian_bootstrap`` and the
+  merging kernels: NaN and inf are an error.
+- ``log_mixture``: log densities may be ``-inf`` (density 0); NaN and
+  ``+inf`` are an error.
+"""
+
+import numbers
+
+import numpy as np
+
+from ._reference import member_list
+
+
+def namespace(arrays):
+    """numpy, or cupy when any of ``arrays`` lives on the GPU."""
+    for a in arrays:
+        if type(a).__module__.split(".")[0] == "cupy":
+            import cupy
+
+            return cupy
+    return np
+
+
+def _float_of(dtype):
+    """The dtype a kernel computes in: float16 runs in float32, integers in float64."""
+    dtype = np.dtype(dtype)
+    if dtype == np.float16:
+        return np.dtype(np.float32)
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
+def _numeric(arrays, what):
+    for m, a in enumerate(arrays):
+        if a.dtype.kind not in "fiub":
+            raise TypeError(
+                f"{what}: member {m} has dtype {a.dtype}; expected numbers (float or int)."
+            )
+
+
+def _upcast_half(arrays):
+    """float16 members as float32 (what the compiled kernels read)."""
+    return [a.astype(np.float32) if a.dtype == np.float16 else a for a in arrays]
+
+
+def _all_finite(a, xp, *, allow_neg_inf=False):
+    """Whether ``a`` holds no NaN or inf (``-inf`` allowed on request).
+
+    One summation pass decides in the common case (a finite sum has neither);
+    only an infinite or NaN sum, or an overflow, needs the exact test.
+    """
+    if a.dtype.kind != "f" or a.size == 0:
+        return True
+    if bool(xp.isfinite(a.sum(dtype=xp.float64))):
+        return True
+    bad = xp.isnan(a) | xp.isposinf(a)
+    if not allow_neg_inf:
+        bad |= xp.isneginf(a)
+    return not bool(bad.any())
+
+
+def check_finite(arrays, what, xp=np, *, allow_neg_inf=False):
+    """Raise a ValueError naming the first member of ``arrays`` with NaN or inf."""
+    for m, a in enumerate(arrays):
+        if not _all_finite(a, xp, allow_neg_inf=allow_neg_inf):
+            allowed = " or +inf" if allow_neg_inf else " or inf"
+            raise ValueError(f"{what}: member {m} holds NaN{allowed}; the values must be finite.")
+
+
+def _weights(weights, n_members, what, *, non_negative=True):
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 1 or w.shape[0] != n_members:
+        raise ValueError(
+            f"{what}: weights must have one entry per member ({n_members}); got shape {w.shape}."
+        )
+    if not np.all(np.isfinite(w)) or (non_negative and np.any(w < 0)):
+        raise ValueError(f"{what}: weights must be finite and non-negative; got {w}.")
+    return w
+
+
+def _members_and_dtype(predictions, what, xp):
+    members = member_list(predictions, xp)
+    _numeric(members, what)
+    dtype = np.result_type(*[a.dtype for a in members])
+    return members, dtype
+
+
+def _xp_of(predictions):
+    return namespace(predictions if isinstance(predictions, (list, tuple)) else [predictions])
+
+
+def _for_backend(predictions, members):
+    """What the backend reads: the caller's block when it is one (so a backend
+    can read it in its own order), else the members; float16 as float32 members."""
+    if any(a.dtype == np.float16 for a in members):
+        return _upcast_half(members)
+    return members if isinstance(predictions, (list, tuple)) else predictions
+
+
+def _result_dtype(dtype):
+    """The dtype of a kernel's result: float16 stays float16, integers give float64."""
+    return np.dtype(dtype) if np.dtype(dtype) == np.float16 else _float_of(dtype)
+
+
+def check_soft_vote(predictions, weights):
+    members, dtype = _members_and_dtype(predictions, "soft_vote", _xp_of(predictions))
+    weights = _weights(weights, len(members), "soft_vote", non_negative=False)
+    return (_for_backend(predictions, members), weights), _result_dtype(dtype)
+
+
+def check_hard_vote(labels, weights, n_classes):
+    if not isinstance(n_classes, numbers.Integral) or n_classes < 1:
+        raise ValueError(f"hard_vote: n_classes must be a positive integer; got {n_classes!r}.")
+    members = member_list(labels, _xp_of(labels))
+    for m, a in enumerate(members):
+        if a.dtype.kind not in "iu":
+            raise TypeError(
+                f"hard_vote: member {m}'s labels have dtype {a.dtype}; expected class "
+                "indices (integers)."
+            )
+        if a.ndim != 1:
+            raise ValueError(f"hard_vote: member {m}'s labels must be 1-D; got {a.shape}.")
+        if a.size and (int(a.min()) < 0 or int(a.max()) >= n_classes):
+            raise ValueError(
+                f"hard_vote: member {m} has labels outside [0, {n_classes}): "
+                f"[{int(a.min())}, {int(a.max())}]."
+            )
+    weights = _weights(weights, len(members), "hard_vote")
+    return (_for_backend(labels, members), weights, int(n_classes)), None
+
+
+def check_rank_map(scores, sorted_reference):
+    xp = namespace([scores, sorted_reference])
+    scores, reference = xp.asarray(scores), xp.asarray(sorted_reference)
+    _numeric([scores, reference], "rank_map")
+    if scores.ndim not in (1, 2) or reference.ndim != scores.ndim:
+        raise ValueError(
+            f"rank_map: scores and reference must both be 1-D or both 2-D; got {scores.shape} "
+            f"and {reference.shape}."
+        )
+    if reference.shape[0] == 0 or reference.shape[1:] != scores.shape[1:]:
+        raise ValueError(
+            f"rank_map: the reference needs at least one row and one column per score "
+            f"column; got {reference.shape} for scores {scores.shape}."
+        )
+    check_finite([scores], "rank_map scores", xp)
+    check_finite([reference], "rank_map reference", xp)
+    if reference.shape[0] > 1 and bool((reference[1:] < reference[:-1]).any()):
+        raise ValueError("rank_map: the reference must be sorted along axis 0.")
+    dtype = scores.dtype
+    scores, reference = _upcast_half([scores, reference])
+    return (scores, reference), _result_dtype(dtype)
+
+
+def check_caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None):
+    if not isinstance(n_iter, numbers.Integral) or n_iter < 1:
+        raise ValueError(f"caruana_select: n_iter must be a positive integer; got {n_iter!r}.")
+    if loss not in ("log_loss", "squared_error"):
+        raise ValueError(
+            f"caruana_select: loss must be 'log_loss' or 'squared_error'; got {loss!r}."
+        )
+    xp = _xp_of(predictions)
+    members, _ = _members_and_dtype(predictions, "caruana_select", xp)
+    check_finite(members, "caruana_select predictions", xp)
+    y = xp.asarray(y)
+    n = members[0].shape[0]
+    if y.shape != (n,):
+        raise ValueError(f"caruana_select: y must have shape ({n},); got {y.shape}.")
+    if loss == "log_loss":
+        if members[0].ndim != 2:
+            raise ValueError(
+                "caruana_select: loss='log_loss' needs (n_samples, n_classes) members; got "
+                f"{members[0].shape}."
+            )
+        k = members[0].shape[1]
+        if y.dtype.kind not in "iu" or (n and (int(y.min()) < 0 or int(y.max()) >= k)):
+            raise ValueError(f"caruana_select: y must hold class indices in [0, {k}).")
+    else:
+        if members[0].ndim != 1:
+            raise ValueError(
+                "caruana_select: loss='squared_error' needs (n_samples,) members; got "
+                f"{members[0].shape}."
+            )
+        check_finite([y.astype(np.float64)], "caruana_select y", xp)
+    if sample_weight is None:
+        sample_weight = xp.ones(n)
+    sample_weight = xp.asarray(sample_weight, dtype=xp.float64)
+    if (
+        sample_weight.shape != (n,)
+        or not _all_finite(sample_weight, xp)
+        or bool((sample_weight < 0).any())
+        or not float(sample_weight.sum()) > 0
+    ):
+        raise ValueError(
+            "caruana_select: sample_weight must be finite, non-negative, not all zero, one "
+            f"entry per row ({n})."
+        )
+    return (_for_backend(predictions, members), y, int(n_iter), loss, sample_weight), None
+
+
+def check_log_mixture(log_densities, weights):
+    xp = _xp_of(log_densities)
+    members, dtype = _members_and_dtype(log_densities, "log_mixture", xp)
+    weights = _weights(weights, len(members), "log_mixture")
+    if not np.any(weights > 0):
+        raise ValueError("log_mixture: the weights are all zero.")
+    check_finite(members, "log_mixture log densities", xp, allow_neg_inf=True)
+    return (_for_backend(log_densities, members), weights), _result_dtype(dtype)
+
+
+def check_bayesian_bootstrap(pointwise, alpha):
+    xp = namespace([pointwise, alpha])
+    pointwise, alpha = xp.asarray(pointwise), xp.asarray(alpha)
+    if pointwise.ndim != 2 or alpha.ndim != 2 or alpha.shape[1] != pointwise.shape[0]:
+        raise ValueError(
+            "bayesian_bootstrap: pointwise must be (n_samples, n_members) and alpha "
+            f"(n_draws, n_samples); got {pointwise.shape} and {alpha.shape}."
+        )
+    check_finite([pointwise], "bayesian_bootstrap pointwise", xp, allow_neg_inf=True)
+    if not _all_finite(alpha, xp) or bool((alpha < 0).any()):
+        raise ValueError("bayesian_bootstrap: alpha must be finite and non-negative.")
+    return (pointwise, alpha), None
+
+
+def _merge_inputs(tensors, base, weights, what, xp):
+    members, dtype = _members_and_dtype(list(tensors), what, xp)
+    check_finite(members, f"{what} tensors", xp)
+    weights = _weights(weights, len(members), what)
+    if base is not None:
+        base = xp.asarray(base)
+        if base.shape != members[0].shape:
+            raise ValueError(
+                f"{what}: base has shape {base.shape}, the tensors {members[0].shape}."
+            )
+        _numeric([base], f"{what} base")
+        check_finite([base], f"{what} base", xp)
+        dtype = np.result_type(dtype, base.dtype)
+        if base.dtype == np.float16:
+            base = base.astype(np.float32)
+    return _upcast_half(members), base, weights, _result_dtype(dtype)
+
+
+def _density_and_scaling(density, scaling, what):
+    if not (isinstance(density, numbers.Real) and 0 < density <= 1):
+        raise ValueError(f"{what}: density must be in (0, 1]; got {density!r}.")
+    if not (isinstance(scaling, numbers.Real) and np.isfinite(scaling)):
+        raise ValueError(f"{what}: scaling must be a finite number; got {scaling!r}.")
+
+
+def check_weighted_average_params(tensors, weights):
+    xp = namespace(list(tensors))
+    members, _, weights, out_dtype = _merge_inputs(
+        tensors, None, weights, "weighted_average_params", xp
+    )
+    return (members, weights), out_dtype
+
+
+def check_ties_merge(tensors, base, density, weights, scaling):
+    _density_and_scaling(density, scaling, "ties_merge")
+    xp = namespace([*tensors, base])
+    members, base, weights, out_dtype = _merge_inputs(tensors, base, weights, "ties_merge", xp)
+    return (members, base, density, weights, scaling), out_dtype
+
+
+def check_dare_merge(tensors, base, density, weights, scaling, seeds):
+    _density_and_scaling(density, scaling, "dare_merge")
+    xp = namespace([*tensors, base])
+    members, base, weights, out_dtype = _merge_inputs(tensors, base, weights, "dare_merge", xp)
+    seeds = np.asarray(seeds)
+    if seeds.shape != (len(members),) or seeds.dtype.kind not in "iu" or np.any(seeds < 0):
+        raise ValueError(
+            f"dare_merge: seeds must be {len(members)} non-negative integers; got {seeds!r}."
+        )
+    return (members, base, density, weights, scaling, seeds.astype(np.uint64)), out_dtype
