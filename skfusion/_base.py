@@ -9,6 +9,7 @@ from joblib import Memory
 from scipy.sparse import issparse
 from sklearn import get_config as sklearn_get_config
 from sklearn.base import TransformerMixin, is_classifier, is_regressor
+from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
@@ -23,7 +24,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._oof import cross_fit, member_output, raise_member_error, resolve_cv
+from ._oof import (
+    cross_fit,
+    is_prefit,
+    member_label_codes,
+    member_label_space,
+    member_output,
+    resolve_cv,
+)
 
 try:  # sklearn >= 1.7
     from sklearn.utils._repr_html.estimator import _VisualBlock
@@ -144,10 +152,9 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         """Each fitted member's aligned output (``self._methods``), as columns."""
         check_is_fitted(self)
         X, _ = self._check_X(X, reset=False)
-        classes = getattr(self, "classes_", None)
         return np.hstack(
             [
-                member_output(est, X, method, classes, name=name)
+                member_output(est, X, method, self._label_space(est), name=name)
                 for name, est, method in zip(self._member_names(), self.estimators_, self._methods)
             ]
         )
@@ -158,14 +165,18 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         X, _ = self._check_X(X, reset=False)
         columns = []
         for name, est in zip(self._member_names(), self.estimators_):
-            if is_classifier(self):  # labels, checked against classes_ by the caller
-                try:
-                    columns.append(est.predict(X))
-                except Exception as exc:  # noqa: BLE001 - re-raised with the member's name
-                    raise_member_error(exc, name, "predict")
+            if is_classifier(self):
+                codes = member_label_codes(est, X, self._label_space(est), name)
+                columns.append(self.classes_[codes])
             else:
                 columns.append(member_output(est, X, "predict", name=name))
         return np.column_stack(columns)
+
+    def _label_space(self, estimator):
+        """The labels a fitted member's outputs align on (see ``member_label_space``)."""
+        return member_label_space(
+            estimator, getattr(self, "classes_", None), prefit=is_prefit(self.cv)
+        )
 
     def _class_feature_names(self):
         """``<member>__<class>`` for every member and class."""
@@ -345,12 +356,13 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         fit_params = {name: {} for name, _ in members}
         if sample_weight is not None:
             for name, est in members:
-                if not has_fit_parameter(est, "sample_weight"):
+                key = sample_weight_key(est)
+                if key is None:
                     raise TypeError(
                         f"Member {name!r} ({type(est).__name__}) does not support "
                         "sample_weight; drop it, or fit without sample_weight."
                     )
-                fit_params[name]["sample_weight"] = sample_weight
+                fit_params[name][key] = sample_weight
         return fit_params, {"groups": groups}
 
     def _cross_fit(
@@ -449,6 +461,22 @@ class _MemberPredictionColumns:
         """
         check_is_fitted(self)
         return np.asarray(self._member_names(), dtype=object)
+
+
+def sample_weight_key(estimator):
+    """The fit parameter that carries ``sample_weight`` to ``estimator``, or None.
+
+    ``"sample_weight"`` for an estimator that takes it; for a Pipeline (at
+    any depth) whose final step takes it, ``"<step>__sample_weight"``, which
+    Pipeline routes to that step without metadata routing.
+    """
+    if has_fit_parameter(estimator, "sample_weight"):
+        return "sample_weight"
+    if isinstance(estimator, Pipeline):
+        step, final = estimator.steps[-1]
+        inner = None if final is None or final == "passthrough" else sample_weight_key(final)
+        return None if inner is None else f"{step}__{inner}"
+    return None
 
 
 def _is_drop(estimator):

@@ -208,7 +208,13 @@ class _BaseBlender(_BaseFusion):
             self._rank_references = [np.sort(r, axis=0) for r in raw]
         inputs = self._fusion_inputs(raw)
         y_fit, sw_fit = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
-        common = {"scoring": self.scoring, "sample_weight": sw_fit, "classes": classes}
+        common = {
+            "scoring": self.scoring,
+            "sample_weight": sw_fit,
+            "classes": classes,
+            # A regressor's 1-D outputs are values even when y has two values.
+            "target_type": None if classes is not None else "continuous",
+        }
         scores = member_scores(inputs, y_fit, **common)
         self.member_scores_ = dict(zip(member_names, scores.tolist()))
         if self.verbose >= 2:
@@ -449,7 +455,9 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
     def _class_scores(self, X):
         X, _ = self._check_X(X, reset=False)
         active = self._active_members()
-        outputs = [member_output(est, X, m, self.classes_, name=n) for n, est, _, m in active]
+        outputs = [
+            member_output(est, X, m, self._label_space(est), name=n) for n, est, _, m in active
+        ]
         if self.voting == "rank":
             kept = [i for i, w in enumerate(self._vote_weights) if w > 0]
             refs = [self._rank_references[i] for i in kept]
@@ -473,7 +481,9 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         if self.voting == "hard":
             X, _ = self._check_X(X, reset=False)
             active = self._active_members()
-            labels = [member_label_codes(est, X, self.classes_, n) for n, est, _, _ in active]
+            labels = [
+                member_label_codes(est, X, self._label_space(est), n) for n, est, _, _ in active
+            ]
             weights = np.array([w for _, _, w, _ in active])
             return self.classes_[_hard(labels, weights, len(self.classes_))]
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

@@ -282,14 +282,13 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
         X, _ = self._check_X(X, reset=False)
         outputs, weights = [], []
         for name, est, _, w in self._active_members():
+            space = self._label_space(est)
             if not log:
-                outputs.append(member_output(est, X, "predict_proba", self.classes_, name=name))
+                outputs.append(member_output(est, X, "predict_proba", space, name=name))
             elif hasattr(est, "predict_log_proba"):
-                outputs.append(
-                    member_output(est, X, "predict_log_proba", self.classes_, name=name)
-                )
+                outputs.append(member_output(est, X, "predict_log_proba", space, name=name))
             else:
-                proba = member_output(est, X, "predict_proba", self.classes_, name=name)
+                proba = member_output(est, X, "predict_proba", space, name=name)
                 with np.errstate(divide="ignore"):
                     outputs.append(np.log(proba))
             weights.append(w)

@@ -28,6 +28,11 @@ from sklearn.model_selection import (
     check_cv,
 )
 from sklearn.pipeline import Pipeline
+
+try:  # sklearn >= 1.6
+    from sklearn.frozen import FrozenEstimator
+except ImportError:  # pragma: no cover
+    FrozenEstimator = type("FrozenEstimator", (), {})
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import _num_samples, check_is_fitted
 from tqdm.auto import tqdm
@@ -403,6 +408,25 @@ def predict_mean_std(estimator, X):
     return np.column_stack([mean, std]).astype(np.float64, copy=False)
 
 
+def is_prefit(cv):
+    return isinstance(cv, str) and cv == "prefit"
+
+
+def member_label_space(estimator, classes, *, prefit=False):
+    """The labels a member's outputs are aligned on (None for regressors).
+
+    Members the engine fits learn class indices ``0..K-1`` instead of the
+    labels, as sklearn's ensembles do (some models, XGBoost's sklearn API
+    among them, accept nothing else), so their outputs align on those;
+    prefit and FrozenEstimator members keep the labels they were fitted on.
+    """
+    if classes is None:
+        return None
+    if prefit or isinstance(estimator, FrozenEstimator):
+        return np.asarray(classes)
+    return np.arange(len(classes))
+
+
 def label_codes(labels, classes):
     """Index of each label in the sorted ``classes``; a label outside them is an error."""
     labels = np.asarray(labels)
@@ -417,7 +441,8 @@ def label_codes(labels, classes):
 
 
 def member_label_codes(estimator, X, classes, name):
-    """The member's ``predict`` as indices into ``classes``, errors naming the member."""
+    """The member's ``predict`` as indices into ``classes`` (its label space),
+    errors naming the member."""
     try:
         return label_codes(estimator.predict(X), classes)
     except Exception as exc:  # noqa: BLE001 - re-raised with the member's name
@@ -523,7 +548,9 @@ def cross_fit(
         Prediction method per member; None makes no OOF predictions (members
         are only refitted).
     classes : ndarray or None
-        The fuser's classes (classifiers) for column alignment.
+        The fuser's classes (classifiers): members are fitted on their
+        indices, and their outputs aligned on them (see
+        :func:`member_label_space`).
     refit : bool
         Also fit each member on all rows (in the same parallel call).
     keep_fold_estimators : bool
@@ -544,7 +571,7 @@ def cross_fit(
     names = [name for name, _ in members]
     n = _num_samples(X)
 
-    if isinstance(cv, str) and cv == "prefit":
+    if is_prefit(cv):
         for name, est in members:
             _check_fitted(name, est)
         result = CrossFit(estimators=[est for _, est in members])
@@ -568,6 +595,7 @@ def cross_fit(
         )
         splits, times_tested = make_splits(splitter, X, y, split_params, holdout=is_holdout(cv))
 
+    y_members = y if classes is None else label_codes(y, classes)
     memory = memory if isinstance(memory, Memory) else Memory(memory, verbose=0)
     if memory.location is None:
         fit, predict = _fit_member, _fold_output
@@ -577,7 +605,7 @@ def cross_fit(
         predict = _LoadCached(
             memory.cache(_fold_output_sealed, ignore=["X", "y", "fit_params", "fit"])
         )
-        data_hash = joblib_hash((X, y))
+        data_hash = joblib_hash((X, y_members))
         data_keys = {name: (data_hash, joblib_hash(fit_params.get(name, {}))) for name in names}
 
     tasks = []  # (member index, fold index or None)
@@ -595,11 +623,11 @@ def cross_fit(
             predict,
             members[m][1],
             X,
-            y,
+            y_members,
             None if f is None else splits[f][0],
             None if f is None else splits[f][1],
             None if f is None else methods[m],
-            classes,
+            member_label_space(members[m][1], classes),
             fit_params.get(members[m][0], {}),
             data_keys[members[m][0]],
             keep_fold_estimators,

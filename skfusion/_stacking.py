@@ -68,7 +68,16 @@ class _BaseStacker(_BaseFusion):
             if missing:
                 raise ValueError(f"passthrough names unknown columns: {missing}.")
             return np.array([int(np.flatnonzero(names == c)[0]) for c in columns])
-        return columns.astype(np.intp)
+        n_features = _num_features(X)
+        columns = columns.reshape(-1)
+        if columns.dtype.kind not in "iu" or np.any(
+            (columns < -n_features) | (columns >= n_features)
+        ):
+            raise ValueError(
+                f"passthrough columns must be indices in [-{n_features}, {n_features}) (X has "
+                f"{n_features} features), names or a boolean mask; got {columns.tolist()}."
+            )
+        return np.where(columns < 0, columns + n_features, columns).astype(np.intp)
 
     # -- meta-features ------------------------------------------------------
     def _member_features(self, output):
@@ -96,16 +105,17 @@ class _BaseStacker(_BaseFusion):
 
     def _test_outputs(self, X):
         """Each member's output on X: the refit member, or its fold models' mean."""
-        classes = getattr(self, "classes_", None)
         outputs = []
         for m, (name, method) in enumerate(zip(self._member_names(), self.stack_method_)):
             if self.test_predictions == "refit":
                 est = self.estimators_[m]
-                outputs.append(member_output(est, X, method, classes, name=name))
+                outputs.append(member_output(est, X, method, self._label_space(est), name=name))
             else:
-                folds = self.fold_estimators_[m]
-                total = sum(member_output(e, X, method, classes, name=name) for e in folds)
-                outputs.append(total / len(folds))
+                total = sum(
+                    member_output(e, X, method, self._label_space(e), name=name)
+                    for e in self.fold_estimators_[m]
+                )
+                outputs.append(total / len(self.fold_estimators_[m]))
         return outputs
 
     def _fit_stack(self, X, y, sample_weight, groups, params, classes=None):

@@ -159,3 +159,16 @@ class EngineRecordingClassifier(CountingClassifier):
 
         self.engine_seen_ = skfusion.get_config()["engine"]
         return super().fit(X, y, sample_weight)
+
+
+class IndexLabelsOnlyClassifier(CountingClassifier):
+    """Rejects labels other than 0..K-1, as XGBoost's sklearn API does."""
+
+    def fit(self, X, y, sample_weight=None):
+        y = np.asarray(y)
+        if y.dtype.kind not in "iu" or not np.array_equal(np.unique(y), np.arange(y.max() + 1)):
+            raise ValueError(
+                f"Invalid classes inferred from unique values of `y`; expected 0..K-1, got "
+                f"{np.unique(y)[:5]}."
+            )
+        return super().fit(X, y, sample_weight)

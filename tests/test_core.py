@@ -454,9 +454,7 @@ def test_one_d_binary_scores_are_positive_class_probabilities(labels):
     np.testing.assert_allclose(
         w.optimized_weights(scores, y), w.optimized_weights(two_columns, y), atol=1e-9
     )
-    np.testing.assert_array_equal(
-        w.caruana_weights(scores, y), w.caruana_weights(two_columns, y)
-    )
+    np.testing.assert_array_equal(w.caruana_weights(scores, y), w.caruana_weights(two_columns, y))
     np.testing.assert_allclose(
         w.score_weights(scores, y, scoring="roc_auc"),
         w.score_weights(two_columns, y, scoring="roc_auc"),
@@ -472,10 +470,7 @@ def test_one_d_binary_scores_in_rank_voting():
     assert blended.shape == (len(y),)
     # Each model's quantile of its own scores, averaged.
     naive = np.mean(
-        [
-            [((s < v).sum() + (s <= v).sum()) / (2 * len(s)) for v in s]
-            for s in scores
-        ],
+        [[((s < v).sum() + (s <= v).sum()) / (2 * len(s)) for v in s] for s in scores],
         axis=0,
     )
     np.testing.assert_allclose(blended, naive)
@@ -537,3 +532,139 @@ def test_every_layout_gives_the_same_blend(voting):
     block = np.stack(members, axis=1)
     for layout in (block, np.asfortranarray(block), np.moveaxis(np.stack(members), 0, 1)):
         np.testing.assert_allclose(skfusion.blend(layout, weights, voting=voting), expected)
+
+
+# ---------------------------------------------------------------------------
+# 2.4 passthrough columns checked before any fit
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("passthrough", [[99], [-14], [1.5]])
+def test_passthrough_out_of_range_fails_before_any_member_fit(tmp_path, passthrough):
+    from _helpers import CountingClassifier, count_fits
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)  # 13 columns
+    log = tmp_path / "fits.log"
+    stack = OOFStacker([("c", CountingClassifier(log_path=str(log)))], passthrough=passthrough)
+    with pytest.raises(ValueError, match="passthrough columns must be indices in \\[-13, 13\\)"):
+        stack.fit(X, y)
+    assert count_fits(log) == 0
+
+
+def test_negative_passthrough_index_counts_from_the_end():
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)
+    members = [("nb", GaussianNB())]
+    last = OOFStacker(members, passthrough=[-1]).fit(X, y)
+    twelve = OOFStacker(members, passthrough=[12]).fit(X, y)
+    np.testing.assert_allclose(last.transform(X), twelve.transform(X))
+
+
+# ---------------------------------------------------------------------------
+# 3.3 one-label data with sample weights
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "fuser", [WeightedBlender, OOFStacker, BayesianModelAverager, skfusion.WeightSpaceFuser]
+)
+def test_one_label_with_sample_weights_says_class(fuser):
+    from sklearn.utils.estimator_checks import check_classifiers_one_label_sample_weights
+
+    members = [("a", LogisticRegression()), ("b", LogisticRegression(C=0.1))]
+    check_classifiers_one_label_sample_weights(fuser.__name__, fuser(members))
+    X, y = make_classification(n_samples=40, random_state=0)
+    with pytest.raises(ValueError, match="class"):
+        fuser(members).fit(X, np.zeros_like(y), sample_weight=np.ones(len(y)))
+
+
+# ---------------------------------------------------------------------------
+# 4.1 members that need labels 0..K-1
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "fuser, params",
+    [
+        (WeightedBlender, {"weights": "optimize"}),
+        (WeightedBlender, {"voting": "hard"}),
+        (WeightedBlender, {"voting": "rank"}),
+        (OOFStacker, {}),
+        (OOFStacker, {"test_predictions": "fold_average", "stack_method": "predict"}),
+        (BayesianModelAverager, {}),
+    ],
+)
+def test_string_labels_with_a_member_that_needs_class_indices(clf_data, fuser, params):
+    from _helpers import IndexLabelsOnlyClassifier
+    from sklearn.ensemble import StackingClassifier, VotingClassifier
+
+    X, y = clf_data
+    labels = np.array(["cat", "dog", "emu"])[y]
+    members = [("idx", IndexLabelsOnlyClassifier()), ("nb", GaussianNB())]
+    with pytest.raises(ValueError, match="Invalid classes"):  # the member as it is
+        IndexLabelsOnlyClassifier().fit(X, labels)
+    # sklearn's ensembles encode the labels for their members; so do ours.
+    VotingClassifier(members).fit(X, labels)
+    StackingClassifier(members).fit(X, labels)
+    fitted = fuser(members, **params).fit(X, labels)
+    pred = fitted.predict(X)
+    assert set(pred) <= set(labels) and (pred == labels).mean() > 0.7
+    # The same fuser on integer labels gives the same answers, decoded.
+    on_codes = fuser(members, **params).fit(X, y)
+    np.testing.assert_array_equal(pred, np.array(["cat", "dog", "emu"])[on_codes.predict(X)])
+    if hasattr(fitted, "predict_proba"):
+        np.testing.assert_allclose(fitted.predict_proba(X), on_codes.predict_proba(X))
+
+
+def test_prefit_members_keep_their_own_labels(clf_data):
+    X, y = clf_data
+    labels = np.array(["cat", "dog", "emu"])[y]
+    members = [("lr", LogisticRegression(max_iter=500).fit(X, labels)), ("nb", GaussianNB())]
+    members[1][1].fit(X, labels)
+    for voting in ("soft", "hard"):
+        blender = WeightedBlender(members, voting=voting, cv="prefit").fit(X, labels)
+        assert set(blender.predict(X)) <= set(labels)
+        assert (blender.predict(X) == labels).mean() > 0.7
+    hard = WeightedBlender(members, voting="hard", cv="prefit").fit(X, labels)
+    assert set(np.unique(hard.transform(X))) <= set(labels)
+
+
+def test_frozen_members_keep_their_own_labels(clf_data):
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = clf_data
+    labels = np.array(["cat", "dog", "emu"])[y]
+    frozen = FrozenEstimator(LogisticRegression(max_iter=500).fit(X, labels))
+    blender = WeightedBlender([("frozen", frozen), ("nb", GaussianNB())], weights="optimize")
+    blender.fit(X, labels)
+    np.testing.assert_allclose(blender.oof_predictions_[:, 0], frozen.predict_proba(X))
+    assert (blender.predict(X) == labels).mean() > 0.7
+
+
+# ---------------------------------------------------------------------------
+# 4.2 sample_weight reaches the final step of Pipeline members
+# ---------------------------------------------------------------------------
+def test_sample_weight_reaches_the_final_step_of_pipeline_members(clf_data):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = clf_data
+    sw = np.where(y == 0, 5.0, 1.0)
+    nested = make_pipeline(StandardScaler(), make_pipeline(LogisticRegression(C=0.1)))
+    members = [("pipe", make_pipeline(StandardScaler(), LogisticRegression())), ("nested", nested)]
+    blender = WeightedBlender(members).fit(X, y, sample_weight=sw)
+    direct = make_pipeline(StandardScaler(), LogisticRegression())
+    direct.fit(X, y, logisticregression__sample_weight=sw)
+    unweighted = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    np.testing.assert_allclose(blender.estimators_[0].predict_proba(X), direct.predict_proba(X))
+    assert not np.allclose(direct.predict_proba(X), unweighted.predict_proba(X))
+
+
+def test_sample_weight_with_a_pipeline_whose_final_step_cannot_take_it_names_it(clf_data):
+    from _helpers import NoSampleWeightClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = clf_data
+    members = [
+        ("lr", LogisticRegression()),
+        ("pipe", make_pipeline(StandardScaler(), NoSampleWeightClassifier())),
+    ]
+    with pytest.raises(TypeError, match="Member 'pipe'.*sample_weight"):
+        WeightedBlender(members).fit(X, y, sample_weight=np.ones(len(y)))
