@@ -117,7 +117,10 @@ def _result_dtype(dtype):
 
 def check_soft_vote(predictions, weights):
     members, dtype = _members_and_dtype(predictions, "soft_vote", _xp_of(predictions))
+    # In the dtype the sum is computed in: a weight too small for it is 0 on
+    # every backend (skipped, so a NaN of that member does not propagate).
     weights = _weights(weights, len(members), "soft_vote", non_negative=False)
+    weights = weights.astype(_float_of(dtype))
     return (_for_backend(predictions, members), weights), _result_dtype(dtype)
 
 
