@@ -13,7 +13,7 @@ from ._base import _BaseFusion, _is_drop, _MemberPredictionColumns
 from ._kernels import get_kernel
 from ._kernels._reference import member_list
 from ._oof import (
-    check_member_output,
+    check_model_predictions,
     get_scorer,
     member_label_codes,
     member_output,
@@ -65,8 +65,10 @@ def _hard(labels, weights, n_classes):
 def _hard_vote_labels(predictions, members, weights):
     """Weighted plurality vote of label arrays of any dtype (the winning label)."""
     if all(np.issubdtype(p.dtype, np.integer) for p in members):
-        low = min(int(p.min(initial=0)) for p in members)
-        high = max(int(p.max(initial=0)) for p in members)
+        # A block's range in one pass in its own order, not member by member.
+        parts = [predictions] if isinstance(predictions, np.ndarray) else members
+        low = min(int(p.min(initial=0)) for p in parts)
+        high = max(int(p.max(initial=0)) for p in parts)
         if low >= 0 and high <= HARD_VOTE_DIRECT_MAX_LABEL:
             # A label block goes to the kernel as it is, read row by row.
             given = predictions if isinstance(predictions, np.ndarray) else members
@@ -89,7 +91,8 @@ def blend(predictions, weights=None, *, voting="soft", reference=None):
         ``(n_samples, n_models, n_classes)``. A list is read as is, never
         stacked into one block; a block is read in its own memory order.
         NaN or inf in a model's predictions is a ValueError naming the
-        model (its index) and the number of rows.
+        model (its index) and the number of rows (for soft voting, in a
+        model of weight > 0: one of weight 0 is not read).
     weights : array-like of shape (n_models,), default=None
         Non-negative model weights (normalised to sum 1); None is uniform.
     voting : {"soft", "hard", "rank"}, default="soft"
@@ -131,12 +134,17 @@ def blend(predictions, weights=None, *, voting="soft", reference=None):
     if voting not in ("soft", "hard", "rank"):
         raise ValueError(f"voting must be 'soft', 'hard' or 'rank'; got {voting!r}.")
     members = member_list(predictions)
-    for m, p in enumerate(members):
-        check_member_output(p, m, "predictions")
     # Hard votes add the weights as given: normalising could break exact ties.
     weights = check_weights(weights, len(members), normalize=voting != "hard")
     if voting == "soft":
-        return _soft(members if isinstance(predictions, (list, tuple)) else predictions, weights)
+        given = members if isinstance(predictions, (list, tuple)) else predictions
+        blended = _soft(given, weights)
+        # NaN and inf propagate: a finite blend had none in any model that
+        # counts (weight > 0); only a non-finite one needs the models read.
+        if not np.isfinite(blended.sum(dtype=np.float64)):
+            check_model_predictions(predictions, members)
+        return blended
+    check_model_predictions(predictions, members)
     if voting == "rank":
         if reference is None:
             raise ValueError("voting='rank' needs `reference`: each model's OOF class scores.")

@@ -155,6 +155,20 @@ def check_member_output(values, name, method, *, allow_neg_inf=False, where=""):
     )
 
 
+def check_model_predictions(predictions, members):
+    """A ValueError naming the model whose predictions hold NaN or inf.
+
+    A block is summed in one pass in its own memory order (a member's
+    strided slice would read the whole block once per member); only when
+    that sum is not finite are the members looked at one by one.
+    """
+    if isinstance(predictions, np.ndarray) and predictions.dtype.kind == "f":
+        if np.isfinite(predictions.sum(dtype=np.float64)):
+            return
+    for m, p in enumerate(members):
+        check_member_output(p, m, "predictions")
+
+
 # ---------------------------------------------------------------------------
 # cached results carry a checksum
 # ---------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from ._kernels import get_kernel
 from ._kernels._reference import LOG_LOSS_EPS, member_list
-from ._oof import check_member_output, get_scorer, score_predictions
+from ._oof import check_model_predictions, get_scorer, score_predictions
 
 __all__ = [
     "bb_pseudo_bma_weights",
@@ -150,8 +150,7 @@ def _problem(predictions, y, classes, target_type=None):
     the module docstring).
     """
     members = member_list(predictions)
-    for m, p in enumerate(members):
-        check_member_output(p, m, "predictions")
+    check_model_predictions(predictions, members)
     y = np.asarray(y)
     if target_type is not None and target_type not in TARGET_TYPES:
         raise ValueError(

@@ -11,6 +11,11 @@
    skfusion's kernel vs a textbook implementation that keeps the running sum
    but rescores the whole (n, k) ensemble with sklearn's log_loss for every
    candidate. The picks must be identical.
+4. Layouts: the public ``skfusion.blend`` (checks included) on the same
+   predictions given as a list of arrays, one C-ordered block (the layout of
+   sklearn's voting and of files), its F-ordered copy and a member-major
+   view: soft vote 20 x 1e6 x 10, hard vote 10 x 1e6. Each layout's time
+   over the fastest's (target: every one within 1.3x).
 
 Run: ``python asv_bench/peers/compare_voting.py`` (about two minutes on
 two cores). Targets: DESIGN.md section 5.
@@ -24,7 +29,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import VotingClassifier
 from sklearn.metrics import log_loss
 
-from skfusion import WeightedBlender, config_context
+from skfusion import WeightedBlender, blend, config_context
 from skfusion._kernels import _numba
 
 
@@ -162,6 +167,36 @@ def caruana(n_rows, n_members, n_classes, n_iter):
     return rows
 
 
+def layouts(n_rows, repeat):
+    """``blend`` on each layout of the same predictions: [(name, seconds, time / fastest)]."""
+    rng = np.random.default_rng(3)
+    cases = {
+        "soft": ([rng.random((n_rows, 10)) for _ in range(20)], rng.random(20)),
+        "hard": ([rng.integers(0, 5, n_rows) for _ in range(10)], rng.integers(1, 4, 10)),
+    }
+    rows = []
+    for voting, (arrays, weights) in cases.items():
+        block = np.stack(arrays, axis=1)  # (n, M[, k]), C order
+        given = {
+            "list": arrays,
+            "C block": block,
+            "F block": np.asfortranarray(block),
+            "member-major view": np.moveaxis(np.stack(arrays), 0, 1),
+        }
+        del block
+        expected = blend(arrays, weights, voting=voting)
+        times = {}
+        for name, predictions in given.items():
+            blend(predictions, weights, voting=voting)  # compile, not timed
+            times[name] = best_of(
+                lambda p=predictions, w=weights, v=voting: blend(p, w, voting=v), repeat
+            )
+            np.testing.assert_allclose(blend(predictions, weights, voting=voting), expected)
+        fastest = min(times.values())
+        rows += [(f"{voting} vote, {name}", t, t / fastest) for name, t in times.items()]
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -176,6 +211,9 @@ def main(argv=None):
     for name, value, speedup in rows:
         extra = f"{speedup:>9.1f}x" if speedup is not None else ""
         print(f"{name:<48}{value:>16.4f}{extra}")
+    print(f"\n{'blend on each layout':<48}{'seconds':>16}{'/ fastest':>10}")
+    for name, seconds, share in layouts(1_000_000 // scale, repeat=5):
+        print(f"{name:<48}{seconds:>16.4f}{share:>9.2f}x")
 
 
 if __name__ == "__main__":

@@ -108,6 +108,18 @@ def voting_rows(table, scale):
         ">= 5x",
         average / ours >= 5,
     )
+    for voting in ("soft", "hard"):
+        rows = [r for r in compare_voting.layouts(n_soft, 5) if r[0].startswith(voting)]
+        slowest = max(rows, key=lambda r: r[2])
+        table.add(
+            f"blend, {voting} vote, 4 layouts (time/fastest)",
+            "the fastest layout",
+            min(r[1] for r in rows),
+            slowest[1],
+            f"{slowest[2]:.2f} time ({slowest[0].split(', ')[1]})",
+            "<= 1.3 time",
+            slowest[2] <= 1.3,
+        )
     n_caruana = 100_000 // scale
     rows = compare_voting.caruana(n_caruana, 20, 10, 50)
     peer, ours = rows[0][1], rows[1][1]

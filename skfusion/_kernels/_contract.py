@@ -128,6 +128,11 @@ def check_hard_vote(labels, weights, n_classes):
     if not isinstance(n_classes, numbers.Integral) or n_classes < 1:
         raise ValueError(f"hard_vote: n_classes must be a positive integer; got {n_classes!r}.")
     members = member_list(labels, _xp_of(labels))
+    # A block's range is read in one pass, not member by member (strided).
+    in_range = not isinstance(labels, (list, tuple)) and (
+        labels.dtype.kind in "iu"
+        and (labels.size == 0 or (int(labels.min()) >= 0 and int(labels.max()) < n_classes))
+    )
     for m, a in enumerate(members):
         if a.dtype.kind not in "iu":
             raise TypeError(
@@ -136,7 +141,7 @@ def check_hard_vote(labels, weights, n_classes):
             )
         if a.ndim != 1:
             raise ValueError(f"hard_vote: member {m}'s labels must be 1-D; got {a.shape}.")
-        if a.size and (int(a.min()) < 0 or int(a.max()) >= n_classes):
+        if not in_range and a.size and (int(a.min()) < 0 or int(a.max()) >= n_classes):
             raise ValueError(
                 f"hard_vote: member {m} has labels outside [0, {n_classes}): "
                 f"[{int(a.min())}, {int(a.max())}]."

@@ -227,28 +227,51 @@ def _member_tuple(arrays, dtype, ndim, weights=None):
     return tuple(members), padded
 
 
+def _contiguous_members(block):
+    """A block's members as C-contiguous views (member-major layouts), or None."""
+    members = member_list(block)
+    return members if all(a.flags.c_contiguous for a in members) else None
+
+
 def soft_vote(predictions, weights):
-    """Weighted sum of the members' predictions (see ``_reference.soft_vote``)."""
-    if isinstance(predictions, np.ndarray):
-        dtype = result_dtype([predictions])
+    """Weighted sum of the members' predictions (see ``_reference.soft_vote``).
+
+    A block is read in its own memory order: member by member when its
+    members are contiguous (a member-major view), class column by class
+    column when F-ordered (each member's column is contiguous there; the
+    result is F-ordered too), row by row otherwise (C order).
+    """
+    if not isinstance(predictions, np.ndarray):
         arrays = member_list(predictions)
-        if not all(a.flags.c_contiguous and a.dtype == dtype for a in arrays):
-            # Members interleaved along axis 1: walk the rows of the block.
-            stacked = predictions.astype(dtype, copy=False)
-            stacked = stacked[:, :, None] if stacked.ndim == 2 else stacked
-            out = np.empty((stacked.shape[0], stacked.shape[2]), dtype=dtype)
-            args = (stacked, np.asarray(weights, dtype=dtype), out)
-            _run_ranges(
-                _soft_vote_stacked,
-                out.shape[0],
-                args,
-                min_per_thread=max(1, _MIN_PER_THREAD // out.shape[1]),
-                align=1,
-            )
-            return out.reshape(arrays[0].shape)
-    else:
-        arrays = member_list(predictions)
-        dtype = result_dtype(arrays)
+        return _soft_vote_list(arrays, weights, result_dtype(arrays))
+    dtype = result_dtype([predictions])
+    block = predictions.astype(dtype, copy=False)
+    arrays = _contiguous_members(block)
+    if arrays is not None:
+        return _soft_vote_list(arrays, weights, dtype)
+    if block.flags.f_contiguous and block.ndim == 3:
+        out = np.empty((block.shape[2], block.shape[0]), dtype=dtype)  # the result, transposed
+        columns = block.T  # (k, M, n), C-contiguous
+        for j in range(columns.shape[0]):
+            out[j] = _soft_vote_list(list(columns[j]), weights, dtype)
+        return out.T
+    if block.flags.f_contiguous:  # (n, M): each member's column is contiguous
+        return _soft_vote_list(list(block.T), weights, dtype)
+    # Members interleaved along axis 1: walk the rows of the block.
+    stacked = block[:, :, None] if block.ndim == 2 else block
+    out = np.empty((stacked.shape[0], stacked.shape[2]), dtype=dtype)
+    args = (stacked, np.asarray(weights, dtype=dtype), out)
+    _run_ranges(
+        _soft_vote_stacked,
+        out.shape[0],
+        args,
+        min_per_thread=max(1, _MIN_PER_THREAD // out.shape[1]),
+        align=1,
+    )
+    return out.reshape(block.shape[:1] + block.shape[2:])
+
+
+def _soft_vote_list(arrays, weights, dtype):
     out = np.empty(arrays[0].shape, dtype=dtype)
     members, padded_weights = _member_tuple(arrays, dtype, 1, weights)
     _run_ranges(_soft_vote_members, out.size, (members, padded_weights, out.reshape(-1)))
@@ -256,13 +279,20 @@ def soft_vote(predictions, weights):
 
 
 def hard_vote(labels, weights, n_classes):
-    """Weighted plurality vote (see ``_reference.hard_vote``)."""
+    """Weighted plurality vote (see ``_reference.hard_vote``).
+
+    A label block is read row by row when C-ordered and member by member
+    when its members are contiguous (F order, member-major).
+    """
     weights = np.asarray(weights, dtype=np.float64)
+    arrays = None
     if isinstance(labels, np.ndarray) and labels.ndim == 2:
-        out = np.empty(labels.shape[0], dtype=np.intp)
-        _run_ranges(_hard_vote_stacked, len(out), (labels, weights, n_classes, out), align=1)
-        return out
-    arrays = member_list(labels)
+        arrays = list(labels.T) if labels.flags.f_contiguous else _contiguous_members(labels)
+        if arrays is None:
+            out = np.empty(labels.shape[0], dtype=np.intp)
+            _run_ranges(_hard_vote_stacked, len(out), (labels, weights, n_classes, out), align=1)
+            return out
+    arrays = member_list(labels) if arrays is None else arrays
     out = np.empty(arrays[0].shape[0], dtype=np.intp)
     members, padded_weights = _member_tuple(arrays, np.dtype(np.intp), 1, weights)
     _run_ranges(_hard_vote_members, len(out), (members, padded_weights, n_classes, out))
