@@ -20,6 +20,7 @@ from joblib import Memory, Parallel, delayed
 from joblib import hash as joblib_hash
 from sklearn import config_context as sklearn_config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import (
     GroupShuffleSplit,
@@ -28,11 +29,6 @@ from sklearn.model_selection import (
     check_cv,
 )
 from sklearn.pipeline import Pipeline
-
-try:  # sklearn >= 1.6
-    from sklearn.frozen import FrozenEstimator
-except ImportError:  # pragma: no cover
-    FrozenEstimator = type("FrozenEstimator", (), {})
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import _num_samples, check_is_fitted
 from tqdm.auto import tqdm

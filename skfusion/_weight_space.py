@@ -12,14 +12,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._adapters import MLPAdapter, adapter_for
 from ._base import _BaseFusion
-from ._oof import _slice_params, cross_fit, resolve_cv
+from ._oof import FrozenEstimator, _slice_params, cross_fit, resolve_cv
 from .merge import _NEEDS_BASE, align_mlp, merge_params
 from .weights import _sample_weight, check_weights, weights_from_scores
-
-try:  # sklearn >= 1.6
-    from sklearn.frozen import FrozenEstimator
-except ImportError:  # pragma: no cover
-    FrozenEstimator = type("FrozenEstimator", (), {})
 
 
 def _unfrozen(estimator):
