@@ -210,9 +210,9 @@ def test_bayesian_bootstrap(data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     lpd = rng.normal(-1, 0.5, (n, n_members))
     bad = data.draw(st.sampled_from([None, np.nan, np.inf, -np.inf]))
-    if bad is not None:
-        lpd[0, 0] = bad
     alpha = rng.dirichlet(np.ones(n), draws)
+    if bad is not None:
+        (alpha if data.draw(st.booleans()) else lpd)[0, 0] = bad
     _agree(lambda: get_kernel("bayesian_bootstrap", lpd)(lpd, alpha), 1e-9)
 
 

@@ -116,10 +116,14 @@ class _CheckedKernel:
         self.name = name
         self.kernel = kernel
         self.check = getattr(_contract, f"check_{name}")
+        # Inputs far larger than the result are checked through the result.
+        self.check_result = getattr(_contract, f"after_{name}", None)
 
     def __call__(self, *args, **kwargs):
         args, result_dtype = self.check(*args, **kwargs)
         result = self.kernel(*args)
+        if self.check_result is not None:
+            self.check_result(result)
         if result_dtype is not None and result.dtype != result_dtype:
             result = result.astype(result_dtype)
         return result

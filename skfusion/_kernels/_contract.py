@@ -238,9 +238,20 @@ def check_bayesian_bootstrap(pointwise, alpha):
             f"(n_draws, n_samples); got {pointwise.shape} and {alpha.shape}."
         )
     check_finite([pointwise], "bayesian_bootstrap pointwise", xp, allow_neg_inf=True)
-    if not _all_finite(alpha, xp) or bool((alpha < 0).any()):
-        raise ValueError("bayesian_bootstrap: alpha must be finite and non-negative.")
+    # alpha (draws x rows) is far larger than the result: it is checked
+    # through the result (see after_bayesian_bootstrap), not read again here.
     return (pointwise, alpha), None
+
+
+def after_bayesian_bootstrap(weights):
+    """NaN or inf in alpha makes its draws' weights NaN on every backend."""
+    xp = namespace([weights])
+    if not _all_finite(weights, xp):
+        draw = int(xp.argmax(~xp.isfinite(weights).all(axis=1)))
+        raise ValueError(
+            f"bayesian_bootstrap: alpha holds NaN or inf (the weights of draw {draw} are not "
+            "finite); alpha must be finite Dirichlet weights."
+        )
 
 
 def _merge_inputs(tensors, base, weights, what, xp):
