@@ -174,8 +174,9 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
 
     def _label_space(self, estimator):
         """The labels a fitted member's outputs align on (see ``member_label_space``)."""
+        # The cv of the fit, not of a later set_params.
         return member_label_space(
-            estimator, getattr(self, "classes_", None), prefit=is_prefit(self.cv)
+            estimator, getattr(self, "classes_", None), prefit=self._members_prefit_
         )
 
     def _class_feature_names(self):
@@ -196,11 +197,11 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
 
     # -- data ---------------------------------------------------------------
     def _reset_fitted_state(self):
-        """Forget every fitted attribute, so no attribute of an earlier fit survives.
+        """Forget every fitted attribute (a name ending in ``_``, public or private).
 
-        Fitted attributes are those ending in ``_`` (public, and private
-        ones such as ``_passthrough_columns_``); each fit sets the ones that
-        apply afresh, and None for documented ones that do not.
+        Each fit then sets the ones that apply afresh, and None for
+        documented ones that do not. Private helpers without the trailing
+        ``_`` (``_methods``, ``_vote_weights``...) are set by every fit.
         """
         for key in [k for k in vars(self) if k.endswith("_") and not k.endswith("__")]:
             delattr(self, key)
@@ -263,7 +264,7 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
 
     def _check_prefit_classes(self):
         """With cv="prefit", every member must know exactly the classes of y."""
-        if not (isinstance(self.cv, str) and self.cv == "prefit"):
+        if not is_prefit(self.cv):
             return
         for name, est in self._validate_members()[1]:
             member_classes = getattr(est, "classes_", None)
@@ -378,6 +379,7 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         refit=True,
         keep_fold_estimators=False,
     ):
+        self._members_prefit_ = is_prefit(self.cv)
         result = cross_fit(
             members,
             X,

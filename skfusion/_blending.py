@@ -149,6 +149,7 @@ def blend(predictions, weights=None, *, voting="soft", reference=None):
         if reference is None:
             raise ValueError("voting='rank' needs `reference`: each model's OOF class scores.")
         references = member_list(reference)
+        check_model_predictions(reference, references, "reference")
         if len(references) != len(members):
             raise ValueError(
                 f"reference has {len(references)} models but predictions have {len(members)}."

@@ -151,7 +151,7 @@ def check_member_output(values, name, method, *, allow_neg_inf=False, where=""):
     )
 
 
-def check_model_predictions(predictions, members):
+def check_model_predictions(predictions, members, what="predictions"):
     """A ValueError naming the model whose predictions hold NaN or inf.
 
     A block is summed in one pass in its own memory order (a member's
@@ -162,7 +162,7 @@ def check_model_predictions(predictions, members):
         if np.isfinite(predictions.sum(dtype=np.float64)):
             return
     for m, p in enumerate(members):
-        check_member_output(p, m, "predictions")
+        check_member_output(p, m, what)
 
 
 # ---------------------------------------------------------------------------
@@ -428,11 +428,14 @@ def member_label_space(estimator, classes, *, prefit=False):
     Members the engine fits learn class indices ``0..K-1`` instead of the
     labels, as sklearn's ensembles do (some models, XGBoost's sklearn API
     among them, accept nothing else), so their outputs align on those;
-    prefit and FrozenEstimator members keep the labels they were fitted on.
+    prefit and FrozenEstimator members (also as a Pipeline's final step) keep
+    the labels they were fitted on. A member whose parameters name labels
+    (``class_weight={"spam": 5, ...}``) sees indices too, as in sklearn's
+    ensembles: give it ``class_weight`` by index.
     """
     if classes is None:
         return None
-    if prefit or isinstance(estimator, FrozenEstimator):
+    if prefit or isinstance(_final_step(estimator)[1], FrozenEstimator):
         return np.asarray(classes)
     return np.arange(len(classes))
 

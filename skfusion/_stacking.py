@@ -10,7 +10,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_features, check_is_fitted
 
 from ._base import _BaseFusion
-from ._oof import get_scorer, member_output, score_predictions
+from ._oof import get_scorer, is_prefit, member_output, score_predictions
 from .weights import _sample_weight
 
 STACK_METHODS = ("predict_proba", "decision_function", "predict")
@@ -126,7 +126,7 @@ class _BaseStacker(_BaseFusion):
         fit_params, split_params = self._route_params(members, sample_weight, groups, params)
         self._passthrough_columns_ = self._passthrough_columns(X)
         fold_average = self.test_predictions == "fold_average"
-        if isinstance(self.cv, str) and self.cv == "prefit" and fold_average:
+        if is_prefit(self.cv) and fold_average:
             raise ValueError("test_predictions='fold_average' needs folds; cv='prefit' has none.")
         result = self._cross_fit(
             members,

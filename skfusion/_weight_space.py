@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._adapters import MLPAdapter, adapter_for
 from ._base import _BaseFusion
-from ._oof import FrozenEstimator, _slice_params, cross_fit, resolve_cv
+from ._oof import FrozenEstimator, _slice_params, cross_fit, is_prefit, resolve_cv
 from .merge import _NEEDS_BASE, align_mlp, merge_params
 from .weights import _sample_weight, check_weights, weights_from_scores
 
@@ -181,7 +181,7 @@ class _BaseWeightSpaceFuser(_BaseFusion):
     # -- fitting ------------------------------------------------------------------
     def _holdout(self, X, y, split_params):
         """(train rows, scoring rows); None train rows with cv='prefit'."""
-        if isinstance(self.cv, str) and self.cv == "prefit":
+        if is_prefit(self.cv):
             return None, np.arange(len(y))
         splitter = resolve_cv(
             self.cv,

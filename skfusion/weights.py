@@ -568,6 +568,17 @@ def _check_pointwise(pointwise):
     return lpd
 
 
+def _elpd(lpd):
+    """Each member's elpd; an error when every member has density 0 on some row."""
+    elpd = lpd.sum(axis=0)
+    if np.all(np.isneginf(elpd)):
+        raise ValueError(
+            "Every member gives density 0 to at least one row (elpd -inf for all); "
+            "pseudo-BMA weights are undefined. Floor the log densities, or use stacking."
+        )
+    return elpd
+
+
 def pseudo_bma_weights(pointwise):
     """Pseudo-BMA weights: ``w_m ∝ exp(elpd_m)``, a softmax in log space.
 
@@ -598,7 +609,7 @@ def pseudo_bma_weights(pointwise):
     >>> pseudo_bma_weights(pointwise)
     array([0.66666667, 0.33333333])
     """
-    return softmax(_check_pointwise(pointwise).sum(axis=0))
+    return softmax(_elpd(_check_pointwise(pointwise)))
 
 
 def bb_pseudo_bma_weights(pointwise, *, n_bootstrap=1000, random_state=None, return_std=False):
@@ -649,6 +660,7 @@ def bb_pseudo_bma_weights(pointwise, *, n_bootstrap=1000, random_state=None, ret
     if not isinstance(n_bootstrap, numbers.Integral) or n_bootstrap < 1:
         raise ValueError(f"n_bootstrap must be a positive integer; got {n_bootstrap!r}.")
     lpd = _check_pointwise(pointwise)
+    _elpd(lpd)
     rng = _generator(random_state)
     kernel = get_kernel("bayesian_bootstrap", lpd)
     n = lpd.shape[0]

@@ -668,3 +668,58 @@ def test_sample_weight_with_a_pipeline_whose_final_step_cannot_take_it_names_it(
     ]
     with pytest.raises(TypeError, match="Member 'pipe'.*sample_weight"):
         WeightedBlender(members).fit(X, y, sample_weight=np.ones(len(y)))
+
+
+# ---------------------------------------------------------------------------
+# found in review
+# ---------------------------------------------------------------------------
+def test_block_of_more_than_three_dimensions_is_one_error_on_every_engine():
+    block = np.asfortranarray(np.random.default_rng(0).random((4, 3, 2, 3)))
+    message = _same_error_on_every_engine(lambda: skfusion.blend(block))
+    assert "(n_samples, n_members, n_classes)" in message
+
+
+def test_block_without_members_is_a_clear_error():
+    with pytest.raises(ValueError, match="at least one member"):
+        skfusion.blend(np.zeros((3, 0)))
+
+
+def test_predict_uses_the_cv_of_the_fit_not_of_a_later_set_params(clf_data):
+    X, y = clf_data
+    labels = np.array(["cat", "dog", "emu"])[y]
+    members = [("lr", LogisticRegression(max_iter=500).fit(X, labels))]
+    blender = WeightedBlender(members, cv="prefit").fit(X, labels)
+    expected = blender.predict_proba(X)
+    blender.set_params(cv=3)
+    np.testing.assert_array_equal(blender.predict_proba(X), expected)
+
+
+def test_frozen_final_step_of_a_pipeline_keeps_its_labels(clf_data):
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = clf_data
+    labels = y + 1  # 1, 2, 3: not class indices
+    frozen = FrozenEstimator(LogisticRegression(max_iter=500).fit(X, labels))
+    pipe = make_pipeline(StandardScaler(), frozen)
+    blender = WeightedBlender([("pipe", pipe), ("nb", GaussianNB())], weights="optimize")
+    blender.fit(X, labels)
+    assert (blender.predict(X) == labels).mean() > 0.7
+
+
+def test_pseudo_bma_with_every_member_at_density_zero_somewhere_says_so():
+    lpd = np.array([[-np.inf, 0.0], [0.0, -np.inf], [-1.0, -1.0]])
+    for function in (skfusion.weights.pseudo_bma_weights, skfusion.weights.bb_pseudo_bma_weights):
+        with pytest.raises(ValueError, match="density 0 to at least one row"):
+            function(lpd)
+    np.testing.assert_allclose(skfusion.weights.stacking_weights(lpd).sum(), 1.0)
+
+
+def test_rank_vote_names_the_model_whose_reference_holds_nan():
+    rng = np.random.default_rng(0)
+    scores = [rng.random((20, 2)) for _ in range(3)]
+    reference = [s.copy() for s in scores]
+    reference[1][4, 0] = np.nan
+    with pytest.raises(ValueError, match="Member 1 returned non-finite values .* from reference"):
+        skfusion.blend(scores, voting="rank", reference=reference)

@@ -92,6 +92,12 @@ def _weights(weights, n_members, what, *, non_negative=True):
 
 
 def _members_and_dtype(predictions, what, xp):
+    if not isinstance(predictions, (list, tuple)) and np.ndim(predictions) > 3:
+        raise ValueError(
+            f"{what}: a block of predictions is (n_samples, n_members) or (n_samples, "
+            f"n_members, n_classes); got shape {predictions.shape}. Give a list of "
+            "per-member arrays for other shapes."
+        )
     members = member_list(predictions, xp)
     _numeric(members, what)
     dtype = np.result_type(*[a.dtype for a in members])
@@ -244,13 +250,14 @@ def check_bayesian_bootstrap(pointwise, alpha):
 
 
 def after_bayesian_bootstrap(weights):
-    """NaN or inf in alpha makes its draws' weights NaN on every backend."""
+    """NaN or inf in alpha (or every member at -inf) makes a draw's weights NaN on
+    every backend."""
     xp = namespace([weights])
     if not _all_finite(weights, xp):
         draw = int(xp.argmax(~xp.isfinite(weights).all(axis=1)))
         raise ValueError(
-            f"bayesian_bootstrap: alpha holds NaN or inf (the weights of draw {draw} are not "
-            "finite); alpha must be finite Dirichlet weights."
+            f"bayesian_bootstrap: the weights of draw {draw} are not finite: alpha holds NaN "
+            "or inf, or every member has density 0 on some row that draw weighs."
         )
 
 

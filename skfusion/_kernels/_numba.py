@@ -255,7 +255,7 @@ def soft_vote(predictions, weights):
         for j in range(columns.shape[0]):
             out[j] = _soft_vote_list(list(columns[j]), weights, dtype)
         return out.T
-    if block.flags.f_contiguous:  # (n, M): each member's column is contiguous
+    if block.flags.f_contiguous and block.ndim == 2:  # each member's column is contiguous
         return _soft_vote_list(list(block.T), weights, dtype)
     # Members interleaved along axis 1: walk the rows of the block.
     stacked = block[:, :, None] if block.ndim == 2 else block

@@ -21,10 +21,10 @@ def member_list(predictions, xp=np):
     """
     if not isinstance(predictions, (list, tuple)):
         predictions = xp.asarray(predictions)
-        if predictions.ndim < 2:
+        if predictions.ndim < 2 or predictions.shape[1] == 0:
             raise ValueError(
-                "A stacked predictions array needs a member axis (axis 1); got shape "
-                f"{predictions.shape}."
+                "A stacked predictions array needs a member axis (axis 1) with at least one "
+                f"member; got shape {predictions.shape}."
             )
         return [predictions[:, m] for m in range(predictions.shape[1])]
     arrays = [xp.asarray(p) for p in predictions]
