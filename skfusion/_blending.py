@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseFusion, _is_drop, _MemberPredictionColumns
 from ._kernels import get_kernel
+from ._kernels._contract import all_finite
 from ._kernels._reference import member_list
 from ._oof import (
     check_model_predictions,
@@ -141,7 +142,7 @@ def blend(predictions, weights=None, *, voting="soft", reference=None):
         blended = _soft(given, weights)
         # NaN and inf propagate: a finite blend had none in any model that
         # counts (weight > 0); only a non-finite one needs the models read.
-        if not np.isfinite(blended.sum(dtype=np.float64)):
+        if not all_finite(blended, np):
             check_model_predictions(predictions, members)
         return blended
     check_model_predictions(predictions, members)

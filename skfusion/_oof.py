@@ -34,6 +34,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 from tqdm.auto import tqdm
 
 from ._config import config_context, get_config
+from ._kernels._contract import all_finite
 
 
 # ---------------------------------------------------------------------------
@@ -136,13 +137,11 @@ def check_member_output(values, name, method, *, allow_neg_inf=False, where=""):
     ``-inf`` is a valid log probability (``allow_neg_inf``).
     """
     values = np.asarray(values)
-    if values.dtype.kind != "f" or np.isfinite(values.sum(dtype=np.float64)):
-        return  # one pass; a finite sum means no NaN or inf (overflow aside)
+    if all_finite(values, np, allow_neg_inf=allow_neg_inf):
+        return
     bad = np.isnan(values) | np.isposinf(values)
     if not allow_neg_inf:
         bad |= np.isneginf(values)
-    if not bad.any():
-        return
     rows = bad.reshape(len(values), -1).any(axis=1) if values.ndim > 1 else bad
     raise ValueError(
         f"Member {name!r} returned non-finite values (NaN or inf) from {method}{where} in "
@@ -158,9 +157,8 @@ def check_model_predictions(predictions, members, what="predictions"):
     strided slice would read the whole block once per member); only when
     that sum is not finite are the members looked at one by one.
     """
-    if isinstance(predictions, np.ndarray) and predictions.dtype.kind == "f":
-        if np.isfinite(predictions.sum(dtype=np.float64)):
-            return
+    if isinstance(predictions, np.ndarray) and all_finite(predictions, np):
+        return
     for m, p in enumerate(members):
         check_member_output(p, m, what)
 

@@ -56,7 +56,7 @@ def _upcast_half(arrays):
     return [a.astype(np.float32) if a.dtype == np.float16 else a for a in arrays]
 
 
-def _all_finite(a, xp, *, allow_neg_inf=False):
+def all_finite(a, xp, *, allow_neg_inf=False):
     """Whether ``a`` holds no NaN or inf (``-inf`` allowed on request).
 
     One summation pass decides in the common case (a finite sum has neither);
@@ -75,7 +75,7 @@ def _all_finite(a, xp, *, allow_neg_inf=False):
 def check_finite(arrays, what, xp=np, *, allow_neg_inf=False):
     """Raise a ValueError naming the first member of ``arrays`` with NaN or inf."""
     for m, a in enumerate(arrays):
-        if not _all_finite(a, xp, allow_neg_inf=allow_neg_inf):
+        if not all_finite(a, xp, allow_neg_inf=allow_neg_inf):
             allowed = " or +inf" if allow_neg_inf else " or inf"
             raise ValueError(f"{what}: member {m} holds NaN{allowed}; the values must be finite.")
 
@@ -214,7 +214,7 @@ def check_caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=
     sample_weight = xp.asarray(sample_weight, dtype=xp.float64)
     if (
         sample_weight.shape != (n,)
-        or not _all_finite(sample_weight, xp)
+        or not all_finite(sample_weight, xp)
         or bool((sample_weight < 0).any())
         or not float(sample_weight.sum()) > 0
     ):
@@ -253,7 +253,7 @@ def after_bayesian_bootstrap(weights):
     """NaN or inf in alpha (or every member at -inf) makes a draw's weights NaN on
     every backend."""
     xp = namespace([weights])
-    if not _all_finite(weights, xp):
+    if not all_finite(weights, xp):
         draw = int(xp.argmax(~xp.isfinite(weights).all(axis=1)))
         raise ValueError(
             f"bayesian_bootstrap: the weights of draw {draw} are not finite: alpha holds NaN "
