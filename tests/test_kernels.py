@@ -297,3 +297,43 @@ def test_empty_member_list_is_an_error():
         _reference.member_list([])
     with pytest.raises(ValueError, match="one shape"):
         _reference.member_list([np.zeros(3), np.zeros(4)])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("form", ["list", "stacked", "member_major"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_soft_vote_backends_agree_on_nan_and_inf(backend, form, bad):
+    # NaN and inf propagate as IEEE arithmetic says on every backend; a
+    # member of weight 0 is skipped, so its NaN never reaches the result.
+    rng = np.random.default_rng(0)
+    arrays = [rng.random((300_000, 2)) for _ in range(3)]  # threaded numba path
+    arrays[1][[5, 299_999], 1] = bad
+    arrays[2][7, 0] = np.nan
+    weights = np.array([0.5, 0.5, 0.0])
+    expected = _reference.soft_vote(arrays, weights)
+    assert np.isnan(expected[5, 1]) == np.isnan(bad) and np.isfinite(expected[7, 0])
+    got = BACKENDS[backend]("soft_vote")(_as_given(arrays, form), weights)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("rank_map", lambda bad: (np.array([[0.2, bad]]), np.linspace(0, 1, 100).reshape(50, 2))),
+        ("log_mixture", lambda bad: ([np.log(np.full(9, 0.5)), np.r_[bad, np.zeros(8)]], [1, 1])),
+        (
+            "caruana_select",
+            lambda bad: ([np.array([[0.5, 0.5], [bad, 0.5]])], np.array([0, 1]), 2),
+        ),
+    ],
+)
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_dispatched_kernels_give_one_error_on_nan_for_every_engine(name, args, bad):
+    messages = set()
+    for engine in ("numpy", "numba"):
+        with skfusion.config_context(engine=engine):
+            given = args(bad)
+            with pytest.raises(ValueError, match="NaN") as info:
+                get_kernel(name, given[0])(*given)
+        messages.add(str(info.value))
+    assert len(messages) == 1
