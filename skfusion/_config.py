@@ -1,18 +1,51 @@
-"""Global, thread-local configuration of skfusion (modelled on sklearn's)."""
+"""skfusion's configuration: a process-wide setting with thread-local overrides.
 
+:func:`set_config` changes the setting of the whole process (every thread,
+and the worker processes started afterwards, through the ``SKFUSION_ENGINE``
+environment variable); :func:`config_context` overrides it in the current
+thread only. Tasks that skfusion itself starts carry the caller's setting,
+context included, into their threads and processes.
+"""
+
+import os
 import threading
+import warnings
 from contextlib import contextmanager
 
 ENGINES = ("auto", "numpy", "numba", "cupy")
+ENGINE_VARIABLE = "SKFUSION_ENGINE"
 
-_global_config = {"engine": "auto"}
+
+def _engine_from_environment():
+    engine = os.environ.get(ENGINE_VARIABLE, "auto")
+    if engine not in ENGINES:
+        warnings.warn(
+            f"{ENGINE_VARIABLE}={engine!r} is not one of {ENGINES}; using 'auto'.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return "auto"
+    return engine
+
+
+_global_config = {"engine": _engine_from_environment()}
 _threadlocal = threading.local()
 
 
-def _get_threadlocal_config():
-    if not hasattr(_threadlocal, "config"):
-        _threadlocal.config = _global_config.copy()
-    return _threadlocal.config
+def _overrides():
+    """The current thread's :func:`config_context` values."""
+    if not hasattr(_threadlocal, "overrides"):
+        _threadlocal.overrides = {}
+    return _threadlocal.overrides
+
+
+def _check_engine(engine):
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}; got {engine!r}.")
+    if engine == "cupy":
+        from ._kernels import require_cupy  # loads cupy only when asked for
+
+        require_cupy()
 
 
 def get_config():
@@ -34,11 +67,21 @@ def get_config():
     >>> skfusion.get_config()["engine"]
     'auto'
     """
-    return _get_threadlocal_config().copy()
+    return {**_global_config, **_overrides()}
 
 
 def set_config(engine=None):
-    """Set the skfusion configuration for the current thread.
+    """Set the skfusion configuration of the whole process.
+
+    The setting reaches every thread that is not inside a
+    :func:`config_context`, including the worker threads of parallel code
+    that skfusion does not start (``GridSearchCV(n_jobs=2)`` around a fuser).
+    It is also written to the ``SKFUSION_ENGINE`` environment variable,
+    which skfusion reads at import, so that worker processes started
+    afterwards begin with it. Worker processes that already run (joblib
+    keeps its process pool between calls) keep the setting they started
+    with: set ``SKFUSION_ENGINE`` before the first parallel call, or in the
+    shell, to reach them too.
 
     Parameters
     ----------
@@ -55,7 +98,7 @@ def set_config(engine=None):
 
     See Also
     --------
-    config_context : Context manager for a temporary configuration.
+    config_context : Context manager for a temporary, thread-local setting.
     get_config : Retrieve the current configuration.
 
     Examples
@@ -66,20 +109,27 @@ def set_config(engine=None):
     'numpy'
     >>> skfusion.set_config(engine="auto")
     """
-    config = _get_threadlocal_config()
-    if engine is not None:
-        if engine not in ENGINES:
-            raise ValueError(f"engine must be one of {ENGINES}; got {engine!r}.")
-        if engine == "cupy":
-            from ._kernels import require_cupy  # loads cupy only when asked for
-
-            require_cupy()
-        config["engine"] = engine
+    if engine is None:
+        return
+    _check_engine(engine)
+    _global_config["engine"] = engine
+    os.environ[ENGINE_VARIABLE] = engine
+    # Inside a context the call takes effect at once; the context still
+    # restores its own value when it ends.
+    if "engine" in _overrides():
+        _overrides()["engine"] = engine
 
 
 @contextmanager
 def config_context(*, engine=None):
     """Context manager that sets the skfusion configuration temporarily.
+
+    The setting holds in the current thread and in every task that skfusion
+    starts from it (member x fold fits, in threads and processes alike).
+    Parallel code that skfusion does not start, such as
+    ``GridSearchCV(n_jobs=2)`` around a fuser, carries only scikit-learn's
+    own configuration to its workers, which therefore see the process-wide
+    setting of :func:`set_config` (or ``SKFUSION_ENGINE``) instead.
 
     Parameters
     ----------
@@ -92,7 +142,7 @@ def config_context(*, engine=None):
 
     See Also
     --------
-    set_config : Set the configuration.
+    set_config : Set the configuration of the whole process.
     get_config : Retrieve the current configuration.
 
     Examples
@@ -104,9 +154,13 @@ def config_context(*, engine=None):
     >>> skfusion.get_config()["engine"]
     'auto'
     """
-    old = get_config()
-    set_config(engine=engine)
+    overrides = _overrides()
+    old = overrides.copy()
+    if engine is not None:
+        _check_engine(engine)
+        overrides["engine"] = engine
     try:
         yield
     finally:
-        set_config(**old)
+        overrides.clear()
+        overrides.update(old)

@@ -279,9 +279,7 @@ def _fold_output(estimator, X, y, train, test, method, classes, fit_params, data
     return _predict_rows(fitted, X, test, method, classes)
 
 
-def _fold_output_sealed(
-    estimator, X, y, train, test, method, classes, fit_params, data_key, fit
-):
+def _fold_output_sealed(estimator, X, y, train, test, method, classes, fit_params, data_key, fit):
     """:func:`_fold_output` for the cache, sealed.
 
     Cached on its own (with ``fit``'s cache inside): a repeated task loads
