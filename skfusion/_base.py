@@ -32,6 +32,7 @@ from ._oof import (
     member_output,
     resolve_cv,
 )
+from .weights import check_weights
 
 try:  # sklearn >= 1.7
     from sklearn.utils._repr_html.estimator import _VisualBlock
@@ -407,6 +408,31 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         fitted = iter(estimators)
         self.named_estimators_ = Bunch(
             **{name: "drop" if _is_drop(est) else next(fitted) for name, est in self.estimators}
+        )
+
+    def _given_weights(self):
+        """The given ``weights`` of the non-dropped members (raw), or None.
+
+        ``weights`` has one entry per entry of ``estimators``, as sklearn's
+        voting ensembles; a dropped member's entry is ignored.
+        """
+        if self.weights is None:
+            return None
+        if self.weighting is not None:
+            raise ValueError(
+                f"weights gives fixed member weights and weighting={self.weighting!r} "
+                "learns them; set one of the two."
+            )
+        names = [name for name, _ in self.estimators]
+        given = check_weights(self.weights, len(names), names, normalize=False)
+        kept = [i for i, (_, est) in enumerate(self.estimators) if not _is_drop(est)]
+        return check_weights(given[kept], len(kept), self._member_names(), normalize=False)
+
+    def _set_named_weights(self, weights):
+        """``named_weights_``: each entry of ``estimators`` by name, ``"drop"`` as 0."""
+        kept = iter(np.asarray(weights, dtype=np.float64).tolist())
+        self.named_weights_ = Bunch(
+            **{name: 0.0 if _is_drop(est) else next(kept) for name, est in self.estimators}
         )
 
     def _memory(self):

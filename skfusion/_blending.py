@@ -4,32 +4,25 @@ import numbers
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.metrics import get_scorer_names
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseFusion, _is_drop, _MemberPredictionColumns
+from ._base import _BaseFusion, _MemberPredictionColumns
 from ._kernels import get_kernel
 from ._kernels._contract import all_finite
 from ._kernels._reference import member_list
-from ._oof import (
-    check_model_predictions,
-    get_scorer,
-    member_label_codes,
-    member_output,
-    score_predictions,
-)
+from ._oof import check_model_predictions, member_label_codes, member_output
+from ._scoring import OBJECTIVE_CONSTRAINT, SCORING_CONSTRAINT, get_scorer, report_scores
 from .weights import (
     _sample_weight,
     caruana_weights,
     check_weights,
-    member_scores,
     optimized_weights,
-    weights_from_scores,
+    score_weights,
 )
 
-LEARNT_WEIGHTS = ("score", "optimize", "caruana")
+WEIGHTINGS = ("score", "optimize", "caruana")
 
 
 # ---------------------------------------------------------------------------
@@ -168,26 +161,22 @@ def blend(predictions, weights=None, *, voting="soft", reference=None):
 class _BaseBlender(_BaseFusion):
     _parameter_constraints: dict = {
         **_BaseFusion._parameter_constraints,
-        "weights": ["array-like", StrOptions({"uniform", *LEARNT_WEIGHTS})],
-        "scoring": [None, StrOptions(set(get_scorer_names())), callable],
+        "weights": [None, "array-like"],
+        "weighting": [None, StrOptions(set(WEIGHTINGS))],
+        "objective": OBJECTIVE_CONSTRAINT,
+        "scoring": SCORING_CONSTRAINT,
         "n_iter": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
     _voting = "soft"  # the classifier has a parameter instead
 
     def _needs_oof(self):
-        return (isinstance(self.weights, str) and self.weights in LEARNT_WEIGHTS) or (
-            self._voting == "rank"
-        )
+        return self.weighting is not None or self.scoring is not None or self._voting == "rank"
 
     def _fit_blend(self, X, y, sample_weight, groups, params, classes=None):
         names, members = self._validate_members()
         member_names = [name for name, _ in members]
-        given = None
-        if not isinstance(self.weights, str):
-            given = check_weights(self.weights, len(names), names, normalize=False)
-            kept = [i for i, (_, est) in enumerate(self.estimators) if not _is_drop(est)]
-            given = check_weights(given[kept], len(kept), member_names, normalize=False)
+        given = self._given_weights()
         methods = [self._member_method(name, est) for name, est in members]
         if sample_weight is not None:
             sample_weight = _sample_weight(sample_weight, len(y))
@@ -204,12 +193,12 @@ class _BaseBlender(_BaseFusion):
             classes=classes,
         )
         self._methods = methods
-        n_members = len(members)
         self._rank_references = None
         # Documented attributes that only OOF predictions give are None without them.
-        self.oof_predictions_ = self.member_scores_ = self.blend_score_ = None
+        self.oof_predictions_ = self.fused_oof_predictions_ = None
+        self.member_scores_ = self.fused_score_ = self.picks_ = None
         if not need_oof:
-            self._set_weights(given if given is not None else np.ones(n_members))
+            self._set_weights(given if given is not None else np.ones(len(members)))
             return self
 
         raw = result.member_oof()
@@ -218,40 +207,54 @@ class _BaseBlender(_BaseFusion):
             self._rank_references = [np.sort(r, axis=0) for r in raw]
         inputs = self._fusion_inputs(raw)
         y_fit, sw_fit = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
+        self._set_weights(
+            self._learnt_weights(inputs, y_fit, sw_fit, classes, member_names)
+            if given is None
+            else given
+        )
+        fused = self._blend_values(inputs)
+        self.fused_oof_predictions_ = result.at_all_rows(self._fused_output(fused))
+        report_scores(
+            self,
+            get_scorer(self.scoring, classifier=classes is not None),
+            inputs,
+            fused,
+            y_fit,
+            classes=classes,
+            sample_weight=sw_fit,
+        )
+        return self
+
+    def _learnt_weights(self, inputs, y, sample_weight, classes, member_names):
+        """Raw weights of ``weighting`` (uniform when None) from the OOF inputs."""
         common = {
-            "scoring": self.scoring,
-            "sample_weight": sw_fit,
+            "sample_weight": sample_weight,
             "classes": classes,
             # A regressor's 1-D outputs are values even when y has two values.
             "target_type": None if classes is not None else "continuous",
         }
-        scores = member_scores(inputs, y_fit, **common)
-        self.member_scores_ = dict(zip(member_names, scores.tolist()))
-        if self.verbose >= 2:
-            for name, score in self.member_scores_.items():
-                print(f"[{type(self).__name__}] member {name!r}: OOF score {score:.5f}")
-        if given is not None:
-            self._set_weights(given)
-        elif self.weights == "uniform":
-            self._set_weights(np.ones(n_members))
-        elif self.weights == "score":
-            self._set_weights(weights_from_scores(scores))
-        elif self.weights == "optimize":
-            self._set_weights(optimized_weights(inputs, y_fit, **common))
-        else:
-            picks = caruana_weights(inputs, y_fit, n_iter=self.n_iter, **common) * self.n_iter
-            self._set_weights(np.round(picks))
-        scorer = get_scorer(self.scoring, classifier=classes is not None)
-        self.blend_score_ = score_predictions(
-            scorer, self._blend_values(inputs), y_fit, classes=classes, sample_weight=sw_fit
+        if self.weighting is None:
+            return np.ones(len(inputs))
+        if self.weighting == "score":
+            return score_weights(inputs, y, objective=self.objective, **common)
+        if self.weighting == "optimize":
+            return optimized_weights(inputs, y, objective=self.objective, **common)
+        counts, picks = caruana_weights(
+            inputs, y, n_iter=self.n_iter, objective=self.objective, return_picks=True, **common
         )
-        return self
+        self.picks_ = [member_names[i] for i in picks]
+        return np.round(counts * self.n_iter)
+
+    def _fused_output(self, blended):
+        """The fused OOF output as ``predict_proba`` / ``predict`` would give it."""
+        return blended
 
     def _set_weights(self, raw):
         """Keep the weights as learnt or given for hard votes (exact ties) and
-        normalised in ``weights_``."""
+        normalised in ``weights_`` (and by name in ``named_weights_``)."""
         self._vote_weights = np.asarray(raw, dtype=np.float64)
         self.weights_ = self._vote_weights / self._vote_weights.sum()
+        self._set_named_weights(self.weights_)
 
     def _fusion_inputs(self, outputs):
         if self._voting == "rank":
@@ -281,10 +284,11 @@ class _BaseBlender(_BaseFusion):
 class WeightedBlender(ClassifierMixin, _BaseBlender):
     """Soft, hard or rank voting of classifiers with given or learnt weights.
 
-    Weights can be given, uniform, proportional to each member's out-of-fold
-    score, optimised on the simplex, or chosen by Caruana's greedy ensemble
-    selection. Out-of-fold (OOF) predictions are made only when the weights
-    or the voting need them; members are then refit on all rows.
+    Weights can be given (``weights``) or learnt (``weighting``):
+    proportional to each member's out-of-fold score, optimised on the
+    simplex, or chosen by Caruana's greedy ensemble selection. Out-of-fold
+    (OOF) predictions are made only when the weights, the voting or the
+    ``scoring`` need them; members are then refit on all rows.
 
     Parameters
     ----------
@@ -292,18 +296,21 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         The member classifiers. A member may be ``"drop"``. Names must be
         unique Python identifiers without ``__``; members' parameters are
         reachable as ``<name>__<param>``.
-    weights : array-like of shape (n_estimators,) or {"uniform", "score", \
-            "optimize", "caruana"}, default="uniform"
-        Array: one non-negative weight per entry of ``estimators`` (a dropped
-        member's is ignored), normalised to sum 1. ``"uniform"``: equal.
-        ``"score"``: proportional to each member's OOF score under
-        ``scoring``; negated losses (all scores negative) give weights
-        proportional to ``1 / loss``, and with mixed signs members scoring 0
-        or less get 0 (see :func:`skfusion.weights.weights_from_scores`).
-        ``"optimize"``: minimise the blend's OOF log-loss (or ``-scoring``)
-        on the simplex with scipy.optimize. ``"caruana"``: greedy forward
-        selection with replacement, ``n_iter`` picks from the best member;
-        weights are pick counts / ``n_iter``.
+    weights : array-like of shape (n_estimators,), default=None
+        Fixed member weights: one non-negative weight per entry of
+        ``estimators`` (a dropped member's is ignored), normalised to sum 1.
+        None with ``weighting=None`` is equal weights. Give ``weights`` or
+        ``weighting``, not both.
+    weighting : {"score", "optimize", "caruana"}, default=None
+        How weights are learnt from the members' out-of-fold (OOF)
+        predictions; None learns none. ``"score"``: proportional to each
+        member's OOF score under ``objective`` (a negated loss gives weights
+        proportional to ``1 / loss``; see
+        :func:`skfusion.weights.weights_from_scores`). ``"optimize"``:
+        minimise ``objective`` of the blend on the simplex with
+        scipy.optimize. ``"caruana"``: greedy forward selection with
+        replacement, ``n_iter`` picks from the best member; weights are pick
+        counts / ``n_iter``.
     voting : {"soft", "hard", "rank"}, default="soft"
         ``"soft"``: weighted mean of ``predict_proba``. ``"hard"``: weighted
         vote of predicted labels, ties to the lowest class. ``"rank"``: each
@@ -318,12 +325,18 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         float in (0, 1) is one stratified hold-out split of that size whose
         rows alone carry OOF predictions; ``"prefit"`` uses the fitted
         members as given and learns only the weights on the data of ``fit``.
-    scoring : str or callable, default=None
-        Scorer for ``member_scores_``, ``blend_score_``, ``weights="score"``
-        and the objective of ``"optimize"`` / ``"caruana"``. None:
-        accuracy for the scores, log-loss for the objectives.
+    objective : str or callable, default=None
+        What ``weighting`` optimises: an sklearn scorer name or callable,
+        maximised. None is the log-loss of the blended probabilities
+        (``"neg_log_loss"``, with an analytic gradient and a Caruana kernel);
+        another scorer is optimised derivative-free (slower).
+    scoring : str, callable, list, tuple, set or dict, default=None
+        What is reported in ``member_scores_`` and ``fused_score_``: one
+        scorer, or several as in :func:`sklearn.model_selection.cross_validate`.
+        None is accuracy. Reporting never changes the weights. Giving a
+        ``scoring`` makes OOF predictions even with fixed weights.
     n_iter : int, default=50
-        Number of picks of ``weights="caruana"``.
+        Number of picks of ``weighting="caruana"``.
     memory : str, path or joblib.Memory, default=None
         Cache of each member x fold fit, keyed on the member's parameters, the
         fold and the data: tuning only the fusion never refits a member.
@@ -343,16 +356,29 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
     named_estimators_ : Bunch
         Fitted members by name (dropped ones as ``"drop"``).
     weights_ : ndarray of shape (n_members,)
-        Weights of the non-dropped members, summing to 1.
+        Weights of the non-dropped members in ``estimators`` order, summing
+        to 1.
+    named_weights_ : Bunch
+        Weight by member name, every entry of ``estimators`` (``"drop"``
+        ones as 0).
+    picks_ : list of str or None
+        Caruana's picks in order (member names, repeats included); None for
+        other weightings.
     classes_ : ndarray of shape (n_classes,)
         The class labels.
-    oof_predictions_ : ndarray of shape (n_samples, n_members, n_classes)
-        OOF class scores (one-hot votes for hard voting; the mean over
-        repeats for repeated CV). Only when OOF predictions were made.
-    member_scores_ : dict
-        Member name to OOF score under ``scoring``. Only with OOF.
-    blend_score_ : float
-        OOF score of the blend under ``scoring``. Only with OOF.
+    oof_predictions_ : ndarray of shape (n_samples, n_members, n_classes) or None
+        Members' OOF class scores (one-hot votes for hard voting; the mean
+        over repeats for repeated CV; NaN on rows a hold-out ``cv`` does not
+        predict). None when no OOF predictions were made.
+    fused_oof_predictions_ : ndarray of shape (n_samples, n_classes) or None
+        The blend of the OOF predictions with ``weights_``: probabilities
+        (soft, rank voting) or labels, ``(n_samples,)`` (hard voting).
+    member_scores_ : dict or None
+        Member name to OOF score under ``scoring`` (to a dict metric ->
+        score for several metrics). None without OOF predictions.
+    fused_score_ : float, dict or None
+        OOF score of the blend under ``scoring``; in-sample for the weights,
+        which were learnt on the same rows. None without OOF predictions.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -380,7 +406,7 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
     >>> blender = WeightedBlender(
     ...     [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB()),
     ...      ("tree", DecisionTreeClassifier(max_depth=2, random_state=0))],
-    ...     weights="optimize",
+    ...     weighting="optimize",
     ... ).fit(X, y)
     >>> blender.weights_.shape, float(blender.weights_.sum().round(6))
     ((3,), 1.0)
@@ -397,9 +423,11 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         self,
         estimators,
         *,
-        weights="uniform",
+        weights=None,
+        weighting=None,
         voting="soft",
         cv=5,
+        objective=None,
         scoring=None,
         n_iter=50,
         memory=None,
@@ -416,13 +444,18 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
             random_state=random_state,
         )
         self.weights = weights
+        self.weighting = weighting
         self.voting = voting
+        self.objective = objective
         self.scoring = scoring
         self.n_iter = n_iter
 
     @property
     def _voting(self):
         return self.voting
+
+    def _fused_output(self, blended):
+        return self.classes_[np.argmax(blended, axis=1)] if self.voting == "hard" else blended
 
     def _member_method(self, name, estimator):
         if self.voting == "soft":
@@ -566,18 +599,20 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
     estimators : list of (str, estimator)
         The member regressors. A member may be ``"drop"``. Names must be
         unique Python identifiers without ``__``.
-    weights : array-like of shape (n_estimators,) or {"uniform", "score", \
-            "optimize", "caruana"}, default="uniform"
-        As in :class:`WeightedBlender`; ``"optimize"`` and ``"caruana"``
-        minimise the OOF squared error (or ``-scoring``), ``"score"`` uses
-        R² by default.
+    weights : array-like of shape (n_estimators,), default=None
+        Fixed member weights, as in :class:`WeightedBlender`.
+    weighting : {"score", "optimize", "caruana"}, default=None
+        How weights are learnt, as in :class:`WeightedBlender`.
     cv : int, cross-validation generator, iterable, float or "prefit", default=5
         As in :class:`WeightedBlender` (an int is plain k-fold).
-    scoring : str or callable, default=None
-        Scorer for ``member_scores_``, ``blend_score_`` and ``"score"``
-        weights; None is R².
+    objective : str or callable, default=None
+        What ``weighting`` optimises (a scorer, maximised); None is the
+        squared error of the blend (``"neg_mean_squared_error"``, with an
+        analytic gradient and a Caruana kernel).
+    scoring : str, callable, list, tuple, set or dict, default=None
+        What ``member_scores_`` and ``fused_score_`` report; None is R².
     n_iter : int, default=50
-        Number of picks of ``weights="caruana"``.
+        Number of picks of ``weighting="caruana"``.
     memory : str, path or joblib.Memory, default=None
         Cache of each member x fold fit.
     n_jobs : int, default=None
@@ -594,13 +629,22 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
     named_estimators_ : Bunch
         Fitted members by name.
     weights_ : ndarray of shape (n_members,)
-        Weights of the non-dropped members, summing to 1.
-    oof_predictions_ : ndarray of shape (n_samples, n_members)
-        OOF predictions, when made.
-    member_scores_ : dict
-        Member name to OOF score, when OOF predictions were made.
-    blend_score_ : float
-        OOF score of the blend, when OOF predictions were made.
+        Weights of the non-dropped members in ``estimators`` order, summing
+        to 1.
+    named_weights_ : Bunch
+        Weight by member name (``"drop"`` ones as 0).
+    picks_ : list of str or None
+        Caruana's picks in order; None for other weightings.
+    oof_predictions_ : ndarray of shape (n_samples, n_members) or None
+        Members' OOF predictions, when made.
+    fused_oof_predictions_ : ndarray of shape (n_samples,) or None
+        The blend of the OOF predictions, when made.
+    member_scores_ : dict or None
+        Member name to OOF score under ``scoring``, when OOF predictions
+        were made.
+    fused_score_ : float, dict or None
+        OOF score of the blend (in-sample for learnt weights), when OOF
+        predictions were made.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -625,7 +669,7 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
     >>> X, y = load_diabetes(return_X_y=True)
     >>> blender = WeightedBlenderRegressor(
     ...     [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3))],
-    ...     weights="caruana",
+    ...     weighting="caruana",
     ... ).fit(X, y)
     >>> float(blender.weights_.sum().round(6))
     1.0
@@ -635,8 +679,10 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
         self,
         estimators,
         *,
-        weights="uniform",
+        weights=None,
+        weighting=None,
         cv=5,
+        objective=None,
         scoring=None,
         n_iter=50,
         memory=None,
@@ -653,6 +699,8 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
             random_state=random_state,
         )
         self.weights = weights
+        self.weighting = weighting
+        self.objective = objective
         self.scoring = scoring
         self.n_iter = n_iter
 

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import _BaseFusion, _MemberPredictionColumns
 from ._kernels import get_kernel
 from ._oof import has_return_std, member_output
+from ._scoring import SCORING_CONSTRAINT, get_scorer, report_scores
 from .weights import (
     _generator,
     _sample_weight,
@@ -25,7 +26,7 @@ from .weights import (
 # probability 0 gets a large finite penalty (log = -36.04) instead of -inf.
 PROBABILITY_FLOOR = np.finfo(np.float64).eps
 LOG_PROBABILITY_FLOOR = np.log(PROBABILITY_FLOOR)
-# Bayesian-bootstrap refits behind weights_std_ for method="stacking".
+# Bayesian-bootstrap refits behind weights_std_ for weighting="stacking".
 STACKING_STD_DRAWS = 100
 # Predictive stds below this share of the largest |y| count as this, so a
 # member that fitted its rows exactly never gives an infinite density.
@@ -38,17 +39,19 @@ class _BaseAverager(_BaseFusion):
 
     _parameter_constraints: dict = {
         **_BaseFusion._parameter_constraints,
-        "method": [StrOptions({"stacking", "pseudo_bma", "bb_pseudo_bma"})],
+        "weighting": [StrOptions({"stacking", "pseudo_bma", "bb_pseudo_bma"})],
         "n_bootstrap": [Interval(numbers.Integral, 1, None, closed="left")],
+        "scoring": SCORING_CONSTRAINT,
     }
 
     def __init__(
         self,
         estimators,
         *,
-        method="stacking",
+        weighting="stacking",
         cv=5,
         n_bootstrap=1000,
+        scoring=None,
         memory=None,
         n_jobs=None,
         verbose=0,
@@ -62,8 +65,9 @@ class _BaseAverager(_BaseFusion):
             verbose=verbose,
             random_state=random_state,
         )
-        self.method = method
+        self.weighting = weighting
         self.n_bootstrap = n_bootstrap
+        self.scoring = scoring
 
     def _cross_fit_members(self, X, y, sample_weight, groups, params, methods, classes=None):
         """Cross-fit the members with one output ``method`` each; return the engine's result."""
@@ -93,17 +97,30 @@ class _BaseAverager(_BaseFusion):
         weighted = lpd * scale[:, None]
         self.elpd_ = weighted.sum(axis=0)
         self.elpd_se_ = np.sqrt(n * weighted.var(axis=0))
-        if self.method == "stacking":
+        if self.weighting == "stacking":
             self.weights_ = stacking_weights(lpd, sample_weight=sample_weight)
             self.weights_std_ = self._stacking_spread(lpd, scale)
-            return
-        bb_weights, self.weights_std_ = bb_pseudo_bma_weights(
-            weighted,
-            n_bootstrap=self.n_bootstrap,
-            random_state=self.random_state,
-            return_std=True,
+        else:
+            bb_weights, self.weights_std_ = bb_pseudo_bma_weights(
+                weighted,
+                n_bootstrap=self.n_bootstrap,
+                random_state=self.random_state,
+                return_std=True,
+            )
+            self.weights_ = (
+                pseudo_bma_weights(weighted) if self.weighting == "pseudo_bma" else bb_weights
+            )
+        self._set_named_weights(self.weights_)
+
+    def _report(self, result, member_outputs, y, sample_weight, classes=None):
+        """``fused_oof_predictions_``, ``member_scores_`` and ``fused_score_`` from the
+        members' OOF outputs on the OOF rows (probabilities or predictive means)."""
+        fused = get_kernel("soft_vote", member_outputs)(member_outputs, self.weights_)
+        self.fused_oof_predictions_ = result.at_all_rows(fused)
+        scorer = get_scorer(self.scoring, classifier=classes is not None)
+        report_scores(
+            self, scorer, member_outputs, fused, y, classes=classes, sample_weight=sample_weight
         )
-        self.weights_ = pseudo_bma_weights(weighted) if self.method == "pseudo_bma" else bb_weights
 
     def _stacking_spread(self, lpd, scale):
         """Std of stacking weights refitted under Bayesian-bootstrap row weights."""
@@ -143,7 +160,9 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
     estimators : list of (str, estimator)
         The member classifiers (each with ``predict_proba``); a member may be
         ``"drop"``.
-    method : {"stacking", "pseudo_bma", "bb_pseudo_bma"}, default="stacking"
+    weighting : {"stacking", "pseudo_bma", "bb_pseudo_bma"}, default="stacking"
+        How the weights are learnt from the members' out-of-fold log
+        predictive densities (the objective of model averaging, fixed).
         ``"pseudo_bma"``: ``w ∝ exp(elpd)``. ``"bb_pseudo_bma"``: pseudo-BMA
         averaged over ``n_bootstrap`` Bayesian-bootstrap draws of the rows
         (more stable when elpd differences are noisy). ``"stacking"``:
@@ -155,6 +174,9 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
         Bayesian-bootstrap draws for ``"bb_pseudo_bma"`` and for
         ``weights_std_`` (``"stacking"`` refits its weights under at most 100
         bootstrap row weightings for the spread).
+    scoring : str, callable, list, tuple, set or dict, default=None
+        What ``member_scores_`` and ``fused_score_`` report, as in
+        :class:`WeightedBlender`; None is accuracy (R² for the regressor).
     memory : str, path or joblib.Memory, default=None
         Cache of each member x fold fit.
     n_jobs : int, default=None
@@ -171,7 +193,9 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
     named_estimators_ : Bunch
         Refit members by name.
     weights_ : ndarray of shape (n_members,)
-        Model weights, non-negative, summing to 1.
+        Model weights, non-negative, summing to 1, in ``estimators`` order.
+    named_weights_ : Bunch
+        Weight by member name (``"drop"`` ones as 0).
     weights_std_ : ndarray of shape (n_members,)
         Bayesian-bootstrap standard deviation of the weights.
     elpd_ : ndarray of shape (n_members,)
@@ -187,6 +211,13 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
         the hold-out rows.
     oof_predictions_ : ndarray of shape (n_samples, n_members, n_classes)
         OOF class probabilities (NaN on rows without an OOF prediction).
+    fused_oof_predictions_ : ndarray of shape (n_samples, n_classes)
+        The mixture of the OOF probabilities with ``weights_``.
+    member_scores_ : dict
+        Member name to OOF score under ``scoring`` (to a dict metric ->
+        score for several metrics).
+    fused_score_ : float or dict
+        OOF score of the mixture (in-sample for the weights).
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -214,7 +245,7 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
     >>> X, y = load_iris(return_X_y=True)
     >>> bma = BayesianModelAverager(
     ...     [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB())],
-    ...     method="bb_pseudo_bma", n_bootstrap=200, random_state=0,
+    ...     weighting="bb_pseudo_bma", n_bootstrap=200, random_state=0,
     ... ).fit(X, y)
     >>> bma.weights_.shape, bma.weights_std_.shape
     ((2,), (2,))
@@ -269,6 +300,8 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
         logs = [m_log if rows is None else m_log[rows] for m_log in logs]
         lpd = np.maximum(true_class_columns(logs, y_index), LOG_PROBABILITY_FLOOR)
         self._fit_weights(lpd, sw)
+        at_rows = [m_oof if rows is None else m_oof[rows] for m_oof in oof]
+        self._report(result, at_rows, y_fit, sw, self.classes_)
         # predict_proba mixes probabilities whatever gave the OOF densities.
         self._methods = ["predict_proba"] * len(self._methods)
         return self
@@ -404,7 +437,9 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
     ----------
     estimators : list of (str, estimator)
         The member regressors; a member may be ``"drop"``.
-    method : {"stacking", "pseudo_bma", "bb_pseudo_bma"}, default="stacking"
+    weighting : {"stacking", "pseudo_bma", "bb_pseudo_bma"}, default="stacking"
+        How the weights are learnt from the members' out-of-fold log
+        predictive densities (the objective of model averaging, fixed).
         ``"pseudo_bma"``: ``w ∝ exp(elpd)``. ``"bb_pseudo_bma"``: pseudo-BMA
         averaged over ``n_bootstrap`` Bayesian-bootstrap draws of the rows.
         ``"stacking"``: maximise the OOF log score of the mixture over the
@@ -415,6 +450,9 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
         Bayesian-bootstrap draws for ``"bb_pseudo_bma"`` and for
         ``weights_std_`` (``"stacking"`` refits its weights under at most 100
         bootstrap row weightings for the spread).
+    scoring : str, callable, list, tuple, set or dict, default=None
+        What ``member_scores_`` and ``fused_score_`` report, as in
+        :class:`WeightedBlender`; None is accuracy (R² for the regressor).
     memory : str, path or joblib.Memory, default=None
         Cache of each member x fold fit.
     n_jobs : int, default=None
@@ -431,7 +469,9 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
     named_estimators_ : Bunch
         Refit members by name.
     weights_ : ndarray of shape (n_members,)
-        Model weights, non-negative, summing to 1.
+        Model weights, non-negative, summing to 1, in ``estimators`` order.
+    named_weights_ : Bunch
+        Weight by member name (``"drop"`` ones as 0).
     weights_std_ : ndarray of shape (n_members,)
         Bayesian-bootstrap standard deviation of the weights.
     elpd_ : ndarray of shape (n_members,)
@@ -446,6 +486,12 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
         OOF predictive means (NaN on rows without an OOF prediction).
     oof_std_ : ndarray of shape (n_samples, n_members)
         The predictive stds that scored them.
+    fused_oof_predictions_ : ndarray of shape (n_samples,)
+        The mixture mean of the OOF predictions with ``weights_``.
+    member_scores_ : dict
+        Member name to OOF score under ``scoring``.
+    fused_score_ : float or dict
+        OOF score of the mixture mean (in-sample for the weights).
     residual_scale_ : ndarray of shape (n_members,)
         The std used at predict time for members without their own (NaN for
         members with ``return_std``).
@@ -528,6 +574,7 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
         rows = result.oof_rows
         lpd = _gaussian_logpdf(y[rows, None], means[rows], std[rows])
         self._fit_weights(lpd, sw)
+        self._report(result, list(means[rows].T), y[rows], sw)
         return self
 
     def _mixture_components(self, X):

@@ -18,10 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from joblib import Memory, Parallel, delayed
 from joblib import hash as joblib_hash
-from sklearn import config_context as sklearn_config_context
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.metrics import check_scoring
 from sklearn.model_selection import (
     GroupShuffleSplit,
     ShuffleSplit,
@@ -515,6 +513,17 @@ class CrossFit:
         rows = self.holdout_rows
         return values if values is None or rows is None else _safe_indexing(values, rows)
 
+    def at_all_rows(self, values):
+        """Per-OOF-row ``values`` spread over all rows, NaN where there are none."""
+        rows = self.holdout_rows
+        if rows is None:
+            return values
+        values = np.asarray(values)
+        dtype = np.result_type(values.dtype, np.float64) if values.dtype.kind in "biuf" else object
+        full = np.full((self.oof.shape[1],) + values.shape[1:], np.nan, dtype=dtype)
+        full[rows] = values
+        return full
+
 
 def _check_fitted(name, estimator):
     try:
@@ -673,65 +682,3 @@ def cross_fit(
         for (name, est), method, m_oof in zip(members, methods, result.member_oof()):
             check_output(m_oof, name, method, est, where=" (out-of-fold)")
     return result
-
-
-# ---------------------------------------------------------------------------
-# scoring stored predictions with any sklearn scorer
-# ---------------------------------------------------------------------------
-class _ReplayClassifier(ClassifierMixin, BaseEstimator):
-    """Answers with stored class scores; X holds row indices."""
-
-    def __init__(self, values=None, classes=None):
-        self.values = values
-        self.classes = classes
-
-    def fit(self, X, y):  # pragma: no cover - never fitted, only replayed
-        return self
-
-    @property
-    def classes_(self):
-        return self.classes
-
-    def _rows(self, X):
-        return self.values[np.asarray(X)[:, 0].astype(np.intp)]
-
-    def predict(self, X):
-        return self.classes[np.argmax(self._rows(X), axis=1)]
-
-    def predict_proba(self, X):
-        return self._rows(X)
-
-    def decision_function(self, X):
-        scores = self._rows(X)
-        return scores[:, 1] if scores.shape[1] == 2 else scores
-
-
-class _ReplayRegressor(RegressorMixin, BaseEstimator):
-    def __init__(self, values=None):
-        self.values = values
-
-    def fit(self, X, y):  # pragma: no cover
-        return self
-
-    def predict(self, X):
-        return self.values[np.asarray(X)[:, 0].astype(np.intp)]
-
-
-def get_scorer(scoring, classifier):
-    template = _ReplayClassifier() if classifier else _ReplayRegressor()
-    return check_scoring(template, scoring=scoring)
-
-
-def score_predictions(scorer, values, y, *, classes=None, sample_weight=None):
-    """Score stored predictions ``values`` (rows aligned with ``y``)."""
-    replay = (
-        _ReplayClassifier(values, np.asarray(classes))
-        if classes is not None
-        else _ReplayRegressor(values)
-    )
-    rows = np.arange(len(values))[:, None]
-    kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-    # Scorers route sample_weight through metadata routing when it is on; the
-    # stored predictions need no routing, so score with it off.
-    with sklearn_config_context(enable_metadata_routing=False):
-        return float(scorer(replay, rows, y, **kwargs))

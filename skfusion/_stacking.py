@@ -10,7 +10,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_features, check_is_fitted
 
 from ._base import _BaseFusion
-from ._oof import get_scorer, is_prefit, member_output, score_predictions
+from ._oof import is_prefit, member_output
+from ._scoring import SCORING_CONSTRAINT, get_scorer, score_model, scores_by_member
 from .weights import _sample_weight
 
 STACK_METHODS = ("predict_proba", "decision_function", "predict")
@@ -33,6 +34,7 @@ class _BaseStacker(_BaseFusion):
         "final_estimator": [None, HasMethods("fit")],
         "passthrough": ["boolean", "array-like", callable],
         "test_predictions": [StrOptions({"refit", "fold_average"})],
+        "scoring": SCORING_CONSTRAINT,
     }
 
     def _final_template(self):
@@ -141,19 +143,27 @@ class _BaseStacker(_BaseFusion):
         )
         self.fold_estimators_ = result.fold_estimators  # None unless kept
         if fold_average:
-            self.estimators_ = self.named_estimators_ = None
+            # No refit members: each name holds its fold models.
+            self._set_fitted_members(result.fold_estimators)
+            self.estimators_ = None
         outputs = result.member_oof()
         self.oof_predictions_ = np.moveaxis(result.oof, 0, 1)
         y_fit, sw_fit = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
-        scorer = get_scorer(None, classifier=classes is not None)
-        self.member_scores_ = {
-            name: score_predictions(scorer, o, y_fit, classes=classes, sample_weight=sw_fit)
-            for (name, _), o in zip(members, outputs)
-        }
         meta = self._meta_features(outputs, X, result.holdout_rows)
         final = clone(self._final_template())
         final_params = {} if sw_fit is None else {"sample_weight": sw_fit}
         self.final_estimator_ = final.fit(meta, y_fit, **final_params)
+
+        scorer = get_scorer(self.scoring, classifier=classes is not None)
+        self.member_scores_ = scores_by_member(
+            scorer, outputs, self._member_names(), y_fit, classes=classes, sample_weight=sw_fit
+        )
+        # The meta-learner scored on the rows it was fitted on: in-sample.
+        self.fused_score_ = score_model(scorer, self.final_estimator_, meta, y_fit, sw_fit)
+        probabilistic = classes is not None and hasattr(self.final_estimator_, "predict_proba")
+        fused_method = "predict_proba" if probabilistic else "predict"
+        fused = getattr(self.final_estimator_, fused_method)(meta)
+        self.fused_oof_predictions_ = result.at_all_rows(fused)
         return self
 
     def transform(self, X):
@@ -245,6 +255,10 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
         (as sklearn). ``"fold_average"``: no refit; test meta-features are
         the mean of the fold models' outputs, so the meta-learner sees the
         same kind of input at fit and predict time.
+    scoring : str, callable, list, tuple, set or dict, default=None
+        What ``member_scores_`` and ``fused_score_`` report, as in
+        :class:`WeightedBlender`; None is accuracy. The meta-learner
+        minimises its own loss.
     memory : str, path or joblib.Memory, default=None
         Cache of each member x fold fit: tuning the meta-learner never
         refits a member.
@@ -258,20 +272,30 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
 
     Attributes
     ----------
-    estimators_ : list of estimators
-        Members refit on all rows (``test_predictions="refit"``).
-    fold_estimators_ : list of list of estimators
-        Per member, its fold models (``test_predictions="fold_average"``).
+    estimators_ : list of estimators or None
+        Members refit on all rows (``test_predictions="refit"``); None with
+        ``"fold_average"``.
+    fold_estimators_ : list of list of estimators or None
+        Per member, its fold models (``test_predictions="fold_average"``);
+        None with ``"refit"``.
     named_estimators_ : Bunch
-        Refit members by name (None with ``"fold_average"``).
+        By member name: the refit member, or with ``"fold_average"`` the
+        list of its fold models (``"drop"`` ones as ``"drop"``).
     final_estimator_ : estimator
         The fitted meta-learner.
     stack_method_ : list of str
         The output method of each member.
     oof_predictions_ : ndarray of shape (n_samples, n_members, n_classes)
         Out-of-fold outputs, aligned on ``classes_``.
+    fused_oof_predictions_ : ndarray of shape (n_samples, n_classes) or (n_samples,)
+        The meta-learner's ``predict_proba`` (else ``predict``) on the
+        out-of-fold meta-features it was fitted on (in-sample for it).
     member_scores_ : dict
-        Member name to out-of-fold accuracy.
+        Member name to out-of-fold score under ``scoring`` (to a dict metric
+        -> score for several metrics).
+    fused_score_ : float or dict
+        The meta-learner's score under ``scoring`` on the out-of-fold
+        meta-features it was fitted on (in-sample for the meta-learner).
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -320,6 +344,7 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
         stack_method="auto",
         passthrough=False,
         test_predictions="refit",
+        scoring=None,
         memory=None,
         n_jobs=None,
         verbose=0,
@@ -337,6 +362,7 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
         self.stack_method = stack_method
         self.passthrough = passthrough
         self.test_predictions = test_predictions
+        self.scoring = scoring
 
     def _resolve_stack_methods(self, members):
         spec = self.stack_method
@@ -454,6 +480,8 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
         Columns of X also given to the meta-learner (see :class:`OOFStacker`).
     test_predictions : {"refit", "fold_average"}, default="refit"
         See :class:`OOFStacker`.
+    scoring : str, callable, list, tuple, set or dict, default=None
+        What ``member_scores_`` and ``fused_score_`` report; None is R².
     memory : str, path or joblib.Memory, default=None
         Cache of each member x fold fit.
     n_jobs : int, default=None
@@ -465,10 +493,15 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
 
     Attributes
     ----------
-    estimators_ : list of estimators
-        Members refit on all rows (``test_predictions="refit"``).
-    fold_estimators_ : list of list of estimators
-        Per member, its fold models (``test_predictions="fold_average"``).
+    estimators_ : list of estimators or None
+        Members refit on all rows (``test_predictions="refit"``); None with
+        ``"fold_average"``.
+    fold_estimators_ : list of list of estimators or None
+        Per member, its fold models (``test_predictions="fold_average"``);
+        None with ``"refit"``.
+    named_estimators_ : Bunch
+        By member name: the refit member, or with ``"fold_average"`` the
+        list of its fold models.
     final_estimator_ : estimator
         The fitted meta-learner.
     stack_method_ : list of str
@@ -476,8 +509,14 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
     oof_predictions_ : ndarray of shape (n_samples, n_members) or \
             (n_samples, n_members, n_outputs)
         Out-of-fold predictions.
+    fused_oof_predictions_ : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        The meta-learner's predictions on the out-of-fold meta-features it
+        was fitted on (in-sample for it).
     member_scores_ : dict
-        Member name to out-of-fold R².
+        Member name to out-of-fold score under ``scoring``.
+    fused_score_ : float or dict
+        The meta-learner's score on the out-of-fold meta-features it was
+        fitted on (in-sample for it).
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -514,6 +553,7 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
         cv=5,
         passthrough=False,
         test_predictions="refit",
+        scoring=None,
         memory=None,
         n_jobs=None,
         verbose=0,
@@ -530,6 +570,7 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
         self.final_estimator = final_estimator
         self.passthrough = passthrough
         self.test_predictions = test_predictions
+        self.scoring = scoring
 
     def _resolve_stack_methods(self, members):
         return ["predict"] * len(members)

@@ -2,9 +2,16 @@
 
 import copy
 import numbers
+from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    _fit_context,
+    is_classifier,
+)
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -13,7 +20,14 @@ from sklearn.utils.validation import check_is_fitted
 from ._adapters import MLPAdapter, adapter_for
 from ._base import _BaseFusion
 from ._oof import FrozenEstimator, _slice_params, cross_fit, is_prefit, resolve_cv
-from .merge import _NEEDS_BASE, align_mlp, merge_params
+from ._scoring import (
+    OBJECTIVE_CONSTRAINT,
+    SCORING_CONSTRAINT,
+    get_scorer,
+    objective_scorer,
+    score_model,
+)
+from .merge import _NEEDS_BASE, MERGES, align_mlp, merge_params
 from .weights import _sample_weight, check_weights, weights_from_scores
 
 
@@ -68,34 +82,75 @@ def _fused_has(method):
     return check
 
 
+@dataclass
+class _Fold:
+    """One (train, test) split of a weight-space fit and what was fitted on it."""
+
+    X_train: object
+    y_train: object
+    fit_params: dict
+    X_test: object
+    y_test: object
+    sw_test: object
+    test: np.ndarray
+    base: object = None
+    estimators: list = field(default_factory=list)
+    fisher: list | None = None
+    fused: object = None
+
+    def score(self, scorer, model):
+        return score_model(scorer, model, self.X_test, self.y_test, self.sw_test)
+
+
+@dataclass
+class _Recipe:
+    """What a round chose: the members fused (``picks``, in the order chosen)
+    and their weights (``weights`` as reported, ``merge_weights`` as merged)."""
+
+    picks: list
+    weights: np.ndarray
+    merge_weights: np.ndarray | None
+
+
+def _mean_score(scores):
+    """Mean over folds of floats, or of dicts metric -> float."""
+    if isinstance(scores[0], dict):
+        return {key: float(np.mean([s[key] for s in scores])) for key in scores[0]}
+    return float(np.mean(scores))
+
+
 class _BaseWeightSpaceFuser(_BaseFusion):
     _parameter_constraints: dict = {
         **_BaseFusion._parameter_constraints,
-        "method": [
-            StrOptions(
-                {"uniform", "weighted", "greedy", "fisher", "task_arithmetic", "ties", "dare"}
-            )
-        ],
-        "base_estimator": [None, HasMethods(["fit"])],
+        "merge": [StrOptions(set(MERGES))],
+        "weighting": [None, StrOptions({"score", "greedy"})],
         "weights": [None, "array-like"],
+        "base_estimator": [None, HasMethods(["fit"])],
         "scaling": [Interval(numbers.Real, None, None, closed="neither")],
         "density": [Interval(numbers.Real, 0, 1, closed="right")],
         "align": [StrOptions({"auto"}), "boolean"],
         "n_rounds": [Interval(numbers.Integral, 1, None, closed="left")],
+        "objective": OBJECTIVE_CONSTRAINT,
+        "scoring": SCORING_CONSTRAINT,
+        "refit": ["boolean"],
     }
 
     def __init__(
         self,
         estimators,
         *,
-        method="uniform",
-        base_estimator=None,
+        merge="average",
+        weighting=None,
         weights=None,
+        base_estimator=None,
         scaling=1.0,
         density=0.2,
         align="auto",
         n_rounds=1,
         cv=0.2,
+        objective=None,
+        scoring=None,
+        refit=True,
         memory=None,
         n_jobs=None,
         verbose=0,
@@ -109,13 +164,17 @@ class _BaseWeightSpaceFuser(_BaseFusion):
             verbose=verbose,
             random_state=random_state,
         )
-        self.method = method
-        self.base_estimator = base_estimator
+        self.merge = merge
+        self.weighting = weighting
         self.weights = weights
+        self.base_estimator = base_estimator
         self.scaling = scaling
         self.density = density
         self.align = align
         self.n_rounds = n_rounds
+        self.objective = objective
+        self.scoring = scoring
+        self.refit = refit
 
     # -- checks before any fitting ----------------------------------------------
     def _check_members(self, members):
@@ -145,21 +204,19 @@ class _BaseWeightSpaceFuser(_BaseFusion):
                         f"Member {name!r} has {key}={value!r} but member {first_name!r} has "
                         f"{architecture[key]!r}; their parameters differ in shape."
                     )
-        if self.method in _NEEDS_BASE and self.base_estimator is None:
+        if self.merge in _NEEDS_BASE and self.base_estimator is None:
             raise ValueError(
-                f"method={self.method!r} merges task vectors (member - base) and needs "
+                f"merge={self.merge!r} merges task vectors (member - base) and needs "
                 "base_estimator, the model every member is fine-tuned from."
             )
-        if self.method == "fisher":
+        if self.merge == "fisher":
             for name, est in members:
                 if not adapter.supports_fisher(est):
                     raise ValueError(
-                        f"method='fisher' needs a probabilistic model; member {name!r} "
+                        f"merge='fisher' needs a probabilistic model; member {name!r} "
                         f"({type(est).__name__}) is not one. Fisher merging supports "
                         f"{adapter.fisher_note}."
                     )
-        if self.weights is not None:
-            check_weights(self.weights, len(members), [n for n, _ in members])
         return adapter
 
     def _check_fitted_shapes(self, adapter, names, estimators):
@@ -178,21 +235,51 @@ class _BaseWeightSpaceFuser(_BaseFusion):
                     f"classes {list(self.classes_)}."
                 )
 
-    # -- fitting ------------------------------------------------------------------
-    def _holdout(self, X, y, split_params):
-        """(train rows, scoring rows); None train rows with cv='prefit'."""
+    def _objective_scorer(self, model):
+        """What greedy and score weighting maximise; None: the log-loss for a
+        probabilistic classifier, else accuracy; the squared error for regressors."""
+        classifier = is_classifier(self)
+        if self.objective is not None:
+            return get_scorer(self.objective, classifier)
+        if classifier and not hasattr(model, "predict_proba"):
+            return get_scorer("accuracy", classifier)
+        return objective_scorer(None, classifier)
+
+    # -- folds ----------------------------------------------------------------------
+    def _folds(self, X, y, sample_weight, fit_params, split_params):
+        """One :class:`_Fold` per split of ``cv`` (with ``"prefit"``: all rows, to score)."""
+        n = len(y)
         if is_prefit(self.cv):
-            return None, np.arange(len(y))
-        splitter = resolve_cv(
-            self.cv,
-            y,
-            classifier=isinstance(self, ClassifierMixin),
-            random_state=self.random_state,
-            groups_given=split_params.get("groups") is not None,
-        )
-        params = {k: v for k, v in split_params.items() if v is not None}
-        train, test = next(iter(splitter.split(X, y, **params)))
-        return np.asarray(train), np.asarray(test)
+            splits = [(np.arange(n), np.arange(n))]
+        else:
+            splitter = resolve_cv(
+                self.cv,
+                y,
+                classifier=is_classifier(self),
+                random_state=self.random_state,
+                groups_given=split_params.get("groups") is not None,
+            )
+            params = {k: v for k, v in split_params.items() if v is not None}
+            splits = [
+                (np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y, **params)
+            ]
+        if not self.refit and len(splits) > 1:
+            raise ValueError(
+                f"refit=False keeps the models fitted on the training rows of one split, but "
+                f"cv gives {len(splits)} splits; use refit=True, or a float cv (one hold-out)."
+            )
+        return [
+            _Fold(
+                X_train=_safe_indexing(X, train),
+                y_train=_safe_indexing(y, train),
+                fit_params={k: _slice_params(v, train, n) for k, v in fit_params.items()},
+                X_test=_safe_indexing(X, test),
+                y_test=_safe_indexing(y, test),
+                sw_test=None if sample_weight is None else sample_weight[test],
+                test=test,
+            )
+            for train, test in splits
+        ]
 
     def _fit_models(self, members, X, y, fit_params, start):
         """Fit members on (X, y), from ``start``'s parameters when given."""
@@ -210,110 +297,174 @@ class _BaseWeightSpaceFuser(_BaseFusion):
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
-        return [getattr(est, "estimator_", est) for est in result.estimators]
+        return [_unfrozen(getattr(est, "estimator_", est)) for est in result.estimators]
 
-    def _score(self, model, X, y, sw):
-        return float(model.score(X, y, sample_weight=sw))
-
-    def _fuse(self, adapter, estimators, base, X_train, scoring_data):
-        """Merge the members' parameters; return (fused model, weights, ingredients)."""
-        params = [adapter.read(est) for est in estimators]
-        n = len(params)
-        template = estimators[0]
-        if self.method == "greedy":
-            order = np.argsort(-np.asarray(self.member_scores_), kind="stable")
-            ingredients = [int(order[0])]
-            best = self.member_scores_[order[0]]
-            for m in order[1:]:
-                trial = ingredients + [int(m)]
-                soup = adapter.write(template, merge_params([params[i] for i in trial]))
-                score = self._score(soup, *scoring_data)
-                if score >= best:
-                    ingredients, best = trial, score
-            weights = np.zeros(n)
-            weights[ingredients] = 1.0 / len(ingredients)
-            fused = merge_params([params[i] for i in ingredients])
-            return adapter.write(template, fused), weights, sorted(ingredients)
-        # Given weights, else uniform (normalised); "weighted" without weights uses scores.
-        weights = check_weights(self.weights, n)
-        if self.method == "weighted":
-            if self.weights is None:
-                weights = weights_from_scores(self.member_scores_)
-            fused = merge_params(params, method="weighted", weights=weights)
-        elif self.method in ("uniform", "fisher"):
-            fisher = None
-            if self.method == "fisher":
-                fisher = [adapter.fisher(est, X_train) for est in estimators]
-            fused = merge_params(params, method=self.method, weights=weights, fisher=fisher)
-        else:
-            fused = merge_params(
-                params,
-                method=self.method,
-                weights=None if self.weights is None else self.weights,
-                base=adapter.read(base),
-                density=self.density,
-                scaling=self.scaling,
-                random_state=self.random_state,
-            )
-        return adapter.write(template, fused), weights, list(range(n))
-
-    def _fit(self, X, y, sample_weight, groups, params):
-        _, members = self._validate_members()
-        adapter = self._check_members(members)
-        names = [name for name, _ in members]
-        if sample_weight is not None:
-            sample_weight = _sample_weight(sample_weight, len(y))
-        fit_params, split_params = self._route_params(members, sample_weight, groups, params)
-        train, test = self._holdout(X, y, split_params)
-        prefit = train is None
-        n = len(y)
-        X_train = X if prefit else _safe_indexing(X, train)
-        y_train = y if prefit else _safe_indexing(y, train)
-        fit_params = {k: _slice_params(v, train, n) for k, v in fit_params.items()}
-        sw_test = None if sample_weight is None else sample_weight[test]
-        scoring_data = (_safe_indexing(X, test), _safe_indexing(y, test), sw_test)
-
-        base = self.base_estimator
-        if base is not None and not prefit:
-            base_params = {"base_estimator": fit_params[names[0]]}
-            base = self._fit_models(
-                [("base_estimator", base)], X_train, y_train, base_params, None
-            )
-            base = base[0]
-        if prefit:
-            estimators = [_unfrozen(est) for _, est in members]
+    def _fit_round(self, members, adapter, X, y, fit_params, base, start):
+        """Members fitted (from ``start``, else ``base``), aligned and checked."""
+        if is_prefit(self.cv) and start is None:
             cross_fit(members, X, y, cv="prefit")  # checks that every member is fitted
+            estimators = [_unfrozen(est) for _, est in members]
         else:
-            estimators = [
-                _unfrozen(e) for e in self._fit_models(members, X_train, y_train, fit_params, base)
-            ]
+            estimators = self._fit_models(
+                members, X, y, fit_params, base if start is None else start
+            )
         if self.align is True or (
             self.align == "auto" and base is None and isinstance(adapter, MLPAdapter)
         ):
             if not isinstance(adapter, MLPAdapter):
                 raise ValueError("align=True aligns MLP hidden units; the members are not MLPs.")
             estimators = [estimators[0]] + [align_mlp(estimators[0], e) for e in estimators[1:]]
-        self._check_fitted_shapes(adapter, names, estimators)
+        self._check_fitted_shapes(adapter, [name for name, _ in members], estimators)
+        return estimators
 
-        self.round_scores_ = []
-        for round_ in range(self.n_rounds):
-            if round_ > 0:
-                estimators = self._fit_models(
-                    members, X_train, y_train, fit_params, self.fused_estimator_
+    def _fit_base(self, X, y, fit_params, names):
+        base = self.base_estimator
+        if base is None or is_prefit(self.cv):
+            return base
+        base_params = {"base_estimator": fit_params[names[0]]}
+        return self._fit_models([("base_estimator", base)], X, y, base_params, None)[0]
+
+    # -- the recipe ------------------------------------------------------------------
+    def _apply(self, recipe, adapter, estimators, base, fisher):
+        """The fused model of ``estimators`` under ``recipe``."""
+        picks = sorted(recipe.picks)
+        merge_weights = None if recipe.merge_weights is None else recipe.merge_weights[picks]
+        merged = merge_params(
+            [adapter.read(estimators[i]) for i in picks],
+            merge=self.merge,
+            weights=merge_weights,
+            base=None if base is None else adapter.read(base),
+            fisher=None if fisher is None else [fisher[i] for i in picks],
+            density=self.density,
+            scaling=self.scaling,
+            random_state=self.random_state,
+        )
+        return adapter.write(estimators[0], merged)
+
+    def _recipe_score(self, recipe, adapter, folds, scorer):
+        return _mean_score(
+            [
+                fold.score(
+                    scorer, self._apply(recipe, adapter, fold.estimators, fold.base, fold.fisher)
                 )
-            self.member_scores_ = np.array([self._score(e, *scoring_data) for e in estimators])
-            self.fused_estimator_, self.weights_, self.ingredients_ = self._fuse(
-                adapter, estimators, base, X_train, scoring_data
-            )
-            self.round_scores_.append(self._score(self.fused_estimator_, *scoring_data))
-        self.fused_score_ = self.round_scores_[-1]
-        self.round_scores_ = np.array(self.round_scores_)
-        self._set_fitted_members(estimators)
+                for fold in folds
+            ]
+        )
+
+    def _choose_recipe(self, adapter, folds, given, objective):
+        """The round's recipe, chosen on the folds' test rows under ``objective``."""
+        n = len(folds[0].estimators)
+        every = list(range(n))
+        if self.weighting is None:
+            uniform = check_weights(given, n)
+            return _Recipe(every, uniform, given)
+        member_scores = np.array(
+            [_mean_score([f.score(objective, f.estimators[m]) for f in folds]) for m in every]
+        )
+        if self.weighting == "score":
+            weights = weights_from_scores(member_scores)
+            return _Recipe(every, weights, weights)
+        # Greedy soup (Wortsman et al. 2022): members best first, each kept if the
+        # soup's score does not drop.
+        order = np.argsort(-member_scores, kind="stable")
+        picks, best = [int(order[0])], member_scores[order[0]]
+        for m in order[1:]:
+            trial = _Recipe(picks + [int(m)], np.ones(n), None)
+            score = self._recipe_score(trial, adapter, folds, objective)
+            if score >= best:
+                picks, best = trial.picks, score
+        weights = np.zeros(n)
+        weights[picks] = 1.0 / len(picks)
+        return _Recipe(picks, weights, None)
+
+    def _fisher(self, adapter, estimators, X):
+        if self.merge != "fisher":
+            return None
+        return [adapter.fisher(est, X) for est in estimators]
+
+    # -- fitting ------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight, groups, params):
+        _, members = self._validate_members()
+        adapter = self._check_members(members)
+        names = [name for name, _ in members]
+        given = self._given_weights()
+        if sample_weight is not None:
+            sample_weight = _sample_weight(sample_weight, len(y))
+        fit_params, split_params = self._route_params(members, sample_weight, groups, params)
+        folds = self._folds(X, y, sample_weight, fit_params, split_params)
+        scorer = get_scorer(self.scoring, is_classifier(self))
+
+        # 1. Choose each round's recipe on the folds' test rows.
+        recipes, round_scores = [], []
+        for fold in folds:
+            fold.base = self._fit_base(fold.X_train, fold.y_train, fold.fit_params, names)
+        for _ in range(self.n_rounds):
+            for fold in folds:
+                fold.estimators = self._fit_round(
+                    members,
+                    adapter,
+                    fold.X_train,
+                    fold.y_train,
+                    fold.fit_params,
+                    fold.base,
+                    fold.fused,
+                )
+                fold.fisher = self._fisher(adapter, fold.estimators, fold.X_train)
+            objective = self._objective_scorer(folds[0].estimators[0])
+            recipe = self._choose_recipe(adapter, folds, given, objective)
+            for fold in folds:
+                fold.fused = self._apply(recipe, adapter, fold.estimators, fold.base, fold.fisher)
+            recipes.append(recipe)
+            round_scores.append(_mean_score([f.score(scorer, f.fused) for f in folds]))
+        self.member_scores_ = {
+            name: _mean_score([f.score(scorer, f.estimators[m]) for f in folds])
+            for m, name in enumerate(names)
+        }
+        self.fused_score_ = round_scores[-1]
+        self.round_scores_ = round_scores
+        self.fused_oof_predictions_ = self._fused_oof(folds, len(y))
+
+        # 2. Fuse with those recipes the members fitted on all rows.
+        if self.refit and not is_prefit(self.cv):
+            base = self._fit_base(X, y, fit_params, names)
+            fused = None
+            for recipe in recipes:
+                estimators = self._fit_round(members, adapter, X, y, fit_params, base, fused)
+                fisher = self._fisher(adapter, estimators, X)
+                fused = self._apply(recipe, adapter, estimators, base, fisher)
+        else:
+            base, estimators, fused = folds[0].base, folds[0].estimators, folds[0].fused
+        self.fused_estimator_ = fused
         self.base_estimator_ = base
+        self._set_fitted_members(estimators)
+        self.weights_ = recipes[-1].weights
+        self._set_named_weights(self.weights_)
+        self.picks_ = [names[i] for i in recipes[-1].picks] if self.weighting == "greedy" else None
         # transform's column count, so get_feature_names_out never predicts (set_output
         # calls it from inside transform).
         self._n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
         return self
+
+    def _fused_oof(self, folds, n):
+        """Each fold's fused model on its test rows: probabilities (classifiers
+        that have them), else predictions; the mean over repeats, NaN (None for
+        labels) on rows that no fold tests."""
+        probabilistic = is_classifier(self) and hasattr(folds[0].fused, "predict_proba")
+        method = "predict_proba" if probabilistic else "predict"
+        parts = [np.asarray(getattr(f.fused, method)(f.X_test)) for f in folds]
+        if is_classifier(self) and not probabilistic:  # labels: no mean
+            labels = np.full(n, None, dtype=object)
+            for fold, part in zip(folds, parts):
+                labels[fold.test] = part
+            return labels
+        total = np.zeros((n,) + parts[0].shape[1:])
+        count = np.zeros(n)
+        for fold, part in zip(folds, parts):
+            np.add.at(total, fold.test, part)
+            np.add.at(count, fold.test, 1)
+        shape = (-1,) + (1,) * (total.ndim - 1)
+        with np.errstate(invalid="ignore"):
+            return total / count.reshape(shape)
 
     # -- prediction: one model -----------------------------------------------------
     def _delegate(self, method, X):
@@ -379,6 +530,8 @@ class WeightSpaceFuser(ClassifierMixin, _BaseWeightSpaceFuser):
     MLP) are fitted, optionally fine-tuned from a shared ``base_estimator``,
     aligned (MLPs without a shared start) and their parameters merged: a
     model soup, a greedy soup, Fisher merging, task arithmetic, TIES or DARE.
+    The recipe (weights, greedy picks) is chosen on the test rows of ``cv``;
+    the members are then refit on all rows and fused with it.
     The result, ``fused_estimator_``, is one model of the members' class, so
     prediction costs one model, not one per member.
 
@@ -388,24 +541,32 @@ class WeightSpaceFuser(ClassifierMixin, _BaseWeightSpaceFuser):
         Members of one supported class with the same parameter shapes
         (LogisticRegression, SGDClassifier, LinearSVC, Perceptron,
         MLPClassifier); a member may be ``"drop"``.
-    method : {"uniform", "weighted", "greedy", "fisher", "task_arithmetic", \
-            "ties", "dare"}, default="uniform"
-        ``"uniform"``: the parameter mean (a soup). ``"weighted"``: with
-        ``weights``, else weights from the members' hold-out scores.
-        ``"greedy"``: members in order of hold-out score, each kept only if
-        the soup's hold-out score does not drop. ``"fisher"``: per-entry
-        weights from each member's diagonal Fisher information (logistic /
-        softmax regression, MLPs). ``"task_arithmetic"``, ``"ties"``,
-        ``"dare"``: merge the task vectors ``member - base`` (need
-        ``base_estimator``); see :func:`skfusion.merge.merge_params`.
+    merge : {"average", "fisher", "task_arithmetic", "ties", "dare"}, \
+            default="average"
+        How the members' parameters are combined. ``"average"``: their
+        weighted mean (a model soup). ``"fisher"``: per-entry weights from
+        each member's diagonal Fisher information (logistic / softmax
+        regression, MLPs). ``"task_arithmetic"``, ``"ties"``, ``"dare"``:
+        merge the task vectors ``member - base`` (need ``base_estimator``);
+        see :func:`skfusion.merge.merge_params`.
+    weighting : {"score", "greedy"}, default=None
+        How member weights are learnt on the test rows of ``cv``; None
+        learns none (``weights``, else equal). ``"score"``: proportional to
+        each member's score under ``objective`` (see
+        :func:`skfusion.weights.weights_from_scores`). ``"greedy"``: the
+        greedy soup: members in order of score, each kept only if the
+        fused model's score does not drop; the kept ones weigh equally.
+    weights : array-like of shape (n_estimators,), default=None
+        Fixed member weights, one per entry of ``estimators`` (a dropped
+        member's is ignored). None: equal for ``"average"`` and
+        ``"fisher"``, 1 each (a sum of task vectors) for the task-vector
+        merges. Give ``weights`` or ``weighting``, not both.
     base_estimator : estimator, default=None
         Fitted first; every member is then fine-tuned from its parameters
         (warm start where the class has it). The shared start is what makes
         soups of MLPs work. With ``cv="prefit"`` it must be fitted.
-    weights : array-like of shape (n_members,), default=None
-        Member weights (``"weighted"``, ``"fisher"`` and the task-vector methods).
     scaling : float, default=1.0
-        Multiplier of the merged task vector (task-vector methods).
+        Multiplier of the merged task vector (task-vector merges).
     density : float in (0, 1], default=0.2
         Share of task-vector entries kept by ``"ties"`` and ``"dare"``.
     align : "auto" or bool, default="auto"
@@ -415,11 +576,25 @@ class WeightSpaceFuser(ClassifierMixin, _BaseWeightSpaceFuser):
     n_rounds : int, default=1
         Rounds of fine-tune -> fuse: from round 2 every member is fine-tuned
         from the previous round's fused parameters.
-    cv : float, int, cross-validation generator or "prefit", default=0.2
-        The rows that score members and soups: a float is a hold-out share
-        (stratified), an int or a splitter gives its first split. Members are
-        fitted on the other rows. ``"prefit"``: fitted members are fused as
-        given and scored on the rows passed to ``fit``.
+    cv : float, int, cross-validation generator, iterable or "prefit", default=0.2
+        The splits that score members and fused models: a float is one
+        stratified hold-out of that share, an int (stratified) k-fold, or
+        any splitter. On every split the members (and base) are fitted on
+        the training rows and scored on the test rows; scores are the mean
+        over splits, and each round's recipe (weights, greedy picks) is
+        chosen on them. ``"prefit"``: fitted members are fused as given and
+        scored on the rows passed to ``fit``.
+    objective : str or callable, default=None
+        What ``weighting`` maximises (an sklearn scorer). None: the
+        log-loss for members with ``predict_proba``, else accuracy.
+    scoring : str, callable, list, tuple, set or dict, default=None
+        What ``member_scores_``, ``fused_score_`` and ``round_scores_``
+        report, as in :class:`WeightedBlender`; None is accuracy.
+    refit : bool, default=True
+        Fit the members (and base) again on all rows and fuse them with the
+        recipe chosen on the splits, so ``fit`` uses all of X (as
+        GridSearchCV's ``refit``). False keeps the models of the one split
+        (a hold-out ``cv``; an error with several splits).
     memory : str, path or joblib.Memory, default=None
         Cache of the member fits.
     n_jobs : int, default=None
@@ -427,28 +602,38 @@ class WeightSpaceFuser(ClassifierMixin, _BaseWeightSpaceFuser):
     verbose : int, default=0
         1: a progress bar over fits.
     random_state : int, RandomState instance or None, default=None
-        Seeds the hold-out split and DARE's drops.
+        Seeds the splits of unseeded shuffling splitters, the hold-out split and DARE's drops.
 
     Attributes
     ----------
     fused_estimator_ : estimator
         A fitted model of the members' class holding the fused parameters.
     estimators_ : list of estimators
-        The fitted (and aligned) members of the last round.
-    named_estimators_ : dict
-        The same by name.
+        The fitted (and aligned) members of the last round (refit on all
+        rows with ``refit=True``).
+    named_estimators_ : Bunch
+        The same by name (``"drop"`` ones as ``"drop"``).
     base_estimator_ : estimator or None
         The fitted base.
     weights_ : ndarray of shape (n_members,)
-        Member weights of the merge, summing to 1.
-    ingredients_ : list of int
-        Indices of the members in the soup (all but greedy's rejects).
-    member_scores_ : ndarray of shape (n_members,)
-        Each member's hold-out score (``score``, accuracy).
-    fused_score_ : float
-        The fused model's hold-out score.
-    round_scores_ : ndarray of shape (n_rounds,)
-        The fused model's hold-out score after each round.
+        Member weights of the last round's merge in ``estimators`` order,
+        summing to 1.
+    named_weights_ : Bunch
+        Weight by member name (``"drop"`` ones as 0).
+    picks_ : list of str or None
+        The greedy soup's members in the order they were kept; None for
+        other weightings.
+    member_scores_ : dict
+        Member name to its score under ``scoring`` on the test rows of the
+        splits (mean over splits; last round).
+    fused_score_ : float or dict
+        The fused model's score on the test rows of the splits (in-sample
+        for the recipe, which was chosen on the same rows).
+    fused_oof_predictions_ : ndarray of shape (n_samples, n_classes) or (n_samples,)
+        Each split's fused model's probabilities (else labels) on its test
+        rows; NaN (None for labels) on rows no split tests.
+    round_scores_ : list
+        ``fused_score_`` after each round.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -482,10 +667,10 @@ class WeightSpaceFuser(ClassifierMixin, _BaseWeightSpaceFuser):
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> members = [(f"c{i}", LogisticRegression(C=c)) for i, c in enumerate([0.01, 0.1, 1])]
     >>> soup = make_pipeline(
-    ...     StandardScaler(), WeightSpaceFuser(members, method="greedy", random_state=0)
+    ...     StandardScaler(), WeightSpaceFuser(members, weighting="greedy", random_state=0)
     ... ).fit(X, y)
     >>> fuser = soup[-1]
-    >>> bool(fuser.fused_score_ >= fuser.member_scores_.max())
+    >>> fuser.picks_[0] in fuser.member_scores_
     True
     >>> soup.predict(X[:3])
     array([0, 0, 0])
@@ -502,7 +687,7 @@ class WeightSpaceFuser(ClassifierMixin, _BaseWeightSpaceFuser):
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
-            Passed to the members' ``fit`` and used in the hold-out scores.
+            Passed to the members' ``fit`` and used in the scores on the test rows.
         groups : array-like of shape (n_samples,), default=None
             Group labels for a group splitter ``cv``.
         **params : dict
@@ -572,21 +757,23 @@ class WeightSpaceFuserRegressor(RegressorMixin, _BaseWeightSpaceFuser):
 
     See :class:`WeightSpaceFuser`; members are LinearRegression, Ridge,
     Lasso, ElasticNet, SGDRegressor, LinearSVR or MLPRegressor, and the
-    hold-out score is R².
+    default score is R².
 
     Parameters
     ----------
     estimators : list of (str, estimator)
         Members of one supported class with the same parameter shapes; a
         member may be ``"drop"``.
-    method : {"uniform", "weighted", "greedy", "fisher", "task_arithmetic", \
-            "ties", "dare"}, default="uniform"
-        How parameters are merged (see :class:`WeightSpaceFuser`). Fisher
+    merge : {"average", "fisher", "task_arithmetic", "ties", "dare"}, \
+            default="average"
+        How parameters are combined (see :class:`WeightSpaceFuser`). Fisher
         merging assumes a unit-variance Gaussian likelihood.
+    weighting : {"score", "greedy"}, default=None
+        How member weights are learnt (see :class:`WeightSpaceFuser`).
+    weights : array-like of shape (n_estimators,), default=None
+        Fixed member weights.
     base_estimator : estimator, default=None
         Fitted first; every member is fine-tuned from its parameters.
-    weights : array-like of shape (n_members,), default=None
-        Member weights.
     scaling : float, default=1.0
         Multiplier of the merged task vector.
     density : float in (0, 1], default=0.2
@@ -595,8 +782,15 @@ class WeightSpaceFuserRegressor(RegressorMixin, _BaseWeightSpaceFuser):
         Align MLP hidden units before merging (``"auto"``: without a base).
     n_rounds : int, default=1
         Rounds of fine-tune -> fuse.
-    cv : float, int, cross-validation generator or "prefit", default=0.2
-        The rows that score members and soups (see :class:`WeightSpaceFuser`).
+    cv : float, int, cross-validation generator, iterable or "prefit", default=0.2
+        The splits that score members and fused models (see
+        :class:`WeightSpaceFuser`; an int is plain k-fold).
+    objective : str or callable, default=None
+        What ``weighting`` maximises; None is the squared error, negated.
+    scoring : str, callable, list, tuple, set or dict, default=None
+        What the scores report; None is R².
+    refit : bool, default=True
+        Refit the members on all rows and fuse them with the chosen recipe.
     memory : str, path or joblib.Memory, default=None
         Cache of the member fits.
     n_jobs : int, default=None
@@ -604,7 +798,7 @@ class WeightSpaceFuserRegressor(RegressorMixin, _BaseWeightSpaceFuser):
     verbose : int, default=0
         1: a progress bar over fits.
     random_state : int, RandomState instance or None, default=None
-        Seeds the hold-out split and DARE's drops.
+        Seeds the splits of unseeded shuffling splitters, the hold-out split and DARE's drops.
 
     Attributes
     ----------
@@ -612,20 +806,24 @@ class WeightSpaceFuserRegressor(RegressorMixin, _BaseWeightSpaceFuser):
         A fitted model of the members' class holding the fused parameters.
     estimators_ : list of estimators
         The fitted (and aligned) members of the last round.
-    named_estimators_ : dict
+    named_estimators_ : Bunch
         The same by name.
     base_estimator_ : estimator or None
         The fitted base.
     weights_ : ndarray of shape (n_members,)
         Member weights of the merge, summing to 1.
-    ingredients_ : list of int
-        Indices of the members in the soup.
-    member_scores_ : ndarray of shape (n_members,)
-        Each member's hold-out R².
-    fused_score_ : float
-        The fused model's hold-out R².
-    round_scores_ : ndarray of shape (n_rounds,)
-        The fused model's hold-out R² after each round.
+    named_weights_ : Bunch
+        Weight by member name (``"drop"`` ones as 0).
+    picks_ : list of str or None
+        The greedy soup's members in the order kept; None otherwise.
+    member_scores_ : dict
+        Member name to its score under ``scoring`` on the test rows.
+    fused_score_ : float or dict
+        The fused model's score on the test rows.
+    fused_oof_predictions_ : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Each split's fused model's predictions on its test rows.
+    round_scores_ : list
+        ``fused_score_`` after each round.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -664,7 +862,7 @@ class WeightSpaceFuserRegressor(RegressorMixin, _BaseWeightSpaceFuser):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Passed to the members' ``fit`` and used in the hold-out scores.
+            Passed to the members' ``fit`` and used in the scores on the test rows.
         groups : array-like of shape (n_samples,), default=None
             Group labels for a group splitter ``cv``.
         **params : dict

@@ -16,9 +16,9 @@ from scipy.optimize import linear_sum_assignment
 from ._kernels import _is_device_array, get_kernel
 from .weights import _generator, check_weights
 
-METHODS = ("uniform", "weighted", "fisher", "task_arithmetic", "ties", "dare")
+MERGES = ("average", "fisher", "task_arithmetic", "ties", "dare")
 _NEEDS_BASE = ("task_arithmetic", "ties", "dare")
-# Kernel of each method; the others take "weighted_average_params".
+# Kernel of each merge; the others take "weighted_average_params".
 _KERNELS = {"task_arithmetic": "dare_merge", "ties": "ties_merge", "dare": "dare_merge"}
 
 
@@ -44,7 +44,7 @@ def _check_same_layout(dicts, what, reference=None):
 def merge_params(
     params,
     *,
-    method="uniform",
+    merge="average",
     weights=None,
     base=None,
     fisher=None,
@@ -59,10 +59,11 @@ def merge_params(
     params : list of dict of {str: array}
         One dict per model, with the same names and shapes. Numpy arrays
         give numpy arrays, cupy arrays cupy arrays (where a GPU kernel exists).
-    method : {"uniform", "weighted", "fisher", "task_arithmetic", "ties", "dare"}, \
-            default="uniform"
-        - ``"uniform"``: the mean (a model soup).
-        - ``"weighted"``: ``sum_m w_m theta_m`` with ``weights`` normalised.
+    merge : {"average", "fisher", "task_arithmetic", "ties", "dare"}, default="average"
+        How the parameters are combined:
+
+        - ``"average"``: ``sum_m w_m theta_m`` with ``weights`` normalised
+          (the plain mean, a model soup, without weights).
         - ``"fisher"``: ``sum_m w_m F_m theta_m / sum_m w_m F_m`` per entry,
           with diagonal Fishers ``fisher`` (entries whose Fishers are all 0
           take the weighted mean).
@@ -74,8 +75,8 @@ def merge_params(
           ``1 - density`` and the kept ones divided by ``density``, then task
           arithmetic.
     weights : array-like of shape (n_models,), default=None
-        Non-negative model weights. None: uniform for ``"uniform"``,
-        ``"weighted"`` and ``"fisher"``; 1 each (a plain sum of task vectors)
+        Non-negative model weights. None: uniform for ``"average"`` and
+        ``"fisher"``; 1 each (a plain sum of task vectors)
         for ``"task_arithmetic"``, ``"ties"`` and ``"dare"``.
     base : dict of {str: array}, default=None
         The shared starting point; required by the task-vector methods.
@@ -119,32 +120,30 @@ def merge_params(
     >>> b = {"w": np.array([3.0, 1.0, 0.0, -0.5])}
     >>> merge_params([a, b])["w"]
     array([ 2. ,  0.5, -1. ,  0. ])
-    >>> merge_params([a, b], method="task_arithmetic", base=base, scaling=0.5)["w"]
+    >>> merge_params([a, b], merge="task_arithmetic", base=base, scaling=0.5)["w"]
     array([ 2. ,  0.5, -1. ,  0. ])
-    >>> merge_params([a, b], method="ties", base=base, density=0.5)["w"]
+    >>> merge_params([a, b], merge="ties", base=base, density=0.5)["w"]
     array([ 2.,  1., -2.,  0.])
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; got {method!r}.")
+    if merge not in MERGES:
+        raise ValueError(f"merge must be one of {MERGES}; got {merge!r}.")
     params = list(params)
     if not params:
         raise ValueError("params holds no model.")
     _check_same_layout(params, "model")
-    if method in _NEEDS_BASE:
+    if merge in _NEEDS_BASE:
         if base is None:
-            raise ValueError(f"method={method!r} merges task vectors and needs base.")
+            raise ValueError(f"merge={merge!r} merges task vectors and needs base.")
         _check_same_layout([base], "base", reference=params[0])
-    if method == "fisher":
+    if merge == "fisher":
         if fisher is None or len(fisher) != len(params):
-            raise ValueError("method='fisher' needs one Fisher dict per model in fisher.")
+            raise ValueError("merge='fisher' needs one Fisher dict per model in fisher.")
         _check_same_layout(list(fisher), "fisher of model", reference=params[0])
-    if method == "weighted" and weights is None:
-        raise ValueError("method='weighted' needs weights.")
     if not (isinstance(density, numbers.Real) and 0 < density <= 1):
         raise ValueError(f"density must be in (0, 1]; got {density!r}.")
-    w = check_weights(weights, len(params), normalize=method not in _NEEDS_BASE)
+    w = check_weights(weights, len(params), normalize=merge not in _NEEDS_BASE)
     seeds = None
-    if method == "dare":
+    if merge == "dare":
         rng = _generator(random_state)
         seeds = rng.integers(0, np.iinfo(np.int64).max, size=(len(params[0]), len(params)))
     keep_all = np.zeros(len(params), dtype=np.uint64)  # seeds of DARE at density 1: unused
@@ -152,19 +151,19 @@ def merge_params(
     merged = {}
     for t, name in enumerate(params[0]):
         tensors = [p[name] for p in params]
-        kernel = get_kernel(_KERNELS.get(method, "weighted_average_params"), tensors)
-        if method in ("uniform", "weighted"):
+        kernel = get_kernel(_KERNELS.get(merge, "weighted_average_params"), tensors)
+        if merge == "average":
             merged[name] = kernel(tensors, w)
-        elif method == "task_arithmetic":
+        elif merge == "task_arithmetic":
             # Sum the task vectors, never the models: the equal sum_m s w_m theta_m +
             # (1 - s sum_m w_m) base adds up models far larger than their task vectors, then
             # cancels them, and loses most of float32's digits of the merged task vector.
             # DARE dropping nothing (density 1: every uniform is below 1) is exactly
             # base + s sum_m w_m (theta_m - base), each difference taken on the fly.
             merged[name] = kernel(tensors, base[name], 1.0, w, scaling, keep_all)
-        elif method == "ties":
+        elif merge == "ties":
             merged[name] = kernel(tensors, base[name], density, w, scaling)
-        elif method == "dare":
+        elif merge == "dare":
             merged[name] = kernel(tensors, base[name], density, w, scaling, seeds[t])
         else:
             fishers = [f[name] for f in fisher]

@@ -32,7 +32,8 @@ from sklearn.utils.multiclass import type_of_target
 
 from ._kernels import get_kernel
 from ._kernels._reference import LOG_LOSS_EPS, member_list
-from ._oof import check_model_predictions, get_scorer, score_predictions
+from ._oof import check_model_predictions
+from ._scoring import get_scorer, is_builtin_objective, objective_scorer, score_predictions
 
 __all__ = [
     "bb_pseudo_bma_weights",
@@ -235,21 +236,19 @@ def _sample_weight(sample_weight, n):
 def member_scores(
     predictions, y, *, scoring=None, sample_weight=None, classes=None, target_type=None
 ):
-    """Score each member's predictions with an sklearn scorer."""
+    """Each member's score under ``scoring`` (a float, or a dict for several metrics)."""
     members, y_target, classes = _problem(predictions, y, classes, target_type)
     if classes is not None:
         y = classes[y_target]
     scorer = get_scorer(scoring, classifier=classes is not None)
-    return np.array(
-        [
-            score_predictions(scorer, p, y, classes=classes, sample_weight=sample_weight)
-            for p in members
-        ]
-    )
+    return [
+        score_predictions(scorer, p, y, classes=classes, sample_weight=sample_weight)
+        for p in members
+    ]
 
 
 def score_weights(
-    predictions, y, *, scoring=None, sample_weight=None, classes=None, target_type=None
+    predictions, y, *, objective=None, sample_weight=None, classes=None, target_type=None
 ):
     """Weights proportional to each member's score (see :func:`weights_from_scores`).
 
@@ -259,9 +258,10 @@ def score_weights(
         Out-of-fold predictions per member (see the module docstring).
     y : array-like of shape (n_samples,)
         True labels or targets.
-    scoring : str or callable, default=None
-        An sklearn scorer; None scores accuracy (classification) or R²
-        (regression).
+    objective : str or callable, default=None
+        The sklearn scorer that scores each member; None is the log-loss
+        (classification) or the squared error (regression), negated, so
+        weights are proportional to ``1 / loss``.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights for the scores.
     classes : array-like, default=None
@@ -289,14 +289,13 @@ def score_weights(
     >>> score_weights([good, poor], y)
     array([0.66666667, 0.33333333])
     """
-    scores = member_scores(
-        predictions,
-        y,
-        scoring=scoring,
-        sample_weight=sample_weight,
-        classes=classes,
-        target_type=target_type,
-    )
+    members, y_target, classes = _problem(predictions, y, classes, target_type)
+    scorer = objective_scorer(objective, classifier=classes is not None)
+    y_scored = y_target if classes is None else classes[y_target]
+    scores = [
+        score_predictions(scorer, p, y_scored, classes=classes, sample_weight=sample_weight)
+        for p in members
+    ]
     return weights_from_scores(scores)
 
 
@@ -368,16 +367,18 @@ def checked_result(res, method, objective, x0):
 
 
 def optimized_weights(
-    predictions, y, *, scoring=None, sample_weight=None, classes=None, target_type=None
+    predictions, y, *, objective=None, sample_weight=None, classes=None, target_type=None
 ):
     """Weights on the simplex that minimise the blend's out-of-fold loss.
 
-    With ``scoring=None`` the loss is the log-loss of the weighted mean of
-    the class scores (classification) or the squared error of the weighted
-    mean prediction (regression), minimised by SLSQP with its analytic
-    gradient. With a ``scoring``, ``-score`` of the blend is minimised by
-    Powell's derivative-free method over softmax-parametrised weights; for
-    a step-shaped score such as accuracy prefer :func:`caruana_weights`.
+    With ``objective=None`` (or its scorer name, ``"neg_log_loss"`` /
+    ``"neg_mean_squared_error"``) the loss is the log-loss of the weighted
+    mean of the class scores (classification) or the squared error of the
+    weighted mean prediction (regression), minimised by SLSQP with its
+    analytic gradient. Another ``objective``'s ``-score`` of the blend is
+    minimised by Powell's derivative-free method over softmax-parametrised
+    weights; for a step-shaped score such as accuracy prefer
+    :func:`caruana_weights`.
 
     Parameters
     ----------
@@ -385,7 +386,7 @@ def optimized_weights(
         Out-of-fold predictions per member (see the module docstring).
     y : array-like of shape (n_samples,)
         True labels or targets.
-    scoring : str or callable, default=None
+    objective : str or callable, default=None
         An sklearn scorer to maximise instead of the default loss.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights of the loss.
@@ -422,14 +423,14 @@ def optimized_weights(
     sw = _sample_weight(sample_weight, n)
     if n_members == 1:
         return np.ones(1)
-    if scoring is None:
+    if is_builtin_objective(objective, classes is not None):
         if classes is not None:
             scored = true_class_columns(members, y_target)
         else:
             scored = np.column_stack(members).astype(np.float64)
         return _simplex_minimize(scored, y_target, sw, classes is not None)
 
-    scorer = get_scorer(scoring, classifier=classes is not None)
+    scorer = objective_scorer(objective, classifier=classes is not None)
     blend = get_kernel("soft_vote", members)
     y_scored = y_target if classes is None else classes[y_target]
 
@@ -439,7 +440,9 @@ def optimized_weights(
             scorer, values, y_scored, classes=classes, sample_weight=sample_weight
         )
         if not np.isfinite(score):
-            raise ValueError(f"scoring={scoring!r} gave {score} for a blend of the predictions.")
+            raise ValueError(
+                f"objective={objective!r} gave {score} for a blend of the predictions."
+            )
         return -score
 
     z0 = np.zeros(n_members)
@@ -452,7 +455,7 @@ def caruana_weights(
     y,
     *,
     n_iter=50,
-    scoring=None,
+    objective=None,
     sample_weight=None,
     classes=None,
     target_type=None,
@@ -464,7 +467,7 @@ def caruana_weights(
     (repeats allowed) that most improves the ensemble mean's loss; the first
     pick is therefore the best single member. Weights are pick counts divided
     by ``n_iter``. The default losses (log-loss, squared error) run in a
-    kernel that scores a candidate in O(n_samples); a custom ``scoring``
+    kernel that scores a candidate in O(n_samples); another ``objective``
     rescores the blend per candidate.
 
     Parameters
@@ -475,9 +478,10 @@ def caruana_weights(
         True labels or targets.
     n_iter : int, default=50
         Number of picks.
-    scoring : str or callable, default=None
-        An sklearn scorer to maximise; None means log-loss (classification)
-        or squared error (regression).
+    objective : str or callable, default=None
+        An sklearn scorer to maximise; None (or ``"neg_log_loss"`` /
+        ``"neg_mean_squared_error"``) means the log-loss (classification) or
+        the squared error (regression), in the kernel.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights of the loss.
     classes : array-like, default=None
@@ -515,13 +519,13 @@ def caruana_weights(
         raise ValueError(f"n_iter must be a positive integer; got {n_iter!r}.")
     members, y_target, classes = _problem(predictions, y, classes, target_type)
     sw = _sample_weight(sample_weight, len(y_target))
-    if scoring is None:
+    if is_builtin_objective(objective, classes is not None):
         loss = "log_loss" if classes is not None else "squared_error"
         picks, _ = get_kernel("caruana_select", members)(
             members, y_target, n_iter, loss=loss, sample_weight=sw
         )
     else:
-        scorer = get_scorer(scoring, classifier=classes is not None)
+        scorer = objective_scorer(objective, classifier=classes is not None)
         y_scored = y_target if classes is None else classes[y_target]
         running = np.zeros(members[0].shape)
         picks = np.empty(n_iter, dtype=np.intp)
@@ -538,7 +542,7 @@ def caruana_weights(
             ]
             if not np.all(np.isfinite(scores)):
                 raise ValueError(
-                    f"scoring={scoring!r} gave a non-finite score to member "
+                    f"objective={objective!r} gave a non-finite score to member "
                     f"{int(np.argmin(np.isfinite(scores)))} in round {t}: {scores}."
                 )
             picks[t] = int(np.argmax(scores))

@@ -59,7 +59,7 @@ def test_equals_voting_classifier(iris, voting, weights):
     X, y = iris
     labels = np.array(["setosa", "versicolor", "virginica"])[y]
     ours = WeightedBlender(
-        _clf_members(), voting=voting, weights="uniform" if weights is None else weights
+        _clf_members(), voting=voting, weights=None if weights is None else weights
     ).fit(X, labels)
     theirs = VotingClassifier(_clf_members(), voting=voting, weights=weights).fit(X, labels)
     np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
@@ -96,7 +96,7 @@ def test_equals_voting_classifier_with_prefit_members(iris):
 def test_equals_voting_regressor(weights):
     X, y = load_diabetes(return_X_y=True)
     ours = WeightedBlenderRegressor(
-        _reg_members(), weights="uniform" if weights is None else weights
+        _reg_members(), weights=None if weights is None else weights
     ).fit(X, y)
     theirs = VotingRegressor(_reg_members(), weights=weights).fit(X, y)
     np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-12)
@@ -108,14 +108,20 @@ def test_equals_voting_regressor(weights):
 # ---------------------------------------------------------------------------
 def test_oof_predictions_and_scores_are_cross_validated(iris):
     X, y = iris
-    blender = WeightedBlender(_clf_members(), weights="score").fit(X, y)
+    blender = WeightedBlender(_clf_members(), weighting="score").fit(X, y)
     assert blender.oof_predictions_.shape == (150, 3, 3)
+    losses = []
     for m, (name, est) in enumerate(_clf_members()):
         expected = cross_val_predict(est, X, y, cv=5, method="predict_proba")
         np.testing.assert_allclose(blender.oof_predictions_[:, m], expected)
+        # Reported: accuracy (scoring=None); weighted by: log-loss (objective=None).
         assert blender.member_scores_[name] == pytest.approx(np.mean(expected.argmax(1) == y))
-    scores = np.array(list(blender.member_scores_.values()))
-    np.testing.assert_allclose(blender.weights_, scores / scores.sum())
+        losses.append(log_loss(y, expected))
+    inverse = 1 / np.array(losses)
+    np.testing.assert_allclose(blender.weights_, inverse / inverse.sum(), rtol=1e-6)
+    fused = np.einsum("nmk,m->nk", blender.oof_predictions_, blender.weights_)
+    np.testing.assert_allclose(blender.fused_oof_predictions_, fused)
+    assert blender.fused_score_ == pytest.approx(np.mean(fused.argmax(1) == y))
 
 
 @pytest.mark.parametrize("load", [load_iris, load_wine, load_breast_cancer])
@@ -126,20 +132,20 @@ def test_optimized_blend_oof_loss_no_worse_than_best_member(load):
         ("knn", KNeighborsClassifier(n_neighbors=15)),
         ("nb", GaussianNB()),
     ]
-    blender = WeightedBlender(members, weights="optimize", scoring="neg_log_loss").fit(X, y)
+    blender = WeightedBlender(members, weighting="optimize", scoring="neg_log_loss").fit(X, y)
     best_member = max(blender.member_scores_.values())
-    assert blender.blend_score_ >= best_member - 1e-6
+    assert blender.fused_score_ >= best_member - 1e-6
 
 
 def test_caruana_weights_are_pick_counts(iris):
     X, y = iris
-    blender = WeightedBlender(_clf_members(), weights="caruana", n_iter=20).fit(X, y)
+    blender = WeightedBlender(_clf_members(), weighting="caruana", n_iter=20).fit(X, y)
     assert np.allclose(blender.weights_ * 20, np.round(blender.weights_ * 20))
 
 
 def test_holdout_cv_learns_weights_on_holdout_rows(iris):
     X, y = iris
-    blender = WeightedBlender(_clf_members(), weights="optimize", cv=0.3, random_state=0)
+    blender = WeightedBlender(_clf_members(), weighting="optimize", cv=0.3, random_state=0)
     blender.fit(X, y)
     rows = np.flatnonzero(~np.isnan(blender.oof_predictions_[:, 0, 0]))
     assert len(rows) == 45
@@ -149,11 +155,11 @@ def test_holdout_cv_learns_weights_on_holdout_rows(iris):
 
 def test_regressor_learnt_weights():
     X, y = load_diabetes(return_X_y=True)
-    for weights in ["score", "optimize", "caruana"]:
-        r = WeightedBlenderRegressor(_reg_members(), weights=weights).fit(X, y)
+    for weighting in ["score", "optimize", "caruana"]:
+        r = WeightedBlenderRegressor(_reg_members(), weighting=weighting).fit(X, y)
         assert r.oof_predictions_.shape == (len(y), 2)
         assert r.weights_.min() >= 0 and np.isclose(r.weights_.sum(), 1)
-        assert r.blend_score_ >= max(r.member_scores_.values()) - 0.02
+        assert r.fused_score_ >= max(r.member_scores_.values()) - 0.02
 
 
 def test_probabilities_of_exactly_zero_and_one(iris):
@@ -164,10 +170,10 @@ def test_probabilities_of_exactly_zero_and_one(iris):
         ("t2", DecisionTreeClassifier(random_state=1)),
         ("lr", LogisticRegression(max_iter=1000)),
     ]
-    for weights in ["optimize", "caruana", "score"]:
-        b = WeightedBlender(members, weights=weights, scoring="neg_log_loss").fit(X, y)
+    for weighting in ["optimize", "caruana", "score"]:
+        b = WeightedBlender(members, weighting=weighting, scoring="neg_log_loss").fit(X, y)
         assert np.all(np.isfinite(b.weights_))
-        assert np.isfinite(b.blend_score_)
+        assert np.isfinite(b.fused_score_)
 
 
 # ---------------------------------------------------------------------------
@@ -176,7 +182,7 @@ def test_probabilities_of_exactly_zero_and_one(iris):
 def test_rank_voting_is_batch_independent(iris):
     X, y = iris
     members = _clf_members() + [("svc", LinearSVC())]  # decision_function only
-    blender = WeightedBlender(members, voting="rank", weights="optimize").fit(X, y)
+    blender = WeightedBlender(members, voting="rank", weighting="optimize").fit(X, y)
     batch = blender.predict_proba(X[:20])
     alone = np.vstack([blender.predict_proba(X[i : i + 1]) for i in range(20)])
     np.testing.assert_allclose(batch, alone)
@@ -232,30 +238,33 @@ def test_grid_search_over_fusion_parameters_fits_each_member_fold_once(tmp_path,
         cv=3,
         memory=str(tmp_path / "cache"),
     )
-    grid = {"weights": ["score", "optimize", "caruana", "uniform"], "voting": ["soft", "hard"]}
-    GridSearchCV(blender, grid, cv=2).fit(X, y)
+    grid = {"weighting": ["score", "optimize", "caruana", None], "voting": ["soft", "hard"]}
+    search = GridSearchCV(blender, grid, cv=2).fit(X, y)
     # Per member: 2 outer splits x (3 inner folds + 1 refit) + final refit
-    # on all rows (3 folds + 1), whatever the size of the grid.
-    assert count_fits(log_a) == count_fits(log_b) == 2 * 4 + 4
+    # on all rows (3 folds + 1, or 1 for a candidate without OOF
+    # predictions), whatever the size of the grid.
+    best = search.best_estimator_
+    final = 1 if best.weighting is None and best.voting == "soft" else 4
+    assert count_fits(log_a) == count_fits(log_b) == 2 * 4 + final
 
 
 def test_grid_search_without_memory_refits(tmp_path, iris):
     X, y = iris
     log = str(tmp_path / "a.log")
-    blender = WeightedBlender([("a", CountingClassifier(log))], cv=3, weights="score")
+    blender = WeightedBlender([("a", CountingClassifier(log))], cv=3, weighting="score")
     GridSearchCV(blender, {"n_iter": [1, 2]}, cv=2).fit(X, y)
     assert count_fits(log) == 2 * 2 * 4 + 4
 
 
 def test_pipeline_clone_pickle(iris):
     X, y = iris
-    pipe = make_pipeline(StandardScaler(), WeightedBlender(_clf_members(), weights="caruana"))
+    pipe = make_pipeline(StandardScaler(), WeightedBlender(_clf_members(), weighting="caruana"))
     pipe.fit(X, y)
     restored = pickle.loads(pickle.dumps(pipe))
     np.testing.assert_allclose(restored.predict_proba(X), pipe.predict_proba(X))
     cloned = clone(pipe)
     assert not hasattr(cloned[-1], "weights_")
-    assert cloned.get_params()["weightedblender__weights"] == "caruana"
+    assert cloned.get_params()["weightedblender__weighting"] == "caruana"
 
 
 def test_set_params_reaches_members_and_drop(iris):
@@ -277,7 +286,7 @@ def test_metadata_routing_groups_and_sample_weight(iris):
         member = LogisticRegression(max_iter=1000).set_fit_request(sample_weight=True)
         nb = GaussianNB().set_fit_request(sample_weight=False)
         blender = WeightedBlender(
-            [("lr", member), ("nb", nb)], weights="optimize", cv=GroupKFold(7)
+            [("lr", member), ("nb", nb)], weighting="optimize", cv=GroupKFold(7)
         )
         blender.fit(X, y, sample_weight=sw, groups=groups)
     weighted = LogisticRegression(max_iter=1000).fit(X, y, sample_weight=sw)
@@ -289,7 +298,7 @@ def test_metadata_routing_groups_and_sample_weight(iris):
 def test_plain_groups_argument(iris):
     X, y = iris
     groups = np.arange(len(y)) // 10
-    a = WeightedBlender(_clf_members(), weights="score", cv=GroupKFold(5)).fit(X, y, groups=groups)
+    a = WeightedBlender(_clf_members(), weighting="score", cv=GroupKFold(5)).fit(X, y, groups=groups)
     expected = cross_val_predict(
         _clf_members()[0][1], X, y, cv=GroupKFold(5), groups=groups, method="predict_proba"
     )
@@ -306,22 +315,22 @@ def test_frozen_members(iris):
     X, y = iris
     fitted = LogisticRegression(max_iter=1000).fit(X, y)
     blender = WeightedBlender(
-        [("lr", FrozenEstimator(fitted)), ("nb", GaussianNB())], weights="optimize"
+        [("lr", FrozenEstimator(fitted)), ("nb", GaussianNB())], weighting="optimize"
     ).fit(X, y)
     np.testing.assert_allclose(blender.oof_predictions_[:, 0], fitted.predict_proba(X))
 
 
 def test_parallel_fit_equals_sequential(iris):
     X, y = iris
-    a = WeightedBlender(_clf_members(), weights="caruana", n_jobs=1).fit(X, y)
-    b = WeightedBlender(_clf_members(), weights="caruana", n_jobs=2).fit(X, y)
+    a = WeightedBlender(_clf_members(), weighting="caruana", n_jobs=1).fit(X, y)
+    b = WeightedBlender(_clf_members(), weighting="caruana", n_jobs=2).fit(X, y)
     np.testing.assert_allclose(a.weights_, b.weights_)
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X))
 
 
 def test_verbose_two_prints_member_scores(iris, capsys):
     X, y = iris
-    WeightedBlender(_clf_members(), weights="score", verbose=2).fit(X, y)
+    WeightedBlender(_clf_members(), weighting="score", verbose=2).fit(X, y)
     out = capsys.readouterr().out
     assert all(f"member {name!r}" in out for name, _ in _clf_members())
 
@@ -415,7 +424,7 @@ def test_label_types(labels):
     X, y = load_breast_cancer(return_X_y=True)
     y_labels = np.array(labels)[y]
     for voting in ["soft", "hard", "rank"]:
-        b = WeightedBlender(_clf_members(), voting=voting, weights="caruana").fit(X, y_labels)
+        b = WeightedBlender(_clf_members(), voting=voting, weighting="caruana").fit(X, y_labels)
         assert set(b.predict(X)) <= set(y_labels)
         assert b.predict(X).dtype == y_labels.dtype
 
@@ -472,9 +481,9 @@ def test_empty_inputs(iris):
 def test_input_containers_give_the_same_predictions(tmp_path, iris):
     pytest.importorskip("pandas")
     X, y = iris
-    reference = WeightedBlender(_clf_members(), weights="optimize").fit(X, y).predict_proba(X)
+    reference = WeightedBlender(_clf_members(), weighting="optimize").fit(X, y).predict_proba(X)
     for variant in input_variants(X, tmp_path):
-        got = WeightedBlender(_clf_members(), weights="optimize").fit(variant, y)
+        got = WeightedBlender(_clf_members(), weighting="optimize").fit(variant, y)
         # float32 changes the members' own arithmetic (lbfgs in float32).
         tol = 5e-3 if getattr(variant, "dtype", None) == np.float32 else 1e-6
         np.testing.assert_allclose(got.predict_proba(variant), reference, atol=tol)
@@ -484,7 +493,7 @@ def test_user_objects_are_left_unchanged(iris):
     X, y = iris
     members = _clf_members()
     before = [(name, est.get_params()) for name, est in members]
-    WeightedBlender(members, weights="caruana").fit(X, y)
+    WeightedBlender(members, weighting="caruana").fit(X, y)
     assert [(name, est.get_params()) for name, est in members] == before
     assert not any(hasattr(est, "classes_") for _, est in members)
 
@@ -498,9 +507,12 @@ def test_invalid_parameter_names_the_parameter(iris):
 def test_counting_regressor_caches(tmp_path):
     X, y = load_diabetes(return_X_y=True)
     log = str(tmp_path / "r.log")
-    for weights in ["score", "optimize", "caruana"]:
+    for weighting in ["score", "optimize", "caruana"]:
         WeightedBlenderRegressor(
-            [("r", CountingRegressor(log))], weights=weights, cv=3, memory=str(tmp_path / "cache")
+            [("r", CountingRegressor(log))],
+            weighting=weighting,
+            cv=3,
+            memory=str(tmp_path / "cache"),
         ).fit(X, y)
     assert count_fits(log) == 4
 
@@ -511,7 +523,7 @@ def test_random_forest_soft_blend_learns_weights():
         ("rf", RandomForestClassifier(n_estimators=30, random_state=0)),
         ("nb", GaussianNB()),
     ]
-    blender = WeightedBlender(members, weights="optimize").fit(X, y)
+    blender = WeightedBlender(members, weighting="optimize").fit(X, y)
     assert (
         log_loss(y, blend(blender.oof_predictions_, blender.weights_))
         <= min(log_loss(y, blender.oof_predictions_[:, m]) for m in range(2)) + 1e-9
@@ -529,7 +541,7 @@ def test_groups_argument_with_every_cv(iris, routing, cv):
     cv = {"kfold": KFold(5, shuffle=True, random_state=0), "groupkfold": GroupKFold(5)}.get(cv, cv)
     with sklearn_config_context(enable_metadata_routing=routing), warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "groups is ignored by KFold"
-        blender = WeightedBlender(members, weights="score", cv=cv, random_state=0)
+        blender = WeightedBlender(members, weighting="score", cv=cv, random_state=0)
         blender.fit(X, y, groups=groups)
     assert np.isclose(blender.weights_.sum(), 1)
     if isinstance(cv, GroupKFold):
@@ -543,7 +555,7 @@ def test_iterable_cv_with_routing_is_read_once_by_fit(iris):
     X, y = iris
     folds = list(KFold(3, shuffle=True, random_state=0).split(X))
     with sklearn_config_context(enable_metadata_routing=True):
-        blender = WeightedBlender(_clf_members(), weights="score", cv=iter(folds))
+        blender = WeightedBlender(_clf_members(), weighting="score", cv=iter(folds))
         blender.get_metadata_routing()
         blender.fit(X, y)
     expected = cross_val_predict(_clf_members()[0][1], X, y, cv=folds, method="predict_proba")

@@ -39,7 +39,7 @@ def test_pointwise_lpd_and_weights_follow_the_formulas(iris):
         ("bb_pseudo_bma", lambda lpd: bb_pseudo_bma_weights(lpd, random_state=0)),
         ("stacking", stacking_weights),
     ]:
-        bma = BayesianModelAverager(_members(), method=method, random_state=0).fit(X, y)
+        bma = BayesianModelAverager(_members(), weighting=method, random_state=0).fit(X, y)
         for m, (_, est) in enumerate(_members()):
             # every member here has predict_log_proba, which the averager uses
             with np.errstate(divide="ignore"):
@@ -74,12 +74,12 @@ def test_stacking_oof_log_score_no_worse_than_best_member():
 def test_weight_properties(iris, method):
     X, y = iris
     bad = DummyClassifier(strategy="uniform", random_state=0)
-    bma = BayesianModelAverager([("lr", _members()[0][1]), ("bad", bad)], method=method)
+    bma = BayesianModelAverager([("lr", _members()[0][1]), ("bad", bad)], weighting=method)
     bma.fit(X, y)
     assert bma.weights_[1] < 0.05
-    twins = BayesianModelAverager([("a", GaussianNB()), ("b", GaussianNB())], method=method)
+    twins = BayesianModelAverager([("a", GaussianNB()), ("b", GaussianNB())], weighting=method)
     np.testing.assert_allclose(twins.fit(X, y).weights_, [0.5, 0.5], atol=1e-6)
-    alone = BayesianModelAverager([("nb", GaussianNB())], method=method).fit(X, y)
+    alone = BayesianModelAverager([("nb", GaussianNB())], weighting=method).fit(X, y)
     np.testing.assert_allclose(alone.weights_, [1.0])
 
 
@@ -100,7 +100,7 @@ def test_members_need_predict_proba(iris):
 
 def test_pipeline_clone_pickle(iris):
     X, y = iris
-    pipe = make_pipeline(StandardScaler(), BayesianModelAverager(_members(), method="pseudo_bma"))
+    pipe = make_pipeline(StandardScaler(), BayesianModelAverager(_members(), weighting="pseudo_bma"))
     pipe.fit(X, y)
     restored = pickle.loads(pickle.dumps(pipe))
     np.testing.assert_allclose(restored.predict_proba(X), pipe.predict_proba(X))

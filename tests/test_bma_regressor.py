@@ -72,7 +72,7 @@ def test_pointwise_lpd_and_weights_follow_the_formulas(diabetes):
         ("bb_pseudo_bma", lambda lpd: bb_pseudo_bma_weights(lpd, random_state=0)),
         ("stacking", stacking_weights),
     ]:
-        bma = BayesianModelAveragerRegressor(_members(), method=method, random_state=0)
+        bma = BayesianModelAveragerRegressor(_members(), weighting=method, random_state=0)
         bma.fit(X, y)
         np.testing.assert_allclose(bma.oof_predictions_, oof_mean, rtol=1e-10)
         np.testing.assert_allclose(bma.pointwise_lpd_, expected, rtol=1e-10)
@@ -169,7 +169,7 @@ def test_interval_coverage_on_held_out_rows(friedman_halves):
         ("hgb", HistGradientBoostingRegressor(random_state=0)),
     ]
     for method in ["stacking", "bb_pseudo_bma"]:
-        bma = BayesianModelAveragerRegressor(members, method=method, random_state=0)
+        bma = BayesianModelAveragerRegressor(members, weighting=method, random_state=0)
         bma.fit(X_train, y_train)
         for coverage in (0.5, 0.8, 0.9):
             inside = _coverage(bma, X_test, y_test, coverage)
@@ -194,11 +194,11 @@ def test_mixing_comparable_members_widens_the_interval(friedman_halves):
 def test_weight_properties(diabetes, method):
     X, y = diabetes
     bad = ("bad", DummyRegressor(strategy="constant", constant=1000.0))
-    bma = BayesianModelAveragerRegressor([("bayes", BayesianRidge()), bad], method=method)
+    bma = BayesianModelAveragerRegressor([("bayes", BayesianRidge()), bad], weighting=method)
     np.testing.assert_allclose(bma.fit(X, y).weights_[1], 0.0, atol=1e-3)
-    twins = BayesianModelAveragerRegressor([("a", Ridge()), ("b", Ridge())], method=method)
+    twins = BayesianModelAveragerRegressor([("a", Ridge()), ("b", Ridge())], weighting=method)
     np.testing.assert_allclose(twins.fit(X, y).weights_, [0.5, 0.5], atol=1e-6)
-    alone = BayesianModelAveragerRegressor([("r", Ridge())], method=method).fit(X, y)
+    alone = BayesianModelAveragerRegressor([("r", Ridge())], weighting=method).fit(X, y)
     np.testing.assert_allclose(alone.weights_, [1.0])
     assert np.all(bma.weights_ >= 0) and np.isclose(bma.weights_.sum(), 1)
 

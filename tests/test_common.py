@@ -42,49 +42,49 @@ _RANK_EXPECTED_FAILURES = {
 ESTIMATORS = [
     WeightedBlender(_classifiers()),
     WeightedBlender(_classifiers(), weights=[1, 2, 0], voting="hard"),
-    WeightedBlender(_classifiers(), weights="score", voting="hard", cv=3),
-    WeightedBlender(_classifiers(), weights="optimize", cv=3),
-    WeightedBlender(_classifiers(), weights="caruana", voting="rank", cv=3, n_iter=10),
+    WeightedBlender(_classifiers(), weighting="score", voting="hard", cv=3),
+    WeightedBlender(_classifiers(), weighting="optimize", cv=3),
+    WeightedBlender(_classifiers(), weighting="caruana", voting="rank", cv=3, n_iter=10),
     WeightedBlenderRegressor(_regressors()),
-    WeightedBlenderRegressor(_regressors(), weights="score", cv=3),
-    WeightedBlenderRegressor(_regressors(), weights="optimize", cv=3),
-    WeightedBlenderRegressor(_regressors(), weights="caruana", cv=3, n_iter=10),
+    WeightedBlenderRegressor(_regressors(), weighting="score", cv=3),
+    WeightedBlenderRegressor(_regressors(), weighting="optimize", cv=3),
+    WeightedBlenderRegressor(_regressors(), weighting="caruana", cv=3, n_iter=10),
     OOFStacker(_classifiers(), cv=3),
     OOFStacker(_classifiers(), cv=3, test_predictions="fold_average", passthrough=True),
     OOFStacker(_classifiers(), cv=3, stack_method="predict"),
     OOFStackerRegressor(_regressors(), cv=3),
     OOFStackerRegressor(_regressors(), cv=3, test_predictions="fold_average", passthrough=True),
     BayesianModelAverager(_classifiers(), cv=3, n_bootstrap=50, random_state=0),
-    BayesianModelAverager(_classifiers(), method="pseudo_bma", cv=3, n_bootstrap=50),
-    BayesianModelAverager(_classifiers(), method="bb_pseudo_bma", cv=3, n_bootstrap=50),
+    BayesianModelAverager(_classifiers(), weighting="pseudo_bma", cv=3, n_bootstrap=50),
+    BayesianModelAverager(_classifiers(), weighting="bb_pseudo_bma", cv=3, n_bootstrap=50),
     BayesianModelAveragerRegressor(
         [*_regressors(), ("bayes", BayesianRidge())], cv=3, n_bootstrap=50, random_state=0
     ),
-    BayesianModelAveragerRegressor(_regressors(), method="pseudo_bma", cv=3, n_bootstrap=50),
+    BayesianModelAveragerRegressor(_regressors(), weighting="pseudo_bma", cv=3, n_bootstrap=50),
     BayesianModelAveragerRegressor(
-        [("bayes", BayesianRidge()), ("ridge", Ridge())], method="bb_pseudo_bma", cv=0.3
+        [("bayes", BayesianRidge()), ("ridge", Ridge())], weighting="bb_pseudo_bma", cv=0.3
     ),
     WeightSpaceFuser(
         [("c1", LogisticRegression(C=1.0)), ("c01", LogisticRegression(C=0.1))], random_state=0
     ),
     WeightSpaceFuser(
         [("c1", LogisticRegression(C=1.0)), ("c01", LogisticRegression(C=0.1))],
-        method="greedy",
+        weighting="greedy",
         cv=3,
     ),
     WeightSpaceFuser(
         [("c1", LogisticRegression(C=1.0)), ("c01", LogisticRegression(C=0.1))],
-        method="ties",
+        merge="ties",
         base_estimator=LogisticRegression(C=0.01),
         random_state=0,
     ),
     WeightSpaceFuserRegressor([("r1", Ridge(alpha=1.0)), ("r10", Ridge(alpha=10.0))]),
     WeightSpaceFuserRegressor(
-        [("r1", Ridge(alpha=1.0)), ("r10", Ridge(alpha=10.0))], method="fisher", n_rounds=2
+        [("r1", Ridge(alpha=1.0)), ("r10", Ridge(alpha=10.0))], merge="fisher", n_rounds=2
     ),
     WeightSpaceFuserRegressor(
         [("s0", SGDRegressor(random_state=0)), ("s1", SGDRegressor(random_state=1))],
-        method="dare",
+        merge="dare",
         base_estimator=SGDRegressor(random_state=2),
         density=0.5,
         random_state=0,

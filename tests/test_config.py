@@ -101,7 +101,7 @@ def engine_is_numpy(estimator, X, y):
 {setting}
 X, y = make_classification(n_samples=120, random_state=0)
 blender = WeightedBlender([("lr", LogisticRegression())], cv=2)
-search = GridSearchCV(blender, {{"weights": ["score", "optimize"]}}, cv=2,
+search = GridSearchCV(blender, {{"weighting": ["score", "optimize"]}}, cv=2,
                       scoring=engine_is_numpy, n_jobs=2)
 with joblib.parallel_config(backend="{backend}"):
     search.fit(X, y)

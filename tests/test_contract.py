@@ -286,14 +286,14 @@ def test_weights_from_log_densities(data, function):
 
 
 @SETTINGS
-@given(data=st.data(), method=st.sampled_from(["uniform", "task_arithmetic", "ties", "dare"]))
+@given(data=st.data(), method=st.sampled_from(["average", "task_arithmetic", "ties", "dare"]))
 def test_merge_params(data, method):
     arrays, _, dtype = data.draw(members(classes=False, max_members=5))
     base = {"w": np.zeros_like(arrays[0])}
     params = [{"w": a} for a in arrays]
     _agree(
         lambda: merge_params(
-            params, method=method, base=None if method == "uniform" else base, random_state=0
+            params, merge=method, base=None if method == "average" else base, random_state=0
         ),
         _rtol(dtype),
     )

@@ -61,10 +61,10 @@ def _clf_members(**nan_params):
 @pytest.mark.parametrize(
     "params",
     [
-        {"weights": "optimize"},
-        {"weights": "caruana"},
-        {"weights": "score"},
-        {"weights": "uniform", "voting": "rank"},
+        {"weighting": "optimize"},
+        {"weighting": "caruana"},
+        {"weighting": "score"},
+        {"voting": "rank"},
     ],
 )
 @pytest.mark.parametrize("value", [np.nan, np.inf])
@@ -108,8 +108,8 @@ def test_hard_voting_nan_rows_are_not_mapped_to_the_first_class(clf_data):
 @pytest.mark.parametrize(
     "fuser, params",
     [
-        (WeightedBlenderRegressor, {"weights": "optimize"}),
-        (WeightedBlenderRegressor, {"weights": "caruana"}),
+        (WeightedBlenderRegressor, {"weighting": "optimize"}),
+        (WeightedBlenderRegressor, {"weighting": "caruana"}),
         (OOFStackerRegressor, {}),
         (BayesianModelAveragerRegressor, {}),
     ],
@@ -136,11 +136,11 @@ def test_duplicated_test_index_in_custom_cv_is_an_error(clf_data):
     train, test = folds[0]
     folds[0] = (train, np.r_[test, test[:1]])  # row test[0] listed twice
     with pytest.raises(ValueError, match="fold 0.*more than once"):
-        WeightedBlender(_clf_members(), weights="optimize", cv=folds).fit(X, y)
+        WeightedBlender(_clf_members(), weighting="optimize", cv=folds).fit(X, y)
     folds = list(KFold(3).split(X))
     folds[1] = (folds[1][0], np.r_[folds[1][1], -1])  # wraps around silently in numpy
     with pytest.raises(ValueError, match=f"fold 1.*integers in \\[0, {n}\\)"):
-        WeightedBlender(_clf_members(), weights="optimize", cv=folds).fit(X, y)
+        WeightedBlender(_clf_members(), weighting="optimize", cv=folds).fit(X, y)
 
 
 # ---------------------------------------------------------------------------
@@ -148,12 +148,13 @@ def test_duplicated_test_index_in_custom_cv_is_an_error(clf_data):
 # ---------------------------------------------------------------------------
 def test_refit_with_given_weights_forgets_oof_attributes(clf_data):
     X, y = clf_data
-    blender = WeightedBlender(_clf_members(), weights="optimize").fit(X, y)
-    assert blender.blend_score_ is not None and blender.oof_predictions_ is not None
-    blender.set_params(weights=[1, 2, 3]).fit(X, y)
-    assert blender.blend_score_ is None
+    blender = WeightedBlender(_clf_members(), weighting="optimize").fit(X, y)
+    assert blender.fused_score_ is not None and blender.oof_predictions_ is not None
+    blender.set_params(weights=[1, 2, 3], weighting=None).fit(X, y)
+    assert blender.fused_score_ is None
     assert blender.member_scores_ is None
     assert blender.oof_predictions_ is None
+    assert blender.fused_oof_predictions_ is None and blender.picks_ is None
     np.testing.assert_allclose(blender.weights_, [1 / 6, 2 / 6, 3 / 6])
 
 
@@ -164,7 +165,8 @@ def test_stacker_switching_test_predictions_forgets_old_models(clf_data):
     stack.set_params(test_predictions="refit").fit(X, y)
     assert stack.fold_estimators_ is None and len(stack.estimators_) == 3
     stack.set_params(test_predictions="fold_average").fit(X, y)
-    assert stack.estimators_ is None and stack.named_estimators_ is None
+    assert stack.estimators_ is None
+    assert [len(v) for v in stack.named_estimators_.values()] == [5, 5, 5]
 
 
 def test_refit_on_other_features_forgets_feature_names(clf_data):
@@ -189,7 +191,7 @@ def _entries(cache_dir, function):
 
 def _fit_cached(cache_dir, X, y):
     members = [("lr", LogisticRegression(max_iter=500)), ("nb", GaussianNB())]
-    return WeightedBlender(members, weights="optimize", cv=3, memory=cache_dir).fit(X, y)
+    return WeightedBlender(members, weighting="optimize", cv=3, memory=cache_dir).fit(X, y)
 
 
 @pytest.mark.parametrize("function", ["_fold_output_sealed", "_fit_member_sealed"])
@@ -242,7 +244,7 @@ def test_failing_member_is_named_in_every_backend(clf_data, backend, where):
     members = [("lr", LogisticRegression(max_iter=500)), ("bad", FailingClassifier(where))]
     with joblib.parallel_config(backend=backend, n_jobs=2 if backend != "sequential" else 1):
         with pytest.raises(ValueError, match=f"Member 'bad' failed in cv fold .*boom in {where}"):
-            WeightedBlender(members, weights="optimize", cv=3).fit(X, y)
+            WeightedBlender(members, weighting="optimize", cv=3).fit(X, y)
 
 
 def test_failing_member_at_predict_is_named(clf_data):
@@ -256,7 +258,7 @@ def test_failing_member_at_predict_is_named(clf_data):
     for _, est in members:
         est.fit(X, y)
     with pytest.raises(ValueError, match="Member 'bad' failed in predict_proba.*boom"):
-        WeightedBlender(members, weights="optimize", cv="prefit").fit(X, y)
+        WeightedBlender(members, weighting="optimize", cv="prefit").fit(X, y)
 
 
 def test_failing_member_keeps_the_original_exception_chained(clf_data):
@@ -277,7 +279,7 @@ def test_engine_setting_reaches_worker_tasks(clf_data, backend):
     members = [("a", EngineRecordingClassifier()), ("b", EngineRecordingClassifier(C=0.5))]
     with joblib.parallel_config(backend=backend, n_jobs=2):
         with skfusion.config_context(engine="numpy"):
-            fitted = WeightedBlender(members, weights="optimize", cv=3).fit(X, y)
+            fitted = WeightedBlender(members, weighting="optimize", cv=3).fit(X, y)
     assert [est.engine_seen_ for est in fitted.estimators_] == ["numpy", "numpy"]
 
 
@@ -293,7 +295,7 @@ def test_tree_member_unaffected(clf_data):
     # A sanity check that the checks do not reject ordinary members.
     X, y = clf_data
     members = [("tree", DecisionTreeClassifier(random_state=0)), ("nb", GaussianNB())]
-    blender = WeightedBlender(members, weights="optimize").fit(X, y)
+    blender = WeightedBlender(members, weighting="optimize").fit(X, y)
     assert np.isfinite(blender.predict_proba(X)).all()
 
 
@@ -313,7 +315,7 @@ def _probabilities(rng, n=200, k=3, n_models=3):
         lambda p, y: skfusion.weights.optimized_weights(p, y),
         lambda p, y: skfusion.weights.caruana_weights(p, y),
         lambda p, y: skfusion.weights.score_weights(p, y),
-        lambda p, y: skfusion.weights.optimized_weights(p, y, scoring="accuracy"),
+        lambda p, y: skfusion.weights.optimized_weights(p, y, objective="accuracy"),
         lambda p, y: skfusion.blend(p),
         lambda p, y: skfusion.blend(p, voting="hard"),
         lambda p, y: skfusion.blend(p, voting="rank", reference=p),
@@ -354,9 +356,9 @@ def test_scoring_that_returns_nan_is_an_error_not_a_weight():
         return float("nan")
 
     with pytest.raises(ValueError, match="gave nan"):
-        skfusion.weights.optimized_weights(p, y, scoring=nan_scorer)
+        skfusion.weights.optimized_weights(p, y, objective=nan_scorer)
     with pytest.raises(ValueError, match="non-finite score to member"):
-        skfusion.weights.caruana_weights(p, y, scoring=nan_scorer)
+        skfusion.weights.caruana_weights(p, y, objective=nan_scorer)
 
 
 # ---------------------------------------------------------------------------
@@ -456,8 +458,8 @@ def test_one_d_binary_scores_are_positive_class_probabilities(labels):
     )
     np.testing.assert_array_equal(w.caruana_weights(scores, y), w.caruana_weights(two_columns, y))
     np.testing.assert_allclose(
-        w.score_weights(scores, y, scoring="roc_auc"),
-        w.score_weights(two_columns, y, scoring="roc_auc"),
+        w.score_weights(scores, y, objective="roc_auc"),
+        w.score_weights(two_columns, y, objective="roc_auc"),
     )
     # Squared error on the 0/1 target would pick other weights.
     regression = w.optimized_weights(scores, y01.astype(float), target_type="continuous")
@@ -582,7 +584,7 @@ def test_one_label_with_sample_weights_says_class(fuser):
 @pytest.mark.parametrize(
     "fuser, params",
     [
-        (WeightedBlender, {"weights": "optimize"}),
+        (WeightedBlender, {"weighting": "optimize"}),
         (WeightedBlender, {"voting": "hard"}),
         (WeightedBlender, {"voting": "rank"}),
         (OOFStacker, {}),
@@ -631,7 +633,7 @@ def test_frozen_members_keep_their_own_labels(clf_data):
     X, y = clf_data
     labels = np.array(["cat", "dog", "emu"])[y]
     frozen = FrozenEstimator(LogisticRegression(max_iter=500).fit(X, labels))
-    blender = WeightedBlender([("frozen", frozen), ("nb", GaussianNB())], weights="optimize")
+    blender = WeightedBlender([("frozen", frozen), ("nb", GaussianNB())], weighting="optimize")
     blender.fit(X, labels)
     np.testing.assert_allclose(blender.oof_predictions_[:, 0], frozen.predict_proba(X))
     assert (blender.predict(X) == labels).mean() > 0.7
@@ -703,7 +705,7 @@ def test_frozen_final_step_of_a_pipeline_keeps_its_labels(clf_data):
     labels = y + 1  # 1, 2, 3: not class indices
     frozen = FrozenEstimator(LogisticRegression(max_iter=500).fit(X, labels))
     pipe = make_pipeline(StandardScaler(), frozen)
-    blender = WeightedBlender([("pipe", pipe), ("nb", GaussianNB())], weights="optimize")
+    blender = WeightedBlender([("pipe", pipe), ("nb", GaussianNB())], weighting="optimize")
     blender.fit(X, labels)
     assert (blender.predict(X) == labels).mean() > 0.7
 

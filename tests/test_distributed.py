@@ -50,8 +50,8 @@ def test_stacker_on_dask_equals_local_run(client, test_predictions):
 
 def test_blender_on_dask_equals_local_run(client):
     X, y = load_iris(return_X_y=True)
-    local = WeightedBlender(_members(), weights="caruana").fit(X, y)
+    local = WeightedBlender(_members(), weighting="caruana").fit(X, y)
     with parallel_config(backend="dask"):
-        remote = WeightedBlender(_members(), weights="caruana", n_jobs=-1).fit(X, y)
+        remote = WeightedBlender(_members(), weighting="caruana", n_jobs=-1).fit(X, y)
     np.testing.assert_allclose(remote.weights_, local.weights_)
     np.testing.assert_allclose(remote.predict_proba(X), local.predict_proba(X))

@@ -92,7 +92,7 @@ def test_blender_predict_under_cupy_engine(cp):
 
     X, y = load_iris(return_X_y=True)
     members = [("lr", LogisticRegression(max_iter=500)), ("nb", GaussianNB())]
-    blender = WeightedBlender(members, weights="caruana").fit(X, y)
+    blender = WeightedBlender(members, weighting="caruana").fit(X, y)
     expected = blender.predict_proba(X)
     with config_context(engine="cupy"):
         np.testing.assert_allclose(blender.predict_proba(X), expected, rtol=1e-12)
@@ -111,7 +111,7 @@ def test_log_mixture_and_bayesian_bootstrap_on_device(cp):
 
 
 @pytest.mark.parametrize(
-    "method", ["uniform", "weighted", "fisher", "task_arithmetic", "ties", "dare"]
+    "method", ["average", "fisher", "task_arithmetic", "ties", "dare"]
 )
 def test_merge_params_on_device(cp, method):
     from skfusion.merge import merge_params
@@ -124,7 +124,7 @@ def test_merge_params_on_device(cp, method):
         for _ in range(3)
     ]
     fisher = [{k: rng.uniform(0.1, 1, v.shape) for k, v in base.items()} for _ in range(3)]
-    kwargs = dict(method=method, weights=[1, 2, 3], density=0.3, scaling=0.5, random_state=0)
+    kwargs = dict(merge=method, weights=[1, 2, 3], density=0.3, scaling=0.5, random_state=0)
     expected = merge_params(models, base=base, fisher=fisher, **kwargs)
     on_device = merge_params(
         [{k: cp.asarray(v) for k, v in m.items()} for m in models],

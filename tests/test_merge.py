@@ -154,8 +154,8 @@ def _model(rng, scale=1.0):
 
 def test_soup_of_identical_copies_is_the_model():
     model = _model(np.random.default_rng(0))
-    for method in ("uniform", "weighted"):
-        merged = merge_params([model] * 4, method=method, weights=[1, 2, 3, 4])
+    for weights in (None, [1, 2, 3, 4]):
+        merged = merge_params([model] * 4, weights=weights)
         for name in model:
             np.testing.assert_allclose(merged[name], model[name], rtol=1e-12)
 
@@ -163,10 +163,10 @@ def test_soup_of_identical_copies_is_the_model():
 def test_task_arithmetic_of_one_member_with_scaling_one_is_that_member():
     rng = np.random.default_rng(1)
     base, member = _model(rng), _model(rng)
-    merged = merge_params([member], method="task_arithmetic", base=base, scaling=1.0)
+    merged = merge_params([member], merge="task_arithmetic", base=base, scaling=1.0)
     for name in member:
         np.testing.assert_allclose(merged[name], member[name], rtol=1e-12)
-    both = merge_params([member, base], method="task_arithmetic", base=base, scaling=0.5)
+    both = merge_params([member, base], merge="task_arithmetic", base=base, scaling=0.5)
     for name in member:
         np.testing.assert_allclose(both[name], (member[name] + base[name]) / 2, rtol=1e-12)
 
@@ -190,7 +190,7 @@ def test_task_arithmetic_in_float32_keeps_the_task_vector(engine, weighted):
     with config_context(engine=engine):
         merged = merge_params(
             models,
-            method="task_arithmetic",
+            merge="task_arithmetic",
             base=base,
             weights=weights if weighted else None,
             scaling=scaling,
@@ -214,13 +214,13 @@ def test_fisher_with_equal_fishers_is_the_uniform_soup():
     rng = np.random.default_rng(2)
     models = [_model(rng) for _ in range(3)]
     fisher = {name: rng.uniform(0.1, 1.0, size=v.shape) for name, v in models[0].items()}
-    merged = merge_params(models, method="fisher", fisher=[fisher] * 3)
+    merged = merge_params(models, merge="fisher", fisher=[fisher] * 3)
     soup = merge_params(models)
     for name in soup:
         np.testing.assert_allclose(merged[name], soup[name], rtol=1e-12)
     # and with different Fishers it is the per-entry precision-weighted mean
     fishers = [{n: rng.uniform(0.1, 1.0, size=v.shape) for n, v in m.items()} for m in models]
-    merged = merge_params(models, method="fisher", fisher=fishers)
+    merged = merge_params(models, merge="fisher", fisher=fishers)
     for name in soup:
         num = sum(f[name] * m[name] for f, m in zip(fishers, models))
         np.testing.assert_allclose(merged[name], num / sum(f[name] for f in fishers))
@@ -235,21 +235,19 @@ def test_merge_errors_name_the_model_and_parameter():
     with pytest.raises(ValueError, match="missing: \\['b'\\]"):
         merge_params([a, {"w": a["w"]}])
     with pytest.raises(ValueError, match="needs base"):
-        merge_params([a, a], method="ties")
-    with pytest.raises(ValueError, match="needs weights"):
-        merge_params([a, a], method="weighted")
+        merge_params([a, a], merge="ties")
     with pytest.raises(ValueError, match="density"):
-        merge_params([a, a], method="dare", base=a, density=0)
-    with pytest.raises(ValueError, match="method"):
-        merge_params([a, a], method="mean")
+        merge_params([a, a], merge="dare", base=a, density=0)
+    with pytest.raises(ValueError, match="merge must be one of"):
+        merge_params([a, a], merge="mean")
 
 
 def test_dare_is_repeatable_and_seeded():
     rng = np.random.default_rng(4)
     base, models = _model(rng), [_model(rng) for _ in range(3)]
-    first = merge_params(models, method="dare", base=base, density=0.5, random_state=0)
-    again = merge_params(models, method="dare", base=base, density=0.5, random_state=0)
-    other = merge_params(models, method="dare", base=base, density=0.5, random_state=1)
+    first = merge_params(models, merge="dare", base=base, density=0.5, random_state=0)
+    again = merge_params(models, merge="dare", base=base, density=0.5, random_state=0)
+    other = merge_params(models, merge="dare", base=base, density=0.5, random_state=1)
     np.testing.assert_array_equal(first["w"], again["w"])
     assert not np.array_equal(first["w"], other["w"])
 
@@ -257,8 +255,8 @@ def test_dare_is_repeatable_and_seeded():
 def test_float32_stays_float32():
     rng = np.random.default_rng(5)
     models = [{k: v.astype(np.float32) for k, v in _model(rng).items()} for _ in range(2)]
-    for method in ("uniform", "ties"):
-        merged = merge_params(models, method=method, base=models[0])
+    for merge in ("average", "ties"):
+        merged = merge_params(models, merge=merge, base=models[0])
         assert all(v.dtype == np.float32 for v in merged.values())
 
 

@@ -73,8 +73,11 @@ def test_equals_stacking_regressor():
 def test_fold_average_uses_fold_models_and_no_refit(iris):
     X, y = iris
     stack = OOFStacker(_members(), test_predictions="fold_average").fit(X, y)
-    assert stack.estimators_ is None and stack.named_estimators_ is None
+    assert stack.estimators_ is None
     assert [len(f) for f in stack.fold_estimators_] == [5, 5, 5]
+    # named_estimators_ is never None: each name holds its fold models.
+    for (name, _), folds in zip(_members(), stack.fold_estimators_):
+        assert stack.named_estimators_[name] is folds
     # naive reference: the mean of each fold model's output
     folds = list(StratifiedKFold(5).split(X, y))
     expected = []

@@ -11,7 +11,14 @@ from sklearn.datasets import load_diabetes, load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier
-from sklearn.model_selection import GridSearchCV, GroupKFold, ShuffleSplit, StratifiedShuffleSplit
+from sklearn.metrics import log_loss, r2_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    KFold,
+    ShuffleSplit,
+    StratifiedShuffleSplit,
+)
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -51,11 +58,16 @@ def test_uniform_soup_is_the_mean_of_the_fitted_members(digits):
     # prediction is the fused model's, one model
     np.testing.assert_array_equal(fuser.predict(X), fuser.fused_estimator_.predict(X))
     np.testing.assert_allclose(fuser.predict_proba(X), fuser.fused_estimator_.predict_proba(X))
-    # members were fitted on the training rows only, and scored on the others
+    # members were scored on the hold-out rows after a fit on the others...
     train, test = _holdout_rows(X, y)
     ref = clone(_lr_members()[2][1]).fit(X[train], y[train])
-    np.testing.assert_allclose(fuser.estimators_[2].coef_, ref.coef_, rtol=1e-6)
-    assert fuser.member_scores_[2] == pytest.approx(ref.score(X[test], y[test]))
+    assert fuser.member_scores_["c2"] == pytest.approx(ref.score(X[test], y[test]))
+    # ... then refit on all rows (refit=True)
+    ref_all = clone(_lr_members()[2][1]).fit(X, y)
+    np.testing.assert_allclose(fuser.estimators_[2].coef_, ref_all.coef_, rtol=1e-6)
+    # refit=False keeps the models of the hold-out split
+    kept = WeightSpaceFuser(_lr_members(), refit=False, random_state=0).fit(X, y)
+    np.testing.assert_allclose(kept.estimators_[2].coef_, ref.coef_, rtol=1e-6)
 
 
 def _holdout_rows(X, y, random_state=0):
@@ -69,8 +81,11 @@ def test_soup_of_identical_members_is_the_member(digits):
     X, y = digits
     members = [(f"m{i}", LogisticRegression(C=0.1, max_iter=500)) for i in range(3)]
     fuser = WeightSpaceFuser(members, random_state=0).fit(X, y)
-    np.testing.assert_allclose(fuser.fused_estimator_.coef_, fuser.estimators_[0].coef_)
-    assert fuser.fused_score_ == pytest.approx(fuser.member_scores_[0])
+    # fit uses all rows: the soup is one LogisticRegression fitted on all of them
+    alone = LogisticRegression(C=0.1, max_iter=500).fit(X, y)
+    np.testing.assert_allclose(fuser.fused_estimator_.coef_, alone.coef_, rtol=1e-6)
+    np.testing.assert_allclose(fuser.predict_proba(X), alone.predict_proba(X), rtol=1e-6)
+    assert fuser.fused_score_ == pytest.approx(fuser.member_scores_["m0"])
 
 
 def test_greedy_soup_is_never_worse_than_its_best_ingredient(digits):
@@ -79,17 +94,24 @@ def test_greedy_soup_is_never_worse_than_its_best_ingredient(digits):
     members = [(f"m{i}", _mlp(i + 1, max_iter=10)) for i in range(5)]
     for cv in (0.2, 0.3):
         fuser = WeightSpaceFuser(
-            members, method="greedy", base_estimator=base, cv=cv, random_state=0
+            members,
+            weighting="greedy",
+            base_estimator=base,
+            cv=cv,
+            objective="accuracy",
+            random_state=0,
         ).fit(X, y)
-        assert fuser.fused_score_ >= fuser.member_scores_.max()
-        best = int(np.argmax(fuser.member_scores_))
-        assert best in fuser.ingredients_
+        assert fuser.fused_score_ >= max(fuser.member_scores_.values())
+        best = max(fuser.member_scores_, key=fuser.member_scores_.get)
+        assert fuser.picks_[0] == best
         np.testing.assert_allclose(fuser.weights_.sum(), 1.0)
 
 
 def test_greedy_soup_equals_a_naive_greedy_soup(digits):
     X, y = digits
-    fuser = WeightSpaceFuser(_lr_members(), method="greedy", random_state=0).fit(X, y)
+    fuser = WeightSpaceFuser(
+        _lr_members(), weighting="greedy", objective="accuracy", refit=False, random_state=0
+    ).fit(X, y)
     _, test = _holdout_rows(X, y)
     adapter = LinearAdapter()
     params = [adapter.read(e) for e in fuser.estimators_]
@@ -100,7 +122,7 @@ def test_greedy_soup_equals_a_naive_greedy_soup(digits):
         trial = adapter.write(fuser.estimators_[0], merge_params([params[i] for i in soup + [m]]))
         if trial.score(X[test], y[test]) >= best:
             soup, best = soup + [m], trial.score(X[test], y[test])
-    assert fuser.ingredients_ == sorted(soup)
+    assert fuser.picks_ == [f"c{m}" for m in soup]
     assert fuser.fused_score_ == pytest.approx(best)
 
 
@@ -115,7 +137,7 @@ def test_fine_tuning_starts_from_the_base(digits):
         moved = np.linalg.norm(member.coefs_[0] - start) / np.linalg.norm(start)
         assert moved < 0.2
         assert member.warm_start is False  # the member's own setting is restored
-    assert fuser.member_scores_.min() > 0.8
+    assert min(fuser.member_scores_.values()) > 0.8
 
 
 def test_task_vector_methods(digits):
@@ -126,7 +148,7 @@ def test_task_vector_methods(digits):
     for method in ("task_arithmetic", "ties", "dare"):
         fuser = WeightSpaceFuser(
             members,
-            method=method,
+            merge=method,
             base_estimator=base,
             scaling=1 / 3,
             density=0.5,
@@ -160,19 +182,19 @@ def test_rounds_record_a_score_each(digits):
     fuser = WeightSpaceFuser(
         members, base_estimator=_mlp(0, max_iter=10), n_rounds=3, random_state=0
     ).fit(X, y)
-    assert fuser.round_scores_.shape == (3,)
+    assert len(fuser.round_scores_) == 3
     assert fuser.fused_score_ == fuser.round_scores_[-1]
     assert fuser.round_scores_[-1] >= fuser.round_scores_[0]
 
 
 def test_fisher_merge_of_logistic_regressions(digits):
     X, y = digits
-    fuser = WeightSpaceFuser(_lr_members(), method="fisher", random_state=0).fit(X, y)
-    train, _ = _holdout_rows(X, y)
+    fuser = WeightSpaceFuser(_lr_members(), merge="fisher", random_state=0).fit(X, y)
     adapter = LinearAdapter()
-    fishers = [adapter.fisher(e, X[train]) for e in fuser.estimators_]
+    # refit on all rows: the Fishers of the refit members, on all rows
+    fishers = [adapter.fisher(e, X) for e in fuser.estimators_]
     expected = merge_params(
-        [adapter.read(e) for e in fuser.estimators_], method="fisher", fisher=fishers
+        [adapter.read(e) for e in fuser.estimators_], merge="fisher", fisher=fishers
     )
     np.testing.assert_allclose(fuser.fused_estimator_.coef_, expected["coef_"])
     assert fuser.fused_score_ > 0.9
@@ -187,7 +209,7 @@ def test_prefit_members_federated_average():
     frozen = [(f"site{i}", FrozenEstimator(m)) for i, m in enumerate(models)]
     for members, cv in [(list(zip(["a", "b", "c"], models)), "prefit"), (frozen, 0.2)]:
         fuser = WeightSpaceFuserRegressor(
-            members, method="weighted", cv=cv, weights=sizes, random_state=0
+            members, cv=cv, weights=sizes, random_state=0
         ).fit(X, y)
         np.testing.assert_allclose(fuser.fused_estimator_.coef_, expected)
         assert type(fuser.fused_estimator_) is Ridge
@@ -200,8 +222,18 @@ def test_prefit_members_federated_average():
 
 def test_weighted_from_holdout_scores(digits):
     X, y = digits
-    fuser = WeightSpaceFuser(_lr_members(), method="weighted", random_state=0).fit(X, y)
-    np.testing.assert_allclose(fuser.weights_, fuser.member_scores_ / fuser.member_scores_.sum())
+    fuser = WeightSpaceFuser(
+        _lr_members(), weighting="score", refit=False, random_state=0
+    ).fit(X, y)
+    # objective=None: the log-loss on the hold-out rows, weights proportional to 1 / loss
+    _, test = _holdout_rows(X, y)
+    losses = np.array([log_loss(y[test], e.predict_proba(X[test])) for e in fuser.estimators_])
+    np.testing.assert_allclose(fuser.weights_, (1 / losses) / (1 / losses).sum(), rtol=1e-8)
+    by_accuracy = WeightSpaceFuser(
+        _lr_members(), weighting="score", objective="accuracy", refit=False, random_state=0
+    ).fit(X, y)
+    accuracy = np.array(list(by_accuracy.member_scores_.values()))
+    np.testing.assert_allclose(by_accuracy.weights_, accuracy / accuracy.sum())
 
 
 @pytest.mark.parametrize(
@@ -219,8 +251,8 @@ def test_weighted_from_holdout_scores(digits):
             [("a", _mlp(0)), ("b", MLPClassifier(hidden_layer_sizes=(16,)))],
             "Member 'b' has hidden_layer_sizes=\\(16,\\)",
         ),
-        ({"method": "ties"}, [("a", LogisticRegression())], "needs base_estimator"),
-        ({"method": "fisher"}, [("svc", LinearSVC())], "member 'svc'.*Fisher merging supports"),
+        ({"merge": "ties"}, [("a", LogisticRegression())], "needs base_estimator"),
+        ({"merge": "fisher"}, [("svc", LinearSVC())], "member 'svc'.*Fisher merging supports"),
         ({"weights": [1, -1]}, _lr_members(2), "member 'c1'"),
         ({"align": True}, _lr_members(2), "align=True aligns MLP"),
         ({"base_estimator": Ridge()}, _lr_members(2), "Member 'base_estimator' is a Ridge"),
@@ -250,9 +282,9 @@ def test_sgd_members_and_sample_weight(digits):
     X, y = digits
     members = [(f"s{i}", SGDClassifier(loss="log_loss", random_state=i)) for i in range(3)]
     sw = np.random.default_rng(0).uniform(0.5, 2, len(y))
-    fuser = WeightSpaceFuser(members, method="fisher", random_state=0).fit(X, y, sample_weight=sw)
+    fuser = WeightSpaceFuser(members, merge="fisher", random_state=0).fit(X, y, sample_weight=sw)
     assert fuser.fused_score_ > 0.85
-    unweighted = WeightSpaceFuser(members, method="fisher", random_state=0).fit(X, y)
+    unweighted = WeightSpaceFuser(members, merge="fisher", random_state=0).fit(X, y)
     assert not np.allclose(fuser.fused_estimator_.coef_, unweighted.fused_estimator_.coef_)
 
 
@@ -270,7 +302,7 @@ def test_pipeline_grid_search_clone_pickle(digits):
     X, y = digits
     pipe = make_pipeline(StandardScaler(), WeightSpaceFuser(_lr_members(2), random_state=0))
     grid = GridSearchCV(
-        pipe, {"weightspacefuser__method": ["uniform", "greedy"]}, cv=3, error_score="raise"
+        pipe, {"weightspacefuser__weighting": [None, "greedy"]}, cv=3, error_score="raise"
     ).fit(X, y)
     restored = pickle.loads(pickle.dumps(grid.best_estimator_))
     np.testing.assert_allclose(
@@ -355,7 +387,7 @@ def test_uniform_soup_of_fine_tuned_mlps_beats_the_average_member(digits):
         fuser = WeightSpaceFuser(
             members, base_estimator=_mlp(0, max_iter=30), random_state=seed
         ).fit(X, y)
-        assert fuser.fused_score_ >= fuser.member_scores_.mean()
+        assert fuser.fused_score_ >= np.mean(list(fuser.member_scores_.values()))
 
 
 def test_input_containers_and_label_types(tmp_path):
@@ -395,11 +427,59 @@ def test_regressor_in_pipeline_grid_search_clone_pickle():
     members = [(f"r{i}", Ridge(alpha=a)) for i, a in enumerate([0.01, 1.0, 10.0])]
     pipe = make_pipeline(StandardScaler(), WeightSpaceFuserRegressor(members, random_state=0))
     grid = GridSearchCV(
-        pipe, {"weightspacefuserregressor__method": ["uniform", "greedy", "fisher"]}, cv=3
+        pipe,
+        {
+            "weightspacefuserregressor__weighting": [None, "greedy"],
+            "weightspacefuserregressor__merge": ["average", "fisher"],
+        },
+        cv=3,
     ).fit(X, y)
     best = grid.best_estimator_
     restored = pickle.loads(pickle.dumps(best))
     np.testing.assert_allclose(restored.predict(X[:5]), best.predict(X[:5]))
     assert not hasattr(clone(pipe)[-1], "fused_estimator_")
     fuser = best[-1]
-    assert fuser.fused_score_ >= fuser.member_scores_.min()
+    assert fuser.fused_score_ >= min(fuser.member_scores_.values())
+
+
+def test_every_split_of_cv_is_used():
+    # An int or a splitter gives several splits: members are fitted and scored
+    # on each, scores are the mean over splits, and the fused OOF predictions
+    # cover every row.
+    X, y = load_diabetes(return_X_y=True)
+    members = [(f"r{i}", Ridge(alpha=a)) for i, a in enumerate([0.01, 1.0])]
+    cv = KFold(3, shuffle=True, random_state=0)
+    fuser = WeightSpaceFuserRegressor(members, cv=cv).fit(X, y)
+    oof = np.empty(len(y))
+    for name, est in members:
+        scores = []
+        for train, test in cv.split(X):
+            scores.append(clone(est).fit(X[train], y[train]).score(X[test], y[test]))
+        assert fuser.member_scores_[name] == pytest.approx(np.mean(scores))
+    fused_scores = []
+    for train, test in cv.split(X):
+        fitted = [clone(est).fit(X[train], y[train]) for _, est in members]
+        coef = np.mean([f.coef_ for f in fitted], axis=0)
+        intercept = np.mean([f.intercept_ for f in fitted])
+        oof[test] = X[test] @ coef + intercept
+        fused_scores.append(r2_score(y[test], oof[test]))
+    np.testing.assert_allclose(fuser.fused_oof_predictions_, oof, rtol=1e-9)
+    assert fuser.fused_score_ == pytest.approx(np.mean(fused_scores))
+    with pytest.raises(ValueError, match="refit=False keeps the models fitted on the training"):
+        WeightSpaceFuserRegressor(members, cv=3, refit=False).fit(X, y)
+
+
+def test_weights_and_weighting_are_exclusive(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="set one of the two"):
+        WeightSpaceFuser(_lr_members(2), weights=[1, 2], weighting="score").fit(X, y)
+
+
+def test_named_weights_include_dropped_members(digits):
+    X, y = digits
+    members = _lr_members(3)
+    members[1] = ("c1", "drop")
+    fuser = WeightSpaceFuser(members, weights=[1, 5, 3], random_state=0).fit(X, y)
+    np.testing.assert_allclose(fuser.weights_, [0.25, 0.75])
+    assert dict(fuser.named_weights_) == {"c0": 0.25, "c1": 0.0, "c2": 0.75}
+    assert fuser.named_estimators_.c1 == "drop"

@@ -60,12 +60,14 @@ def test_weights_from_scores_rules():
 def test_score_weights_match_manual_scores():
     members, y = _problem()
     acc = np.array([accuracy_score(y, p.argmax(axis=1)) for p in members])
-    np.testing.assert_allclose(score_weights(members, y), acc / acc.sum())
+    np.testing.assert_allclose(score_weights(members, y, objective="accuracy"), acc / acc.sum())
     losses = np.array([log_loss(y, p) for p in members])
     inv = 1 / losses
-    np.testing.assert_allclose(
-        score_weights(members, y, scoring="neg_log_loss"), inv / inv.sum(), rtol=1e-10
-    )
+    # The default objective is the log-loss: weights proportional to 1 / loss.
+    for objective in (None, "neg_log_loss"):
+        np.testing.assert_allclose(
+            score_weights(members, y, objective=objective), inv / inv.sum(), rtol=1e-10
+        )
 
 
 def test_score_weights_stacked_and_string_labels():
@@ -100,7 +102,7 @@ def test_optimized_squared_error_weights_match_a_simplex_grid():
 
 def test_optimized_weights_with_a_scorer():
     members, y = _problem(seed=4)
-    w = optimized_weights(members, y, scoring="neg_log_loss")
+    w = optimized_weights(members, y, objective="neg_log_loss")
     blended = sum(wi * p for wi, p in zip(w, members))
     assert log_loss(y, blended) <= log_loss(y, sum(members) / 3) + 1e-9
 
@@ -138,7 +140,7 @@ def test_caruana_weights_with_a_scorer_match_naive():
     expected = _naive_caruana_weights(
         members, y, 15, lambda p: accuracy_score(y, p.argmax(axis=1))
     )
-    got, picks = caruana_weights(members, y, n_iter=15, scoring="accuracy", return_picks=True)
+    got, picks = caruana_weights(members, y, n_iter=15, objective="accuracy", return_picks=True)
     np.testing.assert_allclose(got, expected)
     assert len(picks) == 15
 
