@@ -40,16 +40,19 @@ members = [
 ]
 
 # %%
-# One averager per method, sharing the cached member fits
-# -------------------------------------------------------
+# One averager per weighting, sharing the cached member fits
+# ----------------------------------------------------------
 cache = tempfile.mkdtemp()
-methods = ["pseudo_bma", "bb_pseudo_bma", "stacking"]
+weightings = ["pseudo_bma", "bb_pseudo_bma", "stacking"]
 models = {
-    m: BayesianModelAverager(members, method=m, memory=cache, random_state=0).fit(X_tr, y_tr)
-    for m in methods
+    w: BayesianModelAverager(members, weighting=w, memory=cache, random_state=0).fit(X_tr, y_tr)
+    for w in weightings
 }
-for method, model in models.items():
-    print(f"{method:<14} held-out log-loss {log_loss(y_te, model.predict_proba(X_te)):.4f}")
+for weighting, model in models.items():
+    print(
+        f"{weighting:<14} held-out log-loss {log_loss(y_te, model.predict_proba(X_te)):.4f}, "
+        f"OOF accuracy {model.fused_score_:.4f}"
+    )
 for name, member in models["stacking"].named_estimators_.items():
     print(f"  member {name:<7} held-out log-loss {log_loss(y_te, member.predict_proba(X_te)):.4f}")
 
@@ -65,14 +68,14 @@ for name, elpd, se in zip(model.named_estimators_, model.elpd_, model.elpd_se_):
 fig, ax = plt.subplots(figsize=(7, 3.5))
 names = list(models["stacking"].named_estimators_)
 width = 0.25
-for i, (method, model) in enumerate(models.items()):
+for i, (weighting, model) in enumerate(models.items()):
     ax.bar(
         np.arange(len(names)) + i * width,
         model.weights_,
         width,
         yerr=model.weights_std_,
         capsize=3,
-        label=method,
+        label=weighting,
     )
 ax.set_xticks(np.arange(len(names)) + width, names)
 ax.set_ylabel("weight")

@@ -11,7 +11,11 @@ one model, where an ensemble pays for every member.
 
 Here six MLPs are fine-tuned from one base model, each on a bootstrap
 sample of the training rows, and fused as given (``cv="prefit"``, scored on
-validation rows).
+validation rows). ``merge`` says how the parameters are combined (here
+``"average"``, the default) and ``weighting`` how much each member counts:
+equal weights (the uniform soup) or the greedy soup, which adds members in
+order of validation score and keeps each only if the soup does not get
+worse.
 """
 
 # %%
@@ -52,11 +56,12 @@ for i in range(6):
 # -------------------------------------------
 models = {
     "uniform soup": WeightSpaceFuser(members, cv="prefit").fit(X_val, y_val),
-    "greedy soup": WeightSpaceFuser(members, method="greedy", cv="prefit").fit(X_val, y_val),
+    "greedy soup": WeightSpaceFuser(members, weighting="greedy", cv="prefit").fit(X_val, y_val),
     "soft-vote ensemble": WeightedBlender(members, cv="prefit").fit(X_val, y_val),
 }
-val_scores = [m.score(X_val, y_val) for _, m in members]
-models["best single"] = members[int(np.argmax(val_scores))][1]
+# The best member by validation accuracy (``member_scores_``, by name).
+val_scores = models["uniform soup"].member_scores_
+models["best single"] = dict(members)[max(val_scores, key=val_scores.get)]
 
 
 def predict_seconds(model, repeat=30):
@@ -70,7 +75,16 @@ print(f"{'model':<20}{'test accuracy':>14}{'predict ms':>12}")
 for name, model in models.items():
     accuracy = model.score(X_test, y_test)
     print(f"{name:<20}{accuracy:>14.4f}{1000 * predict_seconds(model):>12.2f}")
-print("greedy soup ingredients:", models["greedy soup"].ingredients_)
+
+# %%
+# The greedy soup ranks and keeps members by its ``objective`` (the
+# validation log-loss, for members with ``predict_proba``); ``scoring``
+# (accuracy by default) is only what ``member_scores_`` and ``fused_score_``
+# report.
+greedy = models["greedy soup"]
+print("greedy soup picks, in the order kept:", greedy.picks_)
+print("validation accuracy:", {k: round(v, 4) for k, v in greedy.member_scores_.items()})
+print(f"validation accuracy of the greedy soup: {greedy.fused_score_:.4f}")
 
 # %%
 # Why a shared start matters: the line between two models
@@ -95,7 +109,7 @@ def score_along_line(first, second):
     scores = []
     for alpha in np.linspace(0, 1, 11):
         merged = merge_params(
-            [params_of(first), params_of(second)], method="weighted", weights=[1 - alpha, alpha]
+            [params_of(first), params_of(second)], merge="average", weights=[1 - alpha, alpha]
         )
         model = copy.deepcopy(first)
         model.coefs_ = [merged[f"coefs_{i}"] for i in range(len(first.coefs_))]
@@ -122,7 +136,7 @@ plt.show()
 # :class:`~skfusion.WeightSpaceFuserRegressor` fuses regressors the same way.
 # Here three sites each fit a ridge regression on their own shard of the
 # diabetes data; the fitted models are fused as given (``cv="prefit"``),
-# weighted by shard size: federated averaging. The fused model is scored on
+# with the shard sizes as fixed ``weights``: federated averaging. The fused model is scored on
 # held-out rows next to each site's model and a model fitted on all shards.
 from sklearn.datasets import load_diabetes  # noqa: E402
 from sklearn.linear_model import Ridge  # noqa: E402
@@ -137,7 +151,7 @@ sites = [
     for i, rows in enumerate(shards)
 ]
 federated = WeightSpaceFuserRegressor(
-    sites, method="weighted", weights=[len(rows) for rows in shards], cv="prefit"
+    sites, weights=[len(rows) for rows in shards], cv="prefit"
 ).fit(X_shards, y_shards)
 pooled = Ridge(alpha=0.1).fit(X_shards, y_shards)
 for name, site in sites:

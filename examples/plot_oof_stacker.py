@@ -73,13 +73,20 @@ np.testing.assert_allclose(
 # %%
 # What each member contributes, out of fold
 # -----------------------------------------
-# ``member_scores_`` are out-of-fold accuracies. With GroupKFold no group has
+# ``member_scores_`` are out-of-fold accuracies (the default ``scoring``);
+# ``fused_score_`` is the meta-learner's accuracy on the out-of-fold
+# meta-features it was fitted on, so in-sample for the meta-learner (the
+# held-out scores above are the honest ones). With GroupKFold no group has
 # rows on both sides of a split; here the groups share only an offset of the
 # features, not their labels, so the scores barely move. With labels tied to
 # groups, random folds would overstate the members that memorise.
 for name in ["OOFStacker, 5-fold, refit", "OOFStacker, GroupKFold"]:
-    scores = stackers[name].member_scores_
-    print(name, {k: round(v, 3) for k, v in scores.items()})
+    stacker = stackers[name]
+    print(
+        name,
+        {k: round(v, 3) for k, v in stacker.member_scores_.items()},
+        f"meta-learner {stacker.fused_score_:.3f}",
+    )
 
 fig, ax = plt.subplots(figsize=(7, 3))
 ax.barh(list(losses), list(losses.values()))

@@ -43,8 +43,10 @@ models = {
     "VotingRegressor": VotingRegressor(members),
     "StackingRegressor": StackingRegressor(members),
 }
-for weights in ["uniform", "optimize", "caruana"]:
-    models[f"blend {weights}"] = WeightedBlenderRegressor(members, weights=weights, memory=cache)
+for weighting in [None, "optimize", "caruana"]:
+    models[f"blend {weighting or 'equal'}"] = WeightedBlenderRegressor(
+        members, weighting=weighting, memory=cache
+    )
 for test_predictions in ["refit", "fold_average"]:
     models[f"stack {test_predictions}"] = OOFStackerRegressor(
         members, test_predictions=test_predictions, memory=cache
@@ -59,13 +61,13 @@ for name, score in sorted(scores.items(), key=lambda item: -item[1]):
     print(f"{name:<20} held-out R2 {score:.4f}")
 
 # %%
-# The learnt blend weights, and the out-of-fold score of each member:
+# The learnt blend weights (they minimise the out-of-fold squared error, the
+# default ``objective``), and the out-of-fold R2 (the default ``scoring``) of
+# each member and of the blend:
 blender = models["blend optimize"]
-print(
-    "weights:",
-    {k: round(float(w), 3) for k, w in zip(blender.named_estimators_, blender.weights_)},
-)
+print("weights:", {k: round(w, 3) for k, w in blender.named_weights_.items()})
 print("OOF R2 :", {k: round(v, 3) for k, v in blender.member_scores_.items()})
+print(f"OOF R2 of the blend: {blender.fused_score_:.3f}")
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.5))

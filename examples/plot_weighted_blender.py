@@ -8,15 +8,18 @@ several classifiers. This example compares its ways of choosing the weights
 on held-out data, and against scikit-learn's
 :class:`~sklearn.ensemble.VotingClassifier` with the same members:
 
-- ``"uniform"``: every member counts the same (what ``VotingClassifier``
-  does without weights);
-- ``"score"``: weights proportional to each member's out-of-fold score;
-- ``"optimize"``: weights on the simplex minimising the out-of-fold
-  log-loss of the blend;
-- ``"caruana"``: greedy forward selection with replacement.
+- ``weighting=None`` (and no ``weights``): every member counts the same
+  (what ``VotingClassifier`` does without weights);
+- ``weighting="score"``: weights proportional to each member's out-of-fold
+  score under ``objective`` (by default the log-loss, so proportional to
+  ``1 / loss``);
+- ``weighting="optimize"``: weights on the simplex optimising the
+  out-of-fold ``objective`` of the blend (by default its log-loss);
+- ``weighting="caruana"``: greedy forward selection with replacement.
 
-The member x fold fits are cached with ``memory=``, so every weighting after
-the first reuses them.
+``scoring`` only says what is reported: here accuracy and log-loss of each
+member and of the blend, out of fold. The member x fold fits are cached with
+``memory=``, so every weighting after the first reuses them.
 """
 
 # %%
@@ -51,27 +54,42 @@ members = [
 # Fit one blender per weighting
 # -----------------------------
 cache = tempfile.mkdtemp()
+scoring = ["accuracy", "neg_log_loss"]
 results = {}
-for weights in ["uniform", "score", "optimize", "caruana"]:
-    blender = WeightedBlender(members, weights=weights, memory=cache, random_state=0)
+for weighting in [None, "score", "optimize", "caruana"]:
+    label = weighting or "equal"
+    blender = WeightedBlender(
+        members, weighting=weighting, scoring=scoring, memory=cache, random_state=0
+    )
     blender.fit(X_train, y_train)
-    results[weights] = blender
+    results[label] = blender
+    oof = blender.fused_score_
     print(
-        f"{weights:>9}: weights {np.round(blender.weights_, 2)}, held-out log-loss "
+        f"{label:>8}: weights {np.round(blender.weights_, 2)}, "
+        f"OOF log-loss {-oof['neg_log_loss']:.4f}, held-out log-loss "
         f"{log_loss(y_test, blender.predict_proba(X_test)):.4f}, "
         f"accuracy {blender.score(X_test, y_test):.4f}"
     )
 
 voting = VotingClassifier(members, voting="soft").fit(X_train, y_train)
 print(f"VotingClassifier: held-out log-loss {log_loss(y_test, voting.predict_proba(X_test)):.4f}")
-for name, member in results["uniform"].named_estimators_.items():
-    print(f"   member {name:>7}: log-loss {log_loss(y_test, member.predict_proba(X_test)):.4f}")
+for name, member in results["equal"].named_estimators_.items():
+    oof = results["equal"].member_scores_[name]
+    print(
+        f"   member {name:>7}: OOF log-loss {-oof['neg_log_loss']:.4f}, held-out log-loss "
+        f"{log_loss(y_test, member.predict_proba(X_test)):.4f}"
+    )
 
 # %%
-# The uniform blend is VotingClassifier's soft vote, to the last digit.
+# The equal-weight blend is VotingClassifier's soft vote, to the last digit.
 np.testing.assert_allclose(
-    results["uniform"].predict_proba(X_test), voting.predict_proba(X_test), rtol=1e-12
+    results["equal"].predict_proba(X_test), voting.predict_proba(X_test), rtol=1e-12
 )
+
+# %%
+# Weights by member name, and the order of Caruana's picks (repeats allowed):
+print("optimize:", {k: round(w, 3) for k, w in results["optimize"].named_weights_.items()})
+print("caruana picks:", results["caruana"].picks_[:10], "...")
 
 # %%
 # Where the weights go
@@ -79,11 +97,11 @@ np.testing.assert_allclose(
 fig, ax = plt.subplots(figsize=(7, 3.5))
 names = [name for name, _ in members]
 width = 0.2
-for i, (weights, blender) in enumerate(results.items()):
-    ax.bar(np.arange(len(names)) + i * width, blender.weights_, width, label=weights)
+for i, (label, blender) in enumerate(results.items()):
+    ax.bar(np.arange(len(names)) + i * width, blender.weights_, width, label=label)
 ax.set_xticks(np.arange(len(names)) + 1.5 * width, names)
 ax.set_ylabel("weight")
-ax.set_title("Member weights by weighting method")
+ax.set_title("Member weights by weighting")
 ax.legend()
 fig.tight_layout()
 plt.show()

@@ -37,10 +37,10 @@ def demo():
         # The member x fold fits are cached, so every weighting after the
         # first reuses them: only the fusion is learnt again.
         runs = []
-        for i, (weights, voting) in enumerate(
+        for i, (weighting, voting) in enumerate(
             [
                 ("score", "soft"),
-                ("uniform", "soft"),
+                (None, "soft"),
                 ("optimize", "soft"),
                 ("caruana", "soft"),
                 ("caruana", "rank"),
@@ -50,13 +50,14 @@ def demo():
             start = time.perf_counter()
             model = WeightedBlender(
                 members,
-                weights=weights,
+                weighting=weighting,
                 voting=voting,
                 memory=cache,
                 n_jobs=2,
                 verbose=int(i == 0),
             ).fit(X_train, y_train)
-            runs.append((f"{weights}/{voting}", model, time.perf_counter() - start))
+            label = f"{weighting or 'equal'}/{voting}"
+            runs.append((label, model, time.perf_counter() - start))
         # Stacking on the same cached member x fold fits: a logistic
         # regression on the out-of-fold probabilities.
         for test_predictions in ["refit", "fold_average"]:
@@ -66,12 +67,12 @@ def demo():
             ).fit(X_train, y_train)
             runs.append((f"stack/{test_predictions}", model, time.perf_counter() - start))
         # Bayesian model averaging on the same cached fits.
-        for method in ["stacking", "pseudo_bma", "bb_pseudo_bma"]:
+        for weighting in ["stacking", "pseudo_bma", "bb_pseudo_bma"]:
             start = time.perf_counter()
             model = BayesianModelAverager(
-                members, method=method, memory=cache, n_jobs=2, random_state=0
+                members, weighting=weighting, memory=cache, n_jobs=2, random_state=0
             ).fit(X_train, y_train)
-            runs.append((f"bma/{method}", model, time.perf_counter() - start))
+            runs.append((f"bma/{weighting}", model, time.perf_counter() - start))
 
     oof = runs[0][1].oof_predictions_  # (n, members, classes)
     names = [name for name, _ in members]
@@ -90,10 +91,14 @@ def demo():
     )
     for label, model, seconds in runs:
         # Log-loss is defined for probabilities only: rank quantiles are not
-        # calibrated and hard votes are labels; a stacker has no OOF output
-        # of its own without a second, nested cross-validation.
+        # calibrated and hard votes are labels; a stacker's fused OOF output
+        # is in-sample for its meta-learner (an honest one would need a
+        # second, nested cross-validation).
         soft = label.endswith("/soft") or label.startswith("bma")
-        oof_loss = f"{log_loss(y_train, blend(oof, model.weights_)):.4f}" if soft else "-"
+        fused_oof = model.fused_oof_predictions_
+        if fused_oof is None:  # equal weights learn nothing: no OOF run of their own
+            fused_oof = blend(oof, model.weights_)
+        oof_loss = f"{log_loss(y_train, fused_oof):.4f}" if soft else "-"
         test_loss = (
             f"{log_loss(y_test, model.predict_proba(X_test)):.4f}"
             if soft or label.startswith(("stack", "bma"))
@@ -139,11 +144,13 @@ def _soup_rows(X_train, X_test, y_train, y_test):
     with warnings.catch_warnings():
         # A few epochs of fine-tuning each, on purpose.
         warnings.simplefilter("ignore", ConvergenceWarning)
+        # The members weigh equally (the uniform soup), or the greedy soup
+        # keeps a member only if the fused model's hold-out score holds.
         soups = {
-            method: WeightSpaceFuser(
-                members, method=method, base_estimator=base, random_state=0
+            label: WeightSpaceFuser(
+                members, weighting=weighting, base_estimator=base, random_state=0
             ).fit(X_train, y_train)
-            for method in ["uniform", "greedy"]
+            for label, weighting in [("uniform", None), ("greedy", "greedy")]
         }
     fine_tuned = list(zip([name for name, _ in members], soups["uniform"].estimators_))
     ensemble = WeightedBlender(fine_tuned, cv="prefit").fit(X_train, y_train)
@@ -156,7 +163,8 @@ def _soup_rows(X_train, X_test, y_train, y_test):
 
     print("\nWeight-space fusion: 5 MLPs fine-tuned from one base, one model out")
     print(f"{'model':<28}{'test acc':>10}{'predict ms':>12}")
-    best = soups["uniform"].estimators_[int(soups["uniform"].member_scores_.argmax())]
+    scores = soups["uniform"].member_scores_  # hold-out accuracy by member name
+    best = soups["uniform"].named_estimators_[max(scores, key=scores.get)]
     rows = [
         ("best member (by hold-out)", best),
         ("uniform soup", soups["uniform"]),

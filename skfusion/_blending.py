@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -72,6 +72,15 @@ def _hard_vote_labels(predictions, members, weights):
     return labels[_hard(codes, weights, len(labels))]
 
 
+@validate_params(
+    {
+        "predictions": ["array-like"],
+        "weights": ["array-like", None],
+        "voting": [StrOptions({"soft", "hard", "rank"})],
+        "reference": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def blend(predictions, weights=None, *, voting="soft", reference=None):
     """Blend the predictions of several models.
 
@@ -125,8 +134,6 @@ def blend(predictions, weights=None, *, voting="soft", reference=None):
     >>> blend(np.array([[0, 1, 1], [2, 2, 0]]), voting="hard")
     array([1, 2])
     """
-    if voting not in ("soft", "hard", "rank"):
-        raise ValueError(f"voting must be 'soft', 'hard' or 'rank'; got {voting!r}.")
     members = member_list(predictions)
     # Hard votes add the weights as given: normalising could break exact ties.
     weights = check_weights(weights, len(members), normalize=voting != "hard")

@@ -307,7 +307,7 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
     --------
     OOFStackerRegressor : The regressor.
     WeightedBlender : Weighted voting instead of a meta-learner.
-    sklearn.ensemble.StackingClassifier : sklearn's stacking.
+    sklearn.ensemble.StackingClassifier : Stacking in scikit-learn.
 
     References
     ----------
@@ -525,7 +525,7 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
     See Also
     --------
     OOFStacker : The classifier.
-    sklearn.ensemble.StackingRegressor : sklearn's stacking.
+    sklearn.ensemble.StackingRegressor : Stacking in scikit-learn.
 
     References
     ----------

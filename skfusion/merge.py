@@ -12,9 +12,13 @@ import numbers
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._kernels import _is_device_array, get_kernel
 from .weights import _generator, check_weights
+
+__all__ = ["align_mlp", "merge_params"]
 
 MERGES = ("average", "fisher", "task_arithmetic", "ties", "dare")
 _NEEDS_BASE = ("task_arithmetic", "ties", "dare")
@@ -41,6 +45,19 @@ def _check_same_layout(dicts, what, reference=None):
                 )
 
 
+@validate_params(
+    {
+        "params": [list, tuple],
+        "merge": [StrOptions(set(MERGES))],
+        "weights": ["array-like", None],
+        "base": [dict, None],
+        "fisher": [list, tuple, None],
+        "density": [Interval(numbers.Real, 0, 1, closed="right")],
+        "scaling": [Interval(numbers.Real, None, None, closed="neither")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def merge_params(
     params,
     *,
@@ -125,8 +142,6 @@ def merge_params(
     >>> merge_params([a, b], merge="ties", base=base, density=0.5)["w"]
     array([ 2.,  1., -2.,  0.])
     """
-    if merge not in MERGES:
-        raise ValueError(f"merge must be one of {MERGES}; got {merge!r}.")
     params = list(params)
     if not params:
         raise ValueError("params holds no model.")
@@ -139,8 +154,6 @@ def merge_params(
         if fisher is None or len(fisher) != len(params):
             raise ValueError("merge='fisher' needs one Fisher dict per model in fisher.")
         _check_same_layout(list(fisher), "fisher of model", reference=params[0])
-    if not (isinstance(density, numbers.Real) and 0 < density <= 1):
-        raise ValueError(f"density must be in (0, 1]; got {density!r}.")
     w = check_weights(weights, len(params), normalize=merge not in _NEEDS_BASE)
     seeds = None
     if merge == "dare":
@@ -203,7 +216,7 @@ def _layers(model):
     )
 
 
-def weight_matching(ref_coefs, ref_intercepts, coefs, intercepts, *, max_iter=100, seed=0):
+def _weight_matching(ref_coefs, ref_intercepts, coefs, intercepts, *, max_iter=100, seed=0):
     """Permutations of each hidden layer of ``coefs`` that best match ``ref_coefs``.
 
     Coordinate ascent over the layers (in random order) of
@@ -234,6 +247,13 @@ def weight_matching(ref_coefs, ref_intercepts, coefs, intercepts, *, max_iter=10
     return perms
 
 
+@validate_params(
+    {
+        "reference": [MLPClassifier, MLPRegressor, list, tuple],
+        "other": [MLPClassifier, MLPRegressor, list, tuple],
+    },
+    prefer_skip_nested_validation=True,
+)
 def align_mlp(reference, other):
     """Permute the hidden units of ``other`` to match ``reference``.
 
@@ -283,7 +303,7 @@ def align_mlp(reference, other):
         reference={f"layer {i}": c for i, c in enumerate(ref_coefs)},
     )
     use_bias = ref_intercepts is not None and intercepts is not None
-    perms = weight_matching(
+    perms = _weight_matching(
         ref_coefs, ref_intercepts if use_bias else None, coefs, intercepts if use_bias else None
     )
     new_coefs, new_intercepts = list(coefs), None if intercepts is None else list(intercepts)

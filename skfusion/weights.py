@@ -28,12 +28,18 @@ from scipy.optimize import minimize
 from scipy.special import softmax
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.multiclass import type_of_target
 
 from ._kernels import get_kernel
 from ._kernels._reference import LOG_LOSS_EPS, member_list
 from ._oof import check_model_predictions
-from ._scoring import get_scorer, is_builtin_objective, objective_scorer, score_predictions
+from ._scoring import (
+    OBJECTIVE_CONSTRAINT,
+    is_builtin_objective,
+    objective_scorer,
+    score_predictions,
+)
 
 __all__ = [
     "bb_pseudo_bma_weights",
@@ -47,6 +53,15 @@ __all__ = [
 ]
 
 
+@validate_params(
+    {
+        "weights": ["array-like", None],
+        "n_members": [Interval(numbers.Integral, 1, None, closed="left")],
+        "names": [list, None],
+        "normalize": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def check_weights(weights, n_members, names=None, *, normalize=True):
     """Validate user weights and normalise them to sum to one.
 
@@ -66,6 +81,10 @@ def check_weights(weights, n_members, names=None, *, normalize=True):
     -------
     weights : ndarray of shape (n_members,)
         The weights, divided by their sum if ``normalize``.
+
+    See Also
+    --------
+    weights_from_scores : Weights from member scores.
 
     Examples
     --------
@@ -93,6 +112,7 @@ def check_weights(weights, n_members, names=None, *, normalize=True):
     return w / total if normalize else w
 
 
+@validate_params({"scores": ["array-like"]}, prefer_skip_nested_validation=True)
 def weights_from_scores(scores):
     """Turn per-member scores (greater is better) into weights.
 
@@ -115,6 +135,11 @@ def weights_from_scores(scores):
     Returns
     -------
     weights : ndarray of shape (n_members,)
+        Non-negative model weights summing to 1.
+
+    See Also
+    --------
+    score_weights : Score prediction arrays, then apply this rule.
 
     Examples
     --------
@@ -233,20 +258,17 @@ def _sample_weight(sample_weight, n):
     return sw
 
 
-def member_scores(
-    predictions, y, *, scoring=None, sample_weight=None, classes=None, target_type=None
-):
-    """Each member's score under ``scoring`` (a float, or a dict for several metrics)."""
-    members, y_target, classes = _problem(predictions, y, classes, target_type)
-    if classes is not None:
-        y = classes[y_target]
-    scorer = get_scorer(scoring, classifier=classes is not None)
-    return [
-        score_predictions(scorer, p, y, classes=classes, sample_weight=sample_weight)
-        for p in members
-    ]
+_PREDICTION_CONSTRAINTS = {
+    "predictions": ["array-like"],
+    "y": ["array-like"],
+    "objective": OBJECTIVE_CONSTRAINT,
+    "sample_weight": ["array-like", None],
+    "classes": ["array-like", None],
+    "target_type": [StrOptions(set(TARGET_TYPES)), None],
+}
 
 
+@validate_params(_PREDICTION_CONSTRAINTS, prefer_skip_nested_validation=True)
 def score_weights(
     predictions, y, *, objective=None, sample_weight=None, classes=None, target_type=None
 ):
@@ -273,6 +295,7 @@ def score_weights(
     Returns
     -------
     weights : ndarray of shape (n_members,)
+        Non-negative model weights summing to 1.
 
     See Also
     --------
@@ -366,6 +389,7 @@ def checked_result(res, method, objective, x0):
     return x
 
 
+@validate_params(_PREDICTION_CONSTRAINTS, prefer_skip_nested_validation=True)
 def optimized_weights(
     predictions, y, *, objective=None, sample_weight=None, classes=None, target_type=None
 ):
@@ -399,6 +423,7 @@ def optimized_weights(
     Returns
     -------
     weights : ndarray of shape (n_members,)
+        Non-negative model weights summing to 1.
 
     See Also
     --------
@@ -450,6 +475,14 @@ def optimized_weights(
     return softmax(checked_result(res, "Powell", objective, z0))
 
 
+@validate_params(
+    {
+        **_PREDICTION_CONSTRAINTS,
+        "n_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "return_picks": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def caruana_weights(
     predictions,
     y,
@@ -495,8 +528,9 @@ def caruana_weights(
     Returns
     -------
     weights : ndarray of shape (n_members,)
+        Non-negative model weights summing to 1.
     picks : ndarray of shape (n_iter,)
-        Only with ``return_picks=True``.
+        The model picked in each round; only with ``return_picks=True``.
 
     See Also
     --------
@@ -515,8 +549,6 @@ def caruana_weights(
     >>> caruana_weights([y + 1.0, y - 1.0, y + 3.0], y, n_iter=10)
     array([0.5, 0.5, 0. ])
     """
-    if not isinstance(n_iter, numbers.Integral) or n_iter < 1:
-        raise ValueError(f"n_iter must be a positive integer; got {n_iter!r}.")
     members, y_target, classes = _problem(predictions, y, classes, target_type)
     sw = _sample_weight(sample_weight, len(y_target))
     if is_builtin_objective(objective, classes is not None):
@@ -583,6 +615,7 @@ def _elpd(lpd):
     return elpd
 
 
+@validate_params({"pointwise": ["array-like"]}, prefer_skip_nested_validation=True)
 def pseudo_bma_weights(pointwise):
     """Pseudo-BMA weights: ``w_m ∝ exp(elpd_m)``, a softmax in log space.
 
@@ -594,6 +627,7 @@ def pseudo_bma_weights(pointwise):
     Returns
     -------
     weights : ndarray of shape (n_members,)
+        Non-negative model weights summing to 1.
 
     See Also
     --------
@@ -616,6 +650,15 @@ def pseudo_bma_weights(pointwise):
     return softmax(_elpd(_check_pointwise(pointwise)))
 
 
+@validate_params(
+    {
+        "pointwise": ["array-like"],
+        "n_bootstrap": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "return_std": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def bb_pseudo_bma_weights(pointwise, *, n_bootstrap=1000, random_state=None, return_std=False):
     """Pseudo-BMA+ weights: pseudo-BMA averaged over Bayesian-bootstrap draws.
 
@@ -638,8 +681,9 @@ def bb_pseudo_bma_weights(pointwise, *, n_bootstrap=1000, random_state=None, ret
     Returns
     -------
     weights : ndarray of shape (n_members,)
+        Non-negative model weights summing to 1.
     weights_std : ndarray of shape (n_members,)
-        Only with ``return_std=True``.
+        Their standard deviation over the draws; only with ``return_std=True``.
 
     See Also
     --------
@@ -661,8 +705,6 @@ def bb_pseudo_bma_weights(pointwise, *, n_bootstrap=1000, random_state=None, ret
     >>> bool(w[0] > w[1]), bool(np.isclose(w.sum(), 1.0))
     (True, True)
     """
-    if not isinstance(n_bootstrap, numbers.Integral) or n_bootstrap < 1:
-        raise ValueError(f"n_bootstrap must be a positive integer; got {n_bootstrap!r}.")
     lpd = _check_pointwise(pointwise)
     _elpd(lpd)
     rng = _generator(random_state)
@@ -685,6 +727,10 @@ def bb_pseudo_bma_weights(pointwise, *, n_bootstrap=1000, random_state=None, ret
     return mean, std
 
 
+@validate_params(
+    {"pointwise": ["array-like"], "sample_weight": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def stacking_weights(pointwise, *, sample_weight=None):
     """Stacking of predictive distributions.
 
@@ -704,6 +750,7 @@ def stacking_weights(pointwise, *, sample_weight=None):
     Returns
     -------
     weights : ndarray of shape (n_members,)
+        Non-negative model weights summing to 1.
 
     See Also
     --------

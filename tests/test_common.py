@@ -105,7 +105,7 @@ _PSEUDO_BMA_EXPECTED_FAILURES = {
 
 
 def _expected_failed_checks(estimator):
-    if isinstance(estimator, BayesianModelAverager) and estimator.method != "stacking":
+    if isinstance(estimator, BayesianModelAverager) and estimator.weighting != "stacking":
         return _PSEUDO_BMA_EXPECTED_FAILURES
     return _RANK_EXPECTED_FAILURES if getattr(estimator, "voting", None) == "rank" else {}
 

@@ -238,7 +238,7 @@ def test_merge_errors_name_the_model_and_parameter():
         merge_params([a, a], merge="ties")
     with pytest.raises(ValueError, match="density"):
         merge_params([a, a], merge="dare", base=a, density=0)
-    with pytest.raises(ValueError, match="merge must be one of"):
+    with pytest.raises(ValueError, match="The .merge. parameter of merge_params must be"):
         merge_params([a, a], merge="mean")
 
 
@@ -298,7 +298,7 @@ def test_align_rejects_other_architectures():
     b = MLPClassifier(hidden_layer_sizes=(5,), max_iter=50, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="layer 0"):
         align_mlp(a, b)
-    with pytest.raises(TypeError, match="align_mlp takes"):
+    with pytest.raises(TypeError, match="The .other. parameter of align_mlp must be"):
         align_mlp(a, "mlp")
 
 

@@ -18,17 +18,17 @@ def _members():
 
 
 class BlenderFit:
-    params = (["uniform", "score", "optimize", "caruana"], ["soft", "hard", "rank"])
-    param_names = ["weights", "voting"]
+    params = ([None, "score", "optimize", "caruana"], ["soft", "hard", "rank"])
+    param_names = ["weighting", "voting"]
     timeout = 300
 
-    def setup(self, weights, voting):
+    def setup(self, weighting, voting):
         self.X, self.y = make_classification(
             n_samples=5000, n_features=20, n_informative=8, n_classes=4, random_state=0
         )
 
-    def time_fit(self, weights, voting):
-        WeightedBlender(_members(), weights=weights, voting=voting).fit(self.X, self.y)
+    def time_fit(self, weighting, voting):
+        WeightedBlender(_members(), weighting=weighting, voting=voting).fit(self.X, self.y)
 
 
 class BlenderPredict:
@@ -40,26 +40,30 @@ class BlenderPredict:
             n_samples=20000, n_features=20, n_informative=8, n_classes=4, random_state=0
         )
         self.X = X
-        self.model = WeightedBlender(_members(), weights="caruana", voting=voting).fit(X, y)
+        self.model = WeightedBlender(_members(), weighting="caruana", voting=voting).fit(X, y)
 
     def time_predict(self, voting):
         self.model.predict(self.X)
 
 
 class RegressorFit:
-    params = (["uniform", "optimize", "caruana"],)
-    param_names = ["weights"]
+    params = ([None, "optimize", "caruana"],)
+    param_names = ["weighting"]
 
-    def setup(self, weights):
+    def setup(self, weighting):
         self.X, self.y = make_regression(n_samples=5000, n_features=20, random_state=0)
         self.members = [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=6))]
-        self.fitted = WeightedBlenderRegressor(self.members, weights=weights).fit(self.X, self.y)
+        self.fitted = WeightedBlenderRegressor(self.members, weighting=weighting).fit(
+            self.X, self.y
+        )
 
-    def time_fit(self, weights):
-        WeightedBlenderRegressor(self.members, weights=weights).fit(self.X, self.y)
+    def time_fit(self, weighting):
+        WeightedBlenderRegressor(self.members, weighting=weighting).fit(self.X, self.y)
 
-    def time_predict(self, weights):
+    def time_predict(self, weighting):
         self.fitted.predict(self.X)
 
-    def track_blend_r2(self, weights):
-        return float(np.nan_to_num(getattr(self.fitted, "blend_score_", np.nan)))
+    def track_fused_r2(self, weighting):
+        # The blend's out-of-fold R2; None (no OOF predictions) with equal weights.
+        score = self.fitted.fused_score_
+        return np.nan if score is None else float(score)

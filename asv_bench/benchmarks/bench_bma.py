@@ -29,10 +29,10 @@ class WeightsFromPointwise:
 
 class AveragerFit:
     params = (["stacking", "pseudo_bma", "bb_pseudo_bma"],)
-    param_names = ["method"]
+    param_names = ["weighting"]
     timeout = 300
 
-    def setup(self, method):
+    def setup(self, weighting):
         self.X, self.y = make_classification(
             n_samples=5000, n_features=20, n_informative=8, n_classes=4, random_state=0
         )
@@ -41,23 +41,25 @@ class AveragerFit:
             ("nb", GaussianNB()),
             ("tree", DecisionTreeClassifier(max_depth=6, random_state=0)),
         ]
-        self.fitted = BayesianModelAverager(self.members, method=method, random_state=0).fit(
+        self.fitted = BayesianModelAverager(self.members, weighting=weighting, random_state=0).fit(
             self.X, self.y
         )
 
-    def time_fit(self, method):
-        BayesianModelAverager(self.members, method=method, random_state=0).fit(self.X, self.y)
+    def time_fit(self, weighting):
+        BayesianModelAverager(self.members, weighting=weighting, random_state=0).fit(
+            self.X, self.y
+        )
 
-    def time_predict_proba(self, method):
+    def time_predict_proba(self, weighting):
         self.fitted.predict_proba(self.X)
 
 
 class AveragerRegressor:
     params = (["stacking", "bb_pseudo_bma"],)
-    param_names = ["method"]
+    param_names = ["weighting"]
     timeout = 300
 
-    def setup(self, method):
+    def setup(self, weighting):
         self.X, self.y = make_friedman1(n_samples=5000, noise=1.0, random_state=0)
         self.members = [
             ("bayes", BayesianRidge()),
@@ -65,13 +67,13 @@ class AveragerRegressor:
             ("tree", DecisionTreeRegressor(max_depth=6, random_state=0)),
         ]
         self.fitted = BayesianModelAveragerRegressor(
-            self.members, method=method, random_state=0
+            self.members, weighting=weighting, random_state=0
         ).fit(self.X, self.y)
 
-    def time_fit(self, method):
-        BayesianModelAveragerRegressor(self.members, method=method, random_state=0).fit(
+    def time_fit(self, weighting):
+        BayesianModelAveragerRegressor(self.members, weighting=weighting, random_state=0).fit(
             self.X, self.y
         )
 
-    def time_predict_interval(self, method):
+    def time_predict_interval(self, weighting):
         self.fitted.predict_interval(self.X, coverage=0.9)

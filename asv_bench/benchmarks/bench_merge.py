@@ -63,10 +63,10 @@ class MergeKernels:
 
 
 class MergeParams:
-    params = (["uniform", "task_arithmetic", "ties", "dare"],)
-    param_names = ["method"]
+    params = (["average", "task_arithmetic", "ties", "dare"],)
+    param_names = ["merge"]
 
-    def setup(self, method):
+    def setup(self, merge):
         rng = np.random.default_rng(0)
         shapes = [(512, 512), (512,), (512, 256), (256,), (256, 10)]
         self.base = {f"t{i}": rng.normal(size=s).astype(np.float32) for i, s in enumerate(shapes)}
@@ -77,21 +77,30 @@ class MergeParams:
             }
             for _ in range(8)
         ]
-        self.time_merge(method)
+        self.time_merge(merge)
 
-    def time_merge(self, method):
-        merge_params(self.models, method=method, base=self.base, random_state=0)
+    def time_merge(self, merge):
+        merge_params(self.models, merge=merge, base=self.base, random_state=0)
 
-    def peakmem_merge(self, method):
-        merge_params(self.models, method=method, base=self.base, random_state=0)
+    def peakmem_merge(self, merge):
+        merge_params(self.models, merge=merge, base=self.base, random_state=0)
+
+
+# Each benchmarked recipe: how parameters are merged and how members are weighted.
+RECIPES = {
+    "average": {},
+    "greedy": {"weighting": "greedy"},
+    "ties": {"merge": "ties"},
+    "fisher": {"merge": "fisher"},
+}
 
 
 class FuserFitPredict:
-    params = (["uniform", "greedy", "ties"],)
-    param_names = ["method"]
+    params = (["average", "greedy", "ties"],)
+    param_names = ["recipe"]
     timeout = 300
 
-    def setup(self, method):
+    def setup(self, recipe):
         X, y = load_digits(return_X_y=True)
         self.X, self.y = X / 16.0, y
         self.members = [
@@ -99,25 +108,26 @@ class FuserFitPredict:
             for i in range(4)
         ]
         self.base = MLPClassifier(hidden_layer_sizes=(64,), max_iter=20, random_state=0)
-        self.fitted = WeightSpaceFuser(
-            self.members, method=method, base_estimator=self.base, random_state=0
-        ).fit(self.X, self.y)
+        self.fitted = self._fuser(recipe).fit(self.X, self.y)
 
-    def time_fit(self, method):
-        WeightSpaceFuser(
-            self.members, method=method, base_estimator=self.base, random_state=0
-        ).fit(self.X, self.y)
+    def _fuser(self, recipe):
+        return WeightSpaceFuser(
+            self.members, base_estimator=self.base, random_state=0, **RECIPES[recipe]
+        )
 
-    def time_predict(self, method):
+    def time_fit(self, recipe):
+        self._fuser(recipe).fit(self.X, self.y)
+
+    def time_predict(self, recipe):
         self.fitted.predict(self.X)
 
 
 class FuserRegressorFitPredict:
-    params = (["uniform", "greedy", "fisher"],)
-    param_names = ["method"]
+    params = (["average", "greedy", "fisher"],)
+    param_names = ["recipe"]
     timeout = 300
 
-    def setup(self, method):
+    def setup(self, recipe):
         X, y = make_friedman1(n_samples=5000, noise=1.0, random_state=0)
         self.X, self.y = X, y
         self.members = [
@@ -125,15 +135,15 @@ class FuserRegressorFitPredict:
             for i in range(4)
         ]
         self.base = MLPRegressor(hidden_layer_sizes=(32,), max_iter=20, random_state=0)
-        self.fitted = self._fuser(method).fit(self.X, self.y)
+        self.fitted = self._fuser(recipe).fit(self.X, self.y)
 
-    def _fuser(self, method):
+    def _fuser(self, recipe):
         return WeightSpaceFuserRegressor(
-            self.members, method=method, base_estimator=self.base, random_state=0
+            self.members, base_estimator=self.base, random_state=0, **RECIPES[recipe]
         )
 
-    def time_fit(self, method):
-        self._fuser(method).fit(self.X, self.y)
+    def time_fit(self, recipe):
+        self._fuser(recipe).fit(self.X, self.y)
 
-    def time_predict(self, method):
+    def time_predict(self, recipe):
         self.fitted.predict(self.X)

@@ -59,43 +59,46 @@ def held_out(model, X, y):
 
 def main():
     warnings.filterwarnings("ignore")
-    methods = ["uniform", "score", "optimize", "caruana"]
+    # None: equal weights; the others learn the weights out of fold (objective:
+    # the log-loss, the default).
+    weightings = [None, "score", "optimize", "caruana"]
+    labels = {w: w or "equal" for w in weightings}
     header = f"{'data set':<14}{'best member':>18}{'Voting':>16}" + "".join(
-        f"{m:>16}" for m in methods
+        f"{labels[w]:>16}" for w in weightings
     )
     print("held-out log-loss / accuracy (cv=5 inside the training split)")
     print(header)
-    wins = {m: 0 for m in methods}
+    wins = {w: 0 for w in weightings}
     for name, load in DATASETS.items():
         X, y = load()
         X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
         with tempfile.TemporaryDirectory() as cache:
             fitted = {
-                m: WeightedBlender(members(), weights=m, memory=cache, random_state=0).fit(
+                w: WeightedBlender(members(), weighting=w, memory=cache, random_state=0).fit(
                     X_tr, y_tr
                 )
-                for m in methods
+                for w in weightings
             }
         member_losses = {
             n: log_loss(y_te, est.predict_proba(X_te))
-            for n, est in fitted["uniform"].named_estimators_.items()
+            for n, est in fitted[None].named_estimators_.items()
         }
         best = min(member_losses, key=member_losses.get)
-        best_est = fitted["uniform"].named_estimators_[best]
+        best_est = fitted[None].named_estimators_[best]
         voting = VotingClassifier(members(), voting="soft").fit(X_tr, y_tr)
 
         best_loss, best_acc = held_out(best_est, X_te, y_te)
         row = f"{name:<14}{best_loss:>9.4f}/{best_acc:.3f}"
         v_loss, v_acc = held_out(voting, X_te, y_te)
         row += f"{v_loss:>9.4f}/{v_acc:.3f}"
-        for m in methods:
-            loss, acc = held_out(fitted[m], X_te, y_te)
-            wins[m] += loss <= best_loss
+        for w in weightings:
+            loss, acc = held_out(fitted[w], X_te, y_te)
+            wins[w] += loss <= best_loss
             row += f"{loss:>9.4f}/{acc:.3f}"
         print(row + f"   (best member: {best})")
     print(
         "no worse than the best member (log-loss): "
-        + ", ".join(f"{m} {wins[m]}/{len(DATASETS)}" for m in methods)
+        + ", ".join(f"{labels[w]} {wins[w]}/{len(DATASETS)}" for w in weightings)
     )
 
 

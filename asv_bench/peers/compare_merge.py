@@ -103,8 +103,8 @@ def _models(n, n_models):
     base = rng.normal(size=n).astype(np.float32)
     tensors = [base + rng.normal(scale=0.1, size=n).astype(np.float32) for _ in range(n_models)]
     small = [{"w": t[:1000]} for t in tensors]
-    merge_params(small, method="ties", base={"w": base[:1000]})  # compile, not timed
-    merge_params(small, method="dare", base={"w": base[:1000]})
+    merge_params(small, merge="ties", base={"w": base[:1000]})  # compile, not timed
+    merge_params(small, merge="dare", base={"w": base[:1000]})
     return base, tensors
 
 
@@ -113,7 +113,7 @@ def ties_vs_argsort(base, tensors, density=0.2):
     models = [{"w": t} for t in tensors]
     t_peer, peer = timed(lambda: argsort_ties(tensors, base, density, 1.0))
     t_ties, ours = timed(
-        lambda: merge_params(models, method="ties", base={"w": base}, density=density), repeat=2
+        lambda: merge_params(models, merge="ties", base={"w": base}, density=density), repeat=2
     )
     difference = np.abs(peer - ours["w"])
     return t_peer, t_ties, float(np.mean(difference > 0)), float(difference.max())
@@ -125,7 +125,7 @@ def dare_vs_copy(base, tensors, density=0.2):
     t_copy, _ = timed(lambda: [np.copy(t) for t in tensors], repeat=3)
     t_dare, _ = timed(
         lambda: merge_params(
-            models, method="dare", base={"w": base}, density=density, random_state=0
+            models, merge="dare", base={"w": base}, density=density, random_state=0
         ),
         repeat=2,
     )
@@ -148,14 +148,14 @@ def main(n=25_000_000, n_models=4, density=0.2):
     layered_base = {f"t{i}": base[i * m : (i + 1) * m] for i in range(4)}
     tensor_bytes = m * 4
     result_bytes = 4 * tensor_bytes
-    for method in ("uniform", "ties", "dare"):
+    for merge in ("average", "ties", "dare"):
         extra = peak_extra(
-            lambda method=method: merge_params(
-                layered, method=method, base=layered_base, density=density
+            lambda merge=merge: merge_params(
+                layered, merge=merge, base=layered_base, density=density
             ),
             result_bytes,
         )
-        print(f"peak extra memory, merge_params {method:<8} {extra / tensor_bytes:6.2f} tensors")
+        print(f"peak extra memory, merge_params {merge:<8} {extra / tensor_bytes:6.2f} tensors")
     extra = peak_extra(
         lambda: {
             k: argsort_ties([d[k] for d in layered], layered_base[k], density, 1.0)
