@@ -469,13 +469,14 @@ class _MemberPredictionColumns:
 
         Returns
         -------
-        predictions : ndarray of shape (n_samples, n_members)
-            One column per member.
+        predictions : ndarray of shape (n_samples, n_members) or \
+                (n_samples, n_members * n_outputs)
+            One column per member (per member and output for a 2-D y).
         """
         return self._member_predictions_side_by_side(X)
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the ``transform`` columns: the member names.
+        """Names of the ``transform`` columns: ``<member>`` (``<member>__<j>`` per output).
 
         Parameters
         ----------
@@ -488,7 +489,13 @@ class _MemberPredictionColumns:
             Transformed feature names.
         """
         check_is_fitted(self)
-        return np.asarray(self._member_names(), dtype=object)
+        n_outputs = getattr(self, "_n_outputs", 1)
+        if n_outputs == 1:
+            return np.asarray(self._member_names(), dtype=object)
+        return np.asarray(
+            [f"{name}__{j}" for name in self._member_names() for j in range(n_outputs)],
+            dtype=object,
+        )
 
 
 def sample_weight_key(estimator):

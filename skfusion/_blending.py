@@ -13,7 +13,13 @@ from ._kernels import get_kernel
 from ._kernels._contract import all_finite
 from ._kernels._reference import member_list
 from ._oof import check_model_predictions, member_label_codes, member_output
-from ._scoring import OBJECTIVE_CONSTRAINT, SCORING_CONSTRAINT, get_scorer, report_scores
+from ._scoring import (
+    OBJECTIVE_CONSTRAINT,
+    SCORING_CONSTRAINT,
+    get_scorer,
+    is_builtin_objective,
+    report_scores,
+)
 from .weights import (
     _sample_weight,
     caruana_weights,
@@ -242,6 +248,21 @@ class _BaseBlender(_BaseFusion):
         }
         if self.weighting is None:
             return np.ones(len(inputs))
+        if classes is None and np.ndim(y) == 2:
+            # Multi-output: one weight vector shared by the targets, learnt on
+            # every (row, target) pair: the summed squared error of all targets.
+            if not is_builtin_objective(self.objective, classifier=False):
+                raise ValueError(
+                    f"A 2-D y learns one weight vector from the squared error summed over "
+                    f"the targets; objective={self.objective!r} is not supported with it. "
+                    "Use objective=None, or one blender per target."
+                )
+            n_outputs = y.shape[1]
+            inputs = [np.asarray(o).reshape(-1) for o in inputs]
+            y = np.asarray(y).reshape(-1)
+            if sample_weight is not None:
+                sample_weight = np.repeat(sample_weight, n_outputs)
+                common["sample_weight"] = sample_weight
         if self.weighting == "score":
             return score_weights(inputs, y, objective=self.objective, **common)
         if self.weighting == "optimize":
@@ -642,9 +663,9 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
         Weight by member name (``"drop"`` ones as 0).
     picks_ : list of str or None
         Caruana's picks in order; None for other weightings.
-    oof_predictions_ : ndarray of shape (n_samples, n_members) or None
+    oof_predictions_ : ndarray of shape (n_samples, n_members[, n_outputs]) or None
         Members' OOF predictions, when made.
-    fused_oof_predictions_ : ndarray of shape (n_samples,) or None
+    fused_oof_predictions_ : ndarray of shape (n_samples[, n_outputs]) or None
         The blend of the OOF predictions, when made.
     member_scores_ : dict or None
         Member name to OOF score under ``scoring``, when OOF predictions
@@ -722,8 +743,10 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data, passed to the members as given.
-        y : array-like of shape (n_samples,)
-            Targets.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets. With several outputs, one weight vector is shared by
+            all of them: learnt weights minimise the squared error summed
+            over the outputs (only the default ``objective`` applies).
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to every member's ``fit`` and used in the OOF scores.
         groups : array-like of shape (n_samples,), default=None
@@ -737,7 +760,8 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
             The fitted blender.
         """
         X, y = self._check_X(X, reset=True, y=y)
-        y = self._check_regression_y(y)
+        y = self._check_regression_y(y, multi_output=True)
+        self._n_outputs = 1 if y.ndim == 1 else y.shape[1]
         return self._fit_blend(X, y, sample_weight, groups, params)
 
     def predict(self, X):
@@ -750,7 +774,7 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Blended predictions.
         """
         check_is_fitted(self)

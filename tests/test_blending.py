@@ -298,7 +298,9 @@ def test_metadata_routing_groups_and_sample_weight(iris):
 def test_plain_groups_argument(iris):
     X, y = iris
     groups = np.arange(len(y)) // 10
-    a = WeightedBlender(_clf_members(), weighting="score", cv=GroupKFold(5)).fit(X, y, groups=groups)
+    a = WeightedBlender(_clf_members(), weighting="score", cv=GroupKFold(5)).fit(
+        X, y, groups=groups
+    )
     expected = cross_val_predict(
         _clf_members()[0][1], X, y, cv=GroupKFold(5), groups=groups, method="predict_proba"
     )

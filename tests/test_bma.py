@@ -100,7 +100,9 @@ def test_members_need_predict_proba(iris):
 
 def test_pipeline_clone_pickle(iris):
     X, y = iris
-    pipe = make_pipeline(StandardScaler(), BayesianModelAverager(_members(), weighting="pseudo_bma"))
+    pipe = make_pipeline(
+        StandardScaler(), BayesianModelAverager(_members(), weighting="pseudo_bma")
+    )
     pipe.fit(X, y)
     restored = pickle.loads(pickle.dumps(pipe))
     np.testing.assert_allclose(restored.predict_proba(X), pipe.predict_proba(X))

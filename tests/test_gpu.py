@@ -110,9 +110,7 @@ def test_log_mixture_and_bayesian_bootstrap_on_device(cp):
     np.testing.assert_allclose(got.get(), _reference.bayesian_bootstrap(lpd, alpha), rtol=1e-9)
 
 
-@pytest.mark.parametrize(
-    "method", ["average", "fisher", "task_arithmetic", "ties", "dare"]
-)
+@pytest.mark.parametrize("method", ["average", "fisher", "task_arithmetic", "ties", "dare"])
 def test_merge_params_on_device(cp, method):
     from skfusion.merge import merge_params
 

@@ -208,9 +208,7 @@ def test_prefit_members_federated_average():
     expected = sum(s * m.coef_ for s, m in zip(sizes, models)) / sum(sizes)
     frozen = [(f"site{i}", FrozenEstimator(m)) for i, m in enumerate(models)]
     for members, cv in [(list(zip(["a", "b", "c"], models)), "prefit"), (frozen, 0.2)]:
-        fuser = WeightSpaceFuserRegressor(
-            members, cv=cv, weights=sizes, random_state=0
-        ).fit(X, y)
+        fuser = WeightSpaceFuserRegressor(members, cv=cv, weights=sizes, random_state=0).fit(X, y)
         np.testing.assert_allclose(fuser.fused_estimator_.coef_, expected)
         assert type(fuser.fused_estimator_) is Ridge
         assert fuser.estimators_[0] is models[0]  # fused as given, not refitted
@@ -222,9 +220,9 @@ def test_prefit_members_federated_average():
 
 def test_weighted_from_holdout_scores(digits):
     X, y = digits
-    fuser = WeightSpaceFuser(
-        _lr_members(), weighting="score", refit=False, random_state=0
-    ).fit(X, y)
+    fuser = WeightSpaceFuser(_lr_members(), weighting="score", refit=False, random_state=0).fit(
+        X, y
+    )
     # objective=None: the log-loss on the hold-out rows, weights proportional to 1 / loss
     _, test = _holdout_rows(X, y)
     losses = np.array([log_loss(y[test], e.predict_proba(X[test])) for e in fuser.estimators_])
