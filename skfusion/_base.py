@@ -149,16 +149,18 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         """Names of the non-dropped members, in order."""
         return [name for name, est in self.estimators if not _is_drop(est)]
 
-    def _member_outputs_side_by_side(self, X):
-        """Each fitted member's aligned output (``self._methods``), as columns."""
+    def _aligned_member_outputs(self, X):
+        """Each fitted member's aligned output (``self._methods``), a list."""
         check_is_fitted(self)
         X, _ = self._check_X(X, reset=False)
-        return np.hstack(
-            [
-                member_output(est, X, method, self._label_space(est), name=name)
-                for name, est, method in zip(self._member_names(), self.estimators_, self._methods)
-            ]
-        )
+        return [
+            member_output(est, X, method, self._label_space(est), name=name)
+            for name, est, method in zip(self._member_names(), self.estimators_, self._methods)
+        ]
+
+    def _member_outputs_side_by_side(self, X):
+        """Each fitted member's aligned output (``self._methods``), as columns."""
+        return np.hstack(self._aligned_member_outputs(X))
 
     def _member_predictions_side_by_side(self, X):
         """Each fitted member's ``predict``, one column per member."""

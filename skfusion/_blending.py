@@ -365,6 +365,11 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         ``scoring`` makes OOF predictions even with fixed weights.
     n_iter : int, default=50
         Number of picks of ``weighting="caruana"``.
+    flatten_transform : bool, default=True
+        Shape of ``transform``'s output for soft and rank voting:
+        ``(n_samples, n_members * n_classes)``, or with False
+        ``(n_members, n_samples, n_classes)``, as sklearn's
+        :class:`~sklearn.ensemble.VotingClassifier`.
     memory : str, path or joblib.Memory, default=None
         Cache of each member x fold fit, keyed on the member's parameters, the
         fold and the data: tuning only the fusion never refits a member.
@@ -445,6 +450,7 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
     _parameter_constraints: dict = {
         **_BaseBlender._parameter_constraints,
         "voting": [StrOptions({"soft", "hard", "rank"})],
+        "flatten_transform": ["boolean"],
     }
 
     def __init__(
@@ -458,6 +464,7 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         objective=None,
         scoring=None,
         n_iter=50,
+        flatten_transform=True,
         memory=None,
         n_jobs=None,
         verbose=0,
@@ -473,6 +480,7 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         )
         self.weights = weights
         self.weighting = weighting
+        self.flatten_transform = flatten_transform
         self.voting = voting
         self.objective = objective
         self.scoring = scoring
@@ -594,11 +602,15 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         outputs : ndarray
             ``(n_samples, n_members * n_classes)`` of each member's
             ``predict_proba`` / ``decision_function`` for soft and rank
-            voting; ``(n_samples, n_members)`` predicted labels for hard.
+            voting (``(n_members, n_samples, n_classes)`` with
+            ``flatten_transform=False``); ``(n_samples, n_members)``
+            predicted labels for hard.
         """
-        if self.voting != "hard":
+        if self.voting == "hard":
+            return self._member_predictions_side_by_side(X)
+        if self.flatten_transform:
             return self._member_outputs_side_by_side(X)
-        return self._member_predictions_side_by_side(X)
+        return np.stack(self._aligned_member_outputs(X))
 
     def get_feature_names_out(self, input_features=None):
         """Names of the ``transform`` columns: ``<member>__<class>`` or ``<member>``.

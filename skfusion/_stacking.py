@@ -414,13 +414,16 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
         self._check_prefit_classes()
         return self._fit_stack(X, y, sample_weight, groups, params, classes=self.classes_)
 
-    def predict(self, X):
+    def predict(self, X, **predict_params):
         """Predict class labels with the meta-learner.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input samples.
+        **predict_params : dict
+            Passed to the meta-learner's ``predict``, as sklearn's
+            :class:`~sklearn.ensemble.StackingClassifier` does.
 
         Returns
         -------
@@ -428,7 +431,7 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
             Predicted labels.
         """
         meta = self.transform(X)  # checks that the stacker is fitted
-        return self.final_estimator_.predict(meta)
+        return self.final_estimator_.predict(meta, **predict_params)
 
     @available_if(_final_has("predict_proba"))
     def predict_proba(self, X):
@@ -601,18 +604,24 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
         y = self._check_regression_y(y, multi_output=True)
         return self._fit_stack(X, y, sample_weight, groups, params)
 
-    def predict(self, X):
+    def predict(self, X, **predict_params):
         """Predict with the meta-learner.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input samples.
+        **predict_params : dict
+            Passed to the meta-learner's ``predict``, as sklearn's
+            :class:`~sklearn.ensemble.StackingRegressor` does: e.g.
+            ``return_std=True`` with a BayesianRidge or Gaussian process
+            meta-learner.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predictions.
+            Predictions (a tuple with the std when the meta-learner returns
+            one).
         """
         meta = self.transform(X)  # checks that the stacker is fitted
-        return self.final_estimator_.predict(meta)
+        return self.final_estimator_.predict(meta, **predict_params)
