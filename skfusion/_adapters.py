@@ -20,11 +20,26 @@ from sklearn.linear_model import (
     SGDRegressor,
 )
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.neural_network._base import ACTIVATIONS, DERIVATIVES
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC, LinearSVR
 from sklearn.utils import check_array
 from sklearn.utils.extmath import safe_sparse_dot
+
+# sklearn MLPs' hidden-layer activations, applied in place, and their
+# derivatives in terms of the activation's output ``a = f(z)`` (what
+# back-propagation keeps), multiplied into ``delta`` in place.
+ACTIVATIONS = {
+    "identity": lambda z: z,
+    "logistic": lambda z: expit(z, out=z),
+    "tanh": lambda z: np.tanh(z, out=z),
+    "relu": lambda z: np.maximum(z, 0, out=z),
+}
+DERIVATIVES = {
+    "identity": lambda a, delta: delta,
+    "logistic": lambda a, delta: np.multiply(delta, a * (1 - a), out=delta),
+    "tanh": lambda a, delta: np.multiply(delta, 1 - a**2, out=delta),
+    "relu": lambda a, delta: np.multiply(delta, a > 0, out=delta),
+}
 
 
 def _square(a):

@@ -10,20 +10,26 @@ from scipy.sparse import issparse
 from sklearn import get_config as sklearn_get_config
 from sklearn.base import TransformerMixin, is_classifier, is_regressor
 from sklearn.pipeline import Pipeline
-from sklearn.utils import Bunch
-from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.utils import Bunch, get_tags
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
-from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
-    _num_features,
-    _num_samples,
     check_is_fitted,
     column_or_1d,
     has_fit_parameter,
     validate_data,
 )
 
+from ._compat import (
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+    _BaseComposition,
+    _num_features,
+    _num_samples,
+    _VisualBlock,
+)
 from ._oof import (
     cross_fit,
     is_prefit,
@@ -33,16 +39,6 @@ from ._oof import (
     resolve_cv,
 )
 from .weights import check_weights
-
-try:  # sklearn >= 1.7
-    from sklearn.utils._repr_html.estimator import _VisualBlock
-except ImportError:  # pragma: no cover - sklearn 1.6
-    from sklearn.utils._estimator_html_repr import _VisualBlock
-
-try:  # sklearn >= 1.6
-    from sklearn.utils import get_tags
-except ImportError:  # pragma: no cover
-    from sklearn.utils._tags import get_tags
 
 
 class _BaseFusion(TransformerMixin, _BaseComposition):

@@ -3,12 +3,12 @@
 import numbers
 
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseFusion, _MemberPredictionColumns
+from ._compat import Interval, StrOptions, _fit_context, validate_params
 from ._kernels import get_kernel
 from ._kernels._contract import all_finite
 from ._kernels._reference import member_list

@@ -5,11 +5,11 @@ import numbers
 import numpy as np
 from scipy.optimize.elementwise import find_root
 from scipy.special import ndtr, ndtri
-from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseFusion, _MemberPredictionColumns
+from ._compat import Interval, StrOptions, _fit_context
 from ._kernels import get_kernel
 from ._oof import has_return_std, member_output
 from ._scoring import SCORING_CONSTRAINT, get_scorer, report_scores

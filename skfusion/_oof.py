@@ -27,10 +27,11 @@ from sklearn.model_selection import (
     check_cv,
 )
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
+from ._compat import _num_samples, _safe_indexing
 from ._config import config_context, get_config
 from ._kernels._contract import all_finite
 

@@ -11,7 +11,8 @@ import numpy as np
 from sklearn import config_context as sklearn_config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import check_scoring, get_scorer_names
-from sklearn.utils._param_validation import StrOptions
+
+from ._compat import StrOptions
 
 # Parameter constraints, one definition for every estimator.
 SCORING_CONSTRAINT = [None, StrOptions(set(get_scorer_names())), callable, list, tuple, set, dict]

@@ -2,14 +2,13 @@
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context, clone
+from sklearn.base import ClassifierMixin, RegressorMixin, clone
 from sklearn.linear_model import LogisticRegression, RidgeCV
-from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _num_features, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseFusion
+from ._compat import HasMethods, StrOptions, _fit_context, _num_features, _safe_indexing
 from ._oof import is_prefit, member_output
 from ._scoring import SCORING_CONSTRAINT, get_scorer, score_model, scores_by_member
 from .weights import _sample_weight

@@ -5,20 +5,13 @@ import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    RegressorMixin,
-    _fit_context,
-    is_classifier,
-)
-from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._adapters import MLPAdapter, adapter_for
 from ._base import _BaseFusion
+from ._compat import HasMethods, Interval, StrOptions, _fit_context, _safe_indexing
 from ._oof import FrozenEstimator, _slice_params, cross_fit, is_prefit, resolve_cv
 from ._scoring import (
     OBJECTIVE_CONSTRAINT,
@@ -363,7 +356,10 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         )
         if self.weighting == "score":
             weights = weights_from_scores(member_scores)
-            return _Recipe(every, weights, weights)
+            # Task vectors are summed (1 each without weights): keep that total,
+            # so scores set the members' shares, not the merged vector's length.
+            merge_weights = weights * n if self.merge in _NEEDS_BASE else weights
+            return _Recipe(every, weights, merge_weights)
         # Greedy soup (Wortsman et al. 2022): members best first, each kept if the
         # soup's score does not drop.
         order = np.argsort(-member_scores, kind="stable")
@@ -553,9 +549,11 @@ class WeightSpaceFuser(ClassifierMixin, _BaseWeightSpaceFuser):
         How member weights are learnt on the test rows of ``cv``; None
         learns none (``weights``, else equal). ``"score"``: proportional to
         each member's score under ``objective`` (see
-        :func:`skfusion.weights.weights_from_scores`). ``"greedy"``: the
-        greedy soup: members in order of score, each kept only if the
-        fused model's score does not drop; the kept ones weigh equally.
+        :func:`skfusion.weights.weights_from_scores`; with the task-vector
+        merges, scaled to sum to the number of members, as the plain sum of
+        task vectors does). ``"greedy"``: the greedy soup: members in order
+        of score, each kept only if the fused model's score does not drop;
+        the kept ones weigh equally.
     weights : array-like of shape (n_estimators,), default=None
         Fixed member weights, one per entry of ``estimators`` (a dropped
         member's is ignored). None: equal for ``"average"`` and

@@ -13,8 +13,8 @@ import numbers
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ._compat import Interval, StrOptions, validate_params
 from ._kernels import _is_device_array, get_kernel
 from .weights import _generator, check_weights
 

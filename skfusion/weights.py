@@ -28,9 +28,9 @@ from scipy.optimize import minimize
 from scipy.special import softmax
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.multiclass import type_of_target
 
+from ._compat import Interval, StrOptions, validate_params
 from ._kernels import get_kernel
 from ._kernels._reference import LOG_LOSS_EPS, member_list
 from ._oof import check_model_predictions
@@ -161,7 +161,7 @@ def weights_from_scores(scores):
         if not np.any(w > 0):
             raise ValueError(
                 f"No member scores above 0 ({s}); score-based weights are undefined. "
-                "Use weights='uniform', 'optimize' or 'caruana'."
+                "Use equal weights, or weighting='optimize' or 'caruana'."
             )
     return w / w.sum()
 

@@ -481,3 +481,38 @@ def test_named_weights_include_dropped_members(digits):
     np.testing.assert_allclose(fuser.weights_, [0.25, 0.75])
     assert dict(fuser.named_weights_) == {"c0": 0.25, "c1": 0.0, "c2": 0.75}
     assert fuser.named_estimators_.c1 == "drop"
+
+
+@pytest.mark.parametrize("name", ["identity", "logistic", "tanh", "relu"])
+def test_mlp_activations_and_their_derivatives(name):
+    # The Fisher information of MLP members back-propagates with these; they
+    # must be sklearn's activations and their exact derivatives.
+    from skfusion._adapters import ACTIVATIONS, DERIVATIVES
+
+    closed_form = {
+        "identity": lambda z: z,
+        "logistic": lambda z: 1 / (1 + np.exp(-z)),
+        "tanh": np.tanh,
+        "relu": lambda z: np.maximum(z, 0),
+    }[name]
+    # Points away from relu's kink, where the derivative is defined.
+    z = np.linspace(-3, 3, 24).reshape(4, 6) + 0.0625
+    a = ACTIVATIONS[name](z.copy())
+    np.testing.assert_allclose(a, closed_form(z), rtol=1e-12)
+    step = 1e-6
+    slope = (closed_form(z + step) - closed_form(z - step)) / (2 * step)
+    delta = np.full_like(z, 2.0)
+    np.testing.assert_allclose(DERIVATIVES[name](a, delta), 2.0 * slope, rtol=1e-6, atol=1e-9)
+
+
+def test_score_weighting_keeps_the_task_vector_sum():
+    # Task arithmetic sums task vectors (1 each); score weights set shares of
+    # that sum, so equal scores give the unweighted merge.
+    X, y = load_diabetes(return_X_y=True)
+    base = Ridge(alpha=100.0)
+    members = [(f"r{i}", Ridge(alpha=1.0)) for i in range(3)]
+    kwargs = {"merge": "task_arithmetic", "base_estimator": base, "scaling": 1 / 3, "cv": 3}
+    plain = WeightSpaceFuserRegressor(members, **kwargs).fit(X, y)
+    scored = WeightSpaceFuserRegressor(members, weighting="score", **kwargs).fit(X, y)
+    np.testing.assert_allclose(scored.weights_, [1 / 3] * 3)
+    np.testing.assert_allclose(scored.fused_estimator_.coef_, plain.fused_estimator_.coef_)

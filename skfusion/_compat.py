@@ -1,0 +1,37 @@
+"""Every use of a private scikit-learn API, in one place.
+
+scikit-learn keeps these names out of its public API, yet estimators outside
+it rely on them (parameter validation, ``_fit_context``, row indexing). When
+one of them moves, this is the only file to change.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+    validate_params,
+)
+from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.validation import _num_features, _num_samples
+
+try:  # sklearn >= 1.7
+    from sklearn.utils._repr_html.estimator import _VisualBlock
+except ImportError:  # pragma: no cover - sklearn 1.6
+    from sklearn.utils._estimator_html_repr import _VisualBlock
+
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "RealNotInt",
+    "StrOptions",
+    "_BaseComposition",
+    "_VisualBlock",
+    "_fit_context",
+    "_num_features",
+    "_num_samples",
+    "_safe_indexing",
+    "validate_params",
+]
