@@ -40,12 +40,10 @@ def _overrides():
 
 
 def _check_engine(engine):
+    # The configuration stores the name; whether the engine can run is for
+    # the kernels to say, when they run (_kernels.get_backend).
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}; got {engine!r}.")
-    if engine == "cupy":
-        from ._kernels import require_cupy  # loads cupy only when asked for
-
-        require_cupy()
 
 
 def get_config():
@@ -91,10 +89,10 @@ def set_config(engine=None):
         reference otherwise; ``"numpy"`` always uses the reference;
         ``"numba"`` always uses the compiled CPU kernels; ``"cupy"`` runs the
         kernels on the GPU: numpy inputs are copied to the device and the
-        results back, while the members stay scikit-learn models. Asking for
-        ``"cupy"`` where cupy or a GPU is unavailable raises a RuntimeError
-        that says why. Cupy arrays always go to the GPU kernels. ``None``
-        leaves the setting unchanged.
+        results back, while the members stay scikit-learn models. Where cupy
+        or a GPU is unavailable, the first kernel that runs under
+        ``"cupy"`` raises a RuntimeError that says why. Cupy arrays always go
+        to the GPU kernels. ``None`` leaves the setting unchanged.
 
     See Also
     --------

@@ -14,14 +14,15 @@ from ._base import _BaseFusion
 from ._compat import HasMethods, Interval, StrOptions, _fit_context, _safe_indexing
 from ._oof import FrozenEstimator, _slice_params, cross_fit, is_prefit, resolve_cv
 from ._scoring import (
+    BUILTIN_OBJECTIVES,
     OBJECTIVE_CONSTRAINT,
     SCORING_CONSTRAINT,
     get_scorer,
-    objective_scorer,
+    is_builtin_objective,
     score_model,
 )
 from .merge import _NEEDS_BASE, MERGES, align_mlp, merge_params
-from .weights import _sample_weight, check_weights, weights_from_scores
+from .weights import _sample_weight, check_weights, loss_weights, weights_from_scores
 
 
 def _unfrozen(estimator):
@@ -228,15 +229,14 @@ class _BaseWeightSpaceFuser(_BaseFusion):
                     f"classes {list(self.classes_)}."
                 )
 
-    def _objective_scorer(self, model):
-        """What greedy and score weighting maximise; None: the log-loss for a
+    def _objective(self, model):
+        """The objective's name or callable: None is the log-loss for a
         probabilistic classifier, else accuracy; the squared error for regressors."""
-        classifier = is_classifier(self)
         if self.objective is not None:
-            return get_scorer(self.objective, classifier)
-        if classifier and not hasattr(model, "predict_proba"):
-            return get_scorer("accuracy", classifier)
-        return objective_scorer(None, classifier)
+            return self.objective
+        if is_classifier(self) and not hasattr(model, "predict_proba"):
+            return "accuracy"
+        return BUILTIN_OBJECTIVES[is_classifier(self)]
 
     # -- folds ----------------------------------------------------------------------
     def _folds(self, X, y, sample_weight, fit_params, split_params):
@@ -346,6 +346,8 @@ class _BaseWeightSpaceFuser(_BaseFusion):
 
     def _choose_recipe(self, adapter, folds, given, objective):
         """The round's recipe, chosen on the folds' test rows under ``objective``."""
+        loss = is_builtin_objective(objective, is_classifier(self))
+        objective = get_scorer(objective, is_classifier(self))
         n = len(folds[0].estimators)
         every = list(range(n))
         if self.weighting is None:
@@ -355,7 +357,7 @@ class _BaseWeightSpaceFuser(_BaseFusion):
             [_mean_score([f.score(objective, f.estimators[m]) for f in folds]) for m in every]
         )
         if self.weighting == "score":
-            weights = weights_from_scores(member_scores)
+            weights = (loss_weights if loss else weights_from_scores)(member_scores)
             # Task vectors are summed (1 each without weights): keep that total,
             # so scores set the members' shares, not the merged vector's length.
             merge_weights = weights * n if self.merge in _NEEDS_BASE else weights
@@ -406,7 +408,7 @@ class _BaseWeightSpaceFuser(_BaseFusion):
                     fold.fused,
                 )
                 fold.fisher = self._fisher(adapter, fold.estimators, fold.X_train)
-            objective = self._objective_scorer(folds[0].estimators[0])
+            objective = self._objective(folds[0].estimators[0])
             recipe = self._choose_recipe(adapter, folds, given, objective)
             for fold in folds:
                 fold.fused = self._apply(recipe, adapter, fold.estimators, fold.base, fold.fisher)

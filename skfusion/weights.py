@@ -258,6 +258,19 @@ def _sample_weight(sample_weight, n):
     return sw
 
 
+def loss_weights(scores):
+    """:func:`weights_from_scores` for scores known to be negated losses.
+
+    A loss of exactly 0 is a perfect member, not a worthless one (as a score
+    of 0 could be): the members of loss 0 share the weight, the limit of
+    ``1 / loss``.
+    """
+    perfect = np.asarray(scores, dtype=np.float64) >= 0
+    if perfect.any():
+        return perfect / perfect.sum()
+    return weights_from_scores(scores)
+
+
 _PREDICTION_CONSTRAINTS = {
     "predictions": ["array-like"],
     "y": ["array-like"],
@@ -319,6 +332,8 @@ def score_weights(
         score_predictions(scorer, p, y_scored, classes=classes, sample_weight=sample_weight)
         for p in members
     ]
+    if is_builtin_objective(objective, classes is not None):
+        return loss_weights(scores)
     return weights_from_scores(scores)
 
 

@@ -57,6 +57,14 @@ def test_weights_from_scores_rules():
         weights_from_scores([np.nan, 1.0])
 
 
+def test_a_perfect_member_takes_the_weight_of_the_default_loss():
+    # Squared error 0 is a perfect member (the limit of 1 / loss), not a
+    # worthless score of 0.
+    y = np.arange(6.0)
+    members = [y + 1.0, y.copy(), y.copy()]
+    np.testing.assert_allclose(score_weights(members, y), [0.0, 0.5, 0.5])
+
+
 def test_score_weights_match_manual_scores():
     members, y = _problem()
     acc = np.array([accuracy_score(y, p.argmax(axis=1)) for p in members])
