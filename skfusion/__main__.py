@@ -9,82 +9,113 @@ import time
 def demo():
     """Fuse five diverse classifiers on the digits data: each weighting, and stacking."""
     from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from skfusion import get_config
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
+    members = _members()
+    print(f"digits: {len(X_train)} training rows, {len(X_test)} held-out rows, 10 classes")
+    print(f"kernel engine: {get_config()['engine']} (numba for large inputs, numpy for small)\n")
+    runs = _fit_fusions(members, X_train, y_train)
+    _print_members(runs[0][1], X_test, y_train, y_test)
+    _print_fusions(runs, X_test, y_train, y_test)
+    _print_model_averaging(runs, [name for name, _ in members])
+    print("\nFits after the first reuse the cached member x fold fits (`memory=`).")
+    _soup_rows(X_train, X_test, y_train, y_test)
+
+
+def _members():
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import accuracy_score, log_loss
-    from sklearn.model_selection import train_test_split
     from sklearn.naive_bayes import GaussianNB
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.tree import DecisionTreeClassifier
 
-    from skfusion import BayesianModelAverager, OOFStacker, WeightedBlender, blend, get_config
-
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
-    members = [
+    return [
         ("logreg", make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=500))),
         ("forest", RandomForestClassifier(n_estimators=150, random_state=0)),
         ("knn", make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=7))),
         ("bayes", GaussianNB()),
         ("tree", DecisionTreeClassifier(max_depth=8, random_state=0)),
     ]
-    print(f"digits: {len(X_train)} training rows, {len(X_test)} held-out rows, 10 classes")
-    print(f"kernel engine: {get_config()['engine']} (numba for large inputs, numpy for small)\n")
 
+
+def _timed(label, make, X, y):
+    start = time.perf_counter()
+    model = make().fit(X, y)
+    return label, model, time.perf_counter() - start
+
+
+def _fit_fusions(members, X, y):
+    """(label, fitted fuser, fit seconds) of each weighting, stacking and averaging."""
+    from skfusion import BayesianModelAverager, OOFStacker, WeightedBlender
+
+    blends = [
+        ("score", "soft"),
+        (None, "soft"),
+        ("optimize", "soft"),
+        ("caruana", "soft"),
+        ("caruana", "rank"),
+        ("score", "hard"),
+    ]
     with tempfile.TemporaryDirectory() as cache:
-        # The member x fold fits are cached, so every weighting after the
-        # first reuses them: only the fusion is learnt again.
-        runs = []
-        for i, (weighting, voting) in enumerate(
-            [
-                ("score", "soft"),
-                (None, "soft"),
-                ("optimize", "soft"),
-                ("caruana", "soft"),
-                ("caruana", "rank"),
-                ("score", "hard"),
-            ]
-        ):
-            start = time.perf_counter()
-            model = WeightedBlender(
-                members,
-                weighting=weighting,
-                voting=voting,
-                memory=cache,
-                n_jobs=2,
-                verbose=int(i == 0),
-            ).fit(X_train, y_train)
-            label = f"{weighting or 'equal'}/{voting}"
-            runs.append((label, model, time.perf_counter() - start))
-        # Stacking on the same cached member x fold fits: a logistic
-        # regression on the out-of-fold probabilities.
-        for test_predictions in ["refit", "fold_average"]:
-            start = time.perf_counter()
-            model = OOFStacker(
-                members, memory=cache, n_jobs=2, test_predictions=test_predictions
-            ).fit(X_train, y_train)
-            runs.append((f"stack/{test_predictions}", model, time.perf_counter() - start))
-        # Bayesian model averaging on the same cached fits.
-        for weighting in ["stacking", "pseudo_bma", "bb_pseudo_bma"]:
-            start = time.perf_counter()
-            model = BayesianModelAverager(
-                members, weighting=weighting, memory=cache, n_jobs=2, random_state=0
-            ).fit(X_train, y_train)
-            runs.append((f"bma/{weighting}", model, time.perf_counter() - start))
+        # The member x fold fits are cached, so every fusion after the first
+        # reuses them: only the fusion is learnt again.
+        common = {"memory": cache, "n_jobs": 2}
+        runs = [
+            _timed(
+                f"{weighting or 'equal'}/{voting}",
+                lambda w=weighting, v=voting, i=i: WeightedBlender(
+                    members, weighting=w, voting=v, verbose=int(i == 0), **common
+                ),
+                X,
+                y,
+            )
+            for i, (weighting, voting) in enumerate(blends)
+        ]
+        # Stacking: a logistic regression on the out-of-fold probabilities.
+        runs += [
+            _timed(
+                f"stack/{t}", lambda t=t: OOFStacker(members, test_predictions=t, **common), X, y
+            )
+            for t in ["refit", "fold_average"]
+        ]
+        runs += [
+            _timed(
+                f"bma/{w}",
+                lambda w=w: BayesianModelAverager(members, weighting=w, random_state=0, **common),
+                X,
+                y,
+            )
+            for w in ["stacking", "pseudo_bma", "bb_pseudo_bma"]
+        ]
+    return runs
 
-    oof = runs[0][1].oof_predictions_  # (n, members, classes)
-    names = [name for name, _ in members]
+
+def _print_members(blender, X_test, y_train, y_test):
+    from sklearn.metrics import accuracy_score, log_loss
+
+    oof = blender.oof_predictions_  # (n, members, classes)
     print(f"{'member':<10}{'OOF log-loss':>14}{'OOF acc':>10}{'test acc':>10}")
-    fitted = runs[0][1].named_estimators_
-    for m, name in enumerate(names):
+    for m, (name, fitted) in enumerate(blender.named_estimators_.items()):
         print(
             f"{name:<10}{log_loss(y_train, oof[:, m]):>14.4f}"
             f"{accuracy_score(y_train, oof[:, m].argmax(1)):>10.4f}"
-            f"{accuracy_score(y_test, fitted[name].predict(X_test)):>10.4f}"
+            f"{accuracy_score(y_test, fitted.predict(X_test)):>10.4f}"
         )
     print()
+
+
+def _print_fusions(runs, X_test, y_train, y_test):
+    from sklearn.metrics import log_loss
+
+    from skfusion import blend
+
+    oof = runs[0][1].oof_predictions_
     print(
         f"{'fusion':<20}{'weights':<30}{'OOF log-loss':>13}{'test log-loss':>14}"
         f"{'test acc':>10}{'fit s':>8}"
@@ -112,6 +143,9 @@ def demo():
             f"{label:<20}{weights:<30}{oof_loss:>13}{test_loss:>14}"
             f"{model.score(X_test, y_test):>10.4f}{seconds:>8.2f}"
         )
+
+
+def _print_model_averaging(runs, names):
     print("\nBayesian model averaging, weight +- its Bayesian-bootstrap spread:")
     for label, model, _ in runs:
         if label.startswith("bma"):
@@ -120,8 +154,6 @@ def demo():
                 for name, w, s in zip(names, model.weights_, model.weights_std_)
             )
             print(f"  {label:<18}{spread}")
-    print("\nFits after the first reuse the cached member x fold fits (`memory=`).")
-    _soup_rows(X_train, X_test, y_train, y_test)
 
 
 def _soup_rows(X_train, X_test, y_train, y_test):

@@ -289,47 +289,81 @@ def _fold_output_sealed(estimator, X, y, train, test, method, classes, fit_param
     )
 
 
-def _run_task(config, name, fold, *args):
-    """:func:`_fit_and_predict` under the caller's skfusion config, errors naming the member.
+@dataclass
+class _Task:
+    """One member x fold fit; ``fold`` None is the fit on all rows (no output)."""
 
-    Worker threads and processes start from the default configuration, so
-    the caller's (``engine``) travels with each task, as sklearn's own does.
+    member: int
+    name: str
+    estimator: object
+    fit_params: dict
+    data_key: object
+    fold: int | None = None
+    train: np.ndarray | None = None
+    test: np.ndarray | None = None
+    method: str | None = None
+    classes: np.ndarray | None = None
+    keep: bool = False
+
+
+class _Executor:
+    """Runs tasks on one (X, y): fits, predicts, and caches when ``memory`` has a place.
+
+    Runs under the caller's skfusion config: worker threads and processes
+    start from the default, so the config (``engine``) travels with each
+    task, as sklearn's own does. An error names the member and the fold.
     """
-    with config_context(**config):
-        try:
-            return _fit_and_predict(*args)
-        except Exception as exc:  # noqa: BLE001 - re-raised with the member's name
-            where = "the fit on all rows" if fold is None else f"cv fold {fold}"
-            raise_member_error(exc, name, where)
 
+    def __init__(self, X, y, memory):
+        self.X, self.y = X, y
+        self.cached = memory.location is not None
+        if self.cached:
+            self.fit = _LoadCached(
+                memory.cache(_fit_member_sealed, ignore=["X", "y", "fit_params"])
+            )
+            self.predict = _LoadCached(
+                memory.cache(_fold_output_sealed, ignore=["X", "y", "fit_params", "fit"])
+            )
+            # X and y are hashed once here, not per task.
+            self._data_hash = joblib_hash((X, y))
+        else:
+            self.fit, self.predict = _fit_member, _fold_output
 
-def _fit_and_predict(
-    fit,
-    predict,
-    estimator,
-    X,
-    y,
-    train,
-    test,
-    method,
-    classes,
-    fit_params,
-    data_key,
-    keep_estimator,
-):
-    """One member x fold task: (fitted model or None, aligned test output or None).
+    def data_key(self, fit_params):
+        """What identifies the data of a task in the cache (None without one)."""
+        return (self._data_hash, joblib_hash(fit_params)) if self.cached else None
 
-    With a cache, the output comes from ``predict``'s cache even when the
-    fold model is kept: loading both is cheaper than predicting again.
-    """
-    if test is None:
-        return fit(estimator, X, y, train, fit_params, data_key), None
-    if keep_estimator and not isinstance(fit, _LoadCached):
-        fitted = fit(estimator, X, y, train, fit_params, data_key)
-        return fitted, _predict_rows(fitted, X, test, method, classes)
-    output = predict(estimator, X, y, train, test, method, classes, fit_params, data_key, fit)
-    fitted = fit(estimator, X, y, train, fit_params, data_key) if keep_estimator else None
-    return fitted, output
+    def run(self, task, config):
+        """(fitted model or None, aligned test output or None) of ``task``."""
+        with config_context(**config):
+            try:
+                return self._run(task)
+            except Exception as exc:  # noqa: BLE001 - re-raised with the member's name
+                where = "the fit on all rows" if task.fold is None else f"cv fold {task.fold}"
+                raise_member_error(exc, task.name, where)
+
+    def _run(self, task):
+        fit_args = (task.estimator, self.X, self.y, task.train, task.fit_params, task.data_key)
+        if task.test is None:
+            return self.fit(*fit_args), None
+        if task.keep and not self.cached:
+            fitted = self.fit(*fit_args)
+            return fitted, _predict_rows(fitted, self.X, task.test, task.method, task.classes)
+        # With a cache, the output comes from its own entry even when the fold
+        # model is kept: loading both is cheaper than predicting again.
+        output = self.predict(
+            task.estimator,
+            self.X,
+            self.y,
+            task.train,
+            task.test,
+            task.method,
+            task.classes,
+            task.fit_params,
+            task.data_key,
+            self.fit,
+        )
+        return (self.fit(*fit_args) if task.keep else None), output
 
 
 def member_output(estimator, X, method, classes=None, name=None):
@@ -585,24 +619,9 @@ def cross_fit(
     n_jobs, verbose, random_state
         As in the fusers.
     """
-    fit_params = fit_params or {}
-    split_params = {k: v for k, v in (split_params or {}).items() if v is not None}
-    names = [name for name, _ in members]
-    n = _num_samples(X)
-
     if is_prefit(cv):
-        for name, est in members:
-            _check_fitted(name, est)
-        result = CrossFit(estimators=[est for _, est in members])
-        if methods is not None:
-            outputs = [
-                member_output(est, X, method, classes, name=name)
-                for (name, est), method in zip(members, methods)
-            ]
-            result.oof = np.stack(outputs)
-            result.oof_rows = np.arange(n)
-        return result
-
+        return _prefit_outputs(members, X, methods, classes)
+    split_params = {k: v for k, v in (split_params or {}).items() if v is not None}
     splits, times_tested = [], None
     if methods is not None:
         splitter = resolve_cv(
@@ -614,72 +633,95 @@ def cross_fit(
         )
         splits, times_tested = make_splits(splitter, X, y, split_params, holdout=is_holdout(cv))
 
-    y_members = y if classes is None else label_codes(y, classes)
     memory = memory if isinstance(memory, Memory) else Memory(memory, verbose=0)
-    if memory.location is None:
-        fit, predict = _fit_member, _fold_output
-        data_keys = dict.fromkeys(names)
-    else:
-        fit = _LoadCached(memory.cache(_fit_member_sealed, ignore=["X", "y", "fit_params"]))
-        predict = _LoadCached(
-            memory.cache(_fold_output_sealed, ignore=["X", "y", "fit_params", "fit"])
-        )
-        data_hash = joblib_hash((X, y_members))
-        data_keys = {name: (data_hash, joblib_hash(fit_params.get(name, {}))) for name in names}
-
-    tasks = []  # (member index, fold index or None)
-    for m in range(len(members)):
-        tasks += [(m, f) for f in range(len(splits))]
-        if refit:
-            tasks.append((m, None))
-    config = get_config()
-    jobs = (
-        delayed(_run_task)(
-            config,
-            members[m][0],
-            f,
-            fit,
-            predict,
-            members[m][1],
-            X,
-            y_members,
-            None if f is None else splits[f][0],
-            None if f is None else splits[f][1],
-            None if f is None else methods[m],
-            member_label_space(members[m][1], classes),
-            fit_params.get(members[m][0], {}),
-            data_keys[members[m][0]],
-            keep_fold_estimators,
-        )
-        for m, f in tasks
+    executor = _Executor(X, y if classes is None else label_codes(y, classes), memory)
+    tasks = _tasks(
+        members,
+        splits,
+        methods,
+        classes,
+        fit_params or {},
+        executor,
+        refit=refit,
+        keep=keep_fold_estimators,
     )
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    config = get_config()
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(executor.run)(task, config) for task in tasks
+    )
     results = tqdm(
         results, total=len(tasks), disable=verbose < 1, desc="member x fold fits", leave=False
     )
-
     result = CrossFit(splits=splits)
     if refit:
         result.estimators = [None] * len(members)
     if keep_fold_estimators:
         result.fold_estimators = [[None] * len(splits) for _ in members]
     oof_sum = None
-    for (m, f), (fitted, aligned) in zip(tasks, results):
-        if f is None:
-            result.estimators[m] = fitted
+    for task, (fitted, aligned) in zip(tasks, results):
+        if task.fold is None:
+            result.estimators[task.member] = fitted
             continue
         if keep_fold_estimators:
-            result.fold_estimators[m][f] = fitted
+            result.fold_estimators[task.member][task.fold] = fitted
         if oof_sum is None:
-            oof_sum = np.zeros((len(members), n) + aligned.shape[1:])
-        oof_sum[m, splits[f][1]] += aligned
-
+            oof_sum = np.zeros((len(members), _num_samples(X)) + aligned.shape[1:])
+        oof_sum[task.member, task.test] += aligned
     if oof_sum is not None:
-        predicted = times_tested > 0
-        result.oof_rows = np.flatnonzero(predicted)
-        shape = (-1,) + (1,) * (oof_sum.ndim - 2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            result.oof = oof_sum / times_tested.reshape(shape)
-        for (name, est), method, m_oof in zip(members, methods, result.member_oof()):
-            check_output(m_oof, name, method, est, where=" (out-of-fold)")
+        _set_oof(result, oof_sum, times_tested, members, methods)
     return result
+
+
+def _tasks(members, splits, methods, classes, fit_params, executor, *, refit, keep):
+    """Every member x fold task, each member's fit on all rows last (with ``refit``)."""
+    tasks = []
+    for m, (name, est) in enumerate(members):
+        params = fit_params.get(name, {})
+        common = {
+            "member": m,
+            "name": name,
+            "estimator": est,
+            "fit_params": params,
+            "data_key": executor.data_key(params),
+        }
+        space = member_label_space(est, classes)
+        for f, (train, test) in enumerate(splits):
+            tasks.append(
+                _Task(
+                    **common,
+                    fold=f,
+                    train=train,
+                    test=test,
+                    method=methods[m],
+                    classes=space,
+                    keep=keep,
+                )
+            )
+        if refit:
+            tasks.append(_Task(**common))
+    return tasks
+
+
+def _prefit_outputs(members, X, methods, classes):
+    """The :class:`CrossFit` of fitted members: their outputs on X, if asked."""
+    for name, est in members:
+        _check_fitted(name, est)
+    result = CrossFit(estimators=[est for _, est in members])
+    if methods is not None:
+        outputs = [
+            member_output(est, X, method, classes, name=name)
+            for (name, est), method in zip(members, methods)
+        ]
+        result.oof = np.stack(outputs)
+        result.oof_rows = np.arange(_num_samples(X))
+    return result
+
+
+def _set_oof(result, oof_sum, times_tested, members, methods):
+    """Each row's OOF output: the mean over the folds that tested it (checked)."""
+    result.oof_rows = np.flatnonzero(times_tested > 0)
+    shape = (-1,) + (1,) * (oof_sum.ndim - 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result.oof = oof_sum / times_tested.reshape(shape)
+    for (name, est), method, m_oof in zip(members, methods, result.member_oof()):
+        check_output(m_oof, name, method, est, where=" (out-of-fold)")
