@@ -9,9 +9,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseFusion, _MemberPredictionColumns
 from ._compat import Interval, StrOptions, _fit_context, validate_params
-from ._kernels import get_kernel
+from ._kernels import get_kernel, member_list
 from ._kernels._contract import all_finite
-from ._kernels._reference import member_list
 from ._oof import check_model_predictions, member_label_codes, member_output
 from ._scoring import (
     OBJECTIVE_CONSTRAINT,
@@ -20,8 +19,8 @@ from ._scoring import (
     is_builtin_objective,
     report_scores,
 )
+from ._utils import check_sample_weight
 from .weights import (
-    _sample_weight,
     caruana_weights,
     check_weights,
     optimized_weights,
@@ -192,7 +191,7 @@ class _BaseBlender(_BaseFusion):
         given = self._given_weights()
         methods = [self._member_method(name, est) for name, est in members]
         if sample_weight is not None:
-            sample_weight = _sample_weight(sample_weight, len(y))
+            sample_weight = check_sample_weight(sample_weight, len(y))
         fit_params, split_params = self._route_params(members, sample_weight, groups, params)
 
         need_oof = self._needs_oof()

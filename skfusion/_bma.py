@@ -13,13 +13,11 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._kernels import get_kernel
 from ._oof import has_return_std, member_output
 from ._scoring import SCORING_CONSTRAINT, get_scorer, report_scores
+from ._utils import check_sample_weight, numpy_generator, true_class_columns
 from .weights import (
-    _generator,
-    _sample_weight,
     bb_pseudo_bma_weights,
     pseudo_bma_weights,
     stacking_weights,
-    true_class_columns,
 )
 
 # Probabilities below this count as this: a member that gives a true class
@@ -73,7 +71,7 @@ class _BaseAverager(_BaseFusion):
         """Cross-fit the members with one output ``method`` each; return the engine's result."""
         members = self._validate_members()[1]
         if sample_weight is not None:
-            sample_weight = _sample_weight(sample_weight, len(y))
+            sample_weight = check_sample_weight(sample_weight, len(y))
         fit_params, split_params = self._route_params(members, sample_weight, groups, params)
         methods = [methods(name, est) for name, est in members]
         self._methods = methods
@@ -124,7 +122,7 @@ class _BaseAverager(_BaseFusion):
 
     def _stacking_spread(self, lpd, scale):
         """Std of stacking weights refitted under Bayesian-bootstrap row weights."""
-        rng = _generator(self.random_state)
+        rng = numpy_generator(self.random_state)
         draws = min(self.n_bootstrap, STACKING_STD_DRAWS)
         samples = [
             stacking_weights(lpd, sample_weight=scale * rng.dirichlet(np.ones(len(scale))))

@@ -11,7 +11,7 @@ from ._base import _BaseFusion
 from ._compat import HasMethods, StrOptions, _fit_context, _num_features, _safe_indexing
 from ._oof import is_prefit, member_output
 from ._scoring import SCORING_CONSTRAINT, get_scorer, score_model, scores_by_member
-from .weights import _sample_weight
+from ._utils import check_sample_weight
 
 STACK_METHODS = ("predict_proba", "decision_function", "predict")
 
@@ -123,7 +123,7 @@ class _BaseStacker(_BaseFusion):
         names, members = self._validate_members()
         self.stack_method_ = self._resolve_stack_methods(members)
         if sample_weight is not None:
-            sample_weight = _sample_weight(sample_weight, len(y))
+            sample_weight = check_sample_weight(sample_weight, len(y))
         fit_params, split_params = self._route_params(members, sample_weight, groups, params)
         self._passthrough_columns_ = self._passthrough_columns(X)
         fold_average = self.test_predictions == "fold_average"

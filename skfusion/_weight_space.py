@@ -21,8 +21,9 @@ from ._scoring import (
     is_builtin_objective,
     score_model,
 )
+from ._utils import check_sample_weight
 from .merge import _NEEDS_BASE, MERGES, align_mlp, merge_params
-from .weights import _sample_weight, check_weights, loss_weights, weights_from_scores
+from .weights import check_weights, weights_from_scores
 
 
 def _unfrozen(estimator):
@@ -357,7 +358,7 @@ class _BaseWeightSpaceFuser(_BaseFusion):
             [_mean_score([f.score(objective, f.estimators[m]) for f in folds]) for m in every]
         )
         if self.weighting == "score":
-            weights = (loss_weights if loss else weights_from_scores)(member_scores)
+            weights = weights_from_scores(member_scores, negated_loss=loss)
             # Task vectors are summed (1 each without weights): keep that total,
             # so scores set the members' shares, not the merged vector's length.
             merge_weights = weights * n if self.merge in _NEEDS_BASE else weights
@@ -387,7 +388,7 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         names = [name for name, _ in members]
         given = self._given_weights()
         if sample_weight is not None:
-            sample_weight = _sample_weight(sample_weight, len(y))
+            sample_weight = check_sample_weight(sample_weight, len(y))
         fit_params, split_params = self._route_params(members, sample_weight, groups, params)
         folds = self._folds(X, y, sample_weight, fit_params, split_params)
         scorer = get_scorer(self.scoring, is_classifier(self))

@@ -16,7 +16,8 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from ._compat import Interval, StrOptions, validate_params
 from ._kernels import _is_device_array, get_kernel
-from .weights import _generator, check_weights
+from ._utils import numpy_generator
+from .weights import check_weights
 
 __all__ = ["align_mlp", "merge_params"]
 
@@ -157,7 +158,7 @@ def merge_params(
     w = check_weights(weights, len(params), normalize=merge not in _NEEDS_BASE)
     seeds = None
     if merge == "dare":
-        rng = _generator(random_state)
+        rng = numpy_generator(random_state)
         seeds = rng.integers(0, np.iinfo(np.int64).max, size=(len(params[0]), len(params)))
     keep_all = np.zeros(len(params), dtype=np.uint64)  # seeds of DARE at density 1: unused
 

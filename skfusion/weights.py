@@ -27,7 +27,6 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import softmax
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 
 from ._compat import Interval, StrOptions, validate_params
@@ -40,6 +39,7 @@ from ._scoring import (
     objective_scorer,
     score_predictions,
 )
+from ._utils import check_sample_weight, numpy_generator, true_class_columns
 
 __all__ = [
     "bb_pseudo_bma_weights",
@@ -112,8 +112,10 @@ def check_weights(weights, n_members, names=None, *, normalize=True):
     return w / total if normalize else w
 
 
-@validate_params({"scores": ["array-like"]}, prefer_skip_nested_validation=True)
-def weights_from_scores(scores):
+@validate_params(
+    {"scores": ["array-like"], "negated_loss": ["boolean"]}, prefer_skip_nested_validation=True
+)
+def weights_from_scores(scores, *, negated_loss=False):
     """Turn per-member scores (greater is better) into weights.
 
     The rule, made for sklearn's scorer convention (losses are negated):
@@ -131,6 +133,10 @@ def weights_from_scores(scores):
     ----------
     scores : array-like of shape (n_members,)
         Finite scores, greater is better.
+    negated_loss : bool, default=False
+        The scores are negated losses (``neg_log_loss``...): a score of 0 is
+        then a perfect member, not a worthless one, and the members scoring
+        0 share the weight (the limit of ``1 / loss``).
 
     Returns
     -------
@@ -152,7 +158,9 @@ def weights_from_scores(scores):
     s = np.asarray(scores, dtype=np.float64)
     if not np.all(np.isfinite(s)):
         raise ValueError(f"Scores must be finite to be turned into weights; got {s}.")
-    if np.all(s > 0):
+    if negated_loss and np.any(s >= 0):
+        w = (s >= 0).astype(np.float64)
+    elif np.all(s > 0):
         w = s
     elif np.all(s < 0):
         w = 1.0 / -s
@@ -230,47 +238,6 @@ def _binary_probabilities(p, m):
     return np.column_stack([1.0 - p, p])
 
 
-def true_class_columns(members, y_index):
-    """``(n, M)``: each member's score of each row's true class (gathered, not stacked)."""
-    rows = np.arange(len(y_index))
-    return np.column_stack([np.asarray(p)[rows, y_index] for p in members]).astype(np.float64)
-
-
-def _generator(random_state):
-    """A numpy Generator seeded from an sklearn ``random_state``.
-
-    Generator draws exponentials and Dirichlet vectors several times faster
-    than the legacy RandomState; seeding it from random_state keeps results
-    repeatable.
-    """
-    return np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-
-
-def _sample_weight(sample_weight, n):
-    if sample_weight is None:
-        return np.ones(n)
-    sw = np.asarray(sample_weight, dtype=np.float64)
-    if sw.shape != (n,) or np.any(sw < 0) or not np.all(np.isfinite(sw)) or sw.sum() <= 0:
-        raise ValueError(
-            "sample_weight must be finite, non-negative, not all zero and have one "
-            f"entry per row ({n}); got shape {sw.shape}."
-        )
-    return sw
-
-
-def loss_weights(scores):
-    """:func:`weights_from_scores` for scores known to be negated losses.
-
-    A loss of exactly 0 is a perfect member, not a worthless one (as a score
-    of 0 could be): the members of loss 0 share the weight, the limit of
-    ``1 / loss``.
-    """
-    perfect = np.asarray(scores, dtype=np.float64) >= 0
-    if perfect.any():
-        return perfect / perfect.sum()
-    return weights_from_scores(scores)
-
-
 _PREDICTION_CONSTRAINTS = {
     "predictions": ["array-like"],
     "y": ["array-like"],
@@ -332,9 +299,8 @@ def score_weights(
         score_predictions(scorer, p, y_scored, classes=classes, sample_weight=sample_weight)
         for p in members
     ]
-    if is_builtin_objective(objective, classes is not None):
-        return loss_weights(scores)
-    return weights_from_scores(scores)
+    negated_loss = is_builtin_objective(objective, classes is not None)
+    return weights_from_scores(scores, negated_loss=negated_loss)
 
 
 def _loss_and_gradient(scored, y, sw, classification):
@@ -373,7 +339,7 @@ def _simplex_minimize(scored, y, sw, log_loss):
         bounds=[(0.0, 1.0)] * n_members,
         constraints=({"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": np.ones_like},),
     )
-    x = checked_result(res, "SLSQP", lambda w: fun(w)[0], x0)
+    x = _checked_result(res, "SLSQP", lambda w: fun(w)[0], x0)
     # SLSQP leaves round-off (~1e-16) on members it dropped, and may step
     # a hair outside the bounds; a member of weight 0 is not called at
     # predict time, so make those exactly 0.
@@ -381,7 +347,7 @@ def _simplex_minimize(scored, y, sw, log_loss):
     return w / w.sum()
 
 
-def checked_result(res, method, objective, x0):
+def _checked_result(res, method, objective, x0):
     """``res.x`` of a scipy optimisation, after checking that it is usable.
 
     A result that is not finite is an error (what a NaN objective gives). A
@@ -460,7 +426,7 @@ def optimized_weights(
     """
     members, y_target, classes = _problem(predictions, y, classes, target_type)
     n, n_members = len(y_target), len(members)
-    sw = _sample_weight(sample_weight, n)
+    sw = check_sample_weight(sample_weight, n)
     if n_members == 1:
         return np.ones(1)
     if is_builtin_objective(objective, classes is not None):
@@ -487,7 +453,7 @@ def optimized_weights(
 
     z0 = np.zeros(n_members)
     res = minimize(objective, z0, method="Powell")
-    return softmax(checked_result(res, "Powell", objective, z0))
+    return softmax(_checked_result(res, "Powell", objective, z0))
 
 
 @validate_params(
@@ -565,7 +531,7 @@ def caruana_weights(
     array([0.5, 0.5, 0. ])
     """
     members, y_target, classes = _problem(predictions, y, classes, target_type)
-    sw = _sample_weight(sample_weight, len(y_target))
+    sw = check_sample_weight(sample_weight, len(y_target))
     if is_builtin_objective(objective, classes is not None):
         loss = "log_loss" if classes is not None else "squared_error"
         picks, _ = get_kernel("caruana_select", members)(
@@ -722,7 +688,7 @@ def bb_pseudo_bma_weights(pointwise, *, n_bootstrap=1000, random_state=None, ret
     """
     lpd = _check_pointwise(pointwise)
     _elpd(lpd)
-    rng = _generator(random_state)
+    rng = numpy_generator(random_state)
     kernel = get_kernel("bayesian_bootstrap", lpd)
     n = lpd.shape[0]
     block = max(1, min(n_bootstrap, (1 << 22) // n))  # about 32 MB of draws at a time
@@ -790,5 +756,5 @@ def stacking_weights(pointwise, *, sample_weight=None):
     if lpd.shape[1] == 1:
         return np.ones(1)
     scaled = np.exp(lpd - lpd.max(axis=1, keepdims=True))
-    sw = _sample_weight(sample_weight, lpd.shape[0])
+    sw = check_sample_weight(sample_weight, lpd.shape[0])
     return _simplex_minimize(scaled, None, sw, True)

@@ -332,7 +332,7 @@ def test_failed_optimisation_is_never_returned_silently():
     from scipy.optimize import OptimizeResult
     from sklearn.exceptions import ConvergenceWarning
 
-    from skfusion.weights import checked_result
+    from skfusion.weights import _checked_result as checked_result
 
     def objective(w):
         return float(np.sum((np.asarray(w) - 0.2) ** 2))

@@ -51,6 +51,11 @@ def test_weights_from_scores_rules():
     np.testing.assert_allclose(weights_from_scores([0.8, 0.2]), [0.8, 0.2])
     np.testing.assert_allclose(weights_from_scores([-1.0, -3.0]), [0.75, 0.25])
     np.testing.assert_allclose(weights_from_scores([0.5, -0.2, 0.5]), [0.5, 0.0, 0.5])
+    # negated losses: a score of 0 is a perfect member (the limit of 1 / loss)
+    np.testing.assert_allclose(
+        weights_from_scores([-0.3, -0.0, 0.0], negated_loss=True), [0.0, 0.5, 0.5]
+    )
+    np.testing.assert_allclose(weights_from_scores([-1.0, -3.0], negated_loss=True), [0.75, 0.25])
     with pytest.raises(ValueError, match="No member scores above 0"):
         weights_from_scores([0.0, -0.1])
     with pytest.raises(ValueError, match="finite"):

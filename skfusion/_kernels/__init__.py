@@ -10,6 +10,7 @@ import warnings
 
 from .._config import get_config
 from . import _contract, _reference
+from ._reference import member_list as member_list
 
 KERNELS = (
     "soft_vote",
