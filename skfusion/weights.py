@@ -289,7 +289,9 @@ def score_weights(
     >>> y = np.array([0, 1, 1, 0])
     >>> good = np.array([[.9, .1], [.2, .8], [.3, .7], [.6, .4]])
     >>> poor = np.array([[.4, .6], [.2, .8], [.6, .4], [.6, .4]])
-    >>> score_weights([good, poor], y)
+    >>> score_weights([good, poor], y).round(3)  # proportional to 1 / log-loss
+    array([0.682, 0.318])
+    >>> score_weights([good, poor], y, objective="accuracy")
     array([0.66666667, 0.33333333])
     """
     members, y_target, classes = _problem(predictions, y, classes, target_type)

@@ -29,7 +29,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from skfusion import WeightedBlender, WeightedBlenderRegressor, blend
+from skfusion import (
+    BayesianModelAveragerRegressor,
+    WeightedBlender,
+    WeightedBlenderRegressor,
+    blend,
+)
 from skfusion.weights import optimized_weights
 
 
@@ -418,7 +423,7 @@ def test_target_errors(iris):
     with pytest.raises(ValueError, match="binary and multiclass"):
         WeightedBlender(_clf_members()).fit(X, np.column_stack([y % 2, y // 2]))
     with pytest.raises(ValueError, match="1-D target"):
-        WeightedBlenderRegressor(_reg_members()).fit(X, np.column_stack([y, y]))
+        BayesianModelAveragerRegressor(_reg_members()).fit(X, np.column_stack([y, y]))
 
 
 @pytest.mark.parametrize("labels", [["no", "yes"], [False, True], [-3, 7]])
