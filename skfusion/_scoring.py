@@ -94,20 +94,14 @@ def score_predictions(scorer, values, y, *, classes=None, sample_weight=None):
         if classes is not None
         else _ReplayRegressor(values)
     )
-    rows = np.arange(len(values))[:, None]
-    kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-    # Scorers route sample_weight through metadata routing when it is on; the
-    # stored predictions need no routing, so score with it off.
-    with sklearn_config_context(enable_metadata_routing=False):
-        score = scorer(replay, rows, y, **kwargs)
-    if isinstance(score, dict):
-        return {metric: float(value) for metric, value in score.items()}
-    return float(score)
+    return score_model(scorer, replay, np.arange(len(values))[:, None], y, sample_weight)
 
 
 def score_model(scorer, model, X, y, sample_weight=None):
     """Score a fitted model on rows it has not seen (float, or dict of floats)."""
     kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+    # Scorers route sample_weight through metadata routing when it is on; the
+    # rows and weights here need no routing, so score with it off.
     with sklearn_config_context(enable_metadata_routing=False):
         score = scorer(model, X, y, **kwargs)
     if isinstance(score, dict):
