@@ -447,11 +447,17 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
             members = [est for _, est in self.estimators if not _is_drop(est)]
             tags.input_tags.allow_nan = all(get_tags(est).input_tags.allow_nan for est in members)
             tags.input_tags.sparse = all(get_tags(est).input_tags.sparse for est in members)
+            tags.target_tags.multi_output = self._multi_output and all(
+                get_tags(est).target_tags.multi_output for est in members
+            )
         except Exception:  # noqa: BLE001 - invalid estimators are reported by fit
             pass
         if tags.transformer_tags is not None:
             tags.transformer_tags.preserves_dtype = []
         return tags
+
+    # Whether fit takes a 2-D y (the regressors that fuse multi-output members).
+    _multi_output = False
 
 
 class _MemberPredictionColumns:

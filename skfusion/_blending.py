@@ -234,6 +234,9 @@ class _BaseBlender(_BaseFusion):
             y_fit,
             classes=classes,
             sample_weight=sw_fit,
+            # Rank quantiles are normalised per row like probabilities; hard
+            # votes are one-hot labels.
+            response="predict" if self._voting == "hard" else "predict_proba",
         )
         return self
 
@@ -249,13 +252,8 @@ class _BaseBlender(_BaseFusion):
             return np.ones(len(inputs))
         if classes is None and np.ndim(y) == 2:
             # Multi-output: one weight vector shared by the targets, learnt on
-            # every (row, target) pair: the summed squared error of all targets.
-            if not is_builtin_objective(self.objective, classifier=False):
-                raise ValueError(
-                    f"A 2-D y learns one weight vector from the squared error summed over "
-                    f"the targets; objective={self.objective!r} is not supported with it. "
-                    "Use objective=None, or one blender per target."
-                )
+            # every (row, target) pair: the summed squared error of all targets
+            # (fit refuses other objectives).
             n_outputs = y.shape[1]
             inputs = [np.asarray(o).reshape(-1) for o in inputs]
             y = np.asarray(y).reshape(-1)
@@ -714,6 +712,8 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
     1.0
     """
 
+    _multi_output = True
+
     def __init__(
         self,
         estimators,
@@ -773,6 +773,12 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
         X, y = self._check_X(X, reset=True, y=y)
         y = self._check_regression_y(y, multi_output=True)
         self._n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        if self._n_outputs > 1 and not is_builtin_objective(self.objective, classifier=False):
+            raise ValueError(
+                f"A 2-D y learns one weight vector from the squared error summed over "
+                f"the targets; objective={self.objective!r} is not supported with it. "
+                "Use objective=None, or one blender per target."
+            )
         return self._fit_blend(X, y, sample_weight, groups, params)
 
     def predict(self, X):

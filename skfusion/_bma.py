@@ -180,7 +180,8 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
     n_jobs : int, default=None
         Parallel member x fold fits.
     verbose : int, default=0
-        1: a progress bar over fits.
+        1: a progress bar over fits; 2: also the members' and the mixture's
+        OOF scores.
     random_state : int, RandomState instance or None, default=None
         Seeds the folds of unseeded shuffling splitters and the bootstrap.
 
@@ -456,7 +457,8 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
     n_jobs : int, default=None
         Parallel member x fold fits.
     verbose : int, default=0
-        1: a progress bar over fits.
+        1: a progress bar over fits; 2: also the members' and the mixture's
+        OOF scores.
     random_state : int, RandomState instance or None, default=None
         Seeds the folds of unseeded shuffling splitters and the bootstrap.
 

@@ -549,13 +549,19 @@ class CrossFit:
         return values if values is None or rows is None else _safe_indexing(values, rows)
 
     def at_all_rows(self, values):
-        """Per-OOF-row ``values`` spread over all rows, NaN where there are none."""
+        """Per-OOF-row ``values`` spread over all rows, NaN (None for labels) where
+        there are none."""
         rows = self.holdout_rows
         if rows is None:
             return values
         values = np.asarray(values)
-        dtype = np.result_type(values.dtype, np.float64) if values.dtype.kind in "biuf" else object
-        full = np.full((self.oof.shape[1],) + values.shape[1:], np.nan, dtype=dtype)
+        # Floats get NaN; labels (any other dtype) keep their type, with None.
+        numbers = values.dtype.kind in "fc"
+        full = np.full(
+            (self.oof.shape[1],) + values.shape[1:],
+            np.nan if numbers else None,
+            dtype=values.dtype if numbers else object,
+        )
         full[rows] = values
         return full
 

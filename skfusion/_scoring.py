@@ -11,6 +11,7 @@ import numpy as np
 from sklearn import config_context as sklearn_config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.utils.metaestimators import available_if
 
 from ._compat import StrOptions
 
@@ -23,12 +24,24 @@ OBJECTIVE_CONSTRAINT = [None, StrOptions(set(get_scorer_names())), callable]
 BUILTIN_OBJECTIVES = {True: "neg_log_loss", False: "neg_mean_squared_error"}
 
 
-class _ReplayClassifier(ClassifierMixin, BaseEstimator):
-    """Answers with stored class scores; X holds row indices."""
+def _answers(method):
+    """``available_if`` check: the stored values are this method's output."""
+    return lambda replay: replay.response == method
 
-    def __init__(self, values=None, classes=None):
+
+class _ReplayClassifier(ClassifierMixin, BaseEstimator):
+    """Answers with stored outputs; X holds row indices.
+
+    ``response`` says what the values are: probabilities, decision values or
+    one-hot votes (``"predict"``). Only that method is offered, so a scorer
+    that needs probabilities raises on decision values instead of reading
+    them as probabilities.
+    """
+
+    def __init__(self, values=None, classes=None, response="predict_proba"):
         self.values = values
         self.classes = classes
+        self.response = response
 
     def fit(self, X, y):  # pragma: no cover - never fitted, only replayed
         return self
@@ -43,9 +56,11 @@ class _ReplayClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         return self.classes[np.argmax(self._rows(X), axis=1)]
 
+    @available_if(_answers("predict_proba"))
     def predict_proba(self, X):
         return self._rows(X)
 
+    @available_if(_answers("decision_function"))
     def decision_function(self, X):
         scores = self._rows(X)
         return scores[:, 1] if scores.shape[1] == 2 else scores
@@ -84,13 +99,16 @@ def objective_scorer(objective, classifier):
     )
 
 
-def score_predictions(scorer, values, y, *, classes=None, sample_weight=None):
+def score_predictions(
+    scorer, values, y, *, classes=None, sample_weight=None, response="predict_proba"
+):
     """Score stored predictions ``values`` (rows aligned with ``y``).
 
+    ``response``: what a classifier's values are (see ``_ReplayClassifier``).
     A float for a one-metric scorer, a dict metric -> float for several.
     """
     replay = (
-        _ReplayClassifier(values, np.asarray(classes))
+        _ReplayClassifier(values, np.asarray(classes), response)
         if classes is not None
         else _ReplayRegressor(values)
     )
@@ -109,27 +127,54 @@ def score_model(scorer, model, X, y, sample_weight=None):
     return float(score)
 
 
-def scores_by_member(scorer, outputs, names, y, *, classes=None, sample_weight=None):
-    """``{name: score}`` (or ``{name: {metric: score}}``) of members' stored outputs."""
-    return {
-        name: score_predictions(scorer, output, y, classes=classes, sample_weight=sample_weight)
-        for name, output in zip(names, outputs)
-    }
+def scores_by_member(
+    scorer, outputs, names, y, *, classes=None, sample_weight=None, responses=None
+):
+    """``{name: score}`` (or ``{name: {metric: score}}``) of members' stored outputs.
+
+    ``responses``: each member's kind of output (default probabilities).
+    """
+    responses = responses or ["predict_proba"] * len(names)
+    scores = {}
+    for name, output, response in zip(names, outputs, responses):
+        try:
+            scores[name] = score_predictions(
+                scorer, output, y, classes=classes, sample_weight=sample_weight, response=response
+            )
+        except AttributeError as exc:  # the scorer needs another kind of output
+            raise ValueError(
+                f"scoring cannot score member {name!r}: its outputs are {response!r} values "
+                f"and the scorer needs another response ({exc})."
+            ) from exc
+    return scores
 
 
-def report_scores(fuser, scorer, member_outputs, fused, y, *, classes=None, sample_weight=None):
+def report_scores(
+    fuser,
+    scorer,
+    member_outputs,
+    fused,
+    y,
+    *,
+    classes=None,
+    sample_weight=None,
+    response="predict_proba",
+):
     """Set ``member_scores_`` and ``fused_score_`` of ``fuser`` from stored
-    outputs (members' and the fused one, rows aligned with ``y``)."""
+    outputs (members' and the fused one, rows aligned with ``y``, all of
+    kind ``response``)."""
+    names = fuser._member_names()
     fuser.member_scores_ = scores_by_member(
         scorer,
         member_outputs,
-        fuser._member_names(),
+        names,
         y,
         classes=classes,
         sample_weight=sample_weight,
+        responses=[response] * len(names),
     )
     fuser.fused_score_ = score_predictions(
-        scorer, fused, y, classes=classes, sample_weight=sample_weight
+        scorer, fused, y, classes=classes, sample_weight=sample_weight, response=response
     )
     if fuser.verbose >= 2:
         for name, score in fuser.member_scores_.items():

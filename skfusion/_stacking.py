@@ -155,7 +155,13 @@ class _BaseStacker(_BaseFusion):
 
         scorer = get_scorer(self.scoring, classifier=classes is not None)
         self.member_scores_ = scores_by_member(
-            scorer, outputs, self._member_names(), y_fit, classes=classes, sample_weight=sw_fit
+            scorer,
+            outputs,
+            self._member_names(),
+            y_fit,
+            classes=classes,
+            sample_weight=sw_fit,
+            responses=self.stack_method_,
         )
         # The meta-learner scored on the rows it was fitted on: in-sample.
         self.fused_score_ = score_model(scorer, self.final_estimator_, meta, y_fit, sw_fit)
@@ -546,6 +552,8 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
     >>> stack.get_feature_names_out().tolist()
     ['ridge', 'tree']
     """
+
+    _multi_output = True
 
     def __init__(
         self,

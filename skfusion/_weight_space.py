@@ -366,7 +366,10 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         # Greedy soup (Wortsman et al. 2022): members best first, each kept if the
         # soup's score does not drop.
         order = np.argsort(-member_scores, kind="stable")
-        picks, best = [int(order[0])], member_scores[order[0]]
+        picks = [int(order[0])]
+        # The best member merged alone (TIES, DARE or a scaled task vector
+        # does not give the member back): later soups compete with that.
+        best = self._recipe_score(_Recipe(picks, np.ones(n), None), adapter, folds, objective)
         for m in order[1:]:
             trial = _Recipe(picks + [int(m)], np.ones(n), None)
             score = self._recipe_score(trial, adapter, folds, objective)
@@ -851,6 +854,8 @@ class WeightSpaceFuserRegressor(RegressorMixin, _BaseWeightSpaceFuser):
     >>> soup.fused_estimator_.coef_.shape
     (10,)
     """
+
+    _multi_output = True
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, *, groups=None, **params):

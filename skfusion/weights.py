@@ -295,14 +295,28 @@ def score_weights(
     array([0.66666667, 0.33333333])
     """
     members, y_target, classes = _problem(predictions, y, classes, target_type)
-    scorer = objective_scorer(objective, classifier=classes is not None)
+    classification = classes is not None
+    if is_builtin_objective(objective, classification):
+        # The losses the other weightings minimise, on the class columns as
+        # given (a class missing from y is no error).
+        scored = (
+            true_class_columns(members, y_target)
+            if classification
+            else np.column_stack(members).astype(np.float64)
+        )
+        sw = check_sample_weight(sample_weight, len(y_target))
+        losses = [
+            _loss_and_gradient(scored[:, [m]], y_target, sw, classification)(np.ones(1))[0]
+            for m in range(len(members))
+        ]
+        return weights_from_scores(-np.asarray(losses), negated_loss=True)
+    scorer = objective_scorer(objective, classifier=classification)
     y_scored = y_target if classes is None else classes[y_target]
     scores = [
         score_predictions(scorer, p, y_scored, classes=classes, sample_weight=sample_weight)
         for p in members
     ]
-    negated_loss = is_builtin_objective(objective, classes is not None)
-    return weights_from_scores(scores, negated_loss=negated_loss)
+    return weights_from_scores(scores)
 
 
 def _loss_and_gradient(scored, y, sw, classification):
@@ -442,7 +456,7 @@ def optimized_weights(
     blend = get_kernel("soft_vote", members)
     y_scored = y_target if classes is None else classes[y_target]
 
-    def objective(z):
+    def negated_score(z):
         values = blend(members, softmax(z))
         score = score_predictions(
             scorer, values, y_scored, classes=classes, sample_weight=sample_weight
@@ -454,8 +468,8 @@ def optimized_weights(
         return -score
 
     z0 = np.zeros(n_members)
-    res = minimize(objective, z0, method="Powell")
-    return softmax(_checked_result(res, "Powell", objective, z0))
+    res = minimize(negated_score, z0, method="Powell")
+    return softmax(_checked_result(res, "Powell", negated_score, z0))
 
 
 @validate_params(

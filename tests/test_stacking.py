@@ -316,3 +316,22 @@ def test_pandas_output_and_verbose_bar(iris, capsys):
         "tree__2",
         "x0",
     ]
+
+
+def test_scoring_reads_each_member_output_as_what_it_is():
+    # Decision values are not probabilities: a probability scorer is an error
+    # naming the member, a decision-value scorer reads them as such.
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.svm import LinearSVC
+
+    X, y = load_breast_cancer(return_X_y=True)
+    members = [("svc", LinearSVC(dual=False)), ("nb", GaussianNB())]
+    stack = OOFStacker(members, scoring="roc_auc").fit(X, y)
+    decision = cross_val_predict(
+        LinearSVC(dual=False), X, y, cv=StratifiedKFold(5), method="decision_function"
+    )
+    assert stack.member_scores_["svc"] == pytest.approx(roc_auc_score(y, decision))
+    with pytest.raises(ValueError, match="cannot score member 'svc'.*decision_function"):
+        OOFStacker(members, scoring="neg_log_loss").fit(X, y)

@@ -516,3 +516,20 @@ def test_score_weighting_keeps_the_task_vector_sum():
     scored = WeightSpaceFuserRegressor(members, weighting="score", **kwargs).fit(X, y)
     np.testing.assert_allclose(scored.weights_, [1 / 3] * 3)
     np.testing.assert_allclose(scored.fused_estimator_.coef_, plain.fused_estimator_.coef_)
+
+
+def test_greedy_soup_competes_with_the_best_member_merged_alone(digits):
+    # With DARE a lone member is not given back; the greedy soup must never be
+    # worse than that one-member merge (it used to keep comparing with the
+    # unmerged member, and ended far worse than both).
+    X, y = digits
+    base = LogisticRegression(C=0.001, max_iter=500)
+    kwargs = {"merge": "dare", "base_estimator": base, "refit": False, "random_state": 0}
+    greedy = WeightSpaceFuser(
+        _lr_members(), weighting="greedy", objective="accuracy", **kwargs
+    ).fit(X, y)
+    first = greedy.picks_[0]
+    alone = WeightSpaceFuser(
+        [(n, e) for n, e in _lr_members() if n == first], objective="accuracy", **kwargs
+    ).fit(X, y)
+    assert greedy.fused_score_ >= alone.fused_score_
