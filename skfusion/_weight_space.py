@@ -12,7 +12,14 @@ from sklearn.utils.validation import check_is_fitted
 from ._adapters import MLPAdapter, adapter_for
 from ._base import _BaseFusion
 from ._compat import HasMethods, Interval, StrOptions, _fit_context, _safe_indexing
-from ._oof import FrozenEstimator, _slice_params, cross_fit, is_prefit, resolve_cv
+from ._oof import (
+    FrozenEstimator,
+    _slice_params,
+    cross_fit,
+    is_prefit,
+    make_splits,
+    resolve_cv,
+)
 from ._scoring import (
     BUILTIN_OBJECTIVES,
     OBJECTIVE_CONSTRAINT,
@@ -254,9 +261,8 @@ class _BaseWeightSpaceFuser(_BaseFusion):
                 groups_given=split_params.get("groups") is not None,
             )
             params = {k: v for k, v in split_params.items() if v is not None}
-            splits = [
-                (np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y, **params)
-            ]
+            # Test rows need not cover every row here: scores, not OOF predictions.
+            splits, _ = make_splits(splitter, X, y, params, holdout=True)
         if not self.refit and len(splits) > 1:
             raise ValueError(
                 f"refit=False keeps the models fitted on the training rows of one split, but "

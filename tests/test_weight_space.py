@@ -533,3 +533,12 @@ def test_greedy_soup_competes_with_the_best_member_merged_alone(digits):
         [(n, e) for n, e in _lr_members() if n == first], objective="accuracy", **kwargs
     ).fit(X, y)
     assert greedy.fused_score_ >= alone.fused_score_
+
+
+def test_cv_indices_are_checked():
+    X, y = load_diabetes(return_X_y=True)
+    members = [("a", Ridge(alpha=1.0)), ("b", Ridge(alpha=10.0))]
+    rows = np.arange(len(y))
+    repeated = [(rows[100:], np.r_[rows[:100], 0])]
+    with pytest.raises(ValueError, match="cv fold 0: the test indices list 1 row"):
+        WeightSpaceFuserRegressor(members, cv=repeated).fit(X, y)
