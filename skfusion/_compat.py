@@ -22,6 +22,13 @@ try:  # sklearn >= 1.7
 except ImportError:  # pragma: no cover - sklearn 1.6
     from sklearn.utils._estimator_html_repr import _VisualBlock
 
+
+def is_negated_loss(scorer):
+    """Whether an sklearn scorer negates a loss (``make_scorer(greater_is_better=False)``,
+    the ``neg_*`` scorers); False for callables of unknown sign."""
+    return getattr(scorer, "_sign", 1) < 0
+
+
 __all__ = [
     "HasMethods",
     "Interval",
@@ -33,5 +40,6 @@ __all__ = [
     "_num_features",
     "_num_samples",
     "_safe_indexing",
+    "is_negated_loss",
     "validate_params",
 ]

@@ -11,7 +11,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._adapters import MLPAdapter, adapter_for
 from ._base import _BaseFusion
-from ._compat import HasMethods, Interval, StrOptions, _fit_context, _safe_indexing
+from ._compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    _safe_indexing,
+    is_negated_loss,
+)
 from ._oof import (
     FrozenEstimator,
     _slice_params,
@@ -25,7 +32,6 @@ from ._scoring import (
     OBJECTIVE_CONSTRAINT,
     SCORING_CONSTRAINT,
     get_scorer,
-    is_builtin_objective,
     score_model,
 )
 from ._utils import check_sample_weight
@@ -353,7 +359,6 @@ class _BaseWeightSpaceFuser(_BaseFusion):
 
     def _choose_recipe(self, adapter, folds, given, objective):
         """The round's recipe, chosen on the folds' test rows under ``objective``."""
-        loss = is_builtin_objective(objective, is_classifier(self))
         objective = get_scorer(objective, is_classifier(self))
         n = len(folds[0].estimators)
         every = list(range(n))
@@ -364,7 +369,7 @@ class _BaseWeightSpaceFuser(_BaseFusion):
             [_mean_score([f.score(objective, f.estimators[m]) for f in folds]) for m in every]
         )
         if self.weighting == "score":
-            weights = weights_from_scores(member_scores, negated_loss=loss)
+            weights = weights_from_scores(member_scores, negated_loss=is_negated_loss(objective))
             # Task vectors are summed (1 each without weights): keep that total,
             # so scores set the members' shares, not the merged vector's length.
             merge_weights = weights * n if self.merge in _NEEDS_BASE else weights

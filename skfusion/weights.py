@@ -29,7 +29,7 @@ from scipy.special import softmax
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import type_of_target
 
-from ._compat import Interval, StrOptions, validate_params
+from ._compat import Interval, StrOptions, is_negated_loss, validate_params
 from ._kernels import get_kernel
 from ._kernels._reference import LOG_LOSS_EPS, member_list
 from ._oof import check_model_predictions
@@ -316,7 +316,7 @@ def score_weights(
         score_predictions(scorer, p, y_scored, classes=classes, sample_weight=sample_weight)
         for p in members
     ]
-    return weights_from_scores(scores)
+    return weights_from_scores(scores, negated_loss=is_negated_loss(scorer))
 
 
 def _loss_and_gradient(scored, y, sw, classification):

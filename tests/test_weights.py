@@ -68,6 +68,10 @@ def test_a_perfect_member_takes_the_weight_of_the_default_loss():
     y = np.arange(6.0)
     members = [y + 1.0, y.copy(), y.copy()]
     np.testing.assert_allclose(score_weights(members, y), [0.0, 0.5, 0.5])
+    # any negated-loss scorer, not only the default
+    np.testing.assert_allclose(
+        score_weights(members, y, objective="neg_mean_absolute_error"), [0.0, 0.5, 0.5]
+    )
 
 
 def test_score_weights_match_manual_scores():
