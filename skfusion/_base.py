@@ -38,6 +38,7 @@ from ._oof import (
     member_output,
     resolve_cv,
 )
+from ._utils import check_sample_weight
 from .weights import check_weights
 
 
@@ -326,6 +327,12 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
                 splitter=splitter, method_mapping=MethodMapping().add(caller="fit", callee="split")
             )
         return router
+
+    def _fit_inputs(self, members, y, sample_weight, groups, params):
+        """(checked sample_weight or None, fit params per member name, split params)."""
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, len(y))
+        return (sample_weight, *self._route_params(members, sample_weight, groups, params))
 
     def _route_params(self, members, sample_weight, groups, params):
         """Return (fit params per member name, split params)."""

@@ -19,7 +19,6 @@ from ._scoring import (
     is_builtin_objective,
     report_scores,
 )
-from ._utils import check_sample_weight
 from .weights import (
     caruana_weights,
     check_weights,
@@ -190,9 +189,9 @@ class _BaseBlender(_BaseFusion):
         member_names = [name for name, _ in members]
         given = self._given_weights()
         methods = [self._member_method(name, est) for name, est in members]
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, len(y))
-        fit_params, split_params = self._route_params(members, sample_weight, groups, params)
+        sample_weight, fit_params, split_params = self._fit_inputs(
+            members, y, sample_weight, groups, params
+        )
 
         need_oof = self._needs_oof()
         result = self._cross_fit(

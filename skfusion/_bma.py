@@ -11,9 +11,10 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import _BaseFusion, _MemberPredictionColumns
 from ._compat import Interval, StrOptions, _fit_context
 from ._kernels import get_kernel
+from ._kernels._reference import LOG_LOSS_EPS
 from ._oof import has_return_std, member_output
 from ._scoring import SCORING_CONSTRAINT, get_scorer, report_scores
-from ._utils import check_sample_weight, numpy_generator, true_class_columns
+from ._utils import numpy_generator, true_class_columns
 from .weights import (
     bb_pseudo_bma_weights,
     pseudo_bma_weights,
@@ -22,8 +23,7 @@ from .weights import (
 
 # Probabilities below this count as this: a member that gives a true class
 # probability 0 gets a large finite penalty (log = -36.04) instead of -inf.
-PROBABILITY_FLOOR = np.finfo(np.float64).eps
-LOG_PROBABILITY_FLOOR = np.log(PROBABILITY_FLOOR)
+LOG_PROBABILITY_FLOOR = np.log(LOG_LOSS_EPS)
 # Bayesian-bootstrap refits behind weights_std_ for weighting="stacking".
 STACKING_STD_DRAWS = 100
 # Predictive stds below this share of the largest |y| count as this, so a
@@ -70,9 +70,9 @@ class _BaseAverager(_BaseFusion):
     def _cross_fit_members(self, X, y, sample_weight, groups, params, methods, classes=None):
         """Cross-fit the members with one output ``method`` each; return the engine's result."""
         members = self._validate_members()[1]
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, len(y))
-        fit_params, split_params = self._route_params(members, sample_weight, groups, params)
+        sample_weight, fit_params, split_params = self._fit_inputs(
+            members, y, sample_weight, groups, params
+        )
         methods = [methods(name, est) for name, est in members]
         self._methods = methods
         result = self._cross_fit(
@@ -295,12 +295,10 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
                 with np.errstate(divide="ignore", invalid="ignore"):
                     logs.append(np.log(m_oof))
         self.oof_predictions_ = np.stack(oof, axis=1)
-        rows = result.holdout_rows
-        logs = [m_log if rows is None else m_log[rows] for m_log in logs]
+        logs = [result.at_oof_rows(m_log) for m_log in logs]
         lpd = np.maximum(true_class_columns(logs, y_index), LOG_PROBABILITY_FLOOR)
         self._fit_weights(lpd, sw)
-        at_rows = [m_oof if rows is None else m_oof[rows] for m_oof in oof]
-        self._report(result, at_rows, y_fit, sw, self.classes_)
+        self._report(result, [result.at_oof_rows(p) for p in oof], y_fit, sw, self.classes_)
         # predict_proba mixes probabilities whatever gave the OOF densities.
         self._methods = ["predict_proba"] * len(self._methods)
         return self

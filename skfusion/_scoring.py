@@ -77,6 +77,12 @@ class _ReplayRegressor(RegressorMixin, BaseEstimator):
         return self.values[np.asarray(X)[:, 0].astype(np.intp)]
 
 
+def fused_response(model, classifier):
+    """What a fused model's kept predictions are: a classifier's probabilities
+    where it has them, else ``predict``."""
+    return "predict_proba" if classifier and hasattr(model, "predict_proba") else "predict"
+
+
 def get_scorer(scoring, classifier):
     """An sklearn scorer (one metric) or multi-metric scorer (several) for replay.
 

@@ -10,8 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import _BaseFusion
 from ._compat import HasMethods, StrOptions, _fit_context, _num_features, _safe_indexing
 from ._oof import is_prefit, member_output
-from ._scoring import SCORING_CONSTRAINT, get_scorer, score_model, scores_by_member
-from ._utils import check_sample_weight
+from ._scoring import SCORING_CONSTRAINT, fused_response, get_scorer, score_model, scores_by_member
 
 STACK_METHODS = ("predict_proba", "decision_function", "predict")
 
@@ -122,9 +121,9 @@ class _BaseStacker(_BaseFusion):
     def _fit_stack(self, X, y, sample_weight, groups, params, classes=None):
         names, members = self._validate_members()
         self.stack_method_ = self._resolve_stack_methods(members)
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, len(y))
-        fit_params, split_params = self._route_params(members, sample_weight, groups, params)
+        sample_weight, fit_params, split_params = self._fit_inputs(
+            members, y, sample_weight, groups, params
+        )
         self._passthrough_columns_ = self._passthrough_columns(X)
         fold_average = self.test_predictions == "fold_average"
         if is_prefit(self.cv) and fold_average:
@@ -165,8 +164,7 @@ class _BaseStacker(_BaseFusion):
         )
         # The meta-learner scored on the rows it was fitted on: in-sample.
         self.fused_score_ = score_model(scorer, self.final_estimator_, meta, y_fit, sw_fit)
-        probabilistic = classes is not None and hasattr(self.final_estimator_, "predict_proba")
-        fused_method = "predict_proba" if probabilistic else "predict"
+        fused_method = fused_response(self.final_estimator_, classes is not None)
         fused = getattr(self.final_estimator_, fused_method)(meta)
         self.fused_oof_predictions_ = result.at_all_rows(fused)
         return self

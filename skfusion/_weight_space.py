@@ -31,10 +31,10 @@ from ._scoring import (
     BUILTIN_OBJECTIVES,
     OBJECTIVE_CONSTRAINT,
     SCORING_CONSTRAINT,
+    fused_response,
     get_scorer,
     score_model,
 )
-from ._utils import check_sample_weight
 from .merge import _NEEDS_BASE, MERGES, align_mlp, merge_params
 from .weights import check_weights, weights_from_scores
 
@@ -401,9 +401,9 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         adapter = self._check_members(members)
         names = [name for name, _ in members]
         given = self._given_weights()
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, len(y))
-        fit_params, split_params = self._route_params(members, sample_weight, groups, params)
+        sample_weight, fit_params, split_params = self._fit_inputs(
+            members, y, sample_weight, groups, params
+        )
         folds = self._folds(X, y, sample_weight, fit_params, split_params)
         scorer = get_scorer(self.scoring, is_classifier(self))
 
@@ -462,10 +462,9 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         """Each fold's fused model on its test rows: probabilities (classifiers
         that have them), else predictions; the mean over repeats, NaN (None for
         labels) on rows that no fold tests."""
-        probabilistic = is_classifier(self) and hasattr(folds[0].fused, "predict_proba")
-        method = "predict_proba" if probabilistic else "predict"
+        method = fused_response(folds[0].fused, is_classifier(self))
         parts = [np.asarray(getattr(f.fused, method)(f.X_test)) for f in folds]
-        if is_classifier(self) and not probabilistic:  # labels: no mean
+        if is_classifier(self) and method == "predict":  # labels: no mean
             labels = np.full(n, None, dtype=object)
             for fold, part in zip(folds, parts):
                 labels[fold.test] = part
