@@ -552,18 +552,33 @@ class CrossFit:
         """Per-OOF-row ``values`` spread over all rows, NaN (None for labels) where
         there are none."""
         rows = self.holdout_rows
-        if rows is None:
-            return values
-        values = np.asarray(values)
-        # Floats get NaN; labels (any other dtype) keep their type, with None.
-        numbers = values.dtype.kind in "fc"
-        full = np.full(
-            (self.oof.shape[1],) + values.shape[1:],
-            np.nan if numbers else None,
-            dtype=values.dtype if numbers else object,
-        )
-        full[rows] = values
-        return full
+        return values if rows is None else spread_rows(values, rows, self.oof.shape[1])
+
+
+def spread_rows(values, rows, n_samples):
+    """``values`` of ``rows`` placed in an array of ``n_samples`` rows.
+
+    The other rows hold NaN for floats; labels (any other dtype) keep their
+    type in an object array, with None. A row listed twice gets its last value.
+    """
+    values = np.asarray(values)
+    numbers = values.dtype.kind in "fc"
+    full = np.full(
+        (n_samples,) + values.shape[1:],
+        np.nan if numbers else None,
+        dtype=values.dtype if numbers else object,
+    )
+    full[rows] = values
+    return full
+
+
+def mean_over_folds(total, times_tested, row_axis=0):
+    """Each row's sum over the test folds that held it, divided by how many
+    did; NaN for rows that none did. Rows lie along ``row_axis`` of ``total``."""
+    shape = [1] * total.ndim
+    shape[row_axis] = -1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / times_tested.reshape(shape)
 
 
 def _check_fitted(name, estimator):
@@ -726,8 +741,6 @@ def _prefit_outputs(members, X, methods, classes):
 def _set_oof(result, oof_sum, times_tested, members, methods):
     """Each row's OOF output: the mean over the folds that tested it (checked)."""
     result.oof_rows = np.flatnonzero(times_tested > 0)
-    shape = (-1,) + (1,) * (oof_sum.ndim - 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        result.oof = oof_sum / times_tested.reshape(shape)
+    result.oof = mean_over_folds(oof_sum, times_tested, row_axis=1)
     for (name, est), method, m_oof in zip(members, methods, result.member_oof()):
         check_output(m_oof, name, method, est, where=" (out-of-fold)")

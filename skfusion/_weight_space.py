@@ -25,7 +25,9 @@ from ._oof import (
     cross_fit,
     is_prefit,
     make_splits,
+    mean_over_folds,
     resolve_cv,
+    spread_rows,
 )
 from ._scoring import (
     BUILTIN_OBJECTIVES,
@@ -461,22 +463,16 @@ class _BaseWeightSpaceFuser(_BaseFusion):
     def _fused_oof(self, folds, n):
         """Each fold's fused model on its test rows: probabilities (classifiers
         that have them), else predictions; the mean over repeats, NaN (None for
-        labels) on rows that no fold tests."""
+        labels, the last fold's) on rows that no fold tests."""
         method = fused_response(folds[0].fused, is_classifier(self))
         parts = [np.asarray(getattr(f.fused, method)(f.X_test)) for f in folds]
+        tests = [f.test for f in folds]
         if is_classifier(self) and method == "predict":  # labels: no mean
-            labels = np.full(n, None, dtype=object)
-            for fold, part in zip(folds, parts):
-                labels[fold.test] = part
-            return labels
+            return spread_rows(np.concatenate(parts), np.concatenate(tests), n)
         total = np.zeros((n,) + parts[0].shape[1:])
-        count = np.zeros(n)
-        for fold, part in zip(folds, parts):
-            np.add.at(total, fold.test, part)
-            np.add.at(count, fold.test, 1)
-        shape = (-1,) + (1,) * (total.ndim - 1)
-        with np.errstate(invalid="ignore"):
-            return total / count.reshape(shape)
+        for test, part in zip(tests, parts):
+            total[test] += part  # a fold lists a row once (make_splits checks)
+        return mean_over_folds(total, np.bincount(np.concatenate(tests), minlength=n))
 
     # -- prediction: one model -----------------------------------------------------
     def _delegate(self, method, X):
