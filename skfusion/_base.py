@@ -180,9 +180,14 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         )
 
     def _class_feature_names(self):
-        """``<member>__<class>`` for every member and class."""
+        """``<member>__<class>`` for every member and class (``<member>__<output>__<class>``
+        for a multi-output y)."""
+        if isinstance(self.classes_, list):
+            columns = [f"{t}__{c}" for t, classes in enumerate(self.classes_) for c in classes]
+        else:
+            columns = list(self.classes_)
         return np.asarray(
-            [f"{n}__{c}" for n in self._member_names() for c in self.classes_], dtype=object
+            [f"{n}__{c}" for n in self._member_names() for c in columns], dtype=object
         )
 
     def _check_member_method(self, name, estimator, methods, purpose):
@@ -245,33 +250,62 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
             )
         return X, y
 
-    def _check_classification_y(self, y):
+    def _check_classification_y(self, y, multi_output=False):
+        """Return (y, classes_): one label per row, or with ``multi_output``
+        one per output (classes_ then holds one array of classes per output)."""
+        if issparse(y):
+            y = y.toarray()
         check_classification_targets(y)
         target_type = type_of_target(y, input_name="y")
-        if target_type not in ("binary", "multiclass"):
-            raise ValueError(
-                f"{type(self).__name__} supports binary and multiclass targets; got "
-                f"{target_type!r} y of shape {np.shape(y)}."
+        multi = target_type in ("multilabel-indicator", "multiclass-multioutput")
+        if target_type not in ("binary", "multiclass") and not (multi and multi_output):
+            supported = (
+                "binary, multiclass, multilabel and multi-output"
+                if multi_output
+                else "binary and multiclass"
             )
-        y = column_or_1d(y, warn=True)
-        classes = np.unique(y)
-        if len(classes) < 2:
             raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in y; got 1 "
-                f"class ({classes[0]!r})."
+                f"{type(self).__name__} supports {supported} targets; got {target_type!r} y "
+                f"of shape {np.shape(y)}{self._multi_output_hint() if multi else ''}."
             )
-        return y, classes
+        if multi:
+            y = np.asarray(y)
+            classes = [np.unique(column) for column in y.T]
+        else:
+            y = column_or_1d(y, warn=True)
+            classes = [np.unique(y)]
+        for t, output_classes in enumerate(classes):
+            if len(output_classes) < 2:
+                where = f" in output {t}" if multi else ""
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in y{where}; "
+                    f"got 1 class ({output_classes[0]!r})."
+                )
+        return y, classes if multi else classes[0]
+
+    def _multi_output_hint(self):
+        """What to change for a multilabel / multi-output y (classifiers that refuse it)."""
+        return ""
 
     def _check_prefit_classes(self):
         """With cv="prefit", every member must know exactly the classes of y."""
         if not is_prefit(self.cv):
             return
+        expected = self.classes_ if isinstance(self.classes_, list) else [self.classes_]
         for name, est in self._validate_members()[1]:
             member_classes = getattr(est, "classes_", None)
-            if member_classes is not None and not np.array_equal(member_classes, self.classes_):
+            if member_classes is None:
+                continue
+            if not isinstance(member_classes, list):
+                if len(expected) > 1:
+                    continue  # one (n, n_outputs) array of binary outputs: nothing to compare
+                member_classes = [member_classes]
+            if len(member_classes) != len(expected) or not all(
+                np.array_equal(m, c) for m, c in zip(member_classes, expected)
+            ):
                 raise ValueError(
-                    f"Member {name!r} was fitted on classes {list(member_classes)} but y "
-                    f"has classes {list(self.classes_)}."
+                    f"Member {name!r} was fitted on classes {_listed(member_classes)} but y "
+                    f"has classes {_listed(expected)}."
                 )
 
     def _check_regression_y(self, y, multi_output=False):
@@ -467,6 +501,16 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
     _multi_output = False
 
 
+class _MultiLabelTags:
+    """Classifier tags of the fusers that take multilabel y (put before ClassifierMixin,
+    which resets the classifier tags)."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = tags.target_tags.multi_output
+        return tags
+
+
 class _MemberPredictionColumns:
     """``transform`` of the regressors that fuse member predictions: one column a member."""
 
@@ -523,6 +567,12 @@ def sample_weight_key(estimator):
         inner = None if final is None or final == "passthrough" else sample_weight_key(final)
         return None if inner is None else f"{step}__{inner}"
     return None
+
+
+def _listed(classes):
+    """Classes for a message: one list, or a list per output."""
+    lists = [np.asarray(c).tolist() for c in classes]
+    return lists[0] if len(lists) == 1 else lists
 
 
 def _is_drop(estimator):

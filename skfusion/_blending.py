@@ -3,15 +3,23 @@
 import numbers
 
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseFusion, _MemberPredictionColumns
+from ._base import _BaseFusion, _MemberPredictionColumns, _MultiLabelTags
 from ._compat import Interval, StrOptions, _fit_context, validate_params
 from ._kernels import get_kernel, member_list
 from ._kernels._contract import all_finite
-from ._oof import check_model_predictions, member_label_codes, member_output
+from ._oof import (
+    check_model_predictions,
+    is_multi_output,
+    label_codes,
+    member_label_codes,
+    member_output,
+    output_slices,
+    split_outputs,
+)
 from ._scoring import (
     OBJECTIVE_CONSTRAINT,
     SCORING_CONSTRAINT,
@@ -169,6 +177,33 @@ def blend(predictions, weights=None, *, voting="soft", reference=None):
 # ---------------------------------------------------------------------------
 # estimators
 # ---------------------------------------------------------------------------
+def _one_row_per_output(inputs, y, common):
+    """Multi-output data as one row per (row, output) pair, for weight learning.
+
+    One weight vector is shared by the outputs: the built-in losses of the
+    pairs add up to the outputs' summed log-loss or squared error (fit
+    refuses other objectives). A classifier's outputs are padded to the
+    largest class count with probability 0, which never carries a true class.
+    """
+    classes = common["classes"]
+    n_outputs = y.shape[1]
+    if classes is None:
+        inputs = [np.asarray(o).reshape(-1) for o in inputs]
+        y = np.asarray(y).reshape(-1)
+    else:
+        width = max(len(c) for c in classes)
+        padded = np.zeros((len(inputs), len(y), n_outputs, width))
+        for t, cols in enumerate(output_slices(classes)):
+            padded[:, :, t, : cols.stop - cols.start] = np.stack(inputs)[:, :, cols]
+        inputs = list(padded.reshape(len(inputs), -1, width))
+        y = label_codes(y, classes).reshape(-1)
+        classes = np.arange(width)
+    sample_weight = common["sample_weight"]
+    if sample_weight is not None:
+        sample_weight = np.repeat(sample_weight, n_outputs)
+    return inputs, y, {**common, "classes": classes, "sample_weight": sample_weight}
+
+
 class _BaseBlender(_BaseFusion):
     _parameter_constraints: dict = {
         **_BaseFusion._parameter_constraints,
@@ -224,7 +259,12 @@ class _BaseBlender(_BaseFusion):
             else given
         )
         fused = self._blend_values(inputs)
-        self.fused_oof_predictions_ = result.at_all_rows(self._fused_output(fused))
+        kept = self._fused_output(fused)
+        self.fused_oof_predictions_ = (
+            [result.at_all_rows(k) for k in kept]
+            if isinstance(kept, list)
+            else result.at_all_rows(kept)
+        )
         report_scores(
             self,
             get_scorer(self.scoring, classifier=classes is not None),
@@ -249,16 +289,8 @@ class _BaseBlender(_BaseFusion):
         }
         if self.weighting is None:
             return np.ones(len(inputs))
-        if classes is None and np.ndim(y) == 2:
-            # Multi-output: one weight vector shared by the targets, learnt on
-            # every (row, target) pair: the summed squared error of all targets
-            # (fit refuses other objectives).
-            n_outputs = y.shape[1]
-            inputs = [np.asarray(o).reshape(-1) for o in inputs]
-            y = np.asarray(y).reshape(-1)
-            if sample_weight is not None:
-                sample_weight = np.repeat(sample_weight, n_outputs)
-                common["sample_weight"] = sample_weight
+        if np.ndim(y) == 2:
+            inputs, y, common = _one_row_per_output(inputs, y, common)
         if self.weighting == "score":
             return score_weights(inputs, y, objective=self.objective, **common)
         if self.weighting == "optimize":
@@ -272,6 +304,18 @@ class _BaseBlender(_BaseFusion):
     def _fused_output(self, blended):
         """The fused OOF output as ``predict_proba`` / ``predict`` would give it."""
         return blended
+
+    def _check_builtin_objective_for(self, y):
+        """A 2-D y learns one weight vector from a built-in loss only."""
+        if np.ndim(y) == 2 and self.weighting is not None:
+            classifier = is_classifier(self)
+            if not is_builtin_objective(self.objective, classifier=classifier):
+                loss = "log-loss" if classifier else "squared error"
+                raise ValueError(
+                    f"A 2-D y learns one weight vector from the {loss} summed over the "
+                    f"outputs; objective={self.objective!r} is not supported with it. "
+                    "Use objective=None, or one blender per output."
+                )
 
     def _set_weights(self, raw):
         """Keep the weights as learnt or given for hard votes (exact ties) and
@@ -305,7 +349,7 @@ class _BaseBlender(_BaseFusion):
         ]
 
 
-class WeightedBlender(ClassifierMixin, _BaseBlender):
+class WeightedBlender(_MultiLabelTags, ClassifierMixin, _BaseBlender):
     """Soft, hard or rank voting of classifiers with given or learnt weights.
 
     Weights can be given (``weights``) or learnt (``weighting``):
@@ -357,7 +401,8 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
     scoring : str, callable, list, tuple, set or dict, default=None
         What is reported in ``member_scores_`` and ``fused_score_``: one
         scorer, or several as in :func:`sklearn.model_selection.cross_validate`.
-        None is accuracy. Reporting never changes the weights. Giving a
+        None is accuracy (with several outputs, the share of rows with every
+        output right). Reporting never changes the weights. Giving a
         ``scoring`` makes OOF predictions even with fixed weights.
     n_iter : int, default=50
         Number of picks of ``weighting="caruana"``.
@@ -393,15 +438,19 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
     picks_ : list of str or None
         Caruana's picks in order (member names, repeats included); None for
         other weightings.
-    classes_ : ndarray of shape (n_classes,)
-        The class labels.
+    classes_ : ndarray of shape (n_classes,) or list of ndarray
+        The class labels; for a multilabel / multi-output y, one array per
+        output.
     oof_predictions_ : ndarray of shape (n_samples, n_members, n_classes) or None
         Members' OOF class scores (one-hot votes for hard voting; the mean
         over repeats for repeated CV; NaN on rows a hold-out ``cv`` does not
-        predict). None when no OOF predictions were made.
-    fused_oof_predictions_ : ndarray of shape (n_samples, n_classes) or None
+        predict; with several outputs, each output's class columns side by
+        side). None when no OOF predictions were made.
+    fused_oof_predictions_ : ndarray of shape (n_samples, n_classes), list or None
         The blend of the OOF predictions with ``weights_``: probabilities
-        (soft, rank voting) or labels, ``(n_samples,)`` (hard voting).
+        (soft, rank voting; a list of one array per output for a
+        multi-output y, as ``predict_proba``) or labels, ``(n_samples,)``
+        (hard voting).
     member_scores_ : dict or None
         Member name to OOF score under ``scoring`` (to a dict metric ->
         score for several metrics). None without OOF predictions.
@@ -487,7 +536,21 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         return self.voting
 
     def _fused_output(self, blended):
-        return self.classes_[np.argmax(blended, axis=1)] if self.voting == "hard" else blended
+        if self.voting == "hard":
+            return self.classes_[np.argmax(blended, axis=1)]
+        return self._as_proba(blended)
+
+    def _as_proba(self, scores):
+        """Blended class scores as ``predict_proba`` gives them: a list, one
+        array per output, for a multi-output y."""
+        return split_outputs(scores, self.classes_) if is_multi_output(self.classes_) else scores
+
+    def _multi_output_hint(self):
+        return "; soft voting takes multilabel and multi-output y" if self.voting != "soft" else ""
+
+    @property
+    def _multi_output(self):
+        return self.voting == "soft"
 
     def _member_method(self, name, estimator):
         if self.voting == "soft":
@@ -506,8 +569,12 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data, passed to the members as given.
-        y : array-like of shape (n_samples,)
-            Class labels (strings, integers or booleans).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (strings, integers or booleans). Soft voting also
+            takes a 2-D y (multilabel indicator, or one label column per
+            output) when every member does; learnt weights are then one
+            vector shared by the outputs, minimising their summed log-loss
+            (only the default ``objective`` applies).
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to every member's ``fit`` and used in the OOF scores; a
             member that cannot take it raises a TypeError naming it.
@@ -523,7 +590,8 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
             The fitted blender.
         """
         X, y = self._check_X(X, reset=True, y=y)
-        y, self.classes_ = self._check_classification_y(y)
+        y, self.classes_ = self._check_classification_y(y, multi_output=self.voting == "soft")
+        self._check_builtin_objective_for(y)
         self._check_prefit_classes()
         return self._fit_blend(X, y, sample_weight, groups, params, classes=self.classes_)
 
@@ -549,7 +617,7 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted labels.
         """
         check_is_fitted(self)
@@ -561,7 +629,16 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
             ]
             weights = np.array([w for _, _, w, _ in active])
             return self.classes_[_hard(labels, weights, len(self.classes_))]
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        scores = self._blended_scores(X)
+        if is_multi_output(self.classes_):
+            return np.column_stack(
+                [c[np.argmax(p, axis=1)] for c, p in zip(self.classes_, self._as_proba(scores))]
+            )
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def _blended_scores(self, X):
+        outputs, weights = self._class_scores(X)
+        return _soft(outputs, weights / weights.sum())
 
     def _proba_available(self):
         return self.voting != "hard"
@@ -577,13 +654,14 @@ class WeightedBlender(ClassifierMixin, _BaseBlender):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
+        proba : ndarray of shape (n_samples, n_classes) or list of ndarray
             Weighted mean of the members' probabilities (soft voting) or of
-            their normalised OOF quantiles (rank voting).
+            their normalised OOF quantiles (rank voting); for a multi-output
+            y, a list of one array per output, as sklearn's multi-output
+            classifiers.
         """
         check_is_fitted(self)
-        outputs, weights = self._class_scores(X)
-        return _soft(outputs, weights / weights.sum())
+        return self._as_proba(self._blended_scores(X))
 
     def transform(self, X):
         """Member outputs: class scores (soft, rank) or labels (hard).
@@ -772,12 +850,7 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
         X, y = self._check_X(X, reset=True, y=y)
         y = self._check_regression_y(y, multi_output=True)
         self._n_outputs = 1 if y.ndim == 1 else y.shape[1]
-        if self._n_outputs > 1 and not is_builtin_objective(self.objective, classifier=False):
-            raise ValueError(
-                f"A 2-D y learns one weight vector from the squared error summed over "
-                f"the targets; objective={self.objective!r} is not supported with it. "
-                "Use objective=None, or one blender per target."
-            )
+        self._check_builtin_objective_for(y)
         return self._fit_blend(X, y, sample_weight, groups, params)
 
     def predict(self, X):

@@ -54,7 +54,9 @@ def resolve_cv(cv, y, *, classifier, random_state, groups_given=False):
     if is_holdout(cv):
         if groups_given:
             return GroupShuffleSplit(n_splits=1, test_size=cv, random_state=seed)
-        splitter = StratifiedShuffleSplit if classifier else ShuffleSplit
+        # One label per row is stratified; multi-output y is split plainly, as check_cv does.
+        stratify = classifier and np.ndim(y) < 2
+        splitter = StratifiedShuffleSplit if stratify else ShuffleSplit
         return splitter(n_splits=1, test_size=cv, random_state=seed)
     splitter = copy.deepcopy(check_cv(cv, y, classifier=classifier))
     if getattr(splitter, "random_state", 0) is None and getattr(splitter, "shuffle", True):
@@ -465,13 +467,39 @@ def member_label_space(estimator, classes, *, prefit=False):
     if classes is None:
         return None
     if prefit or isinstance(_final_step(estimator)[1], FrozenEstimator):
-        return np.asarray(classes)
+        return classes if is_multi_output(classes) else np.asarray(classes)
+    if is_multi_output(classes):
+        return [np.arange(len(c)) for c in classes]
     return np.arange(len(classes))
 
 
+# A multi-output classifier's label space is a list: one array of classes per
+# output. Its class scores sit side by side, output after output, so that the
+# engine, the kernels and soft voting see one (n, sum of n_classes) array.
+def is_multi_output(classes):
+    """Whether ``classes`` is a multi-output label space (one array per output)."""
+    return isinstance(classes, list)
+
+
+def output_slices(classes):
+    """The columns of each output in side-by-side multi-output class scores."""
+    ends = np.cumsum([len(c) for c in classes])
+    return [slice(end - len(c), end) for c, end in zip(classes, ends)]
+
+
+def split_outputs(values, classes):
+    """Side-by-side multi-output class scores as a list, one array per output."""
+    return [values[..., cols] for cols in output_slices(classes)]
+
+
 def label_codes(labels, classes):
-    """Index of each label in the sorted ``classes``; a label outside them is an error."""
+    """Index of each label in the sorted ``classes``; a label outside them is an error.
+
+    Multi-output: ``labels`` has one column per output, each coded on its classes.
+    """
     labels = np.asarray(labels)
+    if is_multi_output(classes):
+        return np.column_stack([label_codes(labels[:, t], c) for t, c in enumerate(classes)])
     index = np.searchsorted(classes, labels).clip(0, len(classes) - 1)
     unknown = classes[index] != labels
     if unknown.any():
@@ -492,11 +520,43 @@ def member_label_codes(estimator, X, classes, name):
 
 
 def align_output(raw, estimator, method, classes):
-    raw = np.asarray(raw)
+    """A member's raw output as float class scores aligned on ``classes``
+    (values, for a regressor)."""
     if classes is None:
-        return raw.astype(np.float64, copy=False)
-    n, k = raw.shape[0], len(classes)
+        return np.asarray(raw).astype(np.float64, copy=False)
     member_classes = getattr(estimator, "classes_", classes)
+    if not is_multi_output(classes):
+        return _align_classes(np.asarray(raw), member_classes, method, classes)
+    if not isinstance(member_classes, list):  # one array of outputs: binary ones
+        member_classes = classes
+    return np.hstack(
+        [
+            _align_classes(np.asarray(r), mc, method, c)
+            for r, mc, c in zip(_per_output(raw, method), member_classes, classes)
+        ]
+    )
+
+
+def _per_output(raw, method):
+    """A multi-output member's raw output, one array per output.
+
+    sklearn's multi-output classifiers give a list of ``(n, n_classes)``
+    arrays (forests, kNN, MultiOutputClassifier); multilabel ones may give
+    one ``(n, n_outputs)`` array of positive-class probabilities (MLP) or
+    decision values (RidgeClassifier); ``predict`` gives a label per output.
+    """
+    if isinstance(raw, list):
+        return raw
+    raw = np.asarray(raw)
+    if method in ("predict", "decision_function"):
+        return list(raw.T)  # a binary decision value is the second class's score
+    if method == "predict_log_proba":
+        return [np.column_stack([np.log1p(-np.exp(r)), r]) for r in raw.T]
+    return [np.column_stack([1.0 - r, r]) for r in raw.T]
+
+
+def _align_classes(raw, member_classes, method, classes):
+    n, k = raw.shape[0], len(classes)
     columns = np.searchsorted(classes, member_classes)
     if method == "predict":
         out = np.zeros((n, k))

@@ -14,6 +14,7 @@ from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.utils.metaestimators import available_if
 
 from ._compat import StrOptions
+from ._oof import is_multi_output, split_outputs
 
 # Parameter constraints, one definition for every estimator.
 SCORING_CONSTRAINT = [None, StrOptions(set(get_scorer_names())), callable, list, tuple, set, dict]
@@ -54,11 +55,28 @@ class _ReplayClassifier(ClassifierMixin, BaseEstimator):
         return self.values[np.asarray(X)[:, 0].astype(np.intp)]
 
     def predict(self, X):
-        return self.classes[np.argmax(self._rows(X), axis=1)]
+        scores = self._rows(X)
+        if is_multi_output(self.classes):
+            return np.column_stack(
+                [c[np.argmax(s, axis=1)] for c, s in zip(self.classes, self._outputs(scores))]
+            )
+        return self.classes[np.argmax(scores, axis=1)]
+
+    def _outputs(self, scores):
+        return split_outputs(scores, self.classes)
 
     @available_if(_answers("predict_proba"))
     def predict_proba(self, X):
-        return self._rows(X)
+        # Multi-output: a list of each output's probabilities, as sklearn's forests.
+        scores = self._rows(X)
+        return self._outputs(scores) if is_multi_output(self.classes) else scores
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy; with several outputs, the share of rows with every output right."""
+        if not is_multi_output(self.classes):
+            return super().score(X, y, sample_weight=sample_weight)
+        exact = np.all(self.predict(X) == np.asarray(y), axis=1)
+        return float(np.average(exact, weights=sample_weight))
 
     @available_if(_answers("decision_function"))
     def decision_function(self, X):
@@ -114,7 +132,9 @@ def score_predictions(
     A float for a one-metric scorer, a dict metric -> float for several.
     """
     replay = (
-        _ReplayClassifier(values, np.asarray(classes), response)
+        _ReplayClassifier(
+            values, classes if is_multi_output(classes) else np.asarray(classes), response
+        )
         if classes is not None
         else _ReplayRegressor(values)
     )

@@ -4,23 +4,36 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import ClassifierMixin, RegressorMixin, clone
 from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseFusion
+from ._base import _BaseFusion, _MultiLabelTags
 from ._compat import HasMethods, StrOptions, _fit_context, _num_features, _safe_indexing
-from ._oof import is_prefit, member_output
-from ._scoring import SCORING_CONSTRAINT, fused_response, get_scorer, score_model, scores_by_member
+from ._oof import align_output, is_multi_output, is_prefit, member_output, split_outputs
+from ._scoring import (
+    SCORING_CONSTRAINT,
+    fused_response,
+    get_scorer,
+    score_model,
+    score_predictions,
+    scores_by_member,
+)
 
 STACK_METHODS = ("predict_proba", "decision_function", "predict")
 
 
 def _final_has(method):
-    """``available_if`` check: the (fitted, else given) meta-learner has ``method``."""
+    """``available_if`` check: the (fitted, else given) meta-learner has ``method``.
+
+    A multi-output classifier has no ``decision_function``, as sklearn's forests.
+    """
 
     def check(self):
+        if method == "decision_function" and is_multi_output(getattr(self, "classes_", None)):
+            raise AttributeError("decision_function is not available with a multi-output y.")
         final = getattr(self, "final_estimator_", None) or self._final_template()
-        getattr(final, method)
+        getattr(final[0] if isinstance(final, list) else final, method)
         return True
 
     return check
@@ -34,6 +47,9 @@ class _BaseStacker(_BaseFusion):
         "test_predictions": [StrOptions({"refit", "fold_average"})],
         "scoring": SCORING_CONSTRAINT,
     }
+
+    # A 2-D y: one meta-learner per output.
+    _multi_output = True
 
     def _final_template(self):
         if self.final_estimator is not None:
@@ -80,17 +96,59 @@ class _BaseStacker(_BaseFusion):
         return np.where(columns < 0, columns + n_features, columns).astype(np.intp)
 
     # -- meta-features ------------------------------------------------------
-    def _member_features(self, output):
-        """A member's aligned output as meta-feature columns."""
-        if output.ndim == 1:
-            return output[:, None]
-        if isinstance(self, ClassifierMixin) and output.shape[1] == 2:
-            return output[:, 1:]  # binary: the first column is redundant
-        return output
+    def _member_blocks(self, output, name):
+        """A member's aligned output as meta-feature columns, one block per
+        output of y: a list of ``(columns, column names)``."""
+        classes = getattr(self, "classes_", None)
+        if classes is None:  # regressor: one column per output
+            if output.ndim == 1:
+                return [(output[:, None], [name])]
+            return [(output[:, t : t + 1], [f"{name}__{t}"]) for t in range(output.shape[1])]
+        if is_multi_output(classes):
+            blocks = zip(
+                split_outputs(output, classes), classes, [f"__{t}" for t in range(len(classes))]
+            )
+        else:
+            blocks = [(output, classes, "")]
+        columns = []
+        for scores, labels, output_tag in blocks:
+            if len(labels) == 2:
+                scores, labels = scores[:, 1:], labels[1:]  # binary: the first column is redundant
+            columns.append((scores, [f"{name}{output_tag}__{c}" for c in labels]))
+        return columns
+
+    def _member_columns(self, outputs):
+        """Each member's blocks (see ``_member_blocks``), member after member."""
+        return [self._member_blocks(o, n) for o, n in zip(outputs, self._member_names())]
+
+    def _set_meta_layout(self, outputs, y):
+        """At fit: the meta-feature names and, for a 2-D y and a meta-learner
+        that takes one output, the meta-feature columns of each output (its
+        members' and the passthrough ones)."""
+        blocks = self._member_columns(outputs)
+        self._meta_feature_names_ = [n for member in blocks for _, ns in member for n in ns]
+        output_of_column = np.concatenate(
+            [np.full(len(names), t) for member in blocks for t, (_, names) in enumerate(member)]
+        )
+        n_outputs = len(blocks[0])
+        joint = get_tags(self._final_template()).target_tags.multi_output
+        passthrough = self._passthrough_columns_
+        passthrough = np.arange(0 if passthrough is None else len(passthrough))
+        self._output_columns_ = (
+            None
+            if np.ndim(y) == 1 or joint
+            else [
+                np.concatenate(
+                    [np.flatnonzero(output_of_column == t), len(output_of_column) + passthrough]
+                )
+                for t in range(n_outputs)
+            ]
+        )
 
     def _meta_features(self, outputs, X, rows=None):
-        blocks = [self._member_features(o) for o in outputs]
-        meta = np.hstack(blocks)
+        """Members' columns (member after member, outputs in order within a
+        member), then passthrough columns."""
+        meta = np.hstack([c for member in self._member_columns(outputs) for c, _ in member])
         columns = self._passthrough_columns_
         if columns is None:
             return meta
@@ -147,10 +205,16 @@ class _BaseStacker(_BaseFusion):
         outputs = result.member_oof()
         self.oof_predictions_ = np.moveaxis(result.oof, 0, 1)
         y_fit, sw_fit = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
+        self._set_meta_layout(outputs, y)
         meta = self._meta_features(outputs, X, result.holdout_rows)
-        final = clone(self._final_template())
         final_params = {} if sw_fit is None else {"sample_weight": sw_fit}
-        self.final_estimator_ = final.fit(meta, y_fit, **final_params)
+        if self._output_columns_ is None:
+            self.final_estimator_ = clone(self._final_template()).fit(meta, y_fit, **final_params)
+        else:  # one meta-learner per output, on its output's columns
+            self.final_estimator_ = [
+                clone(self._final_template()).fit(meta[:, cols], y_fit[:, t], **final_params)
+                for t, cols in enumerate(self._output_columns_)
+            ]
 
         scorer = get_scorer(self.scoring, classifier=classes is not None)
         self.member_scores_ = scores_by_member(
@@ -163,11 +227,64 @@ class _BaseStacker(_BaseFusion):
             responses=self.stack_method_,
         )
         # The meta-learner scored on the rows it was fitted on: in-sample.
-        self.fused_score_ = score_model(scorer, self.final_estimator_, meta, y_fit, sw_fit)
-        fused_method = fused_response(self.final_estimator_, classes is not None)
-        fused = getattr(self.final_estimator_, fused_method)(meta)
-        self.fused_oof_predictions_ = result.at_all_rows(fused)
+        if np.ndim(y) == 1:
+            self.fused_score_ = score_model(scorer, self.final_estimator_, meta, y_fit, sw_fit)
+            fused_method = fused_response(self.final_estimator_, classes is not None)
+            fused = getattr(self.final_estimator_, fused_method)(meta)
+            self.fused_oof_predictions_ = result.at_all_rows(fused)
+            return self
+        # Several outputs: the meta-learners' predictions, replayed.
+        final = self.final_estimator_
+        response = fused_response(
+            final[0] if isinstance(final, list) else final, classes is not None
+        )
+        fused = self._answer(meta, response)
+        if isinstance(fused, list):
+            stored = np.hstack(fused)
+        elif classes is not None:  # labels: stored as one-hot votes
+            stored = align_output(fused, None, "predict", classes)
+        else:
+            stored = fused
+        self.fused_score_ = score_predictions(
+            scorer, stored, y_fit, classes=classes, sample_weight=sw_fit, response=response
+        )
+        self.fused_oof_predictions_ = (
+            [result.at_all_rows(f) for f in fused]
+            if isinstance(fused, list)
+            else result.at_all_rows(fused)
+        )
         return self
+
+    def _per_output(self, meta, method, **params):
+        """``method`` of each output's meta-learner on its columns: labels or
+        values side by side, probabilities as a list (one array per output)."""
+        answers = [
+            getattr(final, method)(meta[:, cols], **params)
+            for final, cols in zip(self.final_estimator_, self._output_columns_)
+        ]
+        if method == "predict_proba":
+            return answers
+        if isinstance(answers[0], tuple):  # e.g. predict(X, return_std=True)
+            return tuple(np.column_stack(parts) for parts in zip(*answers))
+        return np.column_stack(answers)
+
+    def _answer(self, meta, method, **params):
+        """``method`` of the meta-learner(s) on meta-features; with several
+        outputs, probabilities as a list (one array per output)."""
+        if self._output_columns_ is not None:
+            return self._per_output(meta, method, **params)
+        answer = getattr(self.final_estimator_, method)(meta, **params)
+        classes = getattr(self, "classes_", None)
+        if method == "predict_proba" and is_multi_output(classes):
+            # A joint meta-learner's own format (a list, or one array of
+            # binary outputs), aligned on classes_.
+            aligned = align_output(answer, self.final_estimator_, method, classes)
+            answer = split_outputs(aligned, classes)
+        return answer
+
+    def _final_answer(self, X, method, **params):
+        """``method`` of the meta-learner(s) on the meta-features of X."""
+        return self._answer(self.transform(X), method, **params)  # transform checks fitted
 
     def transform(self, X):
         """The meta-features of X: members' outputs (and passthrough columns).
@@ -201,15 +318,7 @@ class _BaseStacker(_BaseFusion):
             Meta-feature names.
         """
         check_is_fitted(self)
-        names = []
-        first_row = np.moveaxis(self.oof_predictions_[:1], 1, 0)  # (members, 1, ...)
-        for name, output in zip(self._member_names(), first_row):
-            width = self._member_features(output).shape[1]
-            classes = getattr(self, "classes_", None)
-            if classes is None:
-                names += [name] if width == 1 else [f"{name}__{j}" for j in range(width)]
-            else:
-                names += [f"{name}__{c}" for c in classes[len(classes) - width :]]
+        names = list(self._meta_feature_names_)
         if self._passthrough_columns_ is not None:
             if input_features is None:
                 input_features = getattr(self, "feature_names_in_", None)
@@ -219,7 +328,7 @@ class _BaseStacker(_BaseFusion):
         return np.asarray(names, dtype=object)
 
 
-class OOFStacker(ClassifierMixin, _BaseStacker):
+class OOFStacker(_MultiLabelTags, ClassifierMixin, _BaseStacker):
     """Stacking of classifiers on out-of-fold predictions.
 
     A meta-learner (``final_estimator``) is fitted on the members'
@@ -260,7 +369,8 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
         same kind of input at fit and predict time.
     scoring : str, callable, list, tuple, set or dict, default=None
         What ``member_scores_`` and ``fused_score_`` report, as in
-        :class:`WeightedBlender`; None is accuracy. The meta-learner
+        :class:`WeightedBlender`; None is accuracy (with several outputs,
+        the share of rows with every output right). The meta-learner
         minimises its own loss.
     memory : str, path or joblib.Memory, default=None
         Cache of each member x fold fit: tuning the meta-learner never
@@ -284,23 +394,31 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
     named_estimators_ : Bunch
         By member name: the refit member, or with ``"fold_average"`` the
         list of its fold models (``"drop"`` ones as ``"drop"``).
-    final_estimator_ : estimator
-        The fitted meta-learner.
+    final_estimator_ : estimator or list of estimators
+        The fitted meta-learner. For a multilabel / multi-output y, a
+        meta-learner that takes a 2-D y (its ``multi_output`` tag) is fitted
+        once on all meta-features; any other one per output, each on the
+        meta-features of its output (the members' columns of that output and
+        the passthrough columns), giving a list.
     stack_method_ : list of str
         The output method of each member.
     oof_predictions_ : ndarray of shape (n_samples, n_members, n_classes)
-        Out-of-fold outputs, aligned on ``classes_``.
-    fused_oof_predictions_ : ndarray of shape (n_samples, n_classes) or (n_samples,)
+        Out-of-fold outputs, aligned on ``classes_`` (with several outputs,
+        each output's class columns side by side, output after output).
+    fused_oof_predictions_ : ndarray of shape (n_samples, n_classes) or \
+            (n_samples,), or list
         The meta-learner's ``predict_proba`` (else ``predict``) on the
-        out-of-fold meta-features it was fitted on (in-sample for it).
+        out-of-fold meta-features it was fitted on (in-sample for it); a
+        list of one array per output for a multi-output y, as
+        ``predict_proba``.
     member_scores_ : dict
         Member name to out-of-fold score under ``scoring`` (to a dict metric
         -> score for several metrics).
     fused_score_ : float or dict
         The meta-learner's score under ``scoring`` on the out-of-fold
         meta-features it was fitted on (in-sample for the meta-learner).
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
+    classes_ : ndarray of shape (n_classes,) or list of ndarray
+        Class labels; for a multilabel / multi-output y, one array per output.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -398,8 +516,10 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data, passed to the members as given.
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels, or a 2-D y (multilabel indicator, or one label
+            column per output) when every member takes one (forests, kNN,
+            MLP, ``MultiOutputClassifier``); see ``final_estimator_``.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to the members and the meta-learner.
         groups : array-like of shape (n_samples,), default=None
@@ -413,7 +533,7 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
             The fitted stacker.
         """
         X, y = self._check_X(X, reset=True, y=y)
-        y, self.classes_ = self._check_classification_y(y)
+        y, self.classes_ = self._check_classification_y(y, multi_output=True)
         self._check_prefit_classes()
         return self._fit_stack(X, y, sample_weight, groups, params, classes=self.classes_)
 
@@ -430,11 +550,10 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted labels.
         """
-        meta = self.transform(X)  # checks that the stacker is fitted
-        return self.final_estimator_.predict(meta, **predict_params)
+        return self._final_answer(X, "predict", **predict_params)
 
     @available_if(_final_has("predict_proba"))
     def predict_proba(self, X):
@@ -447,11 +566,11 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities.
+        proba : ndarray of shape (n_samples, n_classes) or list of ndarray
+            Probabilities; for a multi-output y, a list of one array per
+            output, as sklearn's multi-output classifiers.
         """
-        meta = self.transform(X)  # checks that the stacker is fitted
-        return self.final_estimator_.predict_proba(meta)
+        return self._final_answer(X, "predict_proba")
 
     @available_if(_final_has("decision_function"))
     def decision_function(self, X):
@@ -467,8 +586,7 @@ class OOFStacker(ClassifierMixin, _BaseStacker):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Decision values.
         """
-        meta = self.transform(X)  # checks that the stacker is fitted
-        return self.final_estimator_.decision_function(meta)
+        return self._final_answer(X, "decision_function")
 
 
 class OOFStackerRegressor(RegressorMixin, _BaseStacker):
@@ -508,8 +626,12 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
     named_estimators_ : Bunch
         By member name: the refit member, or with ``"fold_average"`` the
         list of its fold models.
-    final_estimator_ : estimator
-        The fitted meta-learner.
+    final_estimator_ : estimator or list of estimators
+        The fitted meta-learner. For a 2-D y, a meta-learner that takes a
+        2-D y (its ``multi_output`` tag, as the default RidgeCV) is fitted
+        once on all meta-features; any other one per output, each on the
+        members' predictions of its output (and passthrough columns),
+        giving a list.
     stack_method_ : list of str
         ``"predict"`` for every member.
     oof_predictions_ : ndarray of shape (n_samples, n_members) or \
@@ -551,8 +673,6 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
     ['ridge', 'tree']
     """
 
-    _multi_output = True
-
     def __init__(
         self,
         estimators,
@@ -592,7 +712,7 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets; several outputs are supported.
+            Targets; for several outputs, see ``final_estimator_``.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to the members and the meta-learner.
         groups : array-like of shape (n_samples,), default=None
@@ -628,5 +748,4 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
             Predictions (a tuple with the std when the meta-learner returns
             one).
         """
-        meta = self.transform(X)  # checks that the stacker is fitted
-        return self.final_estimator_.predict(meta, **predict_params)
+        return self._final_answer(X, "predict", **predict_params)

@@ -420,8 +420,8 @@ def test_target_errors(iris):
         WeightedBlender(_clf_members()).fit(X, y + 0.5)
     with pytest.raises(ValueError, match="at least 2 classes"):
         WeightedBlender(_clf_members()).fit(X, np.zeros(len(y)))
-    with pytest.raises(ValueError, match="binary and multiclass"):
-        WeightedBlender(_clf_members()).fit(X, np.column_stack([y % 2, y // 2]))
+    with pytest.raises(ValueError, match="binary and multiclass.*soft voting takes"):
+        WeightedBlender(_clf_members(), voting="hard").fit(X, np.column_stack([y % 2, y // 2]))
     with pytest.raises(ValueError, match="1-D target"):
         BayesianModelAveragerRegressor(_reg_members()).fit(X, np.column_stack([y, y]))
 

@@ -1,5 +1,6 @@
 """sklearn's estimator checks over every estimator, in several settings."""
 
+from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.linear_model import BayesianRidge, LogisticRegression, Ridge, SGDRegressor
 from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -25,6 +26,15 @@ def _classifiers():
     ]
 
 
+def _multi_output_classifiers():
+    # Members that take a multilabel y: the fusers' tags then say multi_output,
+    # and sklearn's multi-output classifier check runs on them.
+    return [
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+        ("forest", ExtraTreesClassifier(n_estimators=5, max_depth=4, random_state=0)),
+    ]
+
+
 def _regressors():
     return [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3, random_state=0))]
 
@@ -45,6 +55,7 @@ ESTIMATORS = [
     WeightedBlender(_classifiers(), weighting="score", voting="hard", cv=3),
     WeightedBlender(_classifiers(), weighting="optimize", cv=3),
     WeightedBlender(_classifiers(), weighting="caruana", voting="rank", cv=3, n_iter=10),
+    WeightedBlender(_multi_output_classifiers(), weighting="optimize", cv=3),
     WeightedBlenderRegressor(_regressors()),
     WeightedBlenderRegressor(_regressors(), weighting="score", cv=3),
     WeightedBlenderRegressor(_regressors(), weighting="optimize", cv=3),
@@ -52,6 +63,7 @@ ESTIMATORS = [
     OOFStacker(_classifiers(), cv=3),
     OOFStacker(_classifiers(), cv=3, test_predictions="fold_average", passthrough=True),
     OOFStacker(_classifiers(), cv=3, stack_method="predict"),
+    OOFStacker(_multi_output_classifiers(), cv=3),
     OOFStackerRegressor(_regressors(), cv=3),
     OOFStackerRegressor(_regressors(), cv=3, test_predictions="fold_average", passthrough=True),
     BayesianModelAverager(_classifiers(), cv=3, n_bootstrap=50, random_state=0),

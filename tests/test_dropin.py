@@ -4,7 +4,8 @@ sklearn's estimator and ours, side by side, and gives the same answers.
 The deliberate differences (doc/user_guide/blending.rst and stacking.rst)
 are tested as such: WeightedBlender's default voting is "soft" (sklearn's
 "hard"), and hard-voting ``transform`` gives labels (sklearn's gives the
-encoded class indices).
+encoded class indices); with a multilabel y, our ``predict_proba`` is a list
+of per-output probabilities (sklearn's stacking keeps one column per output).
 """
 
 import inspect
@@ -13,8 +14,9 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import load_diabetes, load_iris
+from sklearn.datasets import load_diabetes, load_iris, make_multilabel_classification
 from sklearn.ensemble import (
+    RandomForestClassifier,
     StackingClassifier,
     StackingRegressor,
     VotingClassifier,
@@ -23,6 +25,7 @@ from sklearn.ensemble import (
 from sklearn.linear_model import BayesianRidge, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -168,3 +171,27 @@ def test_grid_search_over_member_parameters(iris):
         prefixed = {f"{step}__{k}": v for k, v in grid.items()}
         searches.append(GridSearchCV(pipe, prefixed, cv=3).fit(X, y))
     _same(searches[0].cv_results_["mean_test_score"], searches[1].cv_results_["mean_test_score"])
+
+
+@pytest.mark.parametrize("final", [KNeighborsClassifier(n_neighbors=5), None])
+def test_multilabel_stacking_code_runs_unchanged(final):
+    X, Y = make_multilabel_classification(n_samples=200, n_classes=3, random_state=0)
+    members = [
+        ("knn", KNeighborsClassifier(n_neighbors=9)),
+        ("forest", RandomForestClassifier(n_estimators=20, random_state=0)),
+    ]
+    ours = OOFStacker(members, final, cv=KFold(5)).fit(X, Y)
+    # Same meta-features (each output's positive-class column, member after member).
+    if final is None:  # sklearn's default LogisticRegression refuses a 2-D y ...
+        with pytest.raises(ValueError):
+            StackingClassifier(members, cv=KFold(5)).fit(X, Y)
+        # ... ours fits one per output, on that output's columns.
+        assert len(ours.final_estimator_) == Y.shape[1]
+        return
+    theirs = StackingClassifier(members, final, cv=KFold(5)).fit(X, Y)
+    np.testing.assert_allclose(ours.transform(X), theirs.transform(X))
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    # A deliberate difference: per-output probabilities as a list, as sklearn's
+    # multi-output classifiers (sklearn's stacking keeps the first class's column).
+    proba = ours.predict_proba(X)
+    np.testing.assert_allclose(np.column_stack([p[:, 0] for p in proba]), theirs.predict_proba(X))

@@ -229,10 +229,15 @@ def test_multioutput_regression():
     assert list(stack.get_feature_names_out()) == ["ridge__0", "ridge__1", "tree__0", "tree__1"]
 
 
-def test_multilabel_target_is_a_clear_error(iris):
+def test_multilabel_target_errors_name_the_member_or_the_target(iris):
     X, y = iris
-    with pytest.raises(ValueError, match="binary and multiclass"):
+    # GaussianNB takes one label per row: the member's own error, naming it.
+    with pytest.raises(ValueError, match="Member 'nb' failed in cv fold 0.*1d array"):
         OOFStacker(_members()).fit(X, np.column_stack([y % 2, y // 2]))
+    with pytest.raises(ValueError, match="at least 2 classes in y in output 1"):
+        OOFStacker(_members()).fit(X, np.column_stack([y % 2, np.ones_like(y)]))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        OOFStacker(_members()).fit(X, np.column_stack([y, y + 0.5]))
 
 
 def test_fold_average_with_prefit_is_an_error(iris):
