@@ -308,14 +308,10 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
                     f"has classes {_listed(expected)}."
                 )
 
-    def _check_regression_y(self, y, multi_output=False):
+    def _check_regression_y(self, y):
+        """Targets as numbers: 1-D, or 2-D for several outputs (every regressor takes them)."""
         y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] > 1:
-            if not multi_output:
-                raise ValueError(
-                    f"{type(self).__name__} supports a 1-D target; got y of shape {y.shape}."
-                )
-        else:
+        if y.ndim != 2 or y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if not np.issubdtype(y.dtype, np.number):
             y = y.astype(np.float64)

@@ -259,12 +259,7 @@ class _BaseBlender(_BaseFusion):
             else given
         )
         fused = self._blend_values(inputs)
-        kept = self._fused_output(fused)
-        self.fused_oof_predictions_ = (
-            [result.at_all_rows(k) for k in kept]
-            if isinstance(kept, list)
-            else result.at_all_rows(kept)
-        )
+        self.fused_oof_predictions_ = result.at_all_rows(self._fused_output(fused))
         report_scores(
             self,
             get_scorer(self.scoring, classifier=classes is not None),
@@ -848,7 +843,7 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
             The fitted blender.
         """
         X, y = self._check_X(X, reset=True, y=y)
-        y = self._check_regression_y(y, multi_output=True)
+        y = self._check_regression_y(y)
         self._n_outputs = 1 if y.ndim == 1 else y.shape[1]
         self._check_builtin_objective_for(y)
         return self._fit_blend(X, y, sample_weight, groups, params)

@@ -478,19 +478,20 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
         Its standard error, ``sqrt(n * var_i(lpd_i))``.
     pointwise_lpd_ : ndarray of shape (n_samples, n_members)
         OOF Gaussian ``log p_m(y_i | x_i)`` (with a float ``cv``, only the
-        hold-out rows). Stds are floored at machine epsilon times the largest
-        ``|y|``, so a density is never infinite.
-    oof_predictions_ : ndarray of shape (n_samples, n_members)
+        hold-out rows; summed over the outputs of a 2-D y). Stds are floored
+        at machine epsilon times the largest ``|y|``, so a density is never
+        infinite.
+    oof_predictions_ : ndarray of shape (n_samples, n_members[, n_outputs])
         OOF predictive means (NaN on rows without an OOF prediction).
-    oof_std_ : ndarray of shape (n_samples, n_members)
+    oof_std_ : ndarray of shape (n_samples, n_members[, n_outputs])
         The predictive stds that scored them.
-    fused_oof_predictions_ : ndarray of shape (n_samples,)
+    fused_oof_predictions_ : ndarray of shape (n_samples[, n_outputs])
         The mixture mean of the OOF predictions with ``weights_``.
     member_scores_ : dict
         Member name to OOF score under ``scoring``.
     fused_score_ : float or dict
         OOF score of the mixture mean (in-sample for the weights).
-    residual_scale_ : ndarray of shape (n_members,)
+    residual_scale_ : ndarray of shape (n_members[, n_outputs])
         The std used at predict time for members without their own (NaN for
         members with ``return_std``).
     n_features_in_ : int
@@ -509,6 +510,10 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
     .. [1] Yao, Y., Vehtari, A., Simpson, D., Gelman, A. (2018). Using stacking to
        average Bayesian predictive distributions. Bayesian Analysis 13(3).
 
+    With a 2-D y (several outputs), each member's outputs are read as
+    independent Gaussians: their log densities add, one weight vector is
+    shared by the outputs, and the mixture is formed output by output.
+
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -525,6 +530,9 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
     (3, 2)
     """
 
+    # A 2-D y: outputs as independent Gaussians, one weight vector.
+    _multi_output = True
+
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, *, groups=None, **params):
         """Fit the members out of fold and weigh them by their Gaussian log densities.
@@ -533,7 +541,7 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to the members and used as row weights of the densities
@@ -550,29 +558,43 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
         """
         X, y = self._check_X(X, reset=True, y=y)
         y = self._check_regression_y(y).astype(np.float64, copy=False)
+        self._n_outputs = 1 if y.ndim == 1 else y.shape[1]
         result, _, sw = self._cross_fit_members(
             X, y, sample_weight, groups, params, lambda name, est: "predict_std"
         )
         n = len(y)
-        means, own_std = result.oof[..., 0].T, result.oof[..., 1].T  # (n, n_members)
+        # (n, n_members[, n_outputs]): rows first, then members, then outputs.
+        means, own_std = (
+            np.moveaxis(result.oof[:, :, 0], 0, 1),
+            np.moveaxis(result.oof[:, :, 1], 0, 1),
+        )
+        per_row = (slice(None),) + (None,) * (means.ndim - 1)  # (n,) against means
+        per_member = (slice(None),) + (None,) * (means.ndim - 2)  # (n_members,) against a row
         predicted = np.zeros(n, dtype=bool)
         predicted[result.oof_rows] = True
         row_weight = np.zeros(n)
         row_weight[predicted] = 1.0 if sw is None else sw
-        sq_residual = np.where(predicted[:, None], (y[:, None] - means) ** 2, 0.0)
+        y_by_member = np.expand_dims(y, 1)
+        sq_residual = np.where(predicted[per_row], (y_by_member - means) ** 2, 0.0)
         with np.errstate(invalid="ignore"):
-            self.residual_scale_ = np.sqrt(row_weight @ sq_residual / row_weight.sum())
+            self.residual_scale_ = np.sqrt(
+                np.tensordot(row_weight, sq_residual, axes=1) / row_weight.sum()
+            )
         self._own_std = np.array([has_return_std(est) for est in self.estimators_])
         self.residual_scale_[self._own_std] = np.nan
-        held_out_var = _held_out_residual_variance(sq_residual, row_weight, result.splits)
+        held_out_var = _held_out_residual_variance(
+            sq_residual.reshape(n, -1), row_weight, result.splits
+        ).reshape(sq_residual.shape)
         self._std_floor = RELATIVE_STD_FLOOR * max(np.abs(y).max(), 1e-300)
-        std = np.where(self._own_std, own_std, np.sqrt(held_out_var))
-        std = np.where(predicted[:, None], np.maximum(std, self._std_floor), np.nan)
+        std = np.where(self._own_std[per_member], own_std, np.sqrt(held_out_var))
+        std = np.where(predicted[per_row], np.maximum(std, self._std_floor), np.nan)
         self.oof_predictions_, self.oof_std_ = means, std
         rows = result.oof_rows
-        lpd = _gaussian_logpdf(y[rows, None], means[rows], std[rows])
+        lpd = _gaussian_logpdf(y_by_member[rows], means[rows], std[rows])
+        if lpd.ndim == 3:  # outputs as independent Gaussians: their log densities add
+            lpd = lpd.sum(axis=2)
         self._fit_weights(lpd, sw)
-        self._report(result, list(means[rows].T), y[rows], sw)
+        self._report(result, list(np.moveaxis(means[rows], 1, 0)), y[rows], sw)
         return self
 
     def _mixture_components(self, X):
@@ -585,13 +607,14 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
         ):
             if w <= 0:
                 continue
-            mean, own_std = member_output(est, X, "predict_std", name=name).T
+            mean, own_std = np.moveaxis(member_output(est, X, "predict_std", name=name), 1, 0)
             scale = own_std if self._own_std[m] else np.full_like(mean, self.residual_scale_[m])
             means.append(mean)
             stds.append(np.maximum(scale, self._std_floor))
             weights.append(w)
         weights = np.array(weights)
-        return np.column_stack(means), np.column_stack(stds), weights / weights.sum()
+        # (n_samples, n_active[, n_outputs])
+        return np.stack(means, axis=1), np.stack(stds, axis=1), weights / weights.sum()
 
     def predict(self, X, return_std=False):
         """Mean of the mixture, and with ``return_std=True`` its standard deviation.
@@ -607,17 +630,17 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
 
         Returns
         -------
-        y_mean : ndarray of shape (n_samples,)
+        y_mean : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Mixture mean.
-        y_std : ndarray of shape (n_samples,)
+        y_std : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Mixture std, only with ``return_std=True``.
         """
         means, stds, weights = self._mixture_components(X)
-        mean = means @ weights
+        mean = np.einsum("m,nm...->n...", weights, means)
         if not return_std:
             return mean
-        variance = (stds**2 + (means - mean[:, None]) ** 2) @ weights
-        return mean, np.sqrt(variance)
+        spread = stds**2 + (means - np.expand_dims(mean, 1)) ** 2
+        return mean, np.sqrt(np.einsum("m,nm...->n...", weights, spread))
 
     def predict_interval(self, X, coverage=0.9):
         """Central interval of the mixture holding ``coverage`` of its mass.
@@ -635,13 +658,19 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
 
         Returns
         -------
-        bounds : ndarray of shape (n_samples, 2)
-            Lower and upper bounds.
+        bounds : ndarray of shape (n_samples, 2) or (n_samples, n_outputs, 2)
+            Lower and upper bounds (per output for a 2-D y).
         """
         if not 0 < coverage < 1:
             raise ValueError(f"coverage must be in (0, 1); got {coverage!r}.")
         means, stds, weights = self._mixture_components(X)
-        return mixture_quantiles(means, stds, weights, [(1 - coverage) / 2, (1 + coverage) / 2])
+        probabilities = [(1 - coverage) / 2, (1 + coverage) / 2]
+        if means.ndim == 2:
+            return mixture_quantiles(means, stds, weights, probabilities)
+        # One mixture per (row, output): members last, as mixture_quantiles reads them.
+        n, n_members, n_outputs = means.shape
+        means, stds = (np.moveaxis(a, 2, 1).reshape(-1, n_members) for a in (means, stds))
+        return mixture_quantiles(means, stds, weights, probabilities).reshape(n, n_outputs, 2)
 
 
 def _gaussian_logpdf(y, mean, std):

@@ -401,7 +401,7 @@ def check_output(output, name, method, estimator=None, where=""):
     """
     if method == "predict_std":
         own_std = estimator is None or has_return_std(estimator)
-        output = output if own_std else output[..., 0]
+        output = output if own_std else output[:, 0]  # the mean (of every output)
     check_member_output(
         output, name, method, allow_neg_inf=method == "predict_log_proba", where=where
     )
@@ -432,10 +432,11 @@ def has_return_std(estimator):
 
 
 def predict_mean_std(estimator, X):
-    """``(n, 2)``: predictive mean and std; std is NaN for members without one."""
+    """``(n, 2)`` (``(n, 2, n_outputs)`` for a 2-D y): predictive mean and std;
+    std is NaN for members without one."""
     if not has_return_std(estimator):
         mean = np.asarray(estimator.predict(X), dtype=np.float64)
-        return np.column_stack([mean, np.full(len(mean), np.nan)])
+        return np.stack([mean, np.full_like(mean, np.nan)], axis=1)
     prefix, final = _final_step(estimator)
     for transformer in prefix:
         # The pipeline's own transforms, so return_std reaches the final step
@@ -446,7 +447,7 @@ def predict_mean_std(estimator, X):
         # std from the X they were given, which fails on object arrays.
         X = X.astype(np.float64)
     mean, std = final.predict(X, return_std=True)
-    return np.column_stack([mean, std]).astype(np.float64, copy=False)
+    return np.stack([mean, std], axis=1).astype(np.float64, copy=False)
 
 
 def is_prefit(cv):
@@ -610,7 +611,9 @@ class CrossFit:
 
     def at_all_rows(self, values):
         """Per-OOF-row ``values`` spread over all rows, NaN (None for labels) where
-        there are none."""
+        there are none; a list (one array per output) array by array."""
+        if isinstance(values, list):
+            return [self.at_all_rows(v) for v in values]
         rows = self.holdout_rows
         return values if rows is None else spread_rows(values, rows, self.oof.shape[1])
 

@@ -207,15 +207,7 @@ class _BaseStacker(_BaseFusion):
         y_fit, sw_fit = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
         self._set_meta_layout(outputs, y)
         meta = self._meta_features(outputs, X, result.holdout_rows)
-        final_params = {} if sw_fit is None else {"sample_weight": sw_fit}
-        if self._output_columns_ is None:
-            self.final_estimator_ = clone(self._final_template()).fit(meta, y_fit, **final_params)
-        else:  # one meta-learner per output, on its output's columns
-            self.final_estimator_ = [
-                clone(self._final_template()).fit(meta[:, cols], y_fit[:, t], **final_params)
-                for t, cols in enumerate(self._output_columns_)
-            ]
-
+        self._fit_final(meta, y_fit, sw_fit)
         scorer = get_scorer(self.scoring, classifier=classes is not None)
         self.member_scores_ = scores_by_member(
             scorer,
@@ -226,15 +218,33 @@ class _BaseStacker(_BaseFusion):
             sample_weight=sw_fit,
             responses=self.stack_method_,
         )
-        # The meta-learner scored on the rows it was fitted on: in-sample.
-        if np.ndim(y) == 1:
-            self.fused_score_ = score_model(scorer, self.final_estimator_, meta, y_fit, sw_fit)
-            fused_method = fused_response(self.final_estimator_, classes is not None)
-            fused = getattr(self.final_estimator_, fused_method)(meta)
-            self.fused_oof_predictions_ = result.at_all_rows(fused)
-            return self
-        # Several outputs: the meta-learners' predictions, replayed.
+        self._report_fused(scorer, meta, y_fit, sw_fit, classes)
+        self.fused_oof_predictions_ = result.at_all_rows(self.fused_oof_predictions_)
+        return self
+
+    def _fit_final(self, meta, y, sample_weight):
+        """``final_estimator_``: one meta-learner, or one per output on its columns."""
+        params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        if self._output_columns_ is None:
+            self.final_estimator_ = clone(self._final_template()).fit(meta, y, **params)
+        else:
+            self.final_estimator_ = [
+                clone(self._final_template()).fit(meta[:, cols], y[:, t], **params)
+                for t, cols in enumerate(self._output_columns_)
+            ]
+
+    def _report_fused(self, scorer, meta, y, sample_weight, classes):
+        """``fused_score_`` and the fused predictions on the OOF rows.
+
+        The meta-learner is scored on the rows it was fitted on: in-sample.
+        """
         final = self.final_estimator_
+        if np.ndim(y) == 1:
+            self.fused_score_ = score_model(scorer, final, meta, y, sample_weight)
+            method = fused_response(final, classes is not None)
+            self.fused_oof_predictions_ = getattr(final, method)(meta)
+            return
+        # Several outputs: the meta-learners' predictions, replayed.
         response = fused_response(
             final[0] if isinstance(final, list) else final, classes is not None
         )
@@ -246,14 +256,9 @@ class _BaseStacker(_BaseFusion):
         else:
             stored = fused
         self.fused_score_ = score_predictions(
-            scorer, stored, y_fit, classes=classes, sample_weight=sw_fit, response=response
+            scorer, stored, y, classes=classes, sample_weight=sample_weight, response=response
         )
-        self.fused_oof_predictions_ = (
-            [result.at_all_rows(f) for f in fused]
-            if isinstance(fused, list)
-            else result.at_all_rows(fused)
-        )
-        return self
+        self.fused_oof_predictions_ = fused
 
     def _per_output(self, meta, method, **params):
         """``method`` of each output's meta-learner on its columns: labels or
@@ -726,7 +731,7 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
             The fitted stacker.
         """
         X, y = self._check_X(X, reset=True, y=y)
-        y = self._check_regression_y(y, multi_output=True)
+        y = self._check_regression_y(y)
         return self._fit_stack(X, y, sample_weight, groups, params)
 
     def predict(self, X, **predict_params):

@@ -886,5 +886,5 @@ class WeightSpaceFuserRegressor(RegressorMixin, _BaseWeightSpaceFuser):
             The fitted fuser.
         """
         X, y = self._check_X(X, reset=True, y=y)
-        y = self._check_regression_y(y, multi_output=True)
+        y = self._check_regression_y(y)
         return self._fit(X, y, sample_weight, groups, params)

@@ -30,7 +30,6 @@ from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from skfusion import (
-    BayesianModelAveragerRegressor,
     WeightedBlender,
     WeightedBlenderRegressor,
     blend,
@@ -422,8 +421,6 @@ def test_target_errors(iris):
         WeightedBlender(_clf_members()).fit(X, np.zeros(len(y)))
     with pytest.raises(ValueError, match="binary and multiclass.*soft voting takes"):
         WeightedBlender(_clf_members(), voting="hard").fit(X, np.column_stack([y % 2, y // 2]))
-    with pytest.raises(ValueError, match="1-D target"):
-        BayesianModelAveragerRegressor(_reg_members()).fit(X, np.column_stack([y, y]))
 
 
 @pytest.mark.parametrize("labels", [["no", "yes"], [False, True], [-3, 7]])

@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
+from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_multilabel_classification, make_regression
 from sklearn.ensemble import StackingRegressor, VotingClassifier, VotingRegressor
@@ -31,6 +32,7 @@ from skfusion import (
     WeightedBlenderRegressor,
     WeightSpaceFuserRegressor,
 )
+from skfusion.weights import pseudo_bma_weights, stacking_weights
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +106,47 @@ def test_weight_space_fuser_takes_a_2d_y(data):
     assert soup.predict(X[:4]).shape == (4, 3)
 
 
-def test_model_averaging_says_it_needs_a_1d_y(data):
+@pytest.mark.parametrize("weighting", ["stacking", "pseudo_bma"])
+def test_model_averaging_adds_the_outputs_log_densities(data, weighting):
     X, Y = data
-    with pytest.raises(ValueError, match="supports a 1-D target"):
-        BayesianModelAveragerRegressor(_members()).fit(X, Y)
+    fused = BayesianModelAveragerRegressor(_members(), weighting=weighting, cv=KFold(5)).fit(X, Y)
+    # Each output's densities are those of a 1-D averager of that output
+    # (the members fit each target on its own); their logs add up per row.
+    per_output = [
+        BayesianModelAveragerRegressor(_members(), weighting=weighting, cv=KFold(5)).fit(X, y)
+        for y in Y.T
+    ]
+    summed = sum(alone.pointwise_lpd_ for alone in per_output)
+    np.testing.assert_allclose(fused.pointwise_lpd_, summed, rtol=1e-10)
+    for t, alone in enumerate(per_output):
+        np.testing.assert_allclose(fused.oof_std_[:, :, t], alone.oof_std_, rtol=1e-10)
+        np.testing.assert_allclose(fused.residual_scale_[:, t], alone.residual_scale_, rtol=1e-10)
+    # One weight vector from the summed densities.
+    expected = stacking_weights(summed) if weighting == "stacking" else pseudo_bma_weights(summed)
+    np.testing.assert_allclose(fused.weights_, expected, rtol=1e-6, atol=1e-9)
+
+
+def test_model_averaging_mixture_is_formed_output_by_output(data):
+    X, Y = data
+    fused = BayesianModelAveragerRegressor(_members(), cv=KFold(5)).fit(X, Y)
+    members = [est.predict(X[:20]) for est in fused.estimators_]  # (20, n_outputs) each
+    mean, std = fused.predict(X[:20], return_std=True)
+    expected_mean = sum(w * m for w, m in zip(fused.weights_, members))
+    np.testing.assert_allclose(mean, expected_mean, rtol=1e-10)
+    scales = fused.residual_scale_  # (n_members, n_outputs): no member has its own std
+    variance = sum(
+        w * (s**2 + (m - expected_mean) ** 2) for w, s, m in zip(fused.weights_, scales, members)
+    )
+    np.testing.assert_allclose(std, np.sqrt(variance), rtol=1e-10)
+    # The interval's bounds are each output's mixture quantiles.
+    bounds = fused.predict_interval(X[:20], coverage=0.8)
+    assert bounds.shape == (20, Y.shape[1], 2)
+    for side, probability in ((0, 0.1), (1, 0.9)):
+        cdf = sum(
+            w * norm.cdf(bounds[:, :, side], loc=m, scale=s)
+            for w, s, m in zip(fused.weights_, scales, members)
+        )
+        np.testing.assert_allclose(cdf, probability, atol=1e-6)
 
 
 # ---------------------------------------------------------------------------
