@@ -5,7 +5,6 @@ import os
 from abc import abstractmethod
 
 import numpy as np
-from joblib import Memory
 from scipy.sparse import issparse
 from sklearn import get_config as sklearn_get_config
 from sklearn.base import TransformerMixin, is_classifier, is_regressor
@@ -31,6 +30,9 @@ from ._compat import (
     _VisualBlock,
 )
 from ._oof import (
+    Folds,
+    OutputCache,
+    Schedule,
     cross_fit,
     is_prefit,
     member_label_codes,
@@ -150,10 +152,14 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         """Each fitted member's aligned output (``self._methods``), a list."""
         check_is_fitted(self)
         X, _ = self._check_X(X, reset=False)
-        return [
-            member_output(est, X, method, self._label_space(est), name=name)
-            for name, est, method in zip(self._member_names(), self.estimators_, self._methods)
-        ]
+        cache = self._output_cache(X)
+        return [self._refit_output(cache, m, method) for m, method in enumerate(self._methods)]
+
+    def _refit_output(self, cache, member, method):
+        """A fitted member's ``method`` output on the cache's X, aligned on ``classes_``."""
+        est = self.estimators_[member]
+        name = self._member_names()[member]
+        return cache.output(est, self._fit_key(member), method, self._label_space(est), name)
 
     def _member_outputs_side_by_side(self, X):
         """Each fitted member's aligned output (``self._methods``), as columns."""
@@ -420,22 +426,30 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
             members,
             X,
             y,
-            cv=self.cv,
+            folds=Folds(self.cv, split_params, is_classifier(self), self.random_state),
             methods=methods,
             classes=classes,
             refit=refit,
             keep_fold_estimators=keep_fold_estimators,
             fit_params=fit_params,
-            split_params=split_params,
-            classifier=is_classifier(self),
-            memory=self._memory(),
-            n_jobs=self.n_jobs,
-            verbose=self.verbose,
-            random_state=self.random_state,
+            schedule=Schedule(self.memory, self.n_jobs, self.verbose),
         )
         if result.estimators is not None:
             self._set_fitted_members(result.estimators)
+        # Where the members' fits are cached, their predictions are too.
+        self._fit_keys_, self._fold_fit_keys_ = result.fit_keys, result.fold_fit_keys
         return result
+
+    def _output_cache(self, X):
+        """The members' outputs on X, cached with their fits (see ``OutputCache``)."""
+        return OutputCache(Schedule(self.memory).joblib_memory(), X)
+
+    def _fit_key(self, member, fold=None):
+        """The cache key of a fitted member (refit, or of ``fold``), or None."""
+        keys = self._fit_keys_ if fold is None else self._fold_fit_keys_
+        if keys is None:
+            return None
+        return keys[member] if fold is None else keys[member][fold]
 
     def _set_fitted_members(self, estimators):
         """``estimators_`` and ``named_estimators_`` (``"drop"`` kept by name)."""
@@ -469,9 +483,6 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         self.named_weights_ = Bunch(
             **{name: 0.0 if _is_drop(est) else next(kept) for name, est in self.estimators}
         )
-
-    def _memory(self):
-        return self.memory if isinstance(self.memory, Memory) else Memory(self.memory, verbose=0)
 
     # -- display and tags -----------------------------------------------------
     def _sk_visual_block_(self):

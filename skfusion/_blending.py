@@ -16,7 +16,6 @@ from ._oof import (
     is_multi_output,
     label_codes,
     member_label_codes,
-    member_output,
     output_slices,
     split_outputs,
 )
@@ -333,12 +332,12 @@ class _BaseBlender(_BaseFusion):
         return np.eye(n_classes)[winners]
 
     def _active_members(self):
-        """Fitted members of non-zero weight: (name, estimator, weight as learnt
-        or given, not normalised, method)."""
+        """Fitted members of non-zero weight: (index, name, estimator, weight as
+        learnt or given, not normalised, method)."""
         return [
-            (name, est, w, method)
-            for name, est, w, method in zip(
-                self._member_names(), self.estimators_, self._vote_weights, self._methods
+            (m, name, est, w, method)
+            for m, (name, est, w, method) in enumerate(
+                zip(self._member_names(), self.estimators_, self._vote_weights, self._methods)
             )
             if w > 0
         ]
@@ -592,15 +591,14 @@ class WeightedBlender(_MultiLabelTags, ClassifierMixin, _BaseBlender):
 
     def _class_scores(self, X):
         X, _ = self._check_X(X, reset=False)
+        cache = self._output_cache(X)
         active = self._active_members()
-        outputs = [
-            member_output(est, X, m, self._label_space(est), name=n) for n, est, _, m in active
-        ]
+        outputs = [self._refit_output(cache, m, method) for m, _, _, _, method in active]
         if self.voting == "rank":
             kept = [i for i, w in enumerate(self._vote_weights) if w > 0]
             refs = [self._rank_references[i] for i in kept]
             outputs = [_rank_normalised(o, r) for o, r in zip(outputs, refs)]
-        return outputs, np.array([w for _, _, w, _ in active])
+        return outputs, np.array([w for _, _, _, w, _ in active])
 
     def predict(self, X):
         """Predict class labels.
@@ -620,9 +618,9 @@ class WeightedBlender(_MultiLabelTags, ClassifierMixin, _BaseBlender):
             X, _ = self._check_X(X, reset=False)
             active = self._active_members()
             labels = [
-                member_label_codes(est, X, self._label_space(est), n) for n, est, _, _ in active
+                member_label_codes(est, X, self._label_space(est), n) for _, n, est, _, _ in active
             ]
-            weights = np.array([w for _, _, w, _ in active])
+            weights = np.array([w for _, _, _, w, _ in active])
             return self.classes_[_hard(labels, weights, len(self.classes_))]
         scores = self._blended_scores(X)
         if is_multi_output(self.classes_):
@@ -863,7 +861,8 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
         """
         check_is_fitted(self)
         X, _ = self._check_X(X, reset=False)
+        cache = self._output_cache(X)
         active = self._active_members()
-        outputs = [member_output(est, X, "predict", name=n) for n, est, _, _ in active]
-        weights = np.array([w for _, _, w, _ in active])
+        outputs = [self._refit_output(cache, m, "predict") for m, *_ in active]
+        weights = np.array([w for _, _, _, w, _ in active])
         return _soft(outputs, weights / weights.sum())

@@ -12,7 +12,7 @@ from ._base import _BaseFusion, _MemberPredictionColumns
 from ._compat import Interval, StrOptions, _fit_context
 from ._kernels import get_kernel
 from ._kernels._reference import LOG_LOSS_EPS
-from ._oof import has_return_std, member_output
+from ._oof import has_return_std
 from ._scoring import SCORING_CONSTRAINT, get_scorer, report_scores
 from ._utils import numpy_generator, true_class_columns
 from .weights import (
@@ -131,17 +131,10 @@ class _BaseAverager(_BaseFusion):
         return np.std(samples, axis=0)
 
     def _active_members(self):
-        """(name, fitted member, method, weight) of the members of non-zero weight;
-        weights sum to 1."""
-        active = [
-            (name, est, method, w)
-            for name, est, method, w in zip(
-                self._member_names(), self.estimators_, self._methods, self.weights_
-            )
-            if w > 0
-        ]
-        total = sum(w for *_, w in active)
-        return [(name, est, method, w / total) for name, est, method, w in active]
+        """(index, weight) of the members of non-zero weight; weights sum to 1."""
+        active = [(m, w) for m, w in enumerate(self.weights_) if w > 0]
+        total = sum(w for _, w in active)
+        return [(m, w / total) for m, w in active]
 
 
 class BayesianModelAverager(ClassifierMixin, _BaseAverager):
@@ -310,17 +303,16 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
 
     def _member_outputs(self, X, log):
         X, _ = self._check_X(X, reset=False)
+        cache = self._output_cache(X)
         outputs, weights = [], []
-        for name, est, _, w in self._active_members():
-            space = self._label_space(est)
+        for m, w in self._active_members():
             if not log:
-                outputs.append(member_output(est, X, "predict_proba", space, name=name))
-            elif hasattr(est, "predict_log_proba"):
-                outputs.append(member_output(est, X, "predict_log_proba", space, name=name))
+                outputs.append(self._refit_output(cache, m, "predict_proba"))
+            elif hasattr(self.estimators_[m], "predict_log_proba"):
+                outputs.append(self._refit_output(cache, m, "predict_log_proba"))
             else:
-                proba = member_output(est, X, "predict_proba", space, name=name)
                 with np.errstate(divide="ignore"):
-                    outputs.append(np.log(proba))
+                    outputs.append(np.log(self._refit_output(cache, m, "predict_proba")))
             weights.append(w)
         return outputs, np.array(weights)
 
@@ -601,13 +593,12 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
         """Means and stds ``(n_samples, n_active)`` and weights of the members of weight > 0."""
         check_is_fitted(self)
         X, _ = self._check_X(X, reset=False)
+        cache = self._output_cache(X)
         means, stds, weights = [], [], []
-        for m, (name, est, w) in enumerate(
-            zip(self._member_names(), self.estimators_, self.weights_)
-        ):
+        for m, w in enumerate(self.weights_):
             if w <= 0:
                 continue
-            mean, own_std = np.moveaxis(member_output(est, X, "predict_std", name=name), 1, 0)
+            mean, own_std = np.moveaxis(self._refit_output(cache, m, "predict_std"), 1, 0)
             scale = own_std if self._own_std[m] else np.full_like(mean, self.residual_scale_[m])
             means.append(mean)
             stds.append(np.maximum(scale, self._std_floor))

@@ -335,6 +335,13 @@ class _Executor:
         """What identifies the data of a task in the cache (None without one)."""
         return (self._data_hash, joblib_hash(fit_params)) if self.cached else None
 
+    def fit_key(self, task):
+        """What identifies the model a task fits: the arguments its cached fit
+        is keyed on (None without a cache)."""
+        if not self.cached:
+            return None
+        return joblib_hash((task.estimator, task.train, task.data_key))
+
     def run(self, task, config):
         """(fitted model or None, aligned test output or None) of ``task``."""
         with config_context(**config):
@@ -366,6 +373,37 @@ class _Executor:
             self.fit,
         )
         return (self.fit(*fit_args) if task.keep else None), output
+
+
+def _output_sealed(fit_key, X_key, method, classes, name, estimator, X):
+    """A fitted member's aligned output on X, sealed for the cache (keyed on
+    the model's ``fit_key`` and ``X_key``, not on the model and X themselves)."""
+    return _Sealed(member_output(estimator, X, method, classes, name=name))
+
+
+class OutputCache:
+    """Members' outputs on one X, from the ``memory`` cache where a model's fit
+    is keyed there (see :meth:`_Executor.fit_key`).
+
+    The candidates of a grid search that share fitted members (tuning only
+    the fusion) then predict each test set once per fitted model; X is
+    hashed once, not per member.
+    """
+
+    def __init__(self, memory, X):
+        self.X = X
+        self.cached = memory.location is not None
+        if self.cached:
+            self._cached_output = _LoadCached(
+                memory.cache(_output_sealed, ignore=["estimator", "X"])
+            )
+            self._X_key = joblib_hash(X)
+
+    def output(self, estimator, fit_key, method, classes, name):
+        """:func:`member_output` of ``estimator`` (errors naming ``name``)."""
+        if not self.cached or fit_key is None:
+            return member_output(estimator, self.X, method, classes, name=name)
+        return self._cached_output(fit_key, self._X_key, method, classes, name, estimator, self.X)
 
 
 def member_output(estimator, X, method, classes=None, name=None):
@@ -593,6 +631,10 @@ class CrossFit:
     oof_rows: np.ndarray | None = None
     fold_estimators: list | None = None
     splits: list | None = field(default=None, repr=False)
+    # What identifies each fitted model in the memory cache (None without one):
+    # its predictions are cached under it (see OutputCache).
+    fit_keys: list | None = None
+    fold_fit_keys: list | None = None
 
     @property
     def holdout_rows(self):
@@ -653,23 +695,61 @@ def _check_fitted(name, estimator):
         ) from exc
 
 
+@dataclass(frozen=True)
+class Folds:
+    """How :func:`cross_fit` splits the rows (``DESIGN.md`` section 2).
+
+    ``cv``: an int, splitter, iterable, float (one hold-out) or "prefit";
+    ``split_params``: parameters of ``cv.split`` (``groups``);
+    ``classifier``: stratify an int / float cv; ``random_state``: seeds
+    unseeded shuffling splitters and the hold-out split.
+    """
+
+    cv: object = 5
+    split_params: dict = field(default_factory=dict)
+    classifier: bool = True
+    random_state: object = None
+
+    def split(self, X, y):
+        """The (train, test) pairs and how many times each row is tested."""
+        params = {k: v for k, v in self.split_params.items() if v is not None}
+        splitter = resolve_cv(
+            self.cv,
+            y,
+            classifier=self.classifier,
+            random_state=self.random_state,
+            groups_given="groups" in params,
+        )
+        return make_splits(splitter, X, y, params, holdout=is_holdout(self.cv))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How :func:`cross_fit` runs its tasks: the ``memory`` cache (None, a path
+    or a joblib.Memory), ``n_jobs`` parallel tasks, a progress bar from
+    ``verbose`` 1."""
+
+    memory: object = None
+    n_jobs: int | None = None
+    verbose: int = 0
+
+    def joblib_memory(self):
+        memory = self.memory
+        return memory if isinstance(memory, Memory) else Memory(memory, verbose=0)
+
+
 def cross_fit(
     members,
     X,
     y,
     *,
-    cv,
+    folds,
     methods=None,
     classes=None,
     refit=True,
     keep_fold_estimators=False,
     fit_params=None,
-    split_params=None,
-    classifier=True,
-    memory=None,
-    n_jobs=None,
-    verbose=0,
-    random_state=None,
+    schedule=Schedule(),  # noqa: B008 - frozen, so a shared default is safe
 ):
     """Cross-fit ``members`` and return a :class:`CrossFit`.
 
@@ -679,46 +759,30 @@ def cross_fit(
         The members to fit (no ``"drop"``).
     X, y : array-like
         Training data.
-    cv : int, splitter, iterable, float or "prefit"
-        See ``DESIGN.md`` section 2.
+    folds : Folds
+        How the rows are split.
     methods : list of str or None
         Prediction method per member; None makes no OOF predictions (members
         are only refitted).
-    classes : ndarray or None
-        The fuser's classes (classifiers): members are fitted on their
-        indices, and their outputs aligned on them (see
-        :func:`member_label_space`).
+    classes : ndarray, list of ndarray or None
+        The fuser's classes (classifiers; one array per output for a
+        multi-output y): members are fitted on their indices, and their
+        outputs aligned on them (see :func:`member_label_space`).
     refit : bool
         Also fit each member on all rows (in the same parallel call).
     keep_fold_estimators : bool
         Return the fitted fold models.
     fit_params : dict of {name: dict}
         Fit parameters per member (already routed).
-    split_params : dict
-        Parameters of ``cv.split`` (``groups``).
-    classifier : bool
-        Stratify int / float cv.
-    memory : None, str or joblib.Memory
-        Cache of each member x fold fit.
-    n_jobs, verbose, random_state
-        As in the fusers.
+    schedule : Schedule
+        Cache, parallelism and progress bar.
     """
-    if is_prefit(cv):
+    if is_prefit(folds.cv):
         return _prefit_outputs(members, X, methods, classes)
-    split_params = {k: v for k, v in (split_params or {}).items() if v is not None}
-    splits, times_tested = [], None
-    if methods is not None:
-        splitter = resolve_cv(
-            cv,
-            y,
-            classifier=classifier,
-            random_state=random_state,
-            groups_given="groups" in split_params,
-        )
-        splits, times_tested = make_splits(splitter, X, y, split_params, holdout=is_holdout(cv))
-
-    memory = memory if isinstance(memory, Memory) else Memory(memory, verbose=0)
-    executor = _Executor(X, y if classes is None else label_codes(y, classes), memory)
+    splits, times_tested = folds.split(X, y) if methods is not None else ([], None)
+    executor = _Executor(
+        X, y if classes is None else label_codes(y, classes), schedule.joblib_memory()
+    )
     tasks = _tasks(
         members,
         splits,
@@ -730,30 +794,43 @@ def cross_fit(
         keep=keep_fold_estimators,
     )
     config = get_config()
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(
+    results = Parallel(n_jobs=schedule.n_jobs, return_as="generator")(
         delayed(executor.run)(task, config) for task in tasks
     )
     results = tqdm(
-        results, total=len(tasks), disable=verbose < 1, desc="member x fold fits", leave=False
+        results,
+        total=len(tasks),
+        disable=schedule.verbose < 1,
+        desc="member x fold fits",
+        leave=False,
     )
     result = CrossFit(splits=splits)
-    if refit:
-        result.estimators = [None] * len(members)
-    if keep_fold_estimators:
-        result.fold_estimators = [[None] * len(splits) for _ in members]
-    oof_sum = None
-    for task, (fitted, aligned) in zip(tasks, results):
-        if task.fold is None:
-            result.estimators[task.member] = fitted
-            continue
-        if keep_fold_estimators:
-            result.fold_estimators[task.member][task.fold] = fitted
-        if oof_sum is None:
-            oof_sum = np.zeros((len(members), _num_samples(X)) + aligned.shape[1:])
-        oof_sum[task.member, task.test] += aligned
-    if oof_sum is not None:
-        _set_oof(result, oof_sum, times_tested, members, methods)
+    _collect(result, zip(tasks, results), executor, len(members), _num_samples(X))
+    if result.oof is not None:
+        _set_oof(result, times_tested, members, methods)
     return result
+
+
+def _collect(result, done, executor, n_members, n_samples):
+    """Put each finished task's model, cache key and OOF output in ``result``
+    (the OOF outputs summed per row in ``result.oof``, not yet averaged)."""
+    for task, (fitted, aligned) in done:
+        key = executor.fit_key(task)
+        if task.fold is None:
+            if result.estimators is None:
+                result.estimators, result.fit_keys = [None] * n_members, [None] * n_members
+            result.estimators[task.member], result.fit_keys[task.member] = fitted, key
+            continue
+        if task.keep:
+            if result.fold_estimators is None:
+                n_folds = len(result.splits)
+                result.fold_estimators = [[None] * n_folds for _ in range(n_members)]
+                result.fold_fit_keys = [[None] * n_folds for _ in range(n_members)]
+            result.fold_estimators[task.member][task.fold] = fitted
+            result.fold_fit_keys[task.member][task.fold] = key
+        if result.oof is None:
+            result.oof = np.zeros((n_members, n_samples) + aligned.shape[1:])
+        result.oof[task.member, task.test] += aligned
 
 
 def _tasks(members, splits, methods, classes, fit_params, executor, *, refit, keep):
@@ -801,9 +878,9 @@ def _prefit_outputs(members, X, methods, classes):
     return result
 
 
-def _set_oof(result, oof_sum, times_tested, members, methods):
+def _set_oof(result, times_tested, members, methods):
     """Each row's OOF output: the mean over the folds that tested it (checked)."""
     result.oof_rows = np.flatnonzero(times_tested > 0)
-    result.oof = mean_over_folds(oof_sum, times_tested, row_axis=1)
+    result.oof = mean_over_folds(result.oof, times_tested, row_axis=1)
     for (name, est), method, m_oof in zip(members, methods, result.member_oof()):
         check_output(m_oof, name, method, est, where=" (out-of-fold)")

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseFusion, _MultiLabelTags
 from ._compat import HasMethods, StrOptions, _fit_context, _num_features, _safe_indexing
-from ._oof import align_output, is_multi_output, is_prefit, member_output, split_outputs
+from ._oof import align_output, is_multi_output, is_prefit, split_outputs
 from ._scoring import (
     SCORING_CONSTRAINT,
     fused_response,
@@ -163,17 +163,20 @@ class _BaseStacker(_BaseFusion):
 
     def _test_outputs(self, X):
         """Each member's output on X: the refit member, or its fold models' mean."""
+        cache = self._output_cache(X)
         outputs = []
         for m, (name, method) in enumerate(zip(self._member_names(), self.stack_method_)):
             if self.test_predictions == "refit":
                 est = self.estimators_[m]
-                outputs.append(member_output(est, X, method, self._label_space(est), name=name))
+                key = self._fit_key(m)
+                outputs.append(cache.output(est, key, method, self._label_space(est), name))
             else:
+                folds = self.fold_estimators_[m]
                 total = sum(
-                    member_output(e, X, method, self._label_space(e), name=name)
-                    for e in self.fold_estimators_[m]
+                    cache.output(e, self._fit_key(m, f), method, self._label_space(e), name)
+                    for f, e in enumerate(folds)
                 )
-                outputs.append(total / len(self.fold_estimators_[m]))
+                outputs.append(total / len(folds))
         return outputs
 
     def _fit_stack(self, X, y, sample_weight, groups, params, classes=None):

@@ -20,7 +20,9 @@ from ._compat import (
     is_negated_loss,
 )
 from ._oof import (
+    Folds,
     FrozenEstimator,
+    Schedule,
     _slice_params,
     cross_fit,
     is_prefit,
@@ -297,20 +299,18 @@ class _BaseWeightSpaceFuser(_BaseFusion):
             members,
             X,
             y,
-            cv=None,  # no OOF predictions: members are only fitted on (X, y)
+            folds=Folds(cv=None),  # no OOF predictions: members are only fitted on (X, y)
             methods=None,
             refit=True,
             fit_params=fit_params,
-            memory=self._memory(),
-            n_jobs=self.n_jobs,
-            verbose=self.verbose,
+            schedule=Schedule(self.memory, self.n_jobs, self.verbose),
         )
         return [_unfrozen(getattr(est, "estimator_", est)) for est in result.estimators]
 
     def _fit_round(self, members, adapter, X, y, fit_params, base, start):
         """Members fitted (from ``start``, else ``base``), aligned and checked."""
         if is_prefit(self.cv) and start is None:
-            cross_fit(members, X, y, cv="prefit")  # checks that every member is fitted
+            cross_fit(members, X, y, folds=Folds("prefit"))  # checks that every member is fitted
             estimators = [_unfrozen(est) for _, est in members]
         else:
             estimators = self._fit_models(

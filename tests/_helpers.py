@@ -8,11 +8,13 @@ from sklearn.linear_model import LogisticRegression, Ridge
 
 
 class CountingClassifier(ClassifierMixin, BaseEstimator):
-    """LogisticRegression that appends a line to ``log_path`` on each fit."""
+    """LogisticRegression that appends a line to ``log_path`` on each fit (and to
+    ``predict_log_path`` on each ``predict_proba``)."""
 
-    def __init__(self, log_path=None, C=1.0):
+    def __init__(self, log_path=None, C=1.0, predict_log_path=None):
         self.log_path = log_path
         self.C = C
+        self.predict_log_path = predict_log_path
 
     def fit(self, X, y, sample_weight=None):
         if self.log_path is not None:
@@ -26,6 +28,9 @@ class CountingClassifier(ClassifierMixin, BaseEstimator):
         return self.model_.predict(X)
 
     def predict_proba(self, X):
+        if self.predict_log_path is not None:
+            with open(self.predict_log_path, "a") as f:
+                f.write(f"{len(X)}\n")
         return self.model_.predict_proba(X)
 
 
@@ -172,3 +177,30 @@ class IndexLabelsOnlyClassifier(CountingClassifier):
                 f"{np.unique(y)[:5]}."
             )
         return super().fit(X, y, sample_weight)
+
+
+def run_cross_fit(
+    members,
+    X,
+    y,
+    *,
+    cv,
+    split_params=None,
+    classifier=True,
+    random_state=None,
+    memory=None,
+    n_jobs=None,
+    verbose=0,
+    **rest,
+):
+    """The engine's ``cross_fit`` with its folds and schedule given as keywords."""
+    from skfusion._oof import Folds, Schedule, cross_fit
+
+    return cross_fit(
+        members,
+        X,
+        y,
+        folds=Folds(cv, split_params or {}, classifier, random_state),
+        schedule=Schedule(memory, n_jobs, verbose),
+        **rest,
+    )

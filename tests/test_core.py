@@ -15,6 +15,7 @@ from _helpers import (
     FailingClassifier,
     NaNOutputClassifier,
     NaNOutputRegressor,
+    run_cross_fit,
 )
 from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -31,7 +32,6 @@ from skfusion import (
     WeightedBlender,
     WeightedBlenderRegressor,
 )
-from skfusion._oof import cross_fit
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +265,7 @@ def test_failing_member_keeps_the_original_exception_chained(clf_data):
     X, y = clf_data
     members = [("bad", FailingClassifier("fit"))]
     with pytest.raises(ValueError) as info:
-        cross_fit(members, X, y, cv=3, methods=["predict_proba"], classes=np.unique(y))
+        run_cross_fit(members, X, y, cv=3, methods=["predict_proba"], classes=np.unique(y))
     assert isinstance(info.value.__cause__, ValueError)
     assert str(info.value.__cause__) == "boom in fit"
 

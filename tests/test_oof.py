@@ -5,10 +5,11 @@ import warnings
 
 import numpy as np
 import pytest
-from _helpers import CountingClassifier, count_fits
+from _helpers import CountingClassifier, count_fits, run_cross_fit
 from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import (
+    GridSearchCV,
     GroupKFold,
     KFold,
     RepeatedKFold,
@@ -18,7 +19,8 @@ from sklearn.model_selection import (
 )
 from sklearn.tree import DecisionTreeClassifier
 
-from skfusion._oof import align_output, cross_fit, resolve_cv
+from skfusion import OOFStacker, WeightedBlender
+from skfusion._oof import align_output, resolve_cv
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ def _manual_oof(estimator, X, y, splits, method):
 def test_oof_equals_manual_cross_fitting(clf_data):
     X, y = clf_data
     classes = np.unique(y)
-    result = cross_fit(_members(), X, y, cv=5, methods=["predict_proba"] * 2, classes=classes)
+    result = run_cross_fit(_members(), X, y, cv=5, methods=["predict_proba"] * 2, classes=classes)
     splits = list(StratifiedKFold(5).split(X, y))
     for m, (_, est) in enumerate(_members()):
         np.testing.assert_allclose(result.oof[m], _manual_oof(est, X, y, splits, "predict_proba"))
@@ -62,7 +64,7 @@ def test_oof_equals_manual_cross_fitting(clf_data):
 def test_repeated_cv_is_mean_over_repeats(clf_data):
     X, y = clf_data
     cv = RepeatedStratifiedKFold(n_splits=3, n_repeats=3, random_state=1)
-    result = cross_fit(
+    result = run_cross_fit(
         _members(), X, y, cv=cv, methods=["predict_proba"] * 2, classes=np.unique(y)
     )
     expected = _manual_oof(_members()[0][1], X, y, list(cv.split(X, y)), "predict_proba")
@@ -76,7 +78,7 @@ def test_missing_class_in_training_fold_gets_zero_probability():
     # the other columns in place.
     splits = [(np.arange(24), np.arange(24, 30)), (np.arange(6, 30), np.arange(6))]
     splits.append((np.r_[np.arange(6), np.arange(24, 30)], np.arange(6, 24)))
-    result = cross_fit(
+    result = run_cross_fit(
         [("lr", LogisticRegression())],
         X,
         y,
@@ -103,7 +105,7 @@ def test_align_output_decision_function_and_predict():
 
 def test_holdout_float_cv_predicts_only_holdout_rows(clf_data):
     X, y = clf_data
-    result = cross_fit(
+    result = run_cross_fit(
         _members(),
         X,
         y,
@@ -123,7 +125,7 @@ def test_holdout_float_cv_predicts_only_holdout_rows(clf_data):
 def test_cv_that_leaves_rows_unpredicted_is_an_error(clf_data):
     X, y = clf_data
     with pytest.raises(ValueError, match="without an out-of-fold prediction"):
-        cross_fit(
+        run_cross_fit(
             _members(),
             X,
             y,
@@ -137,7 +139,7 @@ def test_user_cv_is_not_mutated_and_unseeded_shuffle_gets_seed(clf_data):
     X, y = clf_data
     cv = KFold(4, shuffle=True)
     before = copy.deepcopy(cv.__dict__)
-    a = cross_fit(
+    a = run_cross_fit(
         _members()[:1],
         X,
         y,
@@ -147,7 +149,7 @@ def test_user_cv_is_not_mutated_and_unseeded_shuffle_gets_seed(clf_data):
         random_state=3,
         refit=False,
     )
-    b = cross_fit(
+    b = run_cross_fit(
         _members()[:1],
         X,
         y,
@@ -169,7 +171,7 @@ def test_user_cv_is_not_mutated_and_unseeded_shuffle_gets_seed(clf_data):
 def test_groups_reach_the_splitter(clf_data):
     X, y = clf_data
     groups = np.arange(len(y)) // 10
-    result = cross_fit(
+    result = run_cross_fit(
         _members()[:1],
         X,
         y,
@@ -186,7 +188,7 @@ def test_groups_reach_the_splitter(clf_data):
 def test_prefit_uses_members_as_given(clf_data):
     X, y = clf_data
     fitted = LogisticRegression(max_iter=500).fit(X, y)
-    result = cross_fit(
+    result = run_cross_fit(
         [("lr", fitted)], X, y, cv="prefit", methods=["predict_proba"], classes=np.unique(y)
     )
     assert result.estimators[0] is fitted
@@ -196,7 +198,7 @@ def test_prefit_uses_members_as_given(clf_data):
 def test_prefit_with_unfitted_member_names_it(clf_data):
     X, y = clf_data
     with pytest.raises(ValueError, match="member 'lr' is not fitted"):
-        cross_fit(
+        run_cross_fit(
             [("lr", LogisticRegression())],
             X,
             y,
@@ -211,7 +213,7 @@ def test_memory_caches_each_member_fold_fit(tmp_path, clf_data):
     log = tmp_path / "fits.log"
     members = [("c", CountingClassifier(log_path=str(log)))]
     for _ in range(3):
-        cross_fit(
+        run_cross_fit(
             members,
             X,
             y,
@@ -221,7 +223,7 @@ def test_memory_caches_each_member_fold_fit(tmp_path, clf_data):
             memory=str(tmp_path / "cache"),
         )
     assert count_fits(log) == 5  # 4 folds + 1 refit, once
-    cross_fit(
+    run_cross_fit(
         members,
         X[:-1],
         y[:-1],
@@ -244,8 +246,10 @@ def test_memory_with_kept_fold_models_loads_fresh_copies(tmp_path, clf_data):
         keep_fold_estimators=True,
     )
     members = [("c", CountingClassifier(log_path=str(log)))]
-    uncached = cross_fit(members, X, y, **kwargs)
-    runs = [cross_fit(members, X, y, memory=str(tmp_path / "cache"), **kwargs) for _ in range(2)]
+    uncached = run_cross_fit(members, X, y, **kwargs)
+    runs = [
+        run_cross_fit(members, X, y, memory=str(tmp_path / "cache"), **kwargs) for _ in range(2)
+    ]
     assert count_fits(log) == 4 + 4  # the uncached run, then each fold once
     for run in runs:
         np.testing.assert_allclose(run.oof, uncached.oof)
@@ -277,10 +281,10 @@ def test_memory_with_a_member_pickle_refuses_still_fits(tmp_path, clf_data):
         keep_fold_estimators=True,
     )
     members = [("m", _UnpicklableWhenFitted())]
-    uncached = cross_fit(members, X, y, **kwargs)
+    uncached = run_cross_fit(members, X, y, **kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # joblib's "unable to cache" warning
-        cached = cross_fit(members, X, y, memory=str(tmp_path / "cache"), **kwargs)
+        cached = run_cross_fit(members, X, y, memory=str(tmp_path / "cache"), **kwargs)
     np.testing.assert_allclose(cached.oof, uncached.oof)
     np.testing.assert_allclose(
         cached.estimators[0].predict_proba(X), uncached.estimators[0].predict_proba(X)
@@ -295,20 +299,20 @@ def test_parallel_equals_sequential(clf_data):
         methods=["predict_proba"] * 2,
         classes=np.unique(y),
     )
-    seq = cross_fit(_members(), X, y, n_jobs=1, **kwargs)
-    par = cross_fit(_members(), X, y, n_jobs=2, **kwargs)
+    seq = run_cross_fit(_members(), X, y, n_jobs=1, **kwargs)
+    par = run_cross_fit(_members(), X, y, n_jobs=2, **kwargs)
     np.testing.assert_allclose(seq.oof, par.oof)
 
 
 def test_verbose_shows_a_progress_bar(clf_data, capsys):
     X, y = clf_data
-    cross_fit(_members(), X, y, cv=3, methods=["predict"] * 2, classes=np.unique(y), verbose=1)
+    run_cross_fit(_members(), X, y, cv=3, methods=["predict"] * 2, classes=np.unique(y), verbose=1)
     assert "member x fold fits" in capsys.readouterr().err
 
 
 def test_regression_and_multioutput_shapes():
     X, y = make_regression(n_samples=60, n_features=4, n_targets=2, random_state=0)
-    result = cross_fit(
+    result = run_cross_fit(
         [("lin", LinearRegression())], X, y, cv=3, methods=["predict"], classifier=False
     )
     assert result.oof.shape == (1, 60, 2)
@@ -320,7 +324,7 @@ def test_regression_and_multioutput_shapes():
 
 def test_fold_estimators_are_kept(clf_data):
     X, y = clf_data
-    result = cross_fit(
+    result = run_cross_fit(
         _members(),
         X,
         y,
@@ -333,3 +337,54 @@ def test_fold_estimators_are_kept(clf_data):
     assert result.estimators is None
     assert [len(f) for f in result.fold_estimators] == [3, 3]
     assert all(hasattr(e, "classes_") for f in result.fold_estimators for e in f)
+
+
+def _predictions_made(path):
+    return count_fits(path)  # one line per predict_proba call
+
+
+@pytest.mark.parametrize(
+    "make_fuser, model_predictions",
+    [
+        # per outer split: 3 OOF folds, then the test rows by the refit model ...
+        (lambda m, c: OOFStacker(m, LogisticRegression(), cv=3, memory=c), 3 + 1),
+        # ... or by the 3 fold models
+        (
+            lambda m, c: OOFStacker(
+                m, LogisticRegression(), cv=3, memory=c, test_predictions="fold_average"
+            ),
+            3 + 3,
+        ),
+        (lambda m, c: WeightedBlender(m, weighting="optimize", cv=3, memory=c), 3 + 1),
+    ],
+)
+def test_memory_caches_test_predictions_across_grid_candidates(
+    tmp_path, clf_data, make_fuser, model_predictions
+):
+    X, y = clf_data
+    log = str(tmp_path / "predicts.log")
+    members = [("c", CountingClassifier(predict_log_path=log))]
+    fuser = make_fuser(members, str(tmp_path / "cache"))
+    grid = (
+        {"final_estimator__C": [0.1, 1.0, 10.0]}
+        if isinstance(fuser, OOFStacker)
+        else {"n_iter": [10, 20, 30]}
+    )
+    search = GridSearchCV(fuser, grid, cv=KFold(2), refit=False).fit(X, y)
+    # Every candidate of an outer split shares the fitted members: each model
+    # predicts the outer test rows once, not once per candidate.
+    assert _predictions_made(log) == 2 * model_predictions
+    uncached = GridSearchCV(
+        make_fuser([("c", CountingClassifier())], None), grid, cv=KFold(2), refit=False
+    ).fit(X, y)
+    np.testing.assert_allclose(
+        search.cv_results_["mean_test_score"], uncached.cv_results_["mean_test_score"]
+    )
+
+
+def test_cached_test_predictions_follow_the_rows(tmp_path, clf_data):
+    X, y = clf_data
+    stack = OOFStacker(_members(), cv=3, memory=str(tmp_path / "cache")).fit(X, y)
+    plain = OOFStacker(_members(), cv=3).fit(X, y)
+    for rows in (slice(0, 40), slice(40, 120), slice(0, 40)):
+        np.testing.assert_allclose(stack.predict_proba(X[rows]), plain.predict_proba(X[rows]))
