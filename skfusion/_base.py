@@ -220,6 +220,9 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
     def _check_X(self, X, *, reset, y=None):
         """Feature bookkeeping only: members validate X's contents themselves.
 
+        X is 2-D, or a 1-D sequence of documents (strings) for text members
+        (no ``n_features_in_`` then, as in sklearn's ensembles).
+
         With ``reset`` (fit), the fitted state of an earlier fit is dropped first.
         """
         if reset:
@@ -235,7 +238,8 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
             ndim = 2 if X and hasattr(X[0], "__len__") and not isinstance(X[0], str) else 1
         else:
             ndim = 2  # other containers: the members judge them
-        if ndim != 2:
+        documents = ndim == 1 and _holds_documents(X)  # for members that vectorise text
+        if ndim != 2 and not documents:
             raise ValueError(
                 f"Expected a 2D X of shape (n_samples, n_features), got {ndim}D. Reshape "
                 "your data either using X.reshape(-1, 1) if your data has a single "
@@ -250,7 +254,7 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
             raise ValueError(
                 f"Found array with 0 sample(s) (shape={shape}) while a minimum of 1 is required."
             )
-        if reset and _num_features(X) == 0:
+        if reset and not documents and _num_features(X) == 0:
             raise ValueError(
                 f"Found array with 0 feature(s) (shape={shape}) while a minimum of 1 is required."
             )
@@ -574,6 +578,16 @@ def sample_weight_key(estimator):
         inner = None if final is None or final == "passthrough" else sample_weight_key(final)
         return None if inner is None else f"{step}__{inner}"
     return None
+
+
+def _holds_documents(X):
+    """Whether a 1-D X holds strings: documents, which text members (a Pipeline
+    starting with a vectoriser) take as sklearn's ensembles let them."""
+    try:
+        first = X.iloc[0] if hasattr(X, "iloc") else X[0]
+    except (IndexError, KeyError, TypeError):
+        return False
+    return isinstance(first, (str, bytes))
 
 
 def _listed(classes):

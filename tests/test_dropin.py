@@ -22,9 +22,10 @@ from sklearn.ensemble import (
     VotingClassifier,
     VotingRegressor,
 )
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import BayesianRidge, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
-from sklearn.naive_bayes import GaussianNB
+from sklearn.naive_bayes import GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -195,3 +196,36 @@ def test_multilabel_stacking_code_runs_unchanged(final):
     # multi-output classifiers (sklearn's stacking keeps the first class's column).
     proba = ours.predict_proba(X)
     np.testing.assert_allclose(np.column_stack([p[:, 0] for p in proba]), theirs.predict_proba(X))
+
+
+def _documents():
+    rng = np.random.default_rng(0)
+    good, bad, neutral = ["good", "great", "fine"], ["bad", "awful", "poor"], ["film", "plot"]
+    y = rng.integers(0, 2, 120)
+    docs = [
+        " ".join(rng.choice(good if label else bad, 2).tolist() + rng.choice(neutral, 2).tolist())
+        for label in y
+    ]
+    return docs, np.array(["neg", "pos"])[y]
+
+
+@pytest.mark.parametrize("theirs, ours", [PAIRS[0], PAIRS[2]])
+def test_text_members_take_a_list_of_documents(theirs, ours):
+    # Members that vectorise text take 1-D X, as in sklearn's ensembles.
+    docs, y = _documents()
+
+    def members():
+        return [
+            ("nb", make_pipeline(TfidfVectorizer(), MultinomialNB())),
+            ("lr", make_pipeline(TfidfVectorizer(), LogisticRegression())),
+        ]
+
+    kwargs = {"voting": "soft"} if theirs is VotingClassifier else {"cv": 5}
+    a = theirs(members(), **kwargs).fit(docs, y)
+    b = ours(members(), **kwargs).fit(docs, y)
+    new = ["good film", "awful plot", "fine poor film"]
+    np.testing.assert_array_equal(b.predict(new), a.predict(new))
+    np.testing.assert_allclose(b.predict_proba(new), a.predict_proba(new), rtol=1e-8)
+    assert not hasattr(b, "n_features_in_") and not hasattr(a, "n_features_in_")
+    with pytest.raises(ValueError, match="Expected a 2D X"):
+        ours(members(), **kwargs).fit(np.arange(len(y), dtype=float), y)
