@@ -37,7 +37,6 @@ from ._oof import (
     is_prefit,
     member_label_codes,
     member_label_space,
-    member_output,
     resolve_cv,
 )
 from ._utils import check_sample_weight
@@ -169,13 +168,15 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         """Each fitted member's ``predict``, one column per member."""
         check_is_fitted(self)
         X, _ = self._check_X(X, reset=False)
+        if not is_classifier(self):
+            cache = self._output_cache(X)
+            return np.column_stack(
+                [self._refit_output(cache, m, "predict") for m in range(len(self.estimators_))]
+            )
         columns = []
         for name, est in zip(self._member_names(), self.estimators_):
-            if is_classifier(self):
-                codes = member_label_codes(est, X, self._label_space(est), name)
-                columns.append(self.classes_[codes])
-            else:
-                columns.append(member_output(est, X, "predict", name=name))
+            codes = member_label_codes(est, X, self._label_space(est), name)
+            columns.append(self.classes_[codes])
         return np.column_stack(columns)
 
     def _label_space(self, estimator):
@@ -278,7 +279,11 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
                 f"{type(self).__name__} supports {supported} targets; got {target_type!r} y "
                 f"of shape {np.shape(y)}{self._multi_output_hint() if multi else ''}."
             )
-        if multi:
+        if target_type == "multilabel-indicator":
+            # Every label is 0 or 1, even one that never occurs (as sklearn's forests).
+            y = np.asarray(y)
+            classes = [np.array([0, 1]).astype(y.dtype) for _ in range(y.shape[1])]
+        elif multi:
             y = np.asarray(y)
             classes = [np.unique(column) for column in y.T]
         else:
@@ -308,7 +313,14 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
                 continue
             if not isinstance(member_classes, list):
                 if len(expected) > 1:
-                    continue  # one (n, n_outputs) array of binary outputs: nothing to compare
+                    # One (n, n_outputs) array of binary outputs (MLP) has no
+                    # classes per output to compare, but it has n_outputs_.
+                    if getattr(est, "n_outputs_", 1) != len(expected):
+                        raise ValueError(
+                            f"Member {name!r} was fitted on one output but y has "
+                            f"{len(expected)}; a prefit member must be fitted on every output."
+                        )
+                    continue
                 member_classes = [member_classes]
             if len(member_classes) != len(expected) or not all(
                 np.array_equal(m, c) for m, c in zip(member_classes, expected)

@@ -15,6 +15,7 @@ from ._oof import (
     check_model_predictions,
     is_multi_output,
     label_codes,
+    labels_from_scores,
     member_label_codes,
     output_slices,
     split_outputs,
@@ -622,12 +623,7 @@ class WeightedBlender(_MultiLabelTags, ClassifierMixin, _BaseBlender):
             ]
             weights = np.array([w for _, _, _, w, _ in active])
             return self.classes_[_hard(labels, weights, len(self.classes_))]
-        scores = self._blended_scores(X)
-        if is_multi_output(self.classes_):
-            return np.column_stack(
-                [c[np.argmax(p, axis=1)] for c, p in zip(self.classes_, self._as_proba(scores))]
-            )
-        return self.classes_[np.argmax(scores, axis=1)]
+        return labels_from_scores(self._blended_scores(X), self.classes_)
 
     def _blended_scores(self, X):
         outputs, weights = self._class_scores(X)

@@ -595,17 +595,14 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
         X, _ = self._check_X(X, reset=False)
         cache = self._output_cache(X)
         means, stds, weights = [], [], []
-        for m, w in enumerate(self.weights_):
-            if w <= 0:
-                continue
+        for m, w in self._active_members():
             mean, own_std = np.moveaxis(self._refit_output(cache, m, "predict_std"), 1, 0)
             scale = own_std if self._own_std[m] else np.full_like(mean, self.residual_scale_[m])
             means.append(mean)
             stds.append(np.maximum(scale, self._std_floor))
             weights.append(w)
-        weights = np.array(weights)
         # (n_samples, n_active[, n_outputs])
-        return np.stack(means, axis=1), np.stack(stds, axis=1), weights / weights.sum()
+        return np.stack(means, axis=1), np.stack(stds, axis=1), np.array(weights)
 
     def predict(self, X, return_std=False):
         """Mean of the mixture, and with ``return_std=True`` its standard deviation.

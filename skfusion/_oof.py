@@ -375,9 +375,10 @@ class _Executor:
         return (self.fit(*fit_args) if task.keep else None), output
 
 
-def _output_sealed(fit_key, X_key, method, classes, name, estimator, X):
+def _output_sealed(fit_key, params_key, X_key, method, classes, name, estimator, X):
     """A fitted member's aligned output on X, sealed for the cache (keyed on
-    the model's ``fit_key`` and ``X_key``, not on the model and X themselves)."""
+    the model's ``fit_key``, its parameters and ``X_key``, not on the model
+    and X themselves)."""
     return _Sealed(member_output(estimator, X, method, classes, name=name))
 
 
@@ -387,23 +388,29 @@ class OutputCache:
 
     The candidates of a grid search that share fitted members (tuning only
     the fusion) then predict each test set once per fitted model; X is
-    hashed once, not per member.
+    hashed once, not per member. The key also holds the model's current
+    parameters, so a member changed with ``set_params`` after the fit, or
+    replaced by another, predicts afresh.
     """
 
     def __init__(self, memory, X):
         self.X = X
-        self.cached = memory.location is not None
-        if self.cached:
-            self._cached_output = _LoadCached(
-                memory.cache(_output_sealed, ignore=["estimator", "X"])
-            )
-            self._X_key = joblib_hash(X)
+        self.memory = memory
+        self._X_key = None
 
     def output(self, estimator, fit_key, method, classes, name):
         """:func:`member_output` of ``estimator`` (errors naming ``name``)."""
-        if not self.cached or fit_key is None:
+        if self.memory.location is None or fit_key is None:
             return member_output(estimator, self.X, method, classes, name=name)
-        return self._cached_output(fit_key, self._X_key, method, classes, name, estimator, self.X)
+        if self._X_key is None:
+            self._X_key = joblib_hash(self.X)
+            self._cached_output = _LoadCached(
+                self.memory.cache(_output_sealed, ignore=["name", "estimator", "X"])
+            )
+        params_key = joblib_hash(estimator.get_params(deep=True))
+        return self._cached_output(
+            fit_key, params_key, self._X_key, method, classes, name, estimator, self.X
+        )
 
 
 def member_output(estimator, X, method, classes=None, name=None):
@@ -568,11 +575,26 @@ def align_output(raw, estimator, method, classes):
         return _align_classes(np.asarray(raw), member_classes, method, classes)
     if not isinstance(member_classes, list):  # one array of outputs: binary ones
         member_classes = classes
+    per_output = _per_output(raw, method)
+    if len(per_output) != len(classes) or len(member_classes) != len(classes):
+        raise ValueError(
+            f"{method} gives {len(per_output)} output(s) where y has {len(classes)}; the "
+            "member must be fitted on (and predict) every output of y."
+        )
     return np.hstack(
         [
             _align_classes(np.asarray(r), mc, method, c)
-            for r, mc, c in zip(_per_output(raw, method), member_classes, classes)
+            for r, mc, c in zip(per_output, member_classes, classes)
         ]
+    )
+
+
+def labels_from_scores(scores, classes):
+    """The label of highest score: per row, or per row and output (multi-output)."""
+    if not is_multi_output(classes):
+        return classes[np.argmax(scores, axis=1)]
+    return np.column_stack(
+        [c[np.argmax(s, axis=1)] for c, s in zip(classes, split_outputs(scores, classes))]
     )
 
 
@@ -695,7 +717,7 @@ def _check_fitted(name, estimator):
         ) from exc
 
 
-@dataclass(frozen=True)
+@dataclass
 class Folds:
     """How :func:`cross_fit` splits the rows (``DESIGN.md`` section 2).
 
@@ -805,21 +827,22 @@ def cross_fit(
         leave=False,
     )
     result = CrossFit(splits=splits)
-    _collect(result, zip(tasks, results), executor, len(members), _num_samples(X))
-    if result.oof is not None:
-        _set_oof(result, times_tested, members, methods)
+    oof_sum = _collect(result, zip(tasks, results), executor, len(members), _num_samples(X))
+    if oof_sum is not None:
+        _set_oof(result, oof_sum, times_tested, members, methods)
     return result
 
 
 def _collect(result, done, executor, n_members, n_samples):
-    """Put each finished task's model, cache key and OOF output in ``result``
-    (the OOF outputs summed per row in ``result.oof``, not yet averaged)."""
+    """Put each finished task's model and its cache key in ``result``; return
+    the OOF outputs summed per row (None without folds)."""
+    oof_sum = None
     for task, (fitted, aligned) in done:
-        key = executor.fit_key(task)
         if task.fold is None:
             if result.estimators is None:
                 result.estimators, result.fit_keys = [None] * n_members, [None] * n_members
-            result.estimators[task.member], result.fit_keys[task.member] = fitted, key
+            result.estimators[task.member] = fitted
+            result.fit_keys[task.member] = executor.fit_key(task)
             continue
         if task.keep:
             if result.fold_estimators is None:
@@ -827,10 +850,11 @@ def _collect(result, done, executor, n_members, n_samples):
                 result.fold_estimators = [[None] * n_folds for _ in range(n_members)]
                 result.fold_fit_keys = [[None] * n_folds for _ in range(n_members)]
             result.fold_estimators[task.member][task.fold] = fitted
-            result.fold_fit_keys[task.member][task.fold] = key
-        if result.oof is None:
-            result.oof = np.zeros((n_members, n_samples) + aligned.shape[1:])
-        result.oof[task.member, task.test] += aligned
+            result.fold_fit_keys[task.member][task.fold] = executor.fit_key(task)
+        if oof_sum is None:
+            oof_sum = np.zeros((n_members, n_samples) + aligned.shape[1:])
+        oof_sum[task.member, task.test] += aligned
+    return oof_sum
 
 
 def _tasks(members, splits, methods, classes, fit_params, executor, *, refit, keep):
@@ -878,9 +902,9 @@ def _prefit_outputs(members, X, methods, classes):
     return result
 
 
-def _set_oof(result, times_tested, members, methods):
+def _set_oof(result, oof_sum, times_tested, members, methods):
     """Each row's OOF output: the mean over the folds that tested it (checked)."""
     result.oof_rows = np.flatnonzero(times_tested > 0)
-    result.oof = mean_over_folds(result.oof, times_tested, row_axis=1)
+    result.oof = mean_over_folds(oof_sum, times_tested, row_axis=1)
     for (name, est), method, m_oof in zip(members, methods, result.member_oof()):
         check_output(m_oof, name, method, est, where=" (out-of-fold)")

@@ -14,7 +14,7 @@ from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.utils.metaestimators import available_if
 
 from ._compat import StrOptions
-from ._oof import is_multi_output, split_outputs
+from ._oof import is_multi_output, labels_from_scores, split_outputs
 
 # Parameter constraints, one definition for every estimator.
 SCORING_CONSTRAINT = [None, StrOptions(set(get_scorer_names())), callable, list, tuple, set, dict]
@@ -55,21 +55,13 @@ class _ReplayClassifier(ClassifierMixin, BaseEstimator):
         return self.values[np.asarray(X)[:, 0].astype(np.intp)]
 
     def predict(self, X):
-        scores = self._rows(X)
-        if is_multi_output(self.classes):
-            return np.column_stack(
-                [c[np.argmax(s, axis=1)] for c, s in zip(self.classes, self._outputs(scores))]
-            )
-        return self.classes[np.argmax(scores, axis=1)]
-
-    def _outputs(self, scores):
-        return split_outputs(scores, self.classes)
+        return labels_from_scores(self._rows(X), self.classes)
 
     @available_if(_answers("predict_proba"))
     def predict_proba(self, X):
         # Multi-output: a list of each output's probabilities, as sklearn's forests.
         scores = self._rows(X)
-        return self._outputs(scores) if is_multi_output(self.classes) else scores
+        return split_outputs(scores, self.classes) if is_multi_output(self.classes) else scores
 
     def score(self, X, y, sample_weight=None):
         """Accuracy; with several outputs, the share of rows with every output right."""

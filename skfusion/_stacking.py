@@ -48,7 +48,7 @@ class _BaseStacker(_BaseFusion):
         "scoring": SCORING_CONSTRAINT,
     }
 
-    # A 2-D y: one meta-learner per output.
+    # A 2-D y: one meta-learner per output, or one that takes a 2-D y.
     _multi_output = True
 
     def _final_template(self):
@@ -62,6 +62,8 @@ class _BaseStacker(_BaseFusion):
         passthrough = self.passthrough
         if passthrough is False or passthrough is None:
             return None
+        if np.ndim(X) == 1 or (isinstance(X, list) and X and isinstance(X[0], str)):
+            raise ValueError("passthrough needs a 2-D X; X is 1-D (documents?).")
         if passthrough is True:
             return np.arange(_num_features(X))
         if callable(passthrough):
@@ -263,15 +265,19 @@ class _BaseStacker(_BaseFusion):
         )
         self.fused_oof_predictions_ = fused
 
-    def _per_output(self, meta, method, **params):
+    def _each_output_answer(self, meta, method, **params):
         """``method`` of each output's meta-learner on its columns: labels or
-        values side by side, probabilities as a list (one array per output)."""
+        values side by side, probabilities as a list (one array per output,
+        aligned on its classes even when the meta-learner missed one)."""
         answers = [
             getattr(final, method)(meta[:, cols], **params)
             for final, cols in zip(self.final_estimator_, self._output_columns_)
         ]
         if method == "predict_proba":
-            return answers
+            return [
+                align_output(p, final, method, classes)
+                for p, final, classes in zip(answers, self.final_estimator_, self.classes_)
+            ]
         if isinstance(answers[0], tuple):  # e.g. predict(X, return_std=True)
             return tuple(np.column_stack(parts) for parts in zip(*answers))
         return np.column_stack(answers)
@@ -280,7 +286,7 @@ class _BaseStacker(_BaseFusion):
         """``method`` of the meta-learner(s) on meta-features; with several
         outputs, probabilities as a list (one array per output)."""
         if self._output_columns_ is not None:
-            return self._per_output(meta, method, **params)
+            return self._each_output_answer(meta, method, **params)
         answer = getattr(self.final_estimator_, method)(meta, **params)
         classes = getattr(self, "classes_", None)
         if method == "predict_proba" and is_multi_output(classes):

@@ -23,6 +23,7 @@ from sklearn.multioutput import MultiOutputClassifier
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
 
 from skfusion import (
     BayesianModelAveragerRegressor,
@@ -316,3 +317,39 @@ def test_multilabel_fusers_clone_pickle_and_pipeline(multilabel):
     np.testing.assert_array_equal(restored.predict(X[:10]), pipe.predict(X[:10]))
     twin = clone(WeightedBlender(_classifier_members())).fit(X, Y)
     assert twin.score(X, Y) == pytest.approx(np.mean(np.all(twin.predict(X) == Y, axis=1)))
+
+
+def test_a_label_that_never_occurs_keeps_both_classes(multilabel):
+    X, Y = multilabel
+    Y = Y.copy()
+    Y[:, 1] = 0  # as sklearn's forests, a multilabel column is 0 / 1 even when constant
+    members = [
+        ("knn", KNeighborsClassifier(n_neighbors=9)),
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+    ]
+    fused = WeightedBlender(members, weighting="optimize", cv=KFold(5)).fit(X, Y)
+    assert all(list(c) == [0, 1] for c in fused.classes_)
+    proba = fused.predict_proba(X[:10])
+    assert proba[1].shape == (10, 2) and np.all(proba[1][:, 1] == 0)
+    assert np.all(fused.predict(X)[:, 1] == 0)
+
+
+def test_prefit_member_of_one_output_is_refused(multilabel):
+    X, Y = multilabel
+    single = LogisticRegression(max_iter=500).fit(X, Y[:, 0])
+    knn = KNeighborsClassifier().fit(X, Y)
+    with pytest.raises(ValueError, match="Member 'lr' was fitted on one output but y has 3"):
+        WeightedBlender([("lr", single), ("knn", knn)], cv="prefit").fit(X, Y)
+
+
+def test_stacker_probabilities_cover_a_class_the_meta_learner_missed():
+    # A hold-out split without the rare class of output 1: the meta-learner of
+    # that output never sees it, and its probabilities still have its column.
+    X, y = make_classification(n_samples=200, n_features=6, n_informative=4, random_state=0)
+    rare = np.where(np.arange(200) < 4, 2, y)
+    Y = np.column_stack([y, rare])
+    stack = OOFStacker(_classifier_members()[:1], cv=0.5, random_state=65).fit(X, Y)
+    assert np.all(np.isnan(stack.oof_predictions_[:4]))  # the rare rows were not held out
+    assert [list(c) for c in stack.classes_] == [[0, 1], [0, 1, 2]]
+    proba = stack.predict_proba(X[:10])
+    assert proba[1].shape == (10, 3) and np.all(proba[1][:, 2] == 0)

@@ -388,3 +388,17 @@ def test_cached_test_predictions_follow_the_rows(tmp_path, clf_data):
     plain = OOFStacker(_members(), cv=3).fit(X, y)
     for rows in (slice(0, 40), slice(40, 120), slice(0, 40)):
         np.testing.assert_allclose(stack.predict_proba(X[rows]), plain.predict_proba(X[rows]))
+
+
+def test_cached_test_predictions_follow_a_member_changed_after_fit(tmp_path, clf_data):
+    X, y = clf_data
+    members = [("lr", LogisticRegression(max_iter=500))]
+    cached = WeightedBlender(members, memory=str(tmp_path / "cache")).fit(X, y)
+    before = cached.predict_proba(X[:30])
+    # A member changed in place after the fuser's fit: its parameters are in the key.
+    cached.named_estimators_.lr.set_params(C=1e-4).fit(X, y)
+    plain = WeightedBlender(members).fit(X, y)
+    plain.named_estimators_.lr.set_params(C=1e-4).fit(X, y)
+    after = cached.predict_proba(X[:30])
+    assert not np.allclose(after, before)
+    np.testing.assert_allclose(after, plain.predict_proba(X[:30]))

@@ -235,7 +235,9 @@ def test_multilabel_target_errors_name_the_member_or_the_target(iris):
     with pytest.raises(ValueError, match="Member 'nb' failed in cv fold 0.*1d array"):
         OOFStacker(_members()).fit(X, np.column_stack([y % 2, y // 2]))
     with pytest.raises(ValueError, match="at least 2 classes in y in output 1"):
-        OOFStacker(_members()).fit(X, np.column_stack([y % 2, np.ones_like(y)]))
+        OOFStacker(_members()).fit(X, np.column_stack([y, np.full_like(y, 7)]))
+    with pytest.raises(ValueError, match="passthrough needs a 2-D X"):
+        OOFStacker(_members(), passthrough=True).fit(["a b", "b c", "c a"] * 20, y[:60])
     with pytest.raises(ValueError, match="Unknown label type"):
         OOFStacker(_members()).fit(X, np.column_stack([y, y + 0.5]))
 
