@@ -174,11 +174,13 @@ class _Sealed:
     is recomputed instead of being used.
     """
 
-    __slots__ = ("payload", "digest")
+    __slots__ = ("payload", "digest", "fresh")
 
     def __init__(self, value):
         self.payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         self.digest = self._checksum(self.payload)
+        # Just computed: handed over once as is, not unpickled from the payload.
+        self.fresh = [value]
 
     @staticmethod
     def _checksum(payload):
@@ -189,8 +191,11 @@ class _Sealed:
 
     def __setstate__(self, state):
         self.payload, self.digest = state
+        self.fresh = []
 
     def open(self):
+        if self.fresh:
+            return self.fresh.pop()
         if not isinstance(self.payload, bytes) or self._checksum(self.payload) != self.digest:
             raise ValueError("checksum mismatch")
         return pickle.loads(self.payload)
@@ -241,11 +246,12 @@ def _slice_params(params, rows, n_samples):
     }
 
 
-def _fit_member(estimator, X, y, train, fit_params, data_key):
+def _fit_member(key, estimator, X, y, train, fit_params):
     """Fit a clone of ``estimator`` on rows ``train`` (all rows when None).
 
-    ``data_key`` identifies X, y and the fit params in the cache; the arrays
-    themselves are left out of the cache key (hashed once, not per task).
+    ``key`` identifies the fit in the cache (the member, its data and fit
+    params, ``train``): the cached versions are keyed on it alone, so the
+    estimator and the arrays are not hashed per task.
     """
     n = _num_samples(X)
     if train is not None:
@@ -253,7 +259,7 @@ def _fit_member(estimator, X, y, train, fit_params, data_key):
     return clone(estimator).fit(X, y, **_slice_params(fit_params, train, n))
 
 
-def _fit_member_sealed(estimator, X, y, train, fit_params, data_key):
+def _fit_member_sealed(key, estimator, X, y, train, fit_params):
     """:func:`_fit_member` for the cache: the fitted model sealed (pickle bytes
     and a checksum).
 
@@ -263,7 +269,7 @@ def _fit_member_sealed(estimator, X, y, train, fit_params, data_key):
     A model that pickle refuses (a lambda inside, say) is returned as is, and
     joblib warns that it cannot cache it.
     """
-    fitted = _fit_member(estimator, X, y, train, fit_params, data_key)
+    fitted = _fit_member(key, estimator, X, y, train, fit_params)
     try:
         return _Sealed(fitted)
     except (pickle.PicklingError, AttributeError, TypeError):
@@ -274,20 +280,20 @@ def _predict_rows(fitted, X, test, method, classes):
     return member_output(fitted, _safe_indexing(X, test), method, classes)
 
 
-def _fold_output(estimator, X, y, train, test, method, classes, fit_params, data_key, fit):
+def _fold_output(key, test, method, classes, estimator, X, y, train, fit_params, fit):
     """The aligned output of a member fitted on ``train`` for the rows ``test``."""
-    fitted = fit(estimator, X, y, train, fit_params, data_key)
+    fitted = fit(key, estimator, X, y, train, fit_params)
     return _predict_rows(fitted, X, test, method, classes)
 
 
-def _fold_output_sealed(estimator, X, y, train, test, method, classes, fit_params, data_key, fit):
+def _fold_output_sealed(key, test, method, classes, estimator, X, y, train, fit_params, fit):
     """:func:`_fold_output` for the cache, sealed.
 
     Cached on its own (with ``fit``'s cache inside): a repeated task loads
     only its predictions, and another method or class set reuses the fit.
     """
     return _Sealed(
-        _fold_output(estimator, X, y, train, test, method, classes, fit_params, data_key, fit)
+        _fold_output(key, test, method, classes, estimator, X, y, train, fit_params, fit)
     )
 
 
@@ -299,7 +305,7 @@ class _Task:
     name: str
     estimator: object
     fit_params: dict
-    data_key: object
+    key: str | None = None  # of the fit in the cache (see _Executor.task_key)
     fold: int | None = None
     train: np.ndarray | None = None
     test: np.ndarray | None = None
@@ -320,27 +326,25 @@ class _Executor:
         self.X, self.y = X, y
         self.cached = memory.location is not None
         if self.cached:
-            self.fit = _LoadCached(
-                memory.cache(_fit_member_sealed, ignore=["X", "y", "fit_params"])
-            )
-            self.predict = _LoadCached(
-                memory.cache(_fold_output_sealed, ignore=["X", "y", "fit_params", "fit"])
-            )
+            arrays = ["estimator", "X", "y", "train", "fit_params"]
+            self.fit = _LoadCached(memory.cache(_fit_member_sealed, ignore=arrays))
+            self.predict = _LoadCached(memory.cache(_fold_output_sealed, ignore=[*arrays, "fit"]))
             # X and y are hashed once here, not per task.
             self._data_hash = joblib_hash((X, y))
         else:
             self.fit, self.predict = _fit_member, _fold_output
 
-    def data_key(self, fit_params):
-        """What identifies the data of a task in the cache (None without one)."""
-        return (self._data_hash, joblib_hash(fit_params)) if self.cached else None
-
-    def fit_key(self, task):
-        """What identifies the model a task fits: the arguments its cached fit
-        is keyed on (None without a cache)."""
+    def member_key(self, estimator, fit_params):
+        """What identifies a member's fits in the cache, but for their rows
+        (None without a cache): hashed once per member, not per task."""
         if not self.cached:
             return None
-        return joblib_hash((task.estimator, task.train, task.data_key))
+        return joblib_hash((estimator, self._data_hash, fit_params))
+
+    @staticmethod
+    def task_key(member_key, train):
+        """The cache key of one fit: the member's key and the rows it is fitted on."""
+        return None if member_key is None else joblib_hash((member_key, train))
 
     def run(self, task, config):
         """(fitted model or None, aligned test output or None) of ``task``."""
@@ -352,7 +356,7 @@ class _Executor:
                 raise_member_error(exc, task.name, where)
 
     def _run(self, task):
-        fit_args = (task.estimator, self.X, self.y, task.train, task.fit_params, task.data_key)
+        fit_args = (task.key, task.estimator, self.X, self.y, task.train, task.fit_params)
         if task.test is None:
             return self.fit(*fit_args), None
         if task.keep and not self.cached:
@@ -361,16 +365,7 @@ class _Executor:
         # With a cache, the output comes from its own entry even when the fold
         # model is kept: loading both is cheaper than predicting again.
         output = self.predict(
-            task.estimator,
-            self.X,
-            self.y,
-            task.train,
-            task.test,
-            task.method,
-            task.classes,
-            task.fit_params,
-            task.data_key,
-            self.fit,
+            task.key, task.test, task.method, task.classes, *fit_args[1:], self.fit
         )
         return (self.fit(*fit_args) if task.keep else None), output
 
@@ -384,7 +379,7 @@ def _output_sealed(fit_key, params_key, X_key, method, classes, name, estimator,
 
 class OutputCache:
     """Members' outputs on one X, from the ``memory`` cache where a model's fit
-    is keyed there (see :meth:`_Executor.fit_key`).
+    is keyed there (see :meth:`_Executor.task_key`).
 
     The candidates of a grid search that share fitted members (tuning only
     the fusion) then predict each test set once per fitted model; X is
@@ -827,13 +822,13 @@ def cross_fit(
         leave=False,
     )
     result = CrossFit(splits=splits)
-    oof_sum = _collect(result, zip(tasks, results), executor, len(members), _num_samples(X))
+    oof_sum = _collect(result, zip(tasks, results), len(members), _num_samples(X))
     if oof_sum is not None:
         _set_oof(result, oof_sum, times_tested, members, methods)
     return result
 
 
-def _collect(result, done, executor, n_members, n_samples):
+def _collect(result, done, n_members, n_samples):
     """Put each finished task's model and its cache key in ``result``; return
     the OOF outputs summed per row (None without folds)."""
     oof_sum = None
@@ -842,7 +837,7 @@ def _collect(result, done, executor, n_members, n_samples):
             if result.estimators is None:
                 result.estimators, result.fit_keys = [None] * n_members, [None] * n_members
             result.estimators[task.member] = fitted
-            result.fit_keys[task.member] = executor.fit_key(task)
+            result.fit_keys[task.member] = task.key
             continue
         if task.keep:
             if result.fold_estimators is None:
@@ -850,7 +845,7 @@ def _collect(result, done, executor, n_members, n_samples):
                 result.fold_estimators = [[None] * n_folds for _ in range(n_members)]
                 result.fold_fit_keys = [[None] * n_folds for _ in range(n_members)]
             result.fold_estimators[task.member][task.fold] = fitted
-            result.fold_fit_keys[task.member][task.fold] = executor.fit_key(task)
+            result.fold_fit_keys[task.member][task.fold] = task.key
         if oof_sum is None:
             oof_sum = np.zeros((n_members, n_samples) + aligned.shape[1:])
         oof_sum[task.member, task.test] += aligned
@@ -862,18 +857,14 @@ def _tasks(members, splits, methods, classes, fit_params, executor, *, refit, ke
     tasks = []
     for m, (name, est) in enumerate(members):
         params = fit_params.get(name, {})
-        common = {
-            "member": m,
-            "name": name,
-            "estimator": est,
-            "fit_params": params,
-            "data_key": executor.data_key(params),
-        }
+        member_key = executor.member_key(est, params)
+        common = {"member": m, "name": name, "estimator": est, "fit_params": params}
         space = member_label_space(est, classes)
         for f, (train, test) in enumerate(splits):
             tasks.append(
                 _Task(
                     **common,
+                    key=executor.task_key(member_key, train),
                     fold=f,
                     train=train,
                     test=test,
@@ -883,7 +874,7 @@ def _tasks(members, splits, methods, classes, fit_params, executor, *, refit, ke
                 )
             )
         if refit:
-            tasks.append(_Task(**common))
+            tasks.append(_Task(**common, key=executor.task_key(member_key, None)))
     return tasks
 
 
