@@ -8,11 +8,11 @@ predicted (repeated CV).
 """
 
 import copy
-import hashlib
 import inspect
 import numbers
 import pickle
 import warnings
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -184,7 +184,10 @@ class _Sealed:
 
     @staticmethod
     def _checksum(payload):
-        return hashlib.blake2b(payload, digest_size=16).digest()
+        # CRC-32 and the length, as zip files carry: made to catch damage on
+        # disk, and several times faster than a cryptographic hash on the
+        # megabytes of a fitted forest that every grid candidate loads.
+        return zlib.crc32(payload), len(payload)
 
     def __getstate__(self):
         return self.payload, self.digest
@@ -359,15 +362,30 @@ class _Executor:
         fit_args = (task.key, task.estimator, self.X, self.y, task.train, task.fit_params)
         if task.test is None:
             return self.fit(*fit_args), None
-        if task.keep and not self.cached:
-            fitted = self.fit(*fit_args)
+        if not task.keep:
+            output = self.predict(
+                task.key, task.test, task.method, task.classes, *fit_args[1:], self.fit
+            )
+            return None, output
+        fitted = self.fit(*fit_args)
+        if not self.cached:
             return fitted, _predict_rows(fitted, self.X, task.test, task.method, task.classes)
-        # With a cache, the output comes from its own entry even when the fold
-        # model is kept: loading both is cheaper than predicting again.
+        # The output comes from its own entry even when the fold model is kept
+        # (loading it is cheaper than predicting again), or from the model at hand.
         output = self.predict(
-            task.key, task.test, task.method, task.classes, *fit_args[1:], self.fit
+            task.key, task.test, task.method, task.classes, *fit_args[1:], _Given(fitted)
         )
-        return (self.fit(*fit_args) if task.keep else None), output
+        return fitted, output
+
+
+class _Given:
+    """A ``fit`` for :func:`_fold_output` that returns a model already fitted."""
+
+    def __init__(self, fitted):
+        self.fitted = fitted
+
+    def __call__(self, *args):
+        return self.fitted
 
 
 def _output_sealed(fit_key, params_key, X_key, method, classes, name, estimator, X):
