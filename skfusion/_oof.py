@@ -283,20 +283,29 @@ def _predict_rows(fitted, X, test, method, classes):
     return member_output(fitted, _safe_indexing(X, test), method, classes)
 
 
-def _fold_output(key, test, method, classes, estimator, X, y, train, fit_params, fit):
-    """The aligned output of a member fitted on ``train`` for the rows ``test``."""
+def _fold_output(output_key, test, method, classes, key, estimator, X, y, train, fit_params, fit):
+    """The aligned output of a member fitted on ``train`` for the rows ``test``.
+
+    ``output_key`` identifies it in the cache (the fit's ``key``, ``test``,
+    ``method`` and ``classes``), so joblib neither hashes nor records the
+    arrays per call.
+    """
     fitted = fit(key, estimator, X, y, train, fit_params)
     return _predict_rows(fitted, X, test, method, classes)
 
 
-def _fold_output_sealed(key, test, method, classes, estimator, X, y, train, fit_params, fit):
+def _fold_output_sealed(
+    output_key, test, method, classes, key, estimator, X, y, train, fit_params, fit
+):
     """:func:`_fold_output` for the cache, sealed.
 
     Cached on its own (with ``fit``'s cache inside): a repeated task loads
     only its predictions, and another method or class set reuses the fit.
     """
     return _Sealed(
-        _fold_output(key, test, method, classes, estimator, X, y, train, fit_params, fit)
+        _fold_output(
+            output_key, test, method, classes, key, estimator, X, y, train, fit_params, fit
+        )
     )
 
 
@@ -331,7 +340,8 @@ class _Executor:
         if self.cached:
             arrays = ["estimator", "X", "y", "train", "fit_params"]
             self.fit = _LoadCached(memory.cache(_fit_member_sealed, ignore=arrays))
-            self.predict = _LoadCached(memory.cache(_fold_output_sealed, ignore=[*arrays, "fit"]))
+            outputs = ["test", "method", "classes", "key", *arrays, "fit"]  # in output_key
+            self.predict = _LoadCached(memory.cache(_fold_output_sealed, ignore=outputs))
             # X and y are hashed once here, not per task.
             self._data_hash = joblib_hash((X, y))
         else:
@@ -349,6 +359,13 @@ class _Executor:
         """The cache key of one fit: the member's key and the rows it is fitted on."""
         return None if member_key is None else joblib_hash((member_key, train))
 
+    @staticmethod
+    def output_key(task):
+        """The cache key of a fold task's output: its fit's key, rows, method and classes."""
+        if task.key is None:
+            return None
+        return joblib_hash((task.key, task.test, task.method, task.classes))
+
     def run(self, task, config):
         """(fitted model or None, aligned test output or None) of ``task``."""
         with config_context(**config):
@@ -362,20 +379,15 @@ class _Executor:
         fit_args = (task.key, task.estimator, self.X, self.y, task.train, task.fit_params)
         if task.test is None:
             return self.fit(*fit_args), None
+        head = (self.output_key(task), task.test, task.method, task.classes)
         if not task.keep:
-            output = self.predict(
-                task.key, task.test, task.method, task.classes, *fit_args[1:], self.fit
-            )
-            return None, output
+            return None, self.predict(*head, *fit_args, self.fit)
         fitted = self.fit(*fit_args)
         if not self.cached:
             return fitted, _predict_rows(fitted, self.X, task.test, task.method, task.classes)
         # The output comes from its own entry even when the fold model is kept
         # (loading it is cheaper than predicting again), or from the model at hand.
-        output = self.predict(
-            task.key, task.test, task.method, task.classes, *fit_args[1:], _Given(fitted)
-        )
-        return fitted, output
+        return fitted, self.predict(*head, *fit_args, _Given(fitted))
 
 
 class _Given:
