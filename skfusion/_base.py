@@ -34,6 +34,7 @@ from ._oof import (
     OutputCache,
     Schedule,
     cross_fit,
+    is_multi_output,
     is_prefit,
     member_label_codes,
     member_label_space,
@@ -189,7 +190,7 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
     def _class_feature_names(self):
         """``<member>__<class>`` for every member and class (``<member>__<output>__<class>``
         for a multi-output y)."""
-        if isinstance(self.classes_, list):
+        if is_multi_output(self.classes_):
             columns = [f"{t}__{c}" for t, classes in enumerate(self.classes_) for c in classes]
         else:
             columns = list(self.classes_)
@@ -306,7 +307,7 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         """With cv="prefit", every member must know exactly the classes of y."""
         if not is_prefit(self.cv):
             return
-        expected = self.classes_ if isinstance(self.classes_, list) else [self.classes_]
+        expected = self.classes_ if is_multi_output(self.classes_) else [self.classes_]
         for name, est in self._validate_members()[1]:
             member_classes = getattr(est, "classes_", None)
             if member_classes is None:
@@ -520,7 +521,7 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
             tags.transformer_tags.preserves_dtype = []
         return tags
 
-    # Whether fit takes a 2-D y (the regressors that fuse multi-output members).
+    # Whether fit takes a 2-D y (the multi_output tag then follows the members').
     _multi_output = False
 
 

@@ -757,8 +757,11 @@ class Folds:
     classifier: bool = True
     random_state: object = None
 
-    def split(self, X, y):
-        """The (train, test) pairs and how many times each row is tested."""
+    def split(self, X, y, holdout=None):
+        """The (train, test) pairs and how many times each row is tested.
+
+        ``holdout``: whether rows may go untested (default: a float ``cv``).
+        """
         params = {k: v for k, v in self.split_params.items() if v is not None}
         splitter = resolve_cv(
             self.cv,
@@ -767,7 +770,8 @@ class Folds:
             random_state=self.random_state,
             groups_given="groups" in params,
         )
-        return make_splits(splitter, X, y, params, holdout=is_holdout(self.cv))
+        holdout = is_holdout(self.cv) if holdout is None else holdout
+        return make_splits(splitter, X, y, params, holdout=holdout)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseFusion, _MultiLabelTags
+from ._base import _BaseFusion, _holds_documents, _MultiLabelTags
 from ._compat import HasMethods, StrOptions, _fit_context, _num_features, _safe_indexing
 from ._oof import align_output, is_multi_output, is_prefit, split_outputs
 from ._scoring import (
@@ -62,7 +62,7 @@ class _BaseStacker(_BaseFusion):
         passthrough = self.passthrough
         if passthrough is False or passthrough is None:
             return None
-        if np.ndim(X) == 1 or (isinstance(X, list) and X and isinstance(X[0], str)):
+        if _holds_documents(X):
             raise ValueError("passthrough needs a 2-D X; X is 1-D (documents?).")
         if passthrough is True:
             return np.arange(_num_features(X))
@@ -169,9 +169,7 @@ class _BaseStacker(_BaseFusion):
         outputs = []
         for m, (name, method) in enumerate(zip(self._member_names(), self.stack_method_)):
             if self.test_predictions == "refit":
-                est = self.estimators_[m]
-                key = self._fit_key(m)
-                outputs.append(cache.output(est, key, method, self._label_space(est), name))
+                outputs.append(self._refit_output(cache, m, method))
             else:
                 folds = self.fold_estimators_[m]
                 total = sum(

@@ -26,9 +26,7 @@ from ._oof import (
     _slice_params,
     cross_fit,
     is_prefit,
-    make_splits,
     mean_over_folds,
-    resolve_cv,
     spread_rows,
 )
 from ._scoring import (
@@ -263,16 +261,9 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         if is_prefit(self.cv):
             splits = [(np.arange(n), np.arange(n))]
         else:
-            splitter = resolve_cv(
-                self.cv,
-                y,
-                classifier=is_classifier(self),
-                random_state=self.random_state,
-                groups_given=split_params.get("groups") is not None,
-            )
-            params = {k: v for k, v in split_params.items() if v is not None}
+            folds = Folds(self.cv, split_params, is_classifier(self), self.random_state)
             # Test rows need not cover every row here: scores, not OOF predictions.
-            splits, _ = make_splits(splitter, X, y, params, holdout=True)
+            splits, _ = folds.split(X, y, holdout=True)
         if not self.refit and len(splits) > 1:
             raise ValueError(
                 f"refit=False keeps the models fitted on the training rows of one split, but "
