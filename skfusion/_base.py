@@ -2,12 +2,14 @@
 
 import numbers
 import os
+import warnings
 from abc import abstractmethod
 
 import numpy as np
 from scipy.sparse import issparse
 from sklearn import get_config as sklearn_get_config
 from sklearn.base import TransformerMixin, is_classifier, is_regressor
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
@@ -40,6 +42,8 @@ from ._oof import (
     member_label_space,
     resolve_cv,
 )
+from ._saved import _FromPredictions
+from ._scoring import get_scorer, score_predictions
 from ._utils import check_sample_weight
 from .weights import check_weights
 
@@ -203,9 +207,10 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         for method in methods:
             if hasattr(estimator, method):
                 return method
+        why = getattr(estimator, "why_missing", lambda method: "")(methods[0])
         raise AttributeError(
             f"{purpose} needs {' or '.join(methods)}, which member {name!r} "
-            f"({type(estimator).__name__}) does not have."
+            f"({type(estimator).__name__}) does not have{': ' + why if why else ''}."
         )
 
     # -- data ---------------------------------------------------------------
@@ -229,6 +234,8 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         """
         if reset:
             self._reset_fitted_state()
+        elif getattr(self, "_prediction_layout_", None) is not None:
+            X = self._prediction_layout_.matrix(X)  # fitted by from_predictions
         if issparse(X) and X.format not in ("csr", "csc"):
             X = X.tocsr()  # rows must be selectable to make folds
         elif not hasattr(X, "__getitem__") and hasattr(X, "__array__"):
@@ -523,6 +530,101 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
 
     # Whether fit takes a 2-D y (the multi_output tag then follows the members').
     _multi_output = False
+
+
+class _OutputFusion(_FromPredictions, _BaseFusion):
+    """The fusers that fuse member outputs (blenders, stackers, averagers).
+
+    Besides ``from_predictions``, they report an honest score of their
+    fusion step, ``fused_cv_score_``: what it learns from the OOF rows is
+    learnt again on all folds but one and applied to the left-out fold (no
+    member is refit). It is computed on first access, from what ``fit`` kept
+    (``_keep_fusion_data``), so fits that never read it pay nothing.
+    """
+
+    def _keep_fusion_data(self, result, learn, fuse, y, sample_weight, response):
+        """Keep what the fusion step learns from (``learn``) and fuses
+        (``fuse``), per OOF row, for ``fused_cv_score_``. ``response``: what
+        the fused values are (see ``score_predictions``)."""
+        self._fusion_data_ = (
+            learn,
+            fuse,
+            y,
+            sample_weight,
+            self._oof_row_splits(result, y),
+            response,
+        )
+
+    def _oof_row_splits(self, result, y):
+        """Folds of the OOF rows: the members' own folds when every row has an
+        OOF prediction, else (hold-out, prefit) 5 folds, stratified for a
+        classifier's 1-D y, unshuffled."""
+        if result.splits and len(result.splits) > 1 and result.holdout_rows is None:
+            return [(np.asarray(train), np.asarray(test)) for train, test in result.splits]
+        n_splits = min(5, len(y))
+        if n_splits < 2:
+            return []
+        splitter = (
+            StratifiedKFold(n_splits)
+            if is_classifier(self) and np.ndim(y) == 1
+            else KFold(n_splits)
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # a class smaller than the folds
+            return list(splitter.split(np.zeros((len(y), 1)), y))
+
+    @property
+    def fused_cv_score_(self):
+        """The fused output's score with its fusion step cross-validated."""
+        check_is_fitted(self)
+        if getattr(self, "_fusion_data_", None) is None:
+            return None  # no OOF predictions were made
+        if getattr(self, "_fused_cv_score_", None) is None:
+            self._fused_cv_score_ = self._cross_validated_fused_score()
+        return self._fused_cv_score_
+
+    def _cross_validated_fused_score(self):
+        learn, fuse, y, sample_weight, splits, response = self._fusion_data_
+        pooled, times = None, np.zeros(len(y))
+        for train, test in splits:
+            part = self._fold_fusion(
+                _rows(learn, train),
+                _rows(y, train),
+                _rows(sample_weight, train),
+                _rows(fuse, test),
+            )
+            if pooled is None:
+                pooled = np.zeros((len(y),) + part.shape[1:])
+            pooled[test] += part
+            times[test] += 1
+        tested = times > 0
+        if pooled is None or not tested.any():
+            return None
+        fused = pooled[tested] / times[tested].reshape((-1,) + (1,) * (pooled.ndim - 1))
+        classes = getattr(self, "classes_", None)
+        return score_predictions(
+            get_scorer(self.scoring, classifier=classes is not None),
+            fused,
+            _rows(y, tested),
+            classes=classes,
+            sample_weight=_rows(sample_weight, tested),
+            response=response,
+        )
+
+    @abstractmethod
+    def _fold_fusion(self, learn, y, sample_weight, fuse):
+        """Learn the fusion step from ``learn`` (rows of one fold's training
+        part) and return it applied to ``fuse`` (the left-out rows), as the
+        fused values ``fused_score_`` scores."""
+
+
+def _rows(values, rows):
+    """``values`` at ``rows``: an array (dense or sparse), a list of them, or None."""
+    if values is None:
+        return None
+    if isinstance(values, list):
+        return [v[rows] for v in values]
+    return values[rows]
 
 
 class _MultiLabelTags:

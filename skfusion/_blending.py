@@ -7,7 +7,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseFusion, _MemberPredictionColumns, _MultiLabelTags
+from ._base import _MemberPredictionColumns, _MultiLabelTags, _OutputFusion
 from ._compat import Interval, StrOptions, _fit_context, validate_params
 from ._kernels import get_kernel, member_list
 from ._kernels._contract import all_finite
@@ -204,9 +204,9 @@ def _one_row_per_output(inputs, y, common):
     return inputs, y, {**common, "classes": classes, "sample_weight": sample_weight}
 
 
-class _BaseBlender(_BaseFusion):
+class _BaseBlender(_OutputFusion):
     _parameter_constraints: dict = {
-        **_BaseFusion._parameter_constraints,
+        **_OutputFusion._parameter_constraints,
         "weights": [None, "array-like"],
         "weighting": [None, StrOptions(set(WEIGHTINGS))],
         "objective": OBJECTIVE_CONSTRAINT,
@@ -253,13 +253,15 @@ class _BaseBlender(_BaseFusion):
             self._rank_references = [np.sort(r, axis=0) for r in raw]
         inputs = self._fusion_inputs(raw)
         y_fit, sw_fit = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
-        self._set_weights(
-            self._learnt_weights(inputs, y_fit, sw_fit, classes, member_names)
-            if given is None
-            else given
-        )
+        if given is None:
+            raw, picks = self._learnt_weights(inputs, y_fit, sw_fit)
+            self.picks_ = None if picks is None else [member_names[i] for i in picks]
+        self._set_weights(raw if given is None else given)
         fused = self._blend_values(inputs)
         self.fused_oof_predictions_ = result.at_all_rows(self._fused_output(fused))
+        # Rank quantiles are normalised per row like probabilities; hard votes
+        # are one-hot labels.
+        response = "predict" if self._voting == "hard" else "predict_proba"
         report_scores(
             self,
             get_scorer(self.scoring, classifier=classes is not None),
@@ -268,14 +270,15 @@ class _BaseBlender(_BaseFusion):
             y_fit,
             classes=classes,
             sample_weight=sw_fit,
-            # Rank quantiles are normalised per row like probabilities; hard
-            # votes are one-hot labels.
-            response="predict" if self._voting == "hard" else "predict_proba",
+            response=response,
         )
+        self._keep_fusion_data(result, inputs, inputs, y_fit, sw_fit, response)
         return self
 
-    def _learnt_weights(self, inputs, y, sample_weight, classes, member_names):
-        """Raw weights of ``weighting`` (uniform when None) from the OOF inputs."""
+    def _learnt_weights(self, inputs, y, sample_weight):
+        """Raw weights of ``weighting`` (uniform when None) from the OOF inputs,
+        and Caruana's picks in order (member indices; None for other weightings)."""
+        classes = getattr(self, "classes_", None)
         common = {
             "sample_weight": sample_weight,
             "classes": classes,
@@ -283,18 +286,24 @@ class _BaseBlender(_BaseFusion):
             "target_type": None if classes is not None else "continuous",
         }
         if self.weighting is None:
-            return np.ones(len(inputs))
+            return np.ones(len(inputs)), None
         if np.ndim(y) == 2:
             inputs, y, common = _one_row_per_output(inputs, y, common)
         if self.weighting == "score":
-            return score_weights(inputs, y, objective=self.objective, **common)
+            return score_weights(inputs, y, objective=self.objective, **common), None
         if self.weighting == "optimize":
-            return optimized_weights(inputs, y, objective=self.objective, **common)
+            return optimized_weights(inputs, y, objective=self.objective, **common), None
         counts, picks = caruana_weights(
             inputs, y, n_iter=self.n_iter, objective=self.objective, return_picks=True, **common
         )
-        self.picks_ = [member_names[i] for i in picks]
-        return np.round(counts * self.n_iter)
+        return np.round(counts * self.n_iter), picks
+
+    def _fold_fusion(self, learn, y, sample_weight, fuse):
+        # Given weights learn nothing: the fold blends with them as they are.
+        raw = self._vote_weights if self.weighting is None else None
+        if raw is None:
+            raw = self._learnt_weights(learn, y, sample_weight)[0]
+        return self._blend_values(fuse, raw)
 
     def _fused_output(self, blended):
         """The fused OOF output as ``predict_proba`` / ``predict`` would give it."""
@@ -324,12 +333,14 @@ class _BaseBlender(_BaseFusion):
             return [_rank_normalised(o, r) for o, r in zip(outputs, self._rank_references)]
         return outputs
 
-    def _blend_values(self, inputs):
-        """The blend of fusion inputs, as class scores (classifiers) or values."""
+    def _blend_values(self, inputs, raw_weights=None):
+        """The blend of fusion inputs, as class scores (classifiers) or values,
+        with the fitted weights or ``raw_weights`` (not normalised)."""
+        raw = self._vote_weights if raw_weights is None else np.asarray(raw_weights, float)
         if self._voting != "hard":
-            return _soft(inputs, self.weights_)
+            return _soft(inputs, raw / raw.sum())
         n_classes = inputs[0].shape[1]
-        winners = _hard([np.argmax(p, axis=1) for p in inputs], self._vote_weights, n_classes)
+        winners = _hard([np.argmax(p, axis=1) for p in inputs], raw, n_classes)
         return np.eye(n_classes)[winners]
 
     def _active_members(self):
@@ -452,6 +463,13 @@ class WeightedBlender(_MultiLabelTags, ClassifierMixin, _BaseBlender):
     fused_score_ : float, dict or None
         OOF score of the blend under ``scoring``; in-sample for the weights,
         which were learnt on the same rows. None without OOF predictions.
+    fused_cv_score_ : float, dict or None
+        The same score with the fusion step cross-validated: the weights learnt
+        again on all folds of the OOF rows but one and applied to the
+        left-out fold (the members' folds; 5 folds of the hold-out rows
+        for a hold-out or prefit ``cv``), the fused predictions pooled. An
+        honest estimate where ``fused_score_`` is in-sample; no member is
+        refit. Computed on first access. None without OOF predictions.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -748,6 +766,13 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
     fused_score_ : float, dict or None
         OOF score of the blend (in-sample for learnt weights), when OOF
         predictions were made.
+    fused_cv_score_ : float, dict or None
+        The same score with the fusion step cross-validated: the weights learnt
+        again on all folds of the OOF rows but one and applied to the
+        left-out fold (the members' folds; 5 folds of the hold-out rows
+        for a hold-out or prefit ``cv``), the fused predictions pooled. An
+        honest estimate where ``fused_score_`` is in-sample; no member is
+        refit. Computed on first access. None without OOF predictions.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

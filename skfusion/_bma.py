@@ -8,7 +8,7 @@ from scipy.special import ndtr, ndtri
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseFusion, _MemberPredictionColumns
+from ._base import _MemberPredictionColumns, _OutputFusion
 from ._compat import Interval, StrOptions, _fit_context
 from ._kernels import get_kernel
 from ._kernels._reference import LOG_LOSS_EPS
@@ -32,11 +32,21 @@ RELATIVE_STD_FLOOR = np.finfo(np.float64).eps
 _LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 
 
-class _BaseAverager(_BaseFusion):
+def _row_scale(sample_weight, n):
+    """Row weights scaled to sum to n, so unweighted data gives the plain formulas."""
+    return np.ones(n) if sample_weight is None else sample_weight * (n / sample_weight.sum())
+
+
+def _mixture(member_outputs, weights):
+    """The members' outputs (probabilities or means) weighted by ``weights``."""
+    return get_kernel("soft_vote", member_outputs)(member_outputs, weights)
+
+
+class _BaseAverager(_OutputFusion):
     """Parameters, weights and weight spreads shared by the two averagers."""
 
     _parameter_constraints: dict = {
-        **_BaseFusion._parameter_constraints,
+        **_OutputFusion._parameter_constraints,
         "weighting": [StrOptions({"stacking", "pseudo_bma", "bb_pseudo_bma"})],
         "n_bootstrap": [Interval(numbers.Integral, 1, None, closed="left")],
         "scoring": SCORING_CONSTRAINT,
@@ -90,35 +100,49 @@ class _BaseAverager(_BaseFusion):
         """Set pointwise_lpd_, elpd_, elpd_se_, weights_ and weights_std_ from ``lpd``."""
         self.pointwise_lpd_ = lpd
         n = lpd.shape[0]
-        # Row weights scaled to sum to n, so unweighted data gives the plain formulas.
-        scale = np.ones(n) if sample_weight is None else sample_weight * (n / sample_weight.sum())
+        scale = _row_scale(sample_weight, n)
         weighted = lpd * scale[:, None]
         self.elpd_ = weighted.sum(axis=0)
         self.elpd_se_ = np.sqrt(n * weighted.var(axis=0))
-        if self.weighting == "stacking":
-            self.weights_ = stacking_weights(lpd, sample_weight=sample_weight)
-            self.weights_std_ = self._stacking_spread(lpd, scale)
-        else:
-            bb_weights, self.weights_std_ = bb_pseudo_bma_weights(
-                weighted,
-                n_bootstrap=self.n_bootstrap,
-                random_state=self.random_state,
-                return_std=True,
-            )
-            self.weights_ = (
-                pseudo_bma_weights(weighted) if self.weighting == "pseudo_bma" else bb_weights
-            )
+        self.weights_, self.weights_std_ = self._weights_of(lpd, sample_weight, spread=True)
         self._set_named_weights(self.weights_)
+
+    def _weights_of(self, lpd, sample_weight, spread=False):
+        """``weighting``'s weights from the rows' log densities ``lpd``, and with
+        ``spread`` their bootstrap standard deviation (else None)."""
+        scale = _row_scale(sample_weight, lpd.shape[0])
+        if self.weighting == "stacking":
+            weights = stacking_weights(lpd, sample_weight=sample_weight)
+            return weights, self._stacking_spread(lpd, scale) if spread else None
+        weighted = lpd * scale[:, None]
+        if self.weighting == "pseudo_bma" and not spread:
+            return pseudo_bma_weights(weighted), None
+        bb_weights, std = bb_pseudo_bma_weights(
+            weighted,
+            n_bootstrap=self.n_bootstrap,
+            random_state=self.random_state,
+            return_std=True,
+        )
+        if self.weighting == "pseudo_bma":
+            return pseudo_bma_weights(weighted), std
+        return bb_weights, std
 
     def _report(self, result, member_outputs, y, sample_weight, classes=None):
         """``fused_oof_predictions_``, ``member_scores_`` and ``fused_score_`` from the
         members' OOF outputs on the OOF rows (probabilities or predictive means)."""
-        fused = get_kernel("soft_vote", member_outputs)(member_outputs, self.weights_)
+        fused = _mixture(member_outputs, self.weights_)
         self.fused_oof_predictions_ = result.at_all_rows(fused)
         scorer = get_scorer(self.scoring, classifier=classes is not None)
         report_scores(
             self, scorer, member_outputs, fused, y, classes=classes, sample_weight=sample_weight
         )
+        response = "predict" if classes is None else "predict_proba"
+        self._keep_fusion_data(
+            result, self.pointwise_lpd_, member_outputs, y, sample_weight, response
+        )
+
+    def _fold_fusion(self, learn, y, sample_weight, fuse):
+        return _mixture(fuse, self._weights_of(learn, sample_weight)[0])
 
     def _stacking_spread(self, lpd, scale):
         """Std of stacking weights refitted under Bayesian-bootstrap row weights."""
@@ -210,6 +234,13 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
         score for several metrics).
     fused_score_ : float or dict
         OOF score of the mixture (in-sample for the weights).
+    fused_cv_score_ : float or dict
+        The same score with the fusion step cross-validated: the weights learnt
+        again on all folds of the OOF rows but one and applied to the
+        left-out fold (the members' folds; 5 folds of the hold-out rows
+        for a hold-out or prefit ``cv``), the fused predictions pooled. An
+        honest estimate where ``fused_score_`` is in-sample; no member is
+        refit. Computed on first access.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -483,6 +514,13 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
         Member name to OOF score under ``scoring``.
     fused_score_ : float or dict
         OOF score of the mixture mean (in-sample for the weights).
+    fused_cv_score_ : float or dict
+        The same score with the fusion step cross-validated: the weights learnt
+        again on all folds of the OOF rows but one and applied to the
+        left-out fold (the members' folds; 5 folds of the hold-out rows
+        for a hold-out or prefit ``cv``), the fused predictions pooled. An
+        honest estimate where ``fused_score_`` is in-sample; no member is
+        refit. Computed on first access.
     residual_scale_ : ndarray of shape (n_members[, n_outputs])
         The std used at predict time for members without their own (NaN for
         members with ``return_std``).

@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from ._compat import _num_samples, _safe_indexing
 from ._config import config_context, get_config
 from ._kernels._contract import all_finite
+from ._saved import _SavedPredictionsClassifier
 
 
 # ---------------------------------------------------------------------------
@@ -531,13 +532,16 @@ def member_label_space(estimator, classes, *, prefit=False):
     labels, as sklearn's ensembles do (some models, XGBoost's sklearn API
     among them, accept nothing else), so their outputs align on those;
     prefit and FrozenEstimator members (also as a Pipeline's final step) keep
-    the labels they were fitted on. A member whose parameters name labels
+    the labels they were fitted on, and saved predictions the labels they
+    were saved with. A member whose parameters name labels
     (``class_weight={"spam": 5, ...}``) sees indices too, as in sklearn's
     ensembles: give it ``class_weight`` by index.
     """
     if classes is None:
         return None
-    if prefit or isinstance(_final_step(estimator)[1], FrozenEstimator):
+    if prefit or isinstance(
+        _final_step(estimator)[1], (FrozenEstimator, _SavedPredictionsClassifier)
+    ):
         return classes if is_multi_output(classes) else np.asarray(classes)
     if is_multi_output(classes):
         return [np.arange(len(c)) for c in classes]

@@ -1,5 +1,7 @@
 """Out-of-fold stacking: a meta-learner on the members' out-of-fold outputs."""
 
+import copy
+
 import numpy as np
 from scipy import sparse
 from sklearn.base import ClassifierMixin, RegressorMixin, clone
@@ -8,7 +10,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseFusion, _holds_documents, _MultiLabelTags
+from ._base import _holds_documents, _MultiLabelTags, _OutputFusion
 from ._compat import HasMethods, StrOptions, _fit_context, _num_features, _safe_indexing
 from ._oof import align_output, is_multi_output, is_prefit, split_outputs
 from ._scoring import (
@@ -39,9 +41,9 @@ def _final_has(method):
     return check
 
 
-class _BaseStacker(_BaseFusion):
+class _BaseStacker(_OutputFusion):
     _parameter_constraints: dict = {
-        **_BaseFusion._parameter_constraints,
+        **_OutputFusion._parameter_constraints,
         "final_estimator": [None, HasMethods("fit")],
         "passthrough": ["boolean", "array-like", callable],
         "test_predictions": [StrOptions({"refit", "fold_average"})],
@@ -221,8 +223,9 @@ class _BaseStacker(_BaseFusion):
             sample_weight=sw_fit,
             responses=self.stack_method_,
         )
-        self._report_fused(scorer, meta, y_fit, sw_fit, classes)
+        response = self._report_fused(scorer, meta, y_fit, sw_fit, classes)
         self.fused_oof_predictions_ = result.at_all_rows(self.fused_oof_predictions_)
+        self._keep_fusion_data(result, meta, meta, y_fit, sw_fit, response)
         return self
 
     def _fit_final(self, meta, y, sample_weight):
@@ -237,7 +240,8 @@ class _BaseStacker(_BaseFusion):
             ]
 
     def _report_fused(self, scorer, meta, y, sample_weight, classes):
-        """``fused_score_`` and the fused predictions on the OOF rows.
+        """``fused_score_`` and the fused predictions on the OOF rows; return
+        what the stored fused values are (see ``_stored_answer``).
 
         The meta-learner is scored on the rows it was fitted on: in-sample.
         """
@@ -246,22 +250,39 @@ class _BaseStacker(_BaseFusion):
             self.fused_score_ = score_model(scorer, final, meta, y, sample_weight)
             method = fused_response(final, classes is not None)
             self.fused_oof_predictions_ = getattr(final, method)(meta)
-            return
+            return method
         # Several outputs: the meta-learners' predictions, replayed.
+        fused, stored, response = self._stored_answer(meta)
+        self.fused_score_ = score_predictions(
+            scorer, stored, y, classes=classes, sample_weight=sample_weight, response=response
+        )
+        self.fused_oof_predictions_ = fused
+        return response
+
+    def _stored_answer(self, meta):
+        """The meta-learner(s)' answer on meta-features as ``predict_proba``
+        (else ``predict``) gives it, the same as one array that a replayed
+        scorer reads (class scores side by side, labels as one-hot votes,
+        aligned on ``classes_``), and which of the two methods it is."""
+        final = self.final_estimator_
+        classes = getattr(self, "classes_", None)
         response = fused_response(
             final[0] if isinstance(final, list) else final, classes is not None
         )
         fused = self._answer(meta, response)
         if isinstance(fused, list):
             stored = np.hstack(fused)
-        elif classes is not None:  # labels: stored as one-hot votes
-            stored = align_output(fused, None, "predict", classes)
+        elif classes is not None:  # labels as one-hot votes; a fold may miss a class
+            fitted = None if response == "predict" else final
+            stored = align_output(fused, fitted, response, classes)
         else:
             stored = fused
-        self.fused_score_ = score_predictions(
-            scorer, stored, y, classes=classes, sample_weight=sample_weight, response=response
-        )
-        self.fused_oof_predictions_ = fused
+        return fused, stored, response
+
+    def _fold_fusion(self, learn, y, sample_weight, fuse):
+        fold = copy.copy(self)  # shares the fitted layout; gets its own meta-learner
+        fold._fit_final(learn, y, sample_weight)
+        return fold._stored_answer(fuse)[1]
 
     def _each_output_answer(self, meta, method, **params):
         """``method`` of each output's meta-learner on its columns: labels or
@@ -429,6 +450,13 @@ class OOFStacker(_MultiLabelTags, ClassifierMixin, _BaseStacker):
     fused_score_ : float or dict
         The meta-learner's score under ``scoring`` on the out-of-fold
         meta-features it was fitted on (in-sample for the meta-learner).
+    fused_cv_score_ : float or dict
+        The same score with the fusion step cross-validated: the meta-learner learnt
+        again on all folds of the OOF rows but one and applied to the
+        left-out fold (the members' folds; 5 folds of the hold-out rows
+        for a hold-out or prefit ``cv``), the fused predictions pooled. An
+        honest estimate where ``fused_score_`` is in-sample; no member is
+        refit. Computed on first access.
     classes_ : ndarray of shape (n_classes,) or list of ndarray
         Class labels; for a multilabel / multi-output y, one array per output.
     n_features_in_ : int
@@ -657,6 +685,13 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
     fused_score_ : float or dict
         The meta-learner's score on the out-of-fold meta-features it was
         fitted on (in-sample for it).
+    fused_cv_score_ : float or dict
+        The same score with the fusion step cross-validated: the meta-learner learnt
+        again on all folds of the OOF rows but one and applied to the
+        left-out fold (the members' folds; 5 folds of the hold-out rows
+        for a hold-out or prefit ``cv``), the fused predictions pooled. An
+        honest estimate where ``fused_score_`` is in-sample; no member is
+        refit. Computed on first access.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

@@ -1,0 +1,508 @@
+"""The ``skfusion`` command: fuse models' saved predictions, read from files.
+
+``skfusion blend`` and ``skfusion stack`` learn a fusion from out-of-fold
+(OOF) prediction files and a target, print a table (per model, its OOF
+score and weight; the fused score in-sample and cross-validated), and write
+the fused test predictions. ``skfusion report`` prints the table with the
+models' correlations. ``skfusion demo`` runs the demo.
+
+Files are CSV, or Parquet (``.parquet``, ``.pq``; needs pyarrow). A file
+holds one model (its columns: one per class, or one) named after the file,
+or several whose columns are named ``<model>__<class>``.
+"""
+
+import argparse
+import glob
+import json
+import re
+import sys
+from pathlib import Path
+
+# Friendly metric names; any sklearn scorer name is taken as it is.
+METRICS = {
+    "log_loss": "neg_log_loss",
+    "logloss": "neg_log_loss",
+    "auc": "roc_auc",
+    "rmse": "neg_root_mean_squared_error",
+    "mse": "neg_mean_squared_error",
+    "mae": "neg_mean_absolute_error",
+}
+WEIGHTINGS = ("caruana", "optimize", "score", "uniform", "rank")
+FINAL_ESTIMATORS = ("logistic", "ridge", "hgb", "forest")
+PARQUET = (".parquet", ".pq")
+
+
+class CommandError(Exception):
+    """A bad input, reported as one line naming the file and column."""
+
+
+def main(argv=None):
+    """Run the ``skfusion`` command; return its exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "demo":
+        from ._demo import demo
+
+        demo()
+        return 0
+    try:
+        result = _fuse(args)
+    except (CommandError, ValueError) as exc:
+        print(f"skfusion {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2) if args.json else _table(result))
+    return 0
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="skfusion", description="Fuse models' saved out-of-fold predictions."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="every fuser on the digits data")
+    for name, help_text in [
+        ("blend", "learn weights for the models' predictions and blend them"),
+        ("stack", "fit a meta-learner on the models' predictions"),
+        ("report", "per model: OOF scores, correlations and blend weights"),
+    ]:
+        command = commands.add_parser(name, help=help_text, description=help_text)
+        _add_inputs(command, test_required=False)
+        if name == "blend":
+            command.add_argument(
+                "--weighting",
+                choices=WEIGHTINGS,
+                default="caruana",
+                help="how weights are learnt; rank: equal-weight average of ranks",
+            )
+            command.add_argument(
+                "--objective",
+                help="what the weights optimise: log_loss, auc, rmse, mae or any sklearn "
+                "scorer name (default: log-loss, squared error)",
+            )
+        if name == "stack":
+            command.add_argument(
+                "--final-estimator",
+                choices=FINAL_ESTIMATORS,
+                default=None,
+                help="the meta-learner (default: logistic for classes, ridge for values)",
+            )
+    return parser
+
+
+def _add_inputs(command, test_required):
+    command.add_argument(
+        "--oof", nargs="+", required=True, metavar="FILE", help="OOF prediction files (globs)"
+    )
+    command.add_argument(
+        "--test", nargs="+", metavar="FILE", required=test_required, help="test prediction files"
+    )
+    command.add_argument(
+        "--target", required=True, metavar="FILE:COLUMN", help="the training target"
+    )
+    command.add_argument("--id", metavar="COLUMN", help="row id column of every file")
+    command.add_argument(
+        "--task",
+        choices=("auto", "classification", "regression"),
+        default="auto",
+        help="auto: classes for a binary or multiclass target whose models give one "
+        "column per class (or one, for two classes)",
+    )
+    command.add_argument(
+        "--scoring",
+        help="metrics to report, comma-separated (default: log_loss, or rmse for values)",
+    )
+    command.add_argument("--cv", type=int, default=5, help="folds of the honest score")
+    command.add_argument("--out", metavar="FILE", help="write the fused test predictions")
+    command.add_argument(
+        "--labels", action="store_true", help="write class labels, not probabilities"
+    )
+    command.add_argument("--json", action="store_true", help="print JSON, not a table")
+
+
+# -- reading ------------------------------------------------------------------
+def _expand(patterns):
+    """Files from names or glob patterns (a shell may not have expanded them)."""
+    files = []
+    for pattern in patterns:
+        found = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not found:
+            raise CommandError(f"{pattern}: no file matches")
+        files.extend(found)
+    return files
+
+
+def _read(path):
+    import pandas as pd
+
+    if not Path(path).is_file():
+        raise CommandError(f"{path}: no such file")
+    if Path(path).suffix.lower() in PARQUET:
+        try:
+            return pd.read_parquet(path)
+        except ImportError as exc:
+            raise CommandError(f"{path}: reading Parquet needs pyarrow ({exc})") from None
+    return pd.read_csv(path)
+
+
+def _model_name(path):
+    """A model name from a file name: a valid identifier."""
+    name = re.sub(r"\W", "_", Path(path).stem)
+    return name if name.isidentifier() else f"m_{name}"
+
+
+class _Frame:
+    """One file's predictions (columns named ``<model>`` or ``<model>__<class>``)
+    and row ids, with what names the file's columns in messages."""
+
+    def __init__(self, path, id_column):
+        frame = _read(path)
+        self.path = path
+        self.ids = None
+        if id_column is not None:
+            if id_column not in frame:
+                raise CommandError(
+                    f"{path}: no id column {id_column!r} (columns: {list(frame.columns)})"
+                )
+            self.ids = frame.pop(id_column)
+            if self.ids.duplicated().any():
+                first = self.ids[self.ids.duplicated()].iloc[:1].tolist()[0]
+                raise CommandError(f"{path}: id {first!r} appears more than once")
+        for column in frame.columns:
+            if frame[column].dtype.kind not in "biuf":
+                raise CommandError(
+                    f"{path}: column {column!r} is not numbers (an id column? give --id)"
+                )
+        original = [str(c) for c in frame.columns]
+        if not original:
+            raise CommandError(f"{path}: no prediction column")
+        columns = original
+        if not all("__" in c for c in original):
+            name = _model_name(path)
+            columns = [name] if len(original) == 1 else [f"{name}__{c}" for c in original]
+        frame.columns = columns
+        self.frame = frame
+        # Where each column came from, for messages.
+        self.source = {c: (path, o) for c, o in zip(columns, original)}
+
+    def align(self, ids, n_rows, what):
+        """Rows in the order of ``ids`` (or checked to number ``n_rows``)."""
+        if ids is None:
+            if len(self.frame) != n_rows:
+                raise CommandError(f"{self.path}: {len(self.frame)} rows, but {what} has {n_rows}")
+            return self.frame.reset_index(drop=True)
+        missing = ids[~ids.isin(self.ids)]
+        extra = self.ids[~self.ids.isin(ids)]
+        if len(missing) or len(extra):
+            example = (missing if len(missing) else extra).iloc[:1].tolist()[0]
+            raise CommandError(
+                f"{self.path}: ids differ from {what}'s ({len(missing)} missing, "
+                f"{len(extra)} extra; e.g. {example!r})"
+            )
+        position = dict(zip(self.ids, range(len(self.ids))))
+        return self.frame.iloc[[position[i] for i in ids]].reset_index(drop=True)
+
+
+def _read_predictions(patterns, id_column, ids, n_rows, what):
+    """One DataFrame of every file's model columns, rows aligned, NaN refused."""
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    frames, source = [], {}
+    for path in tqdm(_expand(patterns), desc=f"reading {what}", delay=1.0, leave=False):
+        frame = _Frame(path, id_column)
+        if ids is None and id_column is not None and not frames:
+            ids = frame.ids  # the test rows: in the first file's order
+        if n_rows is None:
+            n_rows = len(frame.frame)
+        for column in frame.frame.columns:
+            if column in source:
+                raise CommandError(
+                    f"{path}: column {column!r} is also in {source[column][0]}; give the "
+                    "models different names"
+                )
+        source.update(frame.source)
+        frames.append(frame.align(ids, n_rows, what))
+    table = pd.concat(frames, axis=1)
+    _check_finite(table, source, ids)
+    return table, source, ids
+
+
+def _check_finite(table, source, ids):
+    import numpy as np
+
+    values = table.to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        path, column = source[table.columns[col]]
+        where = f"row {row}" + (
+            "" if ids is None else f" (id {ids.iloc[row : row + 1].tolist()[0]!r})"
+        )
+        raise CommandError(
+            f"{path}: column {column!r} holds NaN or inf in {bad[:, col].sum()} row(s), "
+            f"first {where}"
+        )
+
+
+def _read_target(spec, id_column):
+    path, sep, column = spec.rpartition(":")
+    if not sep or not path:
+        raise CommandError(f"--target {spec!r}: give FILE:COLUMN")
+    frame = _read(path)
+    if column not in frame:
+        raise CommandError(f"{path}: no target column {column!r} (columns: {list(frame.columns)})")
+    ids = None
+    if id_column is not None:
+        if id_column not in frame:
+            raise CommandError(f"{path}: no id column {id_column!r}")
+        ids = frame[id_column].reset_index(drop=True)
+    y = frame[column].to_numpy()
+    if frame[column].isna().any():
+        raise CommandError(f"{path}: target column {column!r} has missing values")
+    return y, ids, column
+
+
+# -- fusing -------------------------------------------------------------------
+def _fuse(args):
+    import numpy as np
+
+    y, ids, target = _read_target(args.target, args.id)
+    oof, source, _ = _read_predictions(args.oof, args.id, ids, len(y), "the target")
+    classifier = _is_classification(args.task, y, oof)
+    scoring = _scoring(args, classifier)
+    _check_probabilities(oof, source, classifier, scoring + [_objective(args)])
+    fuser = _fuser(args, classifier, scoring, oof, y)
+    result = _summary(args, fuser, scoring, classifier, target)
+    if args.command == "report":
+        result["correlations"] = _correlations(oof, fuser)
+    if args.test:
+        test, test_source, test_ids = _read_predictions(args.test, args.id, None, None, "test")
+        missing = sorted(set(oof.columns) - set(test.columns))
+        if missing:
+            raise CommandError(f"the test files lack column(s) {missing} of the OOF files")
+        _check_probabilities(test, test_source, classifier, scoring + [_objective(args)])
+        if args.out:
+            _write(args.out, fuser, test[list(oof.columns)], test_ids, args, target, classifier)
+            result["out"] = args.out
+    elif args.out:
+        raise CommandError("--out needs --test: the files of test predictions to fuse")
+    result["n_rows"] = int(np.shape(y)[0])
+    return result
+
+
+def _is_classification(task, y, oof):
+    from sklearn.utils.multiclass import type_of_target
+
+    if task != "auto":
+        return task == "classification"
+    if type_of_target(y) not in ("binary", "multiclass"):
+        return False
+    n_classes = len(set(y.tolist()))
+    widths = [len(columns) for columns in _models(oof).values()]
+    return all(w == n_classes or (w == 1 and n_classes == 2) for w in widths)
+
+
+def _metric(name):
+    return METRICS.get(name.strip(), name.strip())
+
+
+def _objective(args):
+    objective = getattr(args, "objective", None)
+    return None if objective is None else _metric(objective)
+
+
+def _scoring(args, classifier):
+    if args.scoring:
+        return [_metric(name) for name in args.scoring.split(",") if name.strip()]
+    objective = _objective(args)
+    if objective is not None:
+        return [objective]
+    return ["neg_log_loss"] if classifier else ["neg_root_mean_squared_error"]
+
+
+def _check_probabilities(table, source, classifier, metrics):
+    """Under a metric of probabilities, every column must hold them."""
+    import numpy as np
+
+    if not classifier or not any(m in ("neg_log_loss", "neg_brier_score") for m in metrics):
+        return
+    for model, columns in _models(table).items():
+        values = table[columns].to_numpy(dtype=float)
+        outside = (values < 0) | (values > 1)
+        if outside.any():
+            path, column = source[columns[np.argwhere(outside)[0][1]]]
+            raise CommandError(
+                f"{path}: column {column!r} has values outside [0, 1]; log-loss needs "
+                "probabilities"
+            )
+        if values.shape[1] > 1:
+            off = np.abs(values.sum(axis=1) - 1) > 1e-3
+            if off.any():
+                path = source[columns[0]][0]
+                raise CommandError(
+                    f"{path}: the columns of model {model!r} do not sum to 1 in "
+                    f"{off.sum()} row(s) (first: row {np.argmax(off)}); log-loss needs "
+                    "probabilities"
+                )
+
+
+def _models(table):
+    """Model name -> its columns, in order (the part of a column name before ``__``)."""
+    models = {}
+    for column in table.columns:
+        models.setdefault(column.split("__", 1)[0], []).append(column)
+    return models
+
+
+def _fuser(args, classifier, scoring, oof, y):
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    from . import OOFStacker, OOFStackerRegressor, WeightedBlender, WeightedBlenderRegressor
+
+    cv = (StratifiedKFold if classifier else KFold)(args.cv)
+    common = {"cv": cv, "scoring": scoring}
+    if args.command == "stack":
+        cls = OOFStacker if classifier else OOFStackerRegressor
+        final = _final_estimator(args.final_estimator, classifier)
+        return cls.from_predictions(oof, y, final_estimator=final, **common)
+    cls = WeightedBlender if classifier else WeightedBlenderRegressor
+    weighting = getattr(args, "weighting", "optimize")
+    params = {"objective": _objective(args)}
+    if weighting == "rank":
+        if not classifier:
+            raise CommandError("--weighting rank averages class-score ranks: classes only")
+        params["voting"] = "rank"
+    params["weighting"] = {"uniform": None, "rank": None}.get(weighting, weighting)
+    return cls.from_predictions(oof, y, **params, **common)
+
+
+def _final_estimator(name, classifier):
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
+    from sklearn.linear_model import LogisticRegression, RidgeCV
+
+    if name is None:
+        return None
+    if name == "ridge" and classifier:
+        raise CommandError("--final-estimator ridge fits values; use logistic for classes")
+    if name == "logistic" and not classifier:
+        raise CommandError("--final-estimator logistic fits classes; use ridge for values")
+    return {
+        "logistic": lambda: LogisticRegression(max_iter=1000),
+        "ridge": RidgeCV,
+        "hgb": lambda: (
+            HistGradientBoostingClassifier if classifier else HistGradientBoostingRegressor
+        )(random_state=0),
+        "forest": lambda: (RandomForestClassifier if classifier else RandomForestRegressor)(
+            random_state=0
+        ),
+    }[name]()
+
+
+# -- reporting ----------------------------------------------------------------
+def _summary(args, fuser, scoring, classifier, target):
+    """What the table and the JSON show."""
+    weights = getattr(fuser, "named_weights_", None)
+    models = [
+        {
+            "name": name,
+            "scores": _shown(fuser.member_scores_[name], scoring),
+            "weight": None if weights is None else float(weights[name]),
+        }
+        for name in fuser.member_scores_
+    ]
+    return {
+        "command": args.command,
+        "task": "classification" if classifier else "regression",
+        "target": target,
+        "fuser": type(fuser).__name__,
+        "models": models,
+        "fused": {
+            "in_sample": _shown(fuser.fused_score_, scoring),
+            "cross_validated": _shown(fuser.fused_cv_score_, scoring),
+        },
+    }
+
+
+def _shown(score, scoring):
+    """Scores by metric, losses as losses (``neg_log_loss`` -> ``log_loss``)."""
+    scores = score if isinstance(score, dict) else {scoring[0]: score}
+    shown = {}
+    friendly = {scorer: name for name, scorer in reversed(METRICS.items())}
+    for metric, value in scores.items():
+        if metric.startswith("neg_"):
+            value = -value
+        shown[friendly.get(metric, metric.removeprefix("neg_"))] = float(value)
+    return shown
+
+
+def _correlations(oof, fuser):
+    """Pearson correlation of the models' OOF columns (class columns side by side)."""
+    import numpy as np
+
+    names = list(fuser.member_scores_)
+    block = fuser.oof_predictions_.reshape(len(oof), len(names), -1)
+    if block.shape[2] == 2:
+        block = block[:, :, 1:]  # binary: the positive class's score
+    flat = block.transpose(1, 0, 2).reshape(len(names), -1)
+    matrix = np.corrcoef(flat)
+    return {a: {b: float(matrix[i, j]) for j, b in enumerate(names)} for i, a in enumerate(names)}
+
+
+def _table(result):
+    metrics = list(result["fused"]["in_sample"])
+    width = max([len(m["name"]) for m in result["models"]] + [22])
+    head = f"{'model':<{width}}" + "".join(f"{m:>14}" for m in metrics) + f"{'weight':>10}"
+    lines = [
+        f"{result['fuser']} on {result['n_rows']} rows ({result['task']}, target "
+        f"{result['target']!r})",
+        head,
+        "-" * len(head),
+    ]
+    for model in result["models"]:
+        weight = "" if model["weight"] is None else f"{model['weight']:.4f}"
+        scores = "".join(f"{model['scores'][m]:>14.5f}" for m in metrics)
+        lines.append(f"{model['name']:<{width}}{scores}{weight:>10}")
+    lines.append("-" * len(head))
+    for label, key in [
+        ("fused, in-sample", "in_sample"),
+        ("fused, cross-validated", "cross_validated"),
+    ]:
+        scores = "".join(f"{result['fused'][key][m]:>14.5f}" for m in metrics)
+        lines.append(f"{label:<{width}}{scores}")
+    if "correlations" in result:
+        names = list(result["correlations"])
+        lines += [
+            "",
+            "correlation of OOF predictions",
+            " " * width + "".join(f"{n[:9]:>10}" for n in names),
+        ]
+        for a in names:
+            row = "".join(f"{result['correlations'][a][b]:>10.3f}" for b in names)
+            lines.append(f"{a:<{width}}{row}")
+    if "out" in result:
+        lines += ["", f"fused test predictions written to {result['out']}"]
+    return "\n".join(lines)
+
+
+def _write(path, fuser, test, ids, args, target, classifier):
+    import pandas as pd
+
+    if classifier and not args.labels and hasattr(fuser, "predict_proba"):
+        proba = fuser.predict_proba(test)
+        if proba.shape[1] == 2:
+            columns = {target: proba[:, 1]}  # binary: the positive class's probability
+        else:
+            columns = {str(c): proba[:, k] for k, c in enumerate(fuser.classes_)}
+    else:
+        columns = {target: fuser.predict(test)}
+    frame = pd.DataFrame(columns)
+    if ids is not None:
+        frame.insert(0, args.id, ids.to_numpy())
+    if Path(path).suffix.lower() in PARQUET:
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)

@@ -1,0 +1,283 @@
+"""The skfusion command, end to end in a subprocess on files written here."""
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification, make_regression
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.naive_bayes import GaussianNB
+
+from skfusion import WeightedBlender
+
+HAS_PYARROW = importlib.util.find_spec("pyarrow") is not None
+
+
+def run(*args, ok=True):
+    done = subprocess.run(
+        [sys.executable, "-m", "skfusion", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (done.returncode == 0) == ok, done.stderr
+    return done
+
+
+def _write(frame, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+
+
+@pytest.fixture(scope="module")
+def classes(tmp_path_factory):
+    """OOF and test probability files of three models, ids shuffled in one."""
+    root = tmp_path_factory.mktemp("classes")
+    X, y = make_classification(
+        n_samples=400, n_classes=3, n_informative=6, random_state=0, class_sep=0.8
+    )
+    X_tr, y_tr, X_te = X[:300], np.array(["ant", "bee", "cat"])[y[:300]], X[300:]
+    ids, test_ids = np.arange(1000, 1300), np.arange(5000, 5100)
+    models = {
+        "forest": RandomForestClassifier(n_estimators=30, random_state=0),
+        "logreg": LogisticRegression(max_iter=1000),
+        "bayes": GaussianNB(),
+    }
+    oof, test = {}, {}
+    for name, model in models.items():
+        oof[name] = cross_val_predict(
+            model, X_tr, y_tr, cv=StratifiedKFold(5), method="predict_proba"
+        )
+        test[name] = model.fit(X_tr, y_tr).predict_proba(X_te)
+    _write(pd.DataFrame({"id": ids, "target": y_tr}), root / "train.csv")
+    for name in models:
+        order = np.random.default_rng(1).permutation(300) if name == "logreg" else np.arange(300)
+        frame = pd.DataFrame(oof[name][order], columns=["ant", "bee", "cat"])
+        frame.insert(0, "id", ids[order])
+        _write(frame, root / "oof" / f"{name}.csv")
+        frame = pd.DataFrame(test[name], columns=["ant", "bee", "cat"])
+        frame.insert(0, "id", test_ids)
+        _write(frame, root / "test" / f"{name}.csv")
+    return root, oof, test, y_tr, test_ids
+
+
+def _inputs(root, suffix="csv"):
+    return [
+        "--oof", *sorted((root / "oof").glob(f"*.{suffix}")),
+        "--test", *sorted((root / "test").glob(f"*.{suffix}")),
+        "--target", f"{root / 'train.csv'}:target",
+    ]  # fmt: skip
+
+
+def test_blend_writes_what_from_predictions_gives(classes, tmp_path):
+    root, oof, test, y, test_ids = classes
+    out = tmp_path / "submission.csv"
+    done = run(
+        "blend", *_inputs(root), "--id", "id", "--weighting", "optimize", "--out", out, "--json"
+    )
+    result = json.loads(done.stdout)
+    names = ["bayes", "forest", "logreg"]  # the files, sorted
+    expected = WeightedBlender.from_predictions(
+        [oof[n] for n in names], y, names=names, weighting="optimize", scoring="neg_log_loss"
+    )
+    assert [m["name"] for m in result["models"]] == names
+    weights = [m["weight"] for m in result["models"]]
+    np.testing.assert_allclose(weights, expected.weights_, atol=1e-8)
+    assert result["fused"]["in_sample"]["log_loss"] == pytest.approx(-expected.fused_score_)
+    assert (
+        result["fused"]["cross_validated"]["log_loss"]
+        >= result["fused"]["in_sample"]["log_loss"] - 0.05
+    )
+    written = pd.read_csv(out)
+    assert list(written.columns) == ["id", "ant", "bee", "cat"]
+    np.testing.assert_array_equal(written["id"], test_ids)
+    np.testing.assert_allclose(
+        written[["ant", "bee", "cat"]],
+        expected.predict_proba([test[n] for n in names]),
+        atol=1e-12,
+    )
+
+
+def test_stack_and_report_print_tables(classes, tmp_path):
+    root, *_ = classes
+    out = tmp_path / "labels.csv"
+    done = run(
+        "stack",
+        *_inputs(root),
+        "--id",
+        "id",
+        "--final-estimator",
+        "logistic",
+        "--labels",
+        "--out",
+        out,
+    )
+    for text in [
+        "OOFStacker on 300 rows",
+        "log_loss",
+        "fused, in-sample",
+        "fused, cross-validated",
+        "forest",
+    ]:
+        assert text in done.stdout
+    assert set(pd.read_csv(out)["target"]) <= {"ant", "bee", "cat"}
+    oof_only = ["--oof", *sorted((root / "oof").glob("*.csv")), "--id", "id"]
+    target = ["--target", f"{root / 'train.csv'}:target"]
+    scoring = ["--scoring", "log_loss,accuracy"]
+    report = json.loads(run("report", *oof_only, *target, *scoring, "--json").stdout)
+    corr = report["correlations"]
+    assert corr["forest"]["forest"] == pytest.approx(1.0)
+    assert (
+        -1 <= corr["forest"]["bayes"] <= 1 and corr["forest"]["bayes"] == corr["bayes"]["forest"]
+    )
+    assert set(report["models"][0]["scores"]) == {"log_loss", "accuracy"}
+    text = run("report", "--oof", *sorted((root / "oof").glob("*.csv")), "--target",
+               f"{root / 'train.csv'}:target", "--id", "id").stdout  # fmt: skip
+    assert "correlation of OOF predictions" in text
+
+
+def test_binary_one_column_files_and_regression(tmp_path):
+    X, y = make_classification(n_samples=200, random_state=2)
+    for name, model in [("logreg", LogisticRegression()), ("bayes", GaussianNB())]:
+        p = cross_val_predict(model, X, y, cv=5, method="predict_proba")[:, 1]
+        _write(pd.DataFrame({"score": p}), tmp_path / "oof" / f"{name}.csv")
+        _write(pd.DataFrame({"score": p[:50]}), tmp_path / "test" / f"{name}.csv")
+    _write(pd.DataFrame({"y": y}), tmp_path / "train.csv")
+    out = tmp_path / "sub.csv"
+    # Quoted glob patterns are expanded by the command itself.
+    files = ["--oof", tmp_path / "oof" / "*.csv", "--test", tmp_path / "test" / "*.csv"]
+    target = ["--target", f"{tmp_path / 'train.csv'}:y"]
+    result = json.loads(run("blend", *files, *target, "--out", out, "--json").stdout)
+    assert result["task"] == "classification"  # 1-D P(class 1), not a regression target
+    assert list(pd.read_csv(out).columns) == ["y"] and pd.read_csv(out)["y"].between(0, 1).all()
+
+    X, y = make_regression(n_samples=200, noise=5.0, random_state=0)
+    for name, model in [("ridge", Ridge()), ("forest", RandomForestRegressor(20, random_state=0))]:
+        _write(
+            pd.DataFrame({name: cross_val_predict(model, X, y, cv=5)}),
+            tmp_path / "r" / f"{name}.csv",
+        )
+    _write(pd.DataFrame({"value": y}), tmp_path / "rtrain.csv")
+    files = ["--oof", *sorted((tmp_path / "r").glob("*.csv"))]
+    target = ["--target", f"{tmp_path / 'rtrain.csv'}:value"]
+    result = json.loads(run("blend", *files, *target, "--weighting", "optimize", "--json").stdout)
+    assert result["task"] == "regression" and "rmse" in result["fused"]["in_sample"]
+    assert sum(m["weight"] for m in result["models"]) == pytest.approx(1.0)
+
+
+@pytest.mark.skipif(not HAS_PYARROW, reason="pyarrow is not installed")
+def test_parquet_in_and_out(classes, tmp_path):
+    root, *_ = classes
+    for split in ("oof", "test"):
+        for path in (root / split).glob("*.csv"):
+            _write(pd.read_csv(path), tmp_path / split / f"{path.stem}.parquet")
+    (tmp_path / "train.csv").write_text((root / "train.csv").read_text())
+    out = tmp_path / "sub.parquet"
+    csv_out = tmp_path / "sub.csv"
+    run("blend", *_inputs(tmp_path, "parquet"), "--id", "id", "--out", out)
+    run("blend", *_inputs(root), "--id", "id", "--out", csv_out)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_csv(csv_out), check_exact=False)
+
+
+def _broken(root, tmp_path, change):
+    """A copy of the class files with one changed by ``change(frame) -> frame``."""
+    for split in ("oof", "test"):
+        for path in (root / split).glob("*.csv"):
+            frame = pd.read_csv(path)
+            if split == "oof" and path.stem == "forest":
+                frame = change(frame)
+            _write(frame, tmp_path / split / path.name)
+    (tmp_path / "train.csv").write_text((root / "train.csv").read_text())
+    return tmp_path
+
+
+def _with_nan(frame):
+    frame.loc[7, "bee"] = np.nan
+    return frame
+
+
+def _not_probabilities(frame):
+    frame["cat"] = frame["cat"] * 3
+    return frame
+
+
+@pytest.mark.parametrize(
+    "change, use_id, message",
+    [
+        (lambda f: f.iloc[:250], False, r"forest.csv: 250 rows, but the target has 300"),
+        (
+            lambda f: f.assign(id=f["id"] + 1),
+            True,
+            r"forest.csv: ids differ from the target's \(1 missing, 1 extra",
+        ),
+        (
+            _with_nan,
+            True,
+            r"forest.csv: column 'bee' holds NaN or inf in 1 row\(s\), first row 7 \(id 1007\)",
+        ),
+        (
+            _not_probabilities,
+            True,
+            r"forest.csv: column 'cat' has values outside \[0, 1\]; log-loss needs",
+        ),
+        (
+            lambda f: f.assign(id=f["id"].astype(str) + "x"),
+            False,
+            r"forest.csv: column 'id' is not numbers \(an id column\? give --id\)",
+        ),
+    ],
+)
+def test_bad_files_are_named(classes, tmp_path, change, use_id, message):
+    root, *_ = classes
+    broken = _broken(root, tmp_path, change)
+    done = run("blend", *_inputs(broken), *(["--id", "id"] if use_id else []), ok=False)
+    assert done.returncode == 2
+    assert re.search(message, done.stderr), done.stderr
+
+
+def test_missing_inputs_are_named(classes, tmp_path):
+    root, *_ = classes
+    done = run(
+        "blend",
+        "--oof",
+        tmp_path / "nope.csv",
+        "--target",
+        f"{root / 'train.csv'}:target",
+        ok=False,
+    )
+    assert "nope.csv: no such file" in done.stderr
+    done = run(
+        "blend",
+        "--oof",
+        root / "oof" / "forest.csv",
+        "--target",
+        f"{root / 'train.csv'}:label",
+        ok=False,
+    )
+    assert "train.csv: no target column 'label'" in done.stderr
+    done = run("blend", "--oof", root / "oof" / "*.csv", "--test", root / "test" / "forest.csv",
+               "--target", f"{root / 'train.csv'}:target", "--id", "id", ok=False)  # fmt: skip
+    assert "the test files lack column(s)" in done.stderr and "logreg" in done.stderr
+    done = run("stack", *_inputs(root), "--id", "id", "--final-estimator", "ridge", ok=False)
+    assert "ridge fits values" in done.stderr
+
+
+def test_help_and_the_console_script():
+    assert "blend" in run("--help").stdout
+    assert "--weighting" in run("blend", "--help").stdout
+    script = shutil.which("skfusion")
+    if script is None:
+        pytest.skip("the console script is not on PATH (package not installed)")
+    done = subprocess.run([script, "stack", "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "--final-estimator" in done.stdout
