@@ -48,6 +48,14 @@ from ._utils import check_sample_weight
 from .weights import check_weights
 
 
+class MemberMethodError(AttributeError, ValueError):
+    """A member lacks the output method that the fusion needs.
+
+    An AttributeError, as a missing method is, and a ValueError, as bad
+    input is (like sklearn's NotFittedError, it is both).
+    """
+
+
 class _BaseFusion(TransformerMixin, _BaseComposition):
     """Members as a list of (name, estimator), cross-fitted by the shared engine."""
 
@@ -157,13 +165,37 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         check_is_fitted(self)
         X, _ = self._check_X(X, reset=False)
         cache = self._output_cache(X)
-        return [self._refit_output(cache, m, method) for m, method in enumerate(self._methods)]
+        return [self._test_output(cache, m, method) for m, method in enumerate(self._methods)]
 
-    def _refit_output(self, cache, member, method):
-        """A fitted member's ``method`` output on the cache's X, aligned on ``classes_``."""
+    def _test_output(self, cache, member, method):
+        """A fitted member's ``method`` output on the cache's X, aligned on
+        ``classes_``: the refit member's, or its fold models' mean
+        (``test_predictions="fold_average"``)."""
+        name = self._member_names()[member]
+        folds = getattr(self, "fold_estimators_", None)
+        if folds is None:
+            est = self.estimators_[member]
+            return cache.output(est, self._fit_key(member), method, self._label_space(est), name)
+        total = sum(
+            cache.output(e, self._fit_key(member, f), method, self._label_space(e), name)
+            for f, e in enumerate(folds[member])
+        )
+        return total / len(folds[member])
+
+    def _test_label_codes(self, cache, member):
+        """A fitted member's ``predict`` on the cache's X as indices into its label
+        space; fold models vote (their mean one-hot vote, ties to the lower class)."""
+        if getattr(self, "fold_estimators_", None) is not None:
+            return np.argmax(self._test_output(cache, member, "predict"), axis=1)
         est = self.estimators_[member]
         name = self._member_names()[member]
-        return cache.output(est, self._fit_key(member), method, self._label_space(est), name)
+        return member_label_codes(est, cache.X, self._label_space(est), name)
+
+    def _fitted_member(self, member):
+        """One fitted model of a member (its first fold model under
+        ``fold_average``), to ask what it can do."""
+        folds = getattr(self, "fold_estimators_", None)
+        return self.estimators_[member] if folds is None else folds[member][0]
 
     def _member_outputs_side_by_side(self, X):
         """Each fitted member's aligned output (``self._methods``), as columns."""
@@ -173,16 +205,11 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         """Each fitted member's ``predict``, one column per member."""
         check_is_fitted(self)
         X, _ = self._check_X(X, reset=False)
+        cache = self._output_cache(X)
+        members = range(len(self._member_names()))
         if not is_classifier(self):
-            cache = self._output_cache(X)
-            return np.column_stack(
-                [self._refit_output(cache, m, "predict") for m in range(len(self.estimators_))]
-            )
-        columns = []
-        for name, est in zip(self._member_names(), self.estimators_):
-            codes = member_label_codes(est, X, self._label_space(est), name)
-            columns.append(self.classes_[codes])
-        return np.column_stack(columns)
+            return np.column_stack([self._test_output(cache, m, "predict") for m in members])
+        return np.column_stack([self.classes_[self._test_label_codes(cache, m)] for m in members])
 
     def _label_space(self, estimator):
         """The labels a fitted member's outputs align on (see ``member_label_space``)."""
@@ -207,8 +234,8 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         for method in methods:
             if hasattr(estimator, method):
                 return method
-        why = getattr(estimator, "why_missing", lambda method: "")(methods[0])
-        raise AttributeError(
+        why = getattr(estimator, "why_missing", lambda methods: "")(methods)
+        raise MemberMethodError(
             f"{purpose} needs {' or '.join(methods)}, which member {name!r} "
             f"({type(estimator).__name__}) does not have{': ' + why if why else ''}."
         )
@@ -444,13 +471,14 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         classes=None,
         refit=True,
         keep_fold_estimators=False,
+        eval_param=None,
     ):
         self._members_prefit_ = is_prefit(self.cv)
         result = cross_fit(
             members,
             X,
             y,
-            folds=Folds(self.cv, split_params, is_classifier(self), self.random_state),
+            folds=Folds(self.cv, split_params, is_classifier(self), self.random_state, eval_param),
             methods=methods,
             classes=classes,
             refit=refit,
@@ -541,6 +569,56 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
     member is refit). It is computed on first access, from what ``fit`` kept
     (``_keep_fusion_data``), so fits that never read it pay nothing.
     """
+
+    _parameter_constraints: dict = {
+        **_BaseFusion._parameter_constraints,
+        "test_predictions": [StrOptions({"refit", "fold_average"})],
+        "fold_eval_set": [None, str, tuple],
+    }
+
+    def _cross_fit(self, members, X, y, *, methods, fit_params, split_params, classes=None):
+        """Cross-fit the members; with ``test_predictions="fold_average"`` keep
+        the fold models (``fold_estimators_``; ``named_estimators_`` maps each
+        name to its list) and refit none on all rows (``estimators_`` is None)."""
+        fold_average = self.test_predictions == "fold_average"
+        if fold_average and is_prefit(self.cv):
+            raise ValueError("test_predictions='fold_average' needs folds; cv='prefit' has none.")
+        self._check_fold_eval_set(members)
+        result = super()._cross_fit(
+            members,
+            X,
+            y,
+            methods=methods,
+            fit_params=fit_params,
+            split_params=split_params,
+            classes=classes,
+            refit=not fold_average,
+            keep_fold_estimators=fold_average,
+            eval_param=self.fold_eval_set,
+        )
+        self.fold_estimators_ = result.fold_estimators  # None unless kept
+        if fold_average:
+            self._set_fitted_members(result.fold_estimators)
+            self.estimators_ = None
+        return result
+
+    def _check_fold_eval_set(self, members):
+        """``fold_eval_set`` must name a fit parameter of some member, with folds."""
+        given = self.fold_eval_set
+        if given is None:
+            return
+        names = (given,) if isinstance(given, str) else given
+        if not (len(names) in (1, 2) and all(isinstance(n, str) for n in names)):
+            raise ValueError(
+                f"fold_eval_set must be a fit parameter name or a pair of them; got {given!r}."
+            )
+        if is_prefit(self.cv):
+            raise ValueError(f"fold_eval_set={given!r} needs folds; cv='prefit' has none.")
+        if not any(all(has_fit_parameter(est, n) for n in names) for _, est in members):
+            raise ValueError(
+                f"fold_eval_set={given!r}: no member's fit takes {' and '.join(names)} (a "
+                "Pipeline's does not: its steps would not transform the held-out rows)."
+            )
 
     def _keep_fusion_data(self, result, learn, fuse, y, sample_weight, response):
         """Keep what the fusion step learns from (``learn``) and fuses

@@ -16,7 +16,6 @@ from ._oof import (
     is_multi_output,
     label_codes,
     labels_from_scores,
-    member_label_codes,
     output_slices,
     split_outputs,
 )
@@ -217,7 +216,14 @@ class _BaseBlender(_OutputFusion):
     _voting = "soft"  # the classifier has a parameter instead
 
     def _needs_oof(self):
-        return self.weighting is not None or self.scoring is not None or self._voting == "rank"
+        # Fold-averaged test outputs come from the fold models, which make OOF
+        # predictions anyway.
+        return (
+            self.weighting is not None
+            or self.scoring is not None
+            or self._voting == "rank"
+            or self.test_predictions == "fold_average"
+        )
 
     def _fit_blend(self, X, y, sample_weight, groups, params, classes=None):
         names, members = self._validate_members()
@@ -344,13 +350,11 @@ class _BaseBlender(_OutputFusion):
         return np.eye(n_classes)[winners]
 
     def _active_members(self):
-        """Fitted members of non-zero weight: (index, name, estimator, weight as
-        learnt or given, not normalised, method)."""
+        """Fitted members of non-zero weight: (index, weight as learnt or given,
+        not normalised, method)."""
         return [
-            (m, name, est, w, method)
-            for m, (name, est, w, method) in enumerate(
-                zip(self._member_names(), self.estimators_, self._vote_weights, self._methods)
-            )
+            (m, w, method)
+            for m, (w, method) in enumerate(zip(self._vote_weights, self._methods))
             if w > 0
         ]
 
@@ -399,6 +403,25 @@ class WeightedBlender(_MultiLabelTags, ClassifierMixin, _BaseBlender):
         float in (0, 1) is one stratified hold-out split of that size whose
         rows alone carry OOF predictions; ``"prefit"`` uses the fitted
         members as given and learns only the weights on the data of ``fit``.
+    test_predictions : {"refit", "fold_average"}, default="refit"
+        ``"refit"``: members are refit on all rows and predict the test rows.
+        ``"fold_average"``: no refit (one fit fewer per member); a member's
+        test output is the mean of its fold models' outputs (for hard
+        voting, their mean one-hot vote), the same kind of model whose OOF
+        outputs the weights were learnt from.
+    fold_eval_set : str or tuple of str, default=None
+        The name of a fit parameter (``"eval_set"`` for XGBoost, CatBoost
+        and LightGBM) through which each member that takes it gets, in each
+        fold, that fold's held-out rows as ``[(X_held_out, y_held_out)]``,
+        its early-stopping set; or a pair of names that get
+        ``X_held_out`` and ``y_held_out`` (``("eval_X", "eval_y")``,
+        LightGBM 4.7's new names). This leaks a little: the number of boosting
+        rounds is chosen on the rows the fold model then predicts out of
+        fold, so OOF predictions, and what is learnt from them, are slightly
+        optimistic. The fit on all rows (``test_predictions="refit"``) has
+        no held-out rows and gets none; ``"fold_average"`` avoids that fit.
+        A Pipeline member gets none (its steps would not transform the
+        rows). None (default) gives none.
     objective : str or callable, default=None
         What ``weighting`` optimises: an sklearn scorer name or callable,
         maximised. None is the log-loss of the blended probabilities
@@ -431,10 +454,15 @@ class WeightedBlender(_MultiLabelTags, ClassifierMixin, _BaseBlender):
 
     Attributes
     ----------
-    estimators_ : list of estimators
-        The members fitted on all rows (the given ones with ``cv="prefit"``).
+    estimators_ : list of estimators or None
+        Members fitted on all rows (the given ones with ``cv="prefit"``);
+        None with ``test_predictions="fold_average"``.
+    fold_estimators_ : list of list of estimators or None
+        Per member, its fold models (``test_predictions="fold_average"``);
+        None with ``"refit"``.
     named_estimators_ : Bunch
-        Fitted members by name (dropped ones as ``"drop"``).
+        By member name: the fitted member, or with ``"fold_average"`` the
+        list of its fold models (dropped ones as ``"drop"``).
     weights_ : ndarray of shape (n_members,)
         Weights of the non-dropped members in ``estimators`` order, summing
         to 1.
@@ -519,6 +547,8 @@ class WeightedBlender(_MultiLabelTags, ClassifierMixin, _BaseBlender):
         weighting=None,
         voting="soft",
         cv=5,
+        test_predictions="refit",
+        fold_eval_set=None,
         objective=None,
         scoring=None,
         n_iter=50,
@@ -542,6 +572,8 @@ class WeightedBlender(_MultiLabelTags, ClassifierMixin, _BaseBlender):
         self.voting = voting
         self.objective = objective
         self.scoring = scoring
+        self.test_predictions = test_predictions
+        self.fold_eval_set = fold_eval_set
         self.n_iter = n_iter
 
     @property
@@ -612,12 +644,12 @@ class WeightedBlender(_MultiLabelTags, ClassifierMixin, _BaseBlender):
         X, _ = self._check_X(X, reset=False)
         cache = self._output_cache(X)
         active = self._active_members()
-        outputs = [self._refit_output(cache, m, method) for m, _, _, _, method in active]
+        outputs = [self._test_output(cache, m, method) for m, _, method in active]
         if self.voting == "rank":
             kept = [i for i, w in enumerate(self._vote_weights) if w > 0]
             refs = [self._rank_references[i] for i in kept]
             outputs = [_rank_normalised(o, r) for o, r in zip(outputs, refs)]
-        return outputs, np.array([w for _, _, _, w, _ in active])
+        return outputs, np.array([w for _, w, _ in active])
 
     def predict(self, X):
         """Predict class labels.
@@ -635,11 +667,10 @@ class WeightedBlender(_MultiLabelTags, ClassifierMixin, _BaseBlender):
         check_is_fitted(self)
         if self.voting == "hard":
             X, _ = self._check_X(X, reset=False)
+            cache = self._output_cache(X)
             active = self._active_members()
-            labels = [
-                member_label_codes(est, X, self._label_space(est), n) for _, n, est, _, _ in active
-            ]
-            weights = np.array([w for _, _, _, w, _ in active])
+            labels = [self._test_label_codes(cache, m) for m, _, _ in active]
+            weights = np.array([w for _, w, _ in active])
             return self.classes_[_hard(labels, weights, len(self.classes_))]
         return labels_from_scores(self._blended_scores(X), self.classes_)
 
@@ -726,6 +757,10 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
         How weights are learnt, as in :class:`WeightedBlender`.
     cv : int, cross-validation generator, iterable, float or "prefit", default=5
         As in :class:`WeightedBlender` (an int is plain k-fold).
+    test_predictions : {"refit", "fold_average"}, default="refit"
+        See :class:`WeightedBlender`.
+    fold_eval_set : str, default=None
+        See :class:`WeightedBlender`.
     objective : str or callable, default=None
         What ``weighting`` optimises (a scorer, maximised); None is the
         squared error of the blend (``"neg_mean_squared_error"``, with an
@@ -745,10 +780,12 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
 
     Attributes
     ----------
-    estimators_ : list of estimators
-        The members fitted on all rows.
+    estimators_ : list of estimators or None
+        Members fitted on all rows; None with ``"fold_average"``.
+    fold_estimators_ : list of list of estimators or None
+        See :class:`WeightedBlender`.
     named_estimators_ : Bunch
-        Fitted members by name.
+        Fitted members, or lists of fold models, by name.
     weights_ : ndarray of shape (n_members,)
         Weights of the non-dropped members in ``estimators`` order, summing
         to 1.
@@ -812,6 +849,8 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
         weights=None,
         weighting=None,
         cv=5,
+        test_predictions="refit",
+        fold_eval_set=None,
         objective=None,
         scoring=None,
         n_iter=50,
@@ -832,6 +871,8 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
         self.weighting = weighting
         self.objective = objective
         self.scoring = scoring
+        self.test_predictions = test_predictions
+        self.fold_eval_set = fold_eval_set
         self.n_iter = n_iter
 
     def _member_method(self, name, estimator):
@@ -884,6 +925,6 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
         X, _ = self._check_X(X, reset=False)
         cache = self._output_cache(X)
         active = self._active_members()
-        outputs = [self._refit_output(cache, m, "predict") for m, *_ in active]
-        weights = np.array([w for _, _, _, w, _ in active])
+        outputs = [self._test_output(cache, m, "predict") for m, *_ in active]
+        weights = np.array([w for _, w, _ in active])
         return _soft(outputs, weights / weights.sum())

@@ -58,6 +58,8 @@ class _BaseAverager(_OutputFusion):
         *,
         weighting="stacking",
         cv=5,
+        test_predictions="refit",
+        fold_eval_set=None,
         n_bootstrap=1000,
         scoring=None,
         memory=None,
@@ -76,6 +78,8 @@ class _BaseAverager(_OutputFusion):
         self.weighting = weighting
         self.n_bootstrap = n_bootstrap
         self.scoring = scoring
+        self.test_predictions = test_predictions
+        self.fold_eval_set = fold_eval_set
 
     def _cross_fit_members(self, X, y, sample_weight, groups, params, methods, classes=None):
         """Cross-fit the members with one output ``method`` each; return the engine's result."""
@@ -185,6 +189,10 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
         when no member is right and a mixture predicts better than any).
     cv : int, cross-validation generator, iterable, float or "prefit", default=5
         Folds of the OOF predictions (see :class:`WeightedBlender`).
+    test_predictions : {"refit", "fold_average"}, default="refit"
+        See :class:`WeightedBlender`.
+    fold_eval_set : str, default=None
+        See :class:`WeightedBlender`.
     n_bootstrap : int, default=1000
         Bayesian-bootstrap draws for ``"bb_pseudo_bma"`` and for
         ``weights_std_`` (``"stacking"`` refits its weights under at most 100
@@ -204,10 +212,12 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
 
     Attributes
     ----------
-    estimators_ : list of estimators
-        Members refit on all rows.
+    estimators_ : list of estimators or None
+        Members refit on all rows, or None (``test_predictions="fold_average"``).
+    fold_estimators_ : list of list of estimators or None
+        Each member's fold models with ``"fold_average"``, else None.
     named_estimators_ : Bunch
-        Refit members by name.
+        Refit members (or their fold models) by name.
     weights_ : ndarray of shape (n_members,)
         Model weights, non-negative, summing to 1, in ``estimators`` order.
     named_weights_ : Bunch
@@ -338,12 +348,12 @@ class BayesianModelAverager(ClassifierMixin, _BaseAverager):
         outputs, weights = [], []
         for m, w in self._active_members():
             if not log:
-                outputs.append(self._refit_output(cache, m, "predict_proba"))
-            elif hasattr(self.estimators_[m], "predict_log_proba"):
-                outputs.append(self._refit_output(cache, m, "predict_log_proba"))
+                outputs.append(self._test_output(cache, m, "predict_proba"))
+            elif hasattr(self._fitted_member(m), "predict_log_proba"):
+                outputs.append(self._test_output(cache, m, "predict_log_proba"))
             else:
                 with np.errstate(divide="ignore"):
-                    outputs.append(np.log(self._refit_output(cache, m, "predict_proba")))
+                    outputs.append(np.log(self._test_output(cache, m, "predict_proba")))
             weights.append(w)
         return outputs, np.array(weights)
 
@@ -466,6 +476,10 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
         simplex.
     cv : int, cross-validation generator, iterable, float or "prefit", default=5
         Folds of the OOF predictions (see :class:`WeightedBlender`).
+    test_predictions : {"refit", "fold_average"}, default="refit"
+        See :class:`WeightedBlender`.
+    fold_eval_set : str, default=None
+        See :class:`WeightedBlender`.
     n_bootstrap : int, default=1000
         Bayesian-bootstrap draws for ``"bb_pseudo_bma"`` and for
         ``weights_std_`` (``"stacking"`` refits its weights under at most 100
@@ -485,10 +499,12 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
 
     Attributes
     ----------
-    estimators_ : list of estimators
-        Members refit on all rows.
+    estimators_ : list of estimators or None
+        As in :class:`BayesianModelAverager`.
+    fold_estimators_ : list of list of estimators or None
+        As in :class:`BayesianModelAverager`.
     named_estimators_ : Bunch
-        Refit members by name.
+        As in :class:`BayesianModelAverager`.
     weights_ : ndarray of shape (n_members,)
         Model weights, non-negative, summing to 1, in ``estimators`` order.
     named_weights_ : Bunch
@@ -610,7 +626,9 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
             self.residual_scale_ = np.sqrt(
                 np.tensordot(row_weight, sq_residual, axes=1) / row_weight.sum()
             )
-        self._own_std = np.array([has_return_std(est) for est in self.estimators_])
+        self._own_std = np.array(
+            [has_return_std(self._fitted_member(m)) for m in range(len(result.oof))]
+        )
         self.residual_scale_[self._own_std] = np.nan
         held_out_var = _held_out_residual_variance(
             sq_residual.reshape(n, -1), row_weight, result.splits
@@ -634,7 +652,7 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
         cache = self._output_cache(X)
         means, stds, weights = [], [], []
         for m, w in self._active_members():
-            mean, own_std = np.moveaxis(self._refit_output(cache, m, "predict_std"), 1, 0)
+            mean, own_std = np.moveaxis(self._test_output(cache, m, "predict_std"), 1, 0)
             scale = own_std if self._own_std[m] else np.full_like(mean, self.residual_scale_[m])
             means.append(mean)
             stds.append(np.maximum(scale, self._std_floor))

@@ -100,6 +100,11 @@ def _add_inputs(command, test_required):
     )
     command.add_argument("--id", metavar="COLUMN", help="row id column of every file")
     command.add_argument(
+        "--groups",
+        metavar="COLUMN",
+        help="group column of the target file: the honest score's folds keep groups whole",
+    )
+    command.add_argument(
         "--task",
         choices=("auto", "classification", "regression"),
         default="auto",
@@ -143,9 +148,9 @@ def _read(path):
     return pd.read_csv(path)
 
 
-def _model_name(path):
-    """A model name from a file name: a valid identifier."""
-    name = re.sub(r"\W", "_", Path(path).stem)
+def _model_name(text):
+    """A model name (a valid identifier) from a file name or a column prefix."""
+    name = re.sub(r"\W", "_", str(text).strip())
     return name if name.isidentifier() else f"m_{name}"
 
 
@@ -167,6 +172,11 @@ class _Frame:
                 first = self.ids[self.ids.duplicated()].iloc[:1].tolist()[0]
                 raise CommandError(f"{path}: id {first!r} appears more than once")
         for column in frame.columns:
+            if str(column).startswith("Unnamed:"):
+                raise CommandError(
+                    f"{path}: column {column!r} has no name: a saved DataFrame index? "
+                    "(save with index=False, or name it and give --id)"
+                )
             if frame[column].dtype.kind not in "biuf":
                 raise CommandError(
                     f"{path}: column {column!r} is not numbers (an id column? give --id)"
@@ -174,10 +184,15 @@ class _Frame:
         original = [str(c) for c in frame.columns]
         if not original:
             raise CommandError(f"{path}: no prediction column")
-        columns = original
-        if not all("__" in c for c in original):
-            name = _model_name(path)
-            columns = [name] if len(original) == 1 else [f"{name}__{c}" for c in original]
+        stripped = [c.strip() for c in original]
+        if all("__" in c for c in stripped):  # <model>__<class>: several models
+            columns = [
+                f"{_model_name(model)}__{label.strip()}"
+                for model, _, label in (c.partition("__") for c in stripped)
+            ]
+        else:  # one model, named after the file
+            name = _model_name(Path(path).stem)
+            columns = [name] if len(stripped) == 1 else [f"{name}__{c}" for c in stripped]
         frame.columns = columns
         self.frame = frame
         # Where each column came from, for messages.
@@ -194,20 +209,20 @@ class _Frame:
         if len(missing) or len(extra):
             example = (missing if len(missing) else extra).iloc[:1].tolist()[0]
             raise CommandError(
-                f"{self.path}: ids differ from {what}'s ({len(missing)} missing, "
+                f"{self.path}: ids differ from those of {what} ({len(missing)} missing, "
                 f"{len(extra)} extra; e.g. {example!r})"
             )
         position = dict(zip(self.ids, range(len(self.ids))))
         return self.frame.iloc[[position[i] for i in ids]].reset_index(drop=True)
 
 
-def _read_predictions(patterns, id_column, ids, n_rows, what):
+def _read_predictions(files, id_column, ids, n_rows, what, progress):
     """One DataFrame of every file's model columns, rows aligned, NaN refused."""
     import pandas as pd
-    from tqdm.auto import tqdm
 
     frames, source = [], {}
-    for path in tqdm(_expand(patterns), desc=f"reading {what}", delay=1.0, leave=False):
+    for path in files:
+        progress.set_postfix_str(Path(path).name)
         frame = _Frame(path, id_column)
         if ids is None and id_column is not None and not frames:
             ids = frame.ids  # the test rows: in the first file's order
@@ -221,6 +236,7 @@ def _read_predictions(patterns, id_column, ids, n_rows, what):
                 )
         source.update(frame.source)
         frames.append(frame.align(ids, n_rows, what))
+        progress.update()
     table = pd.concat(frames, axis=1)
     _check_finite(table, source, ids)
     return table, source, ids
@@ -243,66 +259,113 @@ def _check_finite(table, source, ids):
         )
 
 
-def _read_target(spec, id_column):
+def _read_target(spec, id_column, groups_column):
+    """(y, ids or None, groups or None, target column name) from FILE:COLUMN."""
     path, sep, column = spec.rpartition(":")
     if not sep or not path:
         raise CommandError(f"--target {spec!r}: give FILE:COLUMN")
     frame = _read(path)
-    if column not in frame:
-        raise CommandError(f"{path}: no target column {column!r} (columns: {list(frame.columns)})")
-    ids = None
-    if id_column is not None:
-        if id_column not in frame:
-            raise CommandError(f"{path}: no id column {id_column!r}")
-        ids = frame[id_column].reset_index(drop=True)
-    y = frame[column].to_numpy()
-    if frame[column].isna().any():
-        raise CommandError(f"{path}: target column {column!r} has missing values")
-    return y, ids, column
+    found = {}
+    for option, name in [("target", column), ("id", id_column), ("groups", groups_column)]:
+        if name is None:
+            continue
+        if name not in frame:
+            raise CommandError(
+                f"{path}: no {option} column {name!r} (columns: {list(frame.columns)})"
+            )
+        if frame[name].isna().any():
+            raise CommandError(f"{path}: {option} column {name!r} has missing values")
+        found[option] = frame[name].reset_index(drop=True)
+    ids, groups = found.get("id"), found.get("groups")
+    return found["target"].to_numpy(), ids, None if groups is None else groups.to_numpy(), column
 
 
 # -- fusing -------------------------------------------------------------------
 def _fuse(args):
+    from tqdm.auto import tqdm
+
+    if args.out and not args.test:
+        raise CommandError("--out needs --test: the files of test predictions to fuse")
+    oof_files, test_files = _expand(args.oof), _expand(args.test or [])
+    # One bar over the files and the steps, shown on a terminal past a second.
+    with tqdm(
+        total=len(oof_files) + len(test_files) + 2,
+        desc=f"skfusion {args.command}",
+        delay=1.0,
+        leave=False,
+        disable=None,
+    ) as progress:
+        return _fuse_files(args, oof_files, test_files, progress)
+
+
+def _fuse_files(args, oof_files, test_files, progress):
     import numpy as np
 
-    y, ids, target = _read_target(args.target, args.id)
-    oof, source, _ = _read_predictions(args.oof, args.id, ids, len(y), "the target")
-    classifier = _is_classification(args.task, y, oof)
+    y, ids, groups, target = _read_target(args.target, args.id, args.groups)
+    oof, source, _ = _read_predictions(
+        oof_files, args.id, ids, len(y), "the target file", progress
+    )
+    classifier = _is_classification(args.task, y, oof, source)
+    if args.labels and not classifier:
+        raise CommandError("--labels writes class labels; the target here is values")
     scoring = _scoring(args, classifier)
-    _check_probabilities(oof, source, classifier, scoring + [_objective(args)])
-    fuser = _fuser(args, classifier, scoring, oof, y)
+    _check_probabilities(args, oof, source, classifier, scoring)
+    progress.set_postfix_str("learning the fusion")
+    fuser = _fuser(args, classifier, scoring, oof, y, groups, source)
+    progress.update()
+    progress.set_postfix_str("cross-validating it")
     result = _summary(args, fuser, scoring, classifier, target)
+    progress.update()
     if args.command == "report":
         result["correlations"] = _correlations(oof, fuser)
-    if args.test:
-        test, test_source, test_ids = _read_predictions(args.test, args.id, None, None, "test")
-        missing = sorted(set(oof.columns) - set(test.columns))
-        if missing:
-            raise CommandError(f"the test files lack column(s) {missing} of the OOF files")
-        _check_probabilities(test, test_source, classifier, scoring + [_objective(args)])
+    if test_files:
+        test, test_source, test_ids = _read_predictions(
+            test_files, args.id, None, None, "the first test file", progress
+        )
+        _check_test_models(oof, test, source)
+        _check_probabilities(args, test, test_source, classifier, scoring)
         if args.out:
-            _write(args.out, fuser, test[list(oof.columns)], test_ids, args, target, classifier)
-            result["out"] = args.out
-    elif args.out:
-        raise CommandError("--out needs --test: the files of test predictions to fuse")
+            result["written"] = _write(args, fuser, test[list(oof.columns)], test_ids, target)
     result["n_rows"] = int(np.shape(y)[0])
     return result
 
 
-def _is_classification(task, y, oof):
+def _is_classification(task, y, oof, source):
+    """Classes for a binary or multiclass target whose models give one column
+    per class (or one, for two classes); values when every model gives one
+    column and the target has more than two values."""
     from sklearn.utils.multiclass import type_of_target
 
     if task != "auto":
         return task == "classification"
     if type_of_target(y) not in ("binary", "multiclass"):
         return False
-    n_classes = len(set(y.tolist()))
-    widths = [len(columns) for columns in _models(oof).values()]
-    return all(w == n_classes or (w == 1 and n_classes == 2) for w in widths)
+    classes = sorted(set(y.tolist()))
+    widths = {model: len(columns) for model, columns in _models(oof).items()}
+    if all(width == 1 for width in widths.values()):
+        return len(classes) <= 2
+    for model, width in widths.items():
+        if width != len(classes):
+            path = source[_models(oof)[model][0]][0]
+            raise CommandError(
+                f"{path}: model {model!r} has {width} columns but the target has "
+                f"{len(classes)} classes ({classes[:10]}); give one column per class, or "
+                "one for two classes (an id column? give --id; values? --task regression)"
+            )
+    return True
 
 
 def _metric(name):
-    return METRICS.get(name.strip(), name.strip())
+    """A scorer name from a friendly or sklearn name; an unknown one is an error."""
+    from sklearn.metrics import get_scorer_names
+
+    metric = METRICS.get(name.strip(), name.strip())
+    if metric not in get_scorer_names():
+        raise CommandError(
+            f"unknown metric {name.strip()!r}: use {', '.join(METRICS)} or an sklearn "
+            "scorer name (sklearn.metrics.get_scorer_names())"
+        )
+    return metric
 
 
 def _objective(args):
@@ -311,38 +374,63 @@ def _objective(args):
 
 
 def _scoring(args, classifier):
+    """What is reported: ``--scoring``, else the objective, else log-loss (AUC
+    for rank averages, which are not probabilities) or RMSE."""
     if args.scoring:
         return [_metric(name) for name in args.scoring.split(",") if name.strip()]
     objective = _objective(args)
     if objective is not None:
         return [objective]
-    return ["neg_log_loss"] if classifier else ["neg_root_mean_squared_error"]
+    if not classifier:
+        return ["neg_root_mean_squared_error"]
+    return ["roc_auc_ovr"] if getattr(args, "weighting", None) == "rank" else ["neg_log_loss"]
 
 
-def _check_probabilities(table, source, classifier, metrics):
-    """Under a metric of probabilities, every column must hold them."""
+def _needs_probabilities(args, metrics):
+    """Soft voting and log-losses read probabilities; a stack and ranks take scores."""
+    blends = args.command != "stack" and getattr(args, "weighting", None) != "rank"
+    return blends or any(m in ("neg_log_loss", "neg_brier_score") for m in metrics)
+
+
+def _check_probabilities(args, table, source, classifier, scoring):
+    """Where probabilities are needed, every model's columns must hold them."""
     import numpy as np
 
-    if not classifier or not any(m in ("neg_log_loss", "neg_brier_score") for m in metrics):
+    from ._saved import PROBABILITY_SUM_TOLERANCE
+
+    if not classifier or not _needs_probabilities(args, scoring + [_objective(args)]):
         return
+    why = "log-loss" if args.command == "stack" else "blending class scores"
     for model, columns in _models(table).items():
         values = table[columns].to_numpy(dtype=float)
         outside = (values < 0) | (values > 1)
         if outside.any():
             path, column = source[columns[np.argwhere(outside)[0][1]]]
             raise CommandError(
-                f"{path}: column {column!r} has values outside [0, 1]; log-loss needs "
-                "probabilities"
+                f"{path}: column {column!r} has values outside [0, 1]; {why} needs "
+                "probabilities (values to regress? give --task regression)"
             )
         if values.shape[1] > 1:
-            off = np.abs(values.sum(axis=1) - 1) > 1e-3
+            error = np.abs(values.sum(axis=1) - 1)
+            off = error > PROBABILITY_SUM_TOLERANCE
             if off.any():
-                path = source[columns[0]][0]
                 raise CommandError(
-                    f"{path}: the columns of model {model!r} do not sum to 1 in "
-                    f"{off.sum()} row(s) (first: row {np.argmax(off)}); log-loss needs "
-                    "probabilities"
+                    f"{source[columns[0]][0]}: the columns of model {model!r} do not sum to 1 "
+                    f"within {PROBABILITY_SUM_TOLERANCE} in {off.sum()} row(s) (first: row "
+                    f"{np.argmax(off)}, off by {error.max():.3g}); {why} needs probabilities"
                 )
+
+
+def _check_test_models(oof, test, source):
+    """Every model of the OOF files has test predictions, with the same columns."""
+    for model, columns in _models(oof).items():
+        missing = [c for c in columns if c not in test.columns]
+        if missing:
+            raise CommandError(
+                f"model {model!r} ({source[columns[0]][0]}) has no test predictions "
+                f"{'' if len(missing) == len(columns) else f'for columns {missing} '}"
+                "in the test files"
+            )
 
 
 def _models(table):
@@ -353,26 +441,47 @@ def _models(table):
     return models
 
 
-def _fuser(args, classifier, scoring, oof, y):
-    from sklearn.model_selection import KFold, StratifiedKFold
+def _fuser(args, classifier, scoring, oof, y, groups, source):
+    from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
     from . import OOFStacker, OOFStackerRegressor, WeightedBlender, WeightedBlenderRegressor
 
-    cv = (StratifiedKFold if classifier else KFold)(args.cv)
-    common = {"cv": cv, "scoring": scoring}
+    if groups is not None:
+        cv = GroupKFold(args.cv)
+    else:
+        cv = (StratifiedKFold if classifier else KFold)(args.cv)
+    common = {"cv": cv, "scoring": scoring, "groups": groups}
     if args.command == "stack":
         cls = OOFStacker if classifier else OOFStackerRegressor
-        final = _final_estimator(args.final_estimator, classifier)
-        return cls.from_predictions(oof, y, final_estimator=final, **common)
-    cls = WeightedBlender if classifier else WeightedBlenderRegressor
-    weighting = getattr(args, "weighting", "optimize")
-    params = {"objective": _objective(args)}
-    if weighting == "rank":
-        if not classifier:
-            raise CommandError("--weighting rank averages class-score ranks: classes only")
-        params["voting"] = "rank"
-    params["weighting"] = {"uniform": None, "rank": None}.get(weighting, weighting)
-    return cls.from_predictions(oof, y, **params, **common)
+        params = {"final_estimator": _final_estimator(args.final_estimator, classifier)}
+    else:
+        cls = WeightedBlender if classifier else WeightedBlenderRegressor
+        weighting = _weighting(args)
+        params = {"objective": _objective(args)}
+        if weighting == "rank":
+            if not classifier:
+                raise CommandError("--weighting rank averages class-score ranks: classes only")
+            params["voting"] = "rank"
+        params["weighting"] = {"uniform": None, "rank": None}.get(weighting, weighting)
+    try:
+        return cls.from_predictions(oof, y, **params, **common)
+    except ValueError as exc:
+        raise CommandError(_with_files(str(exc), oof, source)) from None
+
+
+def _weighting(args):
+    """The blend's weighting (``report`` shows the optimised one)."""
+    return getattr(args, "weighting", "optimize")
+
+
+def _with_files(message, oof, source):
+    """``message`` with the file of each model it names."""
+    named = [
+        f"{model!r}: {source[columns[0]][0]}"
+        for model, columns in _models(oof).items()
+        if repr(model) in message
+    ]
+    return message + (f" [{'; '.join(named)}]" if named else "")
 
 
 def _final_estimator(name, classifier):
@@ -419,6 +528,7 @@ def _summary(args, fuser, scoring, classifier, target):
         "task": "classification" if classifier else "regression",
         "target": target,
         "fuser": type(fuser).__name__,
+        "weighting": None if args.command == "stack" else _weighting(args),
         "models": models,
         "fused": {
             "in_sample": _shown(fuser.fused_score_, scoring),
@@ -456,9 +566,10 @@ def _table(result):
     metrics = list(result["fused"]["in_sample"])
     width = max([len(m["name"]) for m in result["models"]] + [22])
     head = f"{'model':<{width}}" + "".join(f"{m:>14}" for m in metrics) + f"{'weight':>10}"
+    how = "" if result["weighting"] is None else f", weighting {result['weighting']}"
     lines = [
         f"{result['fuser']} on {result['n_rows']} rows ({result['task']}, target "
-        f"{result['target']!r})",
+        f"{result['target']!r}{how})",
         head,
         "-" * len(head),
     ]
@@ -483,26 +594,36 @@ def _table(result):
         for a in names:
             row = "".join(f"{result['correlations'][a][b]:>10.3f}" for b in names)
             lines.append(f"{a:<{width}}{row}")
-    if "out" in result:
-        lines += ["", f"fused test predictions written to {result['out']}"]
+    if "written" in result:
+        written = result["written"]
+        lines += ["", f"fused test predictions written to {written['file']} ({written['holds']})"]
+    elif result["command"] != "report":
+        lines += ["", "nothing written: give --test and --out to write fused test predictions"]
     return "\n".join(lines)
 
 
-def _write(path, fuser, test, ids, args, target, classifier):
+def _write(args, fuser, test, ids, target):
+    """Write the fused test predictions; return what the file holds."""
     import pandas as pd
 
-    if classifier and not args.labels and hasattr(fuser, "predict_proba"):
+    if hasattr(fuser, "classes_") and not args.labels and hasattr(fuser, "predict_proba"):
         proba = fuser.predict_proba(test)
+        kind = "rank averages" if getattr(args, "weighting", None) == "rank" else "probabilities"
         if proba.shape[1] == 2:
-            columns = {target: proba[:, 1]}  # binary: the positive class's probability
+            # Binary: one column, the positive (second sorted) class's.
+            columns = {target: proba[:, 1]}
+            holds = f"column {target!r}: {kind} of class {fuser.classes_[1:].tolist()[0]!r}"
         else:
             columns = {str(c): proba[:, k] for k, c in enumerate(fuser.classes_)}
+            holds = f"one column of {kind} per class"
     else:
         columns = {target: fuser.predict(test)}
+        holds = f"column {target!r}: " + ("labels" if hasattr(fuser, "classes_") else "values")
     frame = pd.DataFrame(columns)
     if ids is not None:
         frame.insert(0, args.id, ids.to_numpy())
-    if Path(path).suffix.lower() in PARQUET:
-        frame.to_parquet(path, index=False)
+    if Path(args.out).suffix.lower() in PARQUET:
+        frame.to_parquet(args.out, index=False)
     else:
-        frame.to_csv(path, index=False)
+        frame.to_csv(args.out, index=False)
+    return {"file": args.out, "holds": holds, "rows": len(frame)}

@@ -28,7 +28,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 from tqdm.auto import tqdm
 
 from ._compat import _num_samples, _safe_indexing
@@ -325,6 +325,7 @@ class _Task:
     method: str | None = None
     classes: np.ndarray | None = None
     keep: bool = False
+    eval_param: str | tuple | None = None  # the held-out rows' fit parameter(s)
 
 
 class _Executor:
@@ -356,9 +357,14 @@ class _Executor:
         return joblib_hash((estimator, self._data_hash, fit_params))
 
     @staticmethod
-    def task_key(member_key, train):
-        """The cache key of one fit: the member's key and the rows it is fitted on."""
-        return None if member_key is None else joblib_hash((member_key, train))
+    def task_key(member_key, train, held_out=None):
+        """The cache key of one fit: the member's key and the rows it is fitted on
+        (and those of its early-stopping set, where it gets one)."""
+        if member_key is None:
+            return None
+        return joblib_hash(
+            (member_key, train) if held_out is None else (member_key, train, held_out)
+        )
 
     @staticmethod
     def output_key(task):
@@ -377,7 +383,14 @@ class _Executor:
                 raise_member_error(exc, task.name, where)
 
     def _run(self, task):
-        fit_args = (task.key, task.estimator, self.X, self.y, task.train, task.fit_params)
+        fit_params = task.fit_params
+        if task.eval_param is not None:
+            held_out = (_safe_indexing(self.X, task.test), _safe_indexing(self.y, task.test))
+            if isinstance(task.eval_param, str):  # eval_set=[(X, y)]
+                fit_params = {**fit_params, task.eval_param: [held_out]}
+            else:  # a pair of names: eval_X=X, eval_y=y
+                fit_params = {**fit_params, **dict(zip(task.eval_param, held_out))}
+        fit_args = (task.key, task.estimator, self.X, self.y, task.train, fit_params)
         if task.test is None:
             return self.fit(*fit_args), None
         head = (self.output_key(task), task.test, task.method, task.classes)
@@ -760,6 +773,10 @@ class Folds:
     split_params: dict = field(default_factory=dict)
     classifier: bool = True
     random_state: object = None
+    # The fit parameter through which each fold's fit gets the fold's
+    # held-out rows, [(X_held_out, y_held_out)], as an early-stopping set;
+    # or a pair of names that get X_held_out and y_held_out.
+    eval_param: str | tuple | None = None
 
     def split(self, X, y, holdout=None):
         """The (train, test) pairs and how many times each row is tested.
@@ -847,6 +864,7 @@ def cross_fit(
         executor,
         refit=refit,
         keep=keep_fold_estimators,
+        eval_param=folds.eval_param,
     )
     config = get_config()
     results = Parallel(n_jobs=schedule.n_jobs, return_as="generator")(
@@ -890,7 +908,7 @@ def _collect(result, done, n_members, n_samples):
     return oof_sum
 
 
-def _tasks(members, splits, methods, classes, fit_params, executor, *, refit, keep):
+def _tasks(members, splits, methods, classes, fit_params, executor, *, refit, keep, eval_param):
     """Every member x fold task, each member's fit on all rows last (with ``refit``)."""
     tasks = []
     for m, (name, est) in enumerate(members):
@@ -898,22 +916,33 @@ def _tasks(members, splits, methods, classes, fit_params, executor, *, refit, ke
         member_key = executor.member_key(est, params)
         common = {"member": m, "name": name, "estimator": est, "fit_params": params}
         space = member_label_space(est, classes)
+        # Only members whose fit takes it get an early-stopping set (a
+        # Pipeline would not transform it).
+        takes_eval = eval_param is not None and all(
+            has_fit_parameter(est, name) for name in _eval_names(eval_param)
+        )
         for f, (train, test) in enumerate(splits):
             tasks.append(
                 _Task(
                     **common,
-                    key=executor.task_key(member_key, train),
+                    key=executor.task_key(member_key, train, test if takes_eval else None),
                     fold=f,
                     train=train,
                     test=test,
                     method=methods[m],
                     classes=space,
                     keep=keep,
+                    eval_param=eval_param if takes_eval else None,
                 )
             )
         if refit:
             tasks.append(_Task(**common, key=executor.task_key(member_key, None)))
     return tasks
+
+
+def _eval_names(eval_param):
+    """The fit parameter names of ``Folds.eval_param``: one, or a pair (X, y)."""
+    return (eval_param,) if isinstance(eval_param, str) else tuple(eval_param)
 
 
 def _prefit_outputs(members, X, methods, classes):

@@ -15,8 +15,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import validate_params
 
-# Rows of saved probabilities must sum to 1 within this (files round them).
-PROBABILITY_SUM_TOLERANCE = 1e-3
+# Rows of saved probabilities must sum to 1 within this: files round them (to
+# 2 decimals, 3 classes are off by up to 0.015). They are then rescaled.
+PROBABILITY_SUM_TOLERANCE = 0.02
 
 
 class _SavedColumns(BaseEstimator):
@@ -95,9 +96,9 @@ class _SavedPredictionsClassifier(ClassifierMixin, _SavedColumns):
             return self.classes_[(values > threshold).astype(int)]
         return self.classes_[np.argmax(values, axis=1)]
 
-    def why_missing(self, method):
-        """Why a method the fuser asks for is missing, for its error message."""
-        if method == "predict_proba":
+    def why_missing(self, methods):
+        """Why the methods the fuser asks for are missing, for its error message."""
+        if "predict_proba" in methods:
             return (
                 "its saved values are not probabilities (outside [0, 1] or rows not summing to 1)"
             )
@@ -111,17 +112,15 @@ def _width(X):
     return shape[1]
 
 
-def _model_arrays(predictions, names):
-    """(names, [per-model arrays], DataFrame column names per model or None)."""
-    if hasattr(predictions, "columns") and hasattr(predictions, "iloc"):
-        groups = {}
-        for column in predictions.columns:
-            model = str(column).split("__", 1)[0]
-            groups.setdefault(model, []).append(column)
-        if names is not None:
-            raise ValueError("names must be None for a DataFrame: its columns name the models.")
-        arrays = [predictions[columns].to_numpy() for columns in groups.values()]
-        return list(groups), arrays, list(groups.values())
+def _is_frame(predictions):
+    return hasattr(predictions, "columns") and hasattr(predictions, "iloc")
+
+
+def _model_arrays(predictions, names, classes=None):
+    """Per model: (name, array, DataFrame columns or None, the class each column
+    names or None)."""
+    if _is_frame(predictions):
+        return _frame_models(predictions, names, classes)
     if isinstance(predictions, (list, tuple)):
         arrays = [np.asarray(p) for p in predictions]
     else:
@@ -132,12 +131,45 @@ def _model_arrays(predictions, names):
                 f"[, n_columns]) array or a DataFrame; got an array of shape {block.shape}."
             )
         arrays = [block[:, m] for m in range(block.shape[1])]
-    if names is None:
-        names = [f"model{m}" for m in range(len(arrays))]
-    names = [str(name) for name in names]
+    if not arrays:
+        raise ValueError("predictions hold no model.")
+    names = [f"model{m}" for m in range(len(arrays))] if names is None else list(names)
     if len(names) != len(arrays):
         raise ValueError(f"names has {len(names)} entries for {len(arrays)} models.")
-    return names, arrays, None
+    return [(str(name), a, None, None) for name, a in zip(names, arrays)]
+
+
+def _frame_models(frame, names, classes):
+    """A DataFrame's models: columns grouped by the name before ``"__"`` (the
+    class after it), or, when no column has ``"__"`` and the columns name
+    exactly the classes of y (or their indices), one model's class columns."""
+    columns = [str(c) for c in frame.columns]
+    if not columns:
+        raise ValueError("predictions hold no model: the DataFrame has no column.")
+    if classes is not None and not any("__" in c for c in columns) and len(columns) > 1:
+        for labels in _class_names(classes):
+            if sorted(columns) == sorted(labels):
+                name = "model0" if names is None else str(list(names)[0])
+                return [(name, frame.to_numpy(), list(frame.columns), columns)]
+    if names is not None:
+        raise ValueError(
+            "names must be None for a DataFrame whose columns name the models "
+            "(<model>__<class>, or <model>)."
+        )
+    groups = {}
+    for column, text in zip(frame.columns, columns):
+        model, _, label = text.partition("__")
+        groups.setdefault(model, ([], []))
+        groups[model][0].append(column)
+        groups[model][1].append(label if "__" in text else None)
+    return [
+        (model, frame[cols].to_numpy(), cols, labels) for model, (cols, labels) in groups.items()
+    ]
+
+
+def _class_names(classes):
+    """The ways a column may name each class: its label, or its index from 0."""
+    return [[str(c) for c in classes], [str(k) for k in range(len(classes))]]
 
 
 def _as_2d(values, name):
@@ -171,13 +203,15 @@ def _is_probabilities(values):
 
 
 class _Model:
-    """How one saved model is read: its name, DataFrame columns, width and response."""
+    """How one saved model is read: its name, DataFrame columns, width, response,
+    and whether its one column is the negative class's (read as 1 - p, or -score)."""
 
-    def __init__(self, name, frame_columns, width, response_method):
+    def __init__(self, name, frame_columns, width, response_method, negative=False):
         self.name = name
         self.frame_columns = frame_columns
         self.width = width
         self.response_method = response_method
+        self.negative = negative
 
 
 class PredictionLayout:
@@ -199,15 +233,14 @@ class PredictionLayout:
     @classmethod
     def learn(cls, predictions, y, names, classifier):
         """(layout, matrix) from the predictions fit is given."""
-        names, arrays, frame_columns = _model_arrays(predictions, names)
         classes = np.unique(y) if classifier else None
         n_outputs = 1 if classifier or np.ndim(y) == 1 else np.shape(y)[1]
         models, blocks = [], []
-        for m, (name, values) in enumerate(zip(names, arrays)):
+        for name, values, columns, labels in _model_arrays(predictions, names, classes):
             values = _as_2d(values, name)
-            columns = None if frame_columns is None else frame_columns[m]
+            negative = False
             if classifier:
-                values, columns = _class_columns(values, columns, name, classes)
+                values, columns, negative = _class_columns(values, columns, labels, name, classes)
                 response = "predict_proba" if _is_probabilities(values) else "decision_function"
             else:
                 if values.shape[1] != n_outputs:
@@ -216,7 +249,7 @@ class PredictionLayout:
                         "output(s)."
                     )
                 response = "predict"
-            models.append(_Model(name, columns, values.shape[1], response))
+            models.append(_Model(name, columns, values.shape[1], response, negative))
             blocks.append(values)
         layout = cls(models, classes)
         return layout, layout._checked(blocks, len(y))
@@ -229,7 +262,7 @@ class PredictionLayout:
                     np.split(predictions, np.cumsum([m.width for m in self.models])[:-1], axis=1),
                     None,
                 )
-        if hasattr(predictions, "columns") and hasattr(predictions, "iloc"):
+        if _is_frame(predictions):
             missing = [
                 c for m in self.models for c in (m.frame_columns or []) if c not in predictions
             ]
@@ -239,7 +272,7 @@ class PredictionLayout:
                 )
             blocks = [predictions[m.frame_columns].to_numpy() for m in self.models]
         else:
-            names, blocks, _ = _model_arrays(predictions, None)
+            blocks = [values for _, values, _, _ in _model_arrays(predictions, None)]
             if len(blocks) != len(self.models):
                 raise ValueError(
                     f"Got predictions of {len(blocks)} models; the fuser was fitted on "
@@ -264,6 +297,9 @@ class PredictionLayout:
                     f"Model {model.name!r} has {values.shape[1]} column(s); it had "
                     f"{model.width} at fit."
                 )
+            if model.negative:
+                probabilities = model.response_method == "predict_proba"
+                values = 1.0 - values if probabilities else -values
             if model.response_method == "predict_proba":
                 values = _probabilities(values, model.name)
             columns.append(values)
@@ -285,32 +321,37 @@ class PredictionLayout:
         return members
 
 
-def _class_columns(values, columns, name, classes):
-    """A classifier model's columns in ``classes`` order (DataFrame columns sorted by the
-    class they name); one column is the positive class's, with two classes only."""
+def _class_columns(values, columns, labels, name, classes):
+    """(values, DataFrame columns, negative): a classifier model's columns in
+    ``classes`` order, sorted by the class each names (``labels``, from
+    DataFrame column names) when named. One column is the positive class's,
+    with two classes only; named for the negative class, it is read as such
+    (``negative``)."""
     width = values.shape[1]
+    named = labels is not None and all(label is not None for label in labels)
     if width == 1:
         if len(classes) != 2:
             raise ValueError(
                 f"Model {name!r} has one column but y has {len(classes)} classes; give one "
                 "column per class (a single column is the positive class's, for two classes)."
             )
-        return values, columns
+        negative = named and any(labels[0] == names[0] for names in _class_names(classes))
+        return values, columns, bool(negative)
     if width != len(classes):
         raise ValueError(
             f"Model {name!r} has {width} columns but y has {len(classes)} classes "
             f"({classes.tolist()}); give one column per class."
         )
-    if columns is None:
-        return values, columns
-    suffixes = [str(c).split("__", 1)[1] if "__" in str(c) else "" for c in columns]
-    for labels in ([str(c) for c in classes], [str(k) for k in range(len(classes))]):
-        if sorted(suffixes) == sorted(labels):
-            order = [suffixes.index(label) for label in labels]
-            return values[:, order], [columns[i] for i in order]
+    if not named:
+        return values, columns, False
+    for names in _class_names(classes):
+        if sorted(labels) == sorted(names):
+            order = [labels.index(label) for label in names]
+            return values[:, order], [columns[i] for i in order], False
     raise ValueError(
-        f"The columns of model {name!r} ({list(columns)}) must be named <model>__<class> for "
-        f"the classes of y ({classes.tolist()}), or <model>__<index> from 0."
+        f"The columns of model {name!r} ({[str(c) for c in columns]}) must name the "
+        f"classes of y ({classes.tolist()}) or their indices from 0: "
+        "<model>__<class>, or <class> for a DataFrame of one model."
     )
 
 
@@ -318,7 +359,7 @@ def _probabilities(values, name):
     if not _is_probabilities(values):
         raise ValueError(
             f"Predictions of model {name!r} are not probabilities (outside [0, 1] or rows "
-            "not summing to 1), as they were at fit."
+            f"not summing to 1 within {PROBABILITY_SUM_TOLERANCE}), as they were at fit."
         )
     if values.shape[1] > 1:
         # Rows rounded in a file are rescaled (sklearn's log-loss warns past
@@ -339,12 +380,15 @@ class _FromPredictions:
         {
             "predictions": ["array-like"],
             "y": ["array-like"],
-            "names": [list, tuple, None],
+            "names": ["array-like", None],
             "sample_weight": ["array-like", None],
+            "groups": ["array-like", None],
         },
         prefer_skip_nested_validation=False,
     )
-    def from_predictions(cls, predictions, y, *, names=None, sample_weight=None, **params):
+    def from_predictions(
+        cls, predictions, y, *, names=None, sample_weight=None, groups=None, **params
+    ):
         """Fit the fuser on saved out-of-fold predictions of models.
 
         Each model becomes a member that serves its saved predictions, so no
@@ -364,22 +408,28 @@ class _FromPredictions:
             - a DataFrame whose columns are grouped into models by name:
               ``<model>__<class>`` (or ``<model>__<index>``, from 0), or
               ``<model>`` for a one-column model; the model name is the part
-              before the first ``"__"``.
+              before the first ``"__"``. A DataFrame whose columns are
+              exactly the classes of y (or 0, 1, ...) is one model's.
 
             A classifier's model gives one column per class of ``y`` (in
             sorted class order), or one column with two classes: the
-            positive class's. Values in [0, 1] whose rows sum to 1 (within
-            1e-3, then renormalised; a single column: in [0, 1]) are
-            probabilities; any others are scores, which a stacker takes
-            (as ``decision_function``) and soft voting and model averaging
+            positive class's (the negative class's where a DataFrame column
+            names it). Values in [0, 1] whose rows sum to 1 (within 0.02,
+            then rescaled; a single column: in [0, 1]) are probabilities;
+            any others are scores, which a stacker takes (as
+            ``decision_function``) and soft voting and model averaging
             refuse. A regressor's model gives one column per output of ``y``.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets (a 2-D y for regressors only).
         names : list of str, default=None
             The models' names (valid identifiers); None is ``model0``,
-            ``model1``... for arrays. A DataFrame's columns name its models.
+            ``model1``... for arrays. A DataFrame's columns name its models
+            (a DataFrame of one model's class columns takes one name).
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights, as in ``fit``.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter ``cv``, as in ``fit``: the folds
+            of ``fused_cv_score_`` then keep each group whole.
         **params : dict
             Parameters of the fuser (all but ``estimators``), e.g.
             ``weighting="caruana"`` or ``final_estimator=...``.
@@ -425,7 +475,9 @@ class _FromPredictions:
                 )
             y = np.asarray(y).ravel()
         layout, matrix = PredictionLayout.learn(predictions, y, names, classifier)
-        fuser = cls(layout.members(classifier), **params)
-        fuser.fit(matrix, y, sample_weight=sample_weight)
+        # Fitted already (fitting learns nothing), so cv="prefit" takes them too.
+        members = [(name, member.fit(matrix)) for name, member in layout.members(classifier)]
+        fuser = cls(members, **params)
+        fuser.fit(matrix, y, sample_weight=sample_weight, groups=groups)
         fuser._prediction_layout_ = layout
         return fuser

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _holds_documents, _MultiLabelTags, _OutputFusion
 from ._compat import HasMethods, StrOptions, _fit_context, _num_features, _safe_indexing
-from ._oof import align_output, is_multi_output, is_prefit, split_outputs
+from ._oof import align_output, is_multi_output, split_outputs
 from ._scoring import (
     SCORING_CONSTRAINT,
     fused_response,
@@ -46,7 +46,6 @@ class _BaseStacker(_OutputFusion):
         **_OutputFusion._parameter_constraints,
         "final_estimator": [None, HasMethods("fit")],
         "passthrough": ["boolean", "array-like", callable],
-        "test_predictions": [StrOptions({"refit", "fold_average"})],
         "scoring": SCORING_CONSTRAINT,
     }
 
@@ -168,18 +167,7 @@ class _BaseStacker(_OutputFusion):
     def _test_outputs(self, X):
         """Each member's output on X: the refit member, or its fold models' mean."""
         cache = self._output_cache(X)
-        outputs = []
-        for m, (name, method) in enumerate(zip(self._member_names(), self.stack_method_)):
-            if self.test_predictions == "refit":
-                outputs.append(self._refit_output(cache, m, method))
-            else:
-                folds = self.fold_estimators_[m]
-                total = sum(
-                    cache.output(e, self._fit_key(m, f), method, self._label_space(e), name)
-                    for f, e in enumerate(folds)
-                )
-                outputs.append(total / len(folds))
-        return outputs
+        return [self._test_output(cache, m, method) for m, method in enumerate(self.stack_method_)]
 
     def _fit_stack(self, X, y, sample_weight, groups, params, classes=None):
         names, members = self._validate_members()
@@ -188,9 +176,6 @@ class _BaseStacker(_OutputFusion):
             members, y, sample_weight, groups, params
         )
         self._passthrough_columns_ = self._passthrough_columns(X)
-        fold_average = self.test_predictions == "fold_average"
-        if is_prefit(self.cv) and fold_average:
-            raise ValueError("test_predictions='fold_average' needs folds; cv='prefit' has none.")
         result = self._cross_fit(
             members,
             X,
@@ -199,14 +184,7 @@ class _BaseStacker(_OutputFusion):
             fit_params=fit_params,
             split_params=split_params,
             classes=classes,
-            refit=not fold_average,
-            keep_fold_estimators=fold_average,
         )
-        self.fold_estimators_ = result.fold_estimators  # None unless kept
-        if fold_average:
-            # No refit members: each name holds its fold models.
-            self._set_fitted_members(result.fold_estimators)
-            self.estimators_ = None
         outputs = result.member_oof()
         self.oof_predictions_ = np.moveaxis(result.oof, 0, 1)
         y_fit, sw_fit = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
@@ -400,6 +378,8 @@ class OOFStacker(_MultiLabelTags, ClassifierMixin, _BaseStacker):
         (as sklearn). ``"fold_average"``: no refit; test meta-features are
         the mean of the fold models' outputs, so the meta-learner sees the
         same kind of input at fit and predict time.
+    fold_eval_set : str, default=None
+        See :class:`WeightedBlender`.
     scoring : str, callable, list, tuple, set or dict, default=None
         What ``member_scores_`` and ``fused_score_`` report, as in
         :class:`WeightedBlender`; None is accuracy (with several outputs,
@@ -505,6 +485,7 @@ class OOFStacker(_MultiLabelTags, ClassifierMixin, _BaseStacker):
         stack_method="auto",
         passthrough=False,
         test_predictions="refit",
+        fold_eval_set=None,
         scoring=None,
         memory=None,
         n_jobs=None,
@@ -523,6 +504,7 @@ class OOFStacker(_MultiLabelTags, ClassifierMixin, _BaseStacker):
         self.stack_method = stack_method
         self.passthrough = passthrough
         self.test_predictions = test_predictions
+        self.fold_eval_set = fold_eval_set
         self.scoring = scoring
 
     def _resolve_stack_methods(self, members):
@@ -644,6 +626,8 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
         Columns of X also given to the meta-learner (see :class:`OOFStacker`).
     test_predictions : {"refit", "fold_average"}, default="refit"
         See :class:`OOFStacker`.
+    fold_eval_set : str, default=None
+        See :class:`WeightedBlender`.
     scoring : str, callable, list, tuple, set or dict, default=None
         What ``member_scores_`` and ``fused_score_`` report; None is R².
     memory : str, path or joblib.Memory, default=None
@@ -728,6 +712,7 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
         cv=5,
         passthrough=False,
         test_predictions="refit",
+        fold_eval_set=None,
         scoring=None,
         memory=None,
         n_jobs=None,
@@ -745,6 +730,7 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
         self.final_estimator = final_estimator
         self.passthrough = passthrough
         self.test_predictions = test_predictions
+        self.fold_eval_set = fold_eval_set
         self.scoring = scoring
 
     def _resolve_stack_methods(self, members):

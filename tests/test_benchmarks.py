@@ -134,3 +134,19 @@ def test_grid_search_comparison_fits_members_as_its_bound_says(tmp_path, final_r
     sklearn_fits, refit_fits, average_fits = (count_fits(log) for log in logs)
     assert sklearn_fits / refit_fits == stacking.member_fit_bound(False, final_refit)
     assert sklearn_fits / average_fits == stacking.member_fit_bound(True, final_refit)
+
+
+def test_saved_predictions_benchmarks_run_at_small_sizes(tmp_path, monkeypatch, capsys):
+    saved = _load("asv_bench/benchmarks/bench_saved.py")
+    monkeypatch.setattr(saved, "N_ROWS", 400)
+    monkeypatch.setattr(saved, "N_MODELS", 5)
+    folder = saved.write_files(tmp_path, n_rows=400, n_models=5)
+    saved.CommandLine().time_blend(folder, "caruana")
+    assert "model_00" in capsys.readouterr().out
+    written = np.loadtxt(f"{folder}/submission.csv", delimiter=",", skiprows=1)
+    assert written.shape == (100, 2) and np.all((written[:, 1] >= 0) & (written[:, 1] <= 1))
+    bench = saved.FromPredictions()
+    bench.setup("optimize")
+    bench.time_predict_proba("optimize")
+    # The cross-validated log-loss is the higher (worse) of the two.
+    assert bench.track_cv_minus_in_sample_log_loss("optimize") > 0

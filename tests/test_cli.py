@@ -215,11 +215,11 @@ def _not_probabilities(frame):
 @pytest.mark.parametrize(
     "change, use_id, message",
     [
-        (lambda f: f.iloc[:250], False, r"forest.csv: 250 rows, but the target has 300"),
+        (lambda f: f.iloc[:250], False, r"forest.csv: 250 rows, but the target file has 300"),
         (
             lambda f: f.assign(id=f["id"] + 1),
             True,
-            r"forest.csv: ids differ from the target's \(1 missing, 1 extra",
+            r"forest.csv: ids differ from those of the target file \(1 missing, 1 extra",
         ),
         (
             _with_nan,
@@ -229,7 +229,7 @@ def _not_probabilities(frame):
         (
             _not_probabilities,
             True,
-            r"forest.csv: column 'cat' has values outside \[0, 1\]; log-loss needs",
+            r"forest.csv: column 'cat' has values outside \[0, 1\]; blending class scores needs",
         ),
         (
             lambda f: f.assign(id=f["id"].astype(str) + "x"),
@@ -268,7 +268,7 @@ def test_missing_inputs_are_named(classes, tmp_path):
     assert "train.csv: no target column 'label'" in done.stderr
     done = run("blend", "--oof", root / "oof" / "*.csv", "--test", root / "test" / "forest.csv",
                "--target", f"{root / 'train.csv'}:target", "--id", "id", ok=False)  # fmt: skip
-    assert "the test files lack column(s)" in done.stderr and "logreg" in done.stderr
+    assert "model 'bayes'" in done.stderr and "has no test predictions" in done.stderr
     done = run("stack", *_inputs(root), "--id", "id", "--final-estimator", "ridge", ok=False)
     assert "ridge fits values" in done.stderr
 
@@ -281,3 +281,48 @@ def test_help_and_the_console_script():
         pytest.skip("the console script is not on PATH (package not installed)")
     done = subprocess.run([script, "stack", "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "--final-estimator" in done.stdout
+
+
+def test_groups_rounding_and_what_is_written(classes, tmp_path):
+    root, oof, test, y, _ = classes
+    groups = np.arange(300) // 30
+    ids = np.arange(1000, 1300)
+    _write(pd.DataFrame({"id": ids, "target": y, "site": groups}), tmp_path / "train.csv")
+    for name in oof:  # rounded as files often are: rows off by up to 0.0015
+        frame = pd.DataFrame(np.round(oof[name], 3), columns=["ant", "bee", "cat"])
+        frame.insert(0, "id", ids)
+        _write(frame, tmp_path / "oof" / f"{name}.csv")
+    (tmp_path / "test").mkdir()
+    for path in (root / "test").glob("*.csv"):
+        (tmp_path / "test" / path.name).write_text(path.read_text())
+    out = tmp_path / "sub.csv"
+    files = _inputs(tmp_path)
+    done = run("blend", *files, "--id", "id", "--groups", "site", "--out", out, "--json")
+    result = json.loads(done.stdout)
+    assert result["weighting"] == "caruana" and result["written"]["rows"] == 100
+    assert result["written"]["holds"] == "one column of probabilities per class"
+    assert np.isfinite(result["fused"]["cross_validated"]["log_loss"])
+
+
+def test_more_bad_inputs_are_named(classes, tmp_path):
+    root, oof, _, y, _ = classes
+    target = ["--target", f"{root / 'train.csv'}:target", "--id", "id"]
+    index = pd.DataFrame(oof["forest"], columns=["ant", "bee", "cat"])
+    index.insert(0, "id", np.arange(1000, 1300))
+    index.to_csv(tmp_path / "indexed.csv")  # a saved pandas index: "Unnamed: 0"
+    done = run("blend", "--oof", tmp_path / "indexed.csv", *target, ok=False)
+    assert "indexed.csv: column 'Unnamed: 0' has no name: a saved DataFrame index?" in done.stderr
+    oof_files = ["--oof", *sorted((root / "oof").glob("*.csv"))]
+    done = run("blend", *oof_files, *target, "--objective", "logloss2", ok=False)
+    assert "unknown metric 'logloss2'" in done.stderr
+    two = pd.DataFrame(oof["forest"][:, :2], columns=["ant", "bee"])
+    two.insert(0, "id", np.arange(1000, 1300))
+    _write(two, tmp_path / "two" / "short.csv")
+    done = run("blend", "--oof", tmp_path / "two" / "short.csv", *target, ok=False)
+    assert "short.csv: model 'short' has 2 columns but the target has 3 classes" in done.stderr
+    values = pd.DataFrame({"id": np.arange(1000, 1300), "v": np.linspace(0, 5, 300)})
+    _write(values, tmp_path / "v" / "model.csv")
+    _write(pd.DataFrame({"id": values["id"], "value": np.arange(300.0)}), tmp_path / "v.csv")
+    done = run("blend", "--oof", tmp_path / "v" / "model.csv", "--target",
+               f"{tmp_path / 'v.csv'}:value", "--id", "id", "--labels", ok=False)  # fmt: skip
+    assert "--labels writes class labels" in done.stderr

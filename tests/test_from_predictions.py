@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeRegressor
@@ -288,3 +288,65 @@ def test_rounded_probabilities_are_renormalised():
     saved = BayesianModelAverager.from_predictions(rounded, y)
     np.testing.assert_allclose(saved.predict_proba(rounded).sum(axis=1), 1.0, atol=1e-12)
     np.testing.assert_allclose(saved.oof_predictions_.sum(axis=2), 1.0, atol=1e-12)
+
+
+def test_a_column_that_names_the_negative_class_is_read_as_such():
+    X, y = make_classification(n_samples=200, random_state=5)
+    labels = np.array(["no", "yes"])[y]
+    fitted = WeightedBlender(_classifiers(), weighting="optimize").fit(X, labels)
+    proba = fitted.oof_predictions_
+    positive = pd.DataFrame({f"{n}__yes": proba[:, m, 1] for m, n in enumerate(NAMES)})
+    negative = pd.DataFrame({f"{n}__no": proba[:, m, 0] for m, n in enumerate(NAMES)})
+    by_index = pd.DataFrame({f"{n}__0": proba[:, m, 0] for m, n in enumerate(NAMES)})
+    expected = WeightedBlender.from_predictions(positive, labels, weighting="optimize")
+    for frame in (negative, by_index):
+        saved = WeightedBlender.from_predictions(frame, labels, weighting="optimize")
+        np.testing.assert_allclose(saved.weights_, expected.weights_, atol=1e-9)
+        np.testing.assert_allclose(
+            saved.predict_proba(frame), expected.predict_proba(positive), atol=1e-12
+        )
+
+
+@pytest.mark.parametrize("columns", [["no", "yes"], [0, 1]])
+def test_a_dataframe_of_class_columns_is_one_model(columns):
+    rng = np.random.default_rng(0)
+    y = np.array(["no", "yes"])[rng.integers(0, 2, 80)]
+    p = rng.dirichlet(np.ones(2), size=80)
+    saved = OOFStacker.from_predictions(pd.DataFrame(p, columns=columns), y, names=["gbm"])
+    assert list(saved.named_estimators_) == ["gbm"]
+    as_array = OOFStacker.from_predictions([p], y, names=["gbm"])
+    np.testing.assert_allclose(saved.final_estimator_.coef_, as_array.final_estimator_.coef_)
+
+
+def test_probabilities_rounded_to_two_decimals_are_accepted():
+    p, y = _probabilities(seed=3)
+    rounded = np.round(p, 2)  # rows off by up to 0.015 for 3 classes
+    saved = WeightedBlender.from_predictions(rounded, y)
+    np.testing.assert_allclose(saved.predict_proba(rounded).sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_groups_prefit_and_other_arguments():
+    p, y = _probabilities(n=90, seed=4)
+    groups = np.repeat(np.arange(9), 10)
+    saved = OOFStacker.from_predictions(p, y, cv=GroupKFold(3), groups=groups)
+    assert saved.fused_cv_score_ is not None
+    splits = saved._fusion_data_[4]  # the folds of the honest score
+    assert len(splits) == 3
+    for train, test in splits:
+        assert not set(groups[train]) & set(groups[test])
+    # Saved models need no fit: cv="prefit" takes them (the honest score then
+    # uses 5 folds of the rows).
+    prefit = WeightedBlender.from_predictions(p, y, cv="prefit", weighting="optimize")
+    folds = WeightedBlender.from_predictions(p, y, weighting="optimize")
+    np.testing.assert_allclose(prefit.weights_, folds.weights_)
+    named = WeightedBlender.from_predictions(p, y, names=np.array(["a", "b"]))
+    assert list(named.named_weights_) == ["a", "b"]
+    with pytest.raises(ValueError, match="hold no model"):
+        WeightedBlender.from_predictions([], y)
+
+
+def test_scores_refused_by_averaging_are_a_value_error():
+    p, y = _probabilities(seed=5)
+    scores = [np.log(p[:, 0]), p[:, 1]]
+    with pytest.raises(ValueError, match="'model0'.*not probabilities"):
+        BayesianModelAverager.from_predictions(scores, y)

@@ -10,7 +10,9 @@ Peers: sklearn's VotingClassifier and StackingClassifier; a textbook Caruana
 does); a per-draw loop for the Bayesian bootstrap, and arviz's ``compare``
 when arviz is installed; TIES with an argsort top-k on stacked task vectors,
 as mergekit computes it. AutoGluon itself is used when it is installed.
-GPU rows (share of the measured device copy bandwidth) when cupy runs.
+GPU rows (share of the measured device copy bandwidth) when cupy runs. The
+``skfusion blend`` command on 50 model files of 200 000 rows has no peer: its
+target is a time.
 Numba compile times are measured in fresh processes, with an empty cache
 directory and with a warm one.
 
@@ -245,6 +247,29 @@ def grid_rows(table, quick):
             )
 
 
+def saved_predictions_rows(table, quick):
+    """The ``skfusion blend`` command on 50 model files of 200 000 rows, in a
+    fresh process (its imports count), files written beforehand."""
+    sys.path.insert(0, str(HERE.parent))
+    from benchmarks.bench_saved import N_MODELS, N_ROWS, command, write_files
+
+    n_rows = 20_000 if quick else N_ROWS
+    with tempfile.TemporaryDirectory() as folder:
+        write_files(folder, n_rows=n_rows, n_models=N_MODELS)
+        for weighting in ("caruana", "optimize"):
+            args = command(folder, weighting)
+            seconds = _run_python(f"from skfusion._cli import main; main({args!r})")
+            table.add(
+                f"skfusion blend --weighting {weighting}: {N_MODELS} CSV x {n_rows} rows",
+                "-",
+                None,
+                seconds,
+                "-",
+                "< 30 s (2 cores)",
+                seconds < 30,
+            )
+
+
 def _run_python(code, env=None):
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
@@ -327,6 +352,7 @@ def main(argv=None):
         bma_rows(table, args.quick)
         merge_rows(table, args.quick)
     grid_rows(table, args.quick)
+    saved_predictions_rows(table, args.quick)
     import_and_compile_rows(table)
     gpu_rows(table)
     table.print()
