@@ -200,20 +200,26 @@ class _Frame:
 
     def align(self, ids, n_rows, what):
         """Rows in the order of ``ids`` (or checked to number ``n_rows``)."""
+        import pandas as pd
+
         if ids is None:
             if len(self.frame) != n_rows:
                 raise CommandError(f"{self.path}: {len(self.frame)} rows, but {what} has {n_rows}")
             return self.frame.reset_index(drop=True)
-        missing = ids[~ids.isin(self.ids)]
-        extra = self.ids[~self.ids.isin(ids)]
-        if len(missing) or len(extra):
-            example = (missing if len(missing) else extra).iloc[:1].tolist()[0]
-            raise CommandError(
-                f"{self.path}: ids differ from those of {what} ({len(missing)} missing, "
-                f"{len(extra)} extra; e.g. {example!r})"
+        position = pd.Index(self.ids).get_indexer(ids)
+        n_missing = int((position < 0).sum())
+        n_extra = len(self.ids) - (len(ids) - n_missing)
+        if n_missing or n_extra:
+            example = (
+                (ids[position < 0] if n_missing else self.ids[~self.ids.isin(ids)])
+                .iloc[:1]
+                .tolist()[0]
             )
-        position = dict(zip(self.ids, range(len(self.ids))))
-        return self.frame.iloc[[position[i] for i in ids]].reset_index(drop=True)
+            raise CommandError(
+                f"{self.path}: ids differ from those of {what} ({n_missing} missing, "
+                f"{n_extra} extra; e.g. {example!r})"
+            )
+        return self.frame.iloc[position].reset_index(drop=True)
 
 
 def _read_predictions(files, id_column, ids, n_rows, what, progress):
@@ -277,6 +283,9 @@ def _read_target(spec, id_column, groups_column):
             raise CommandError(f"{path}: {option} column {name!r} has missing values")
         found[option] = frame[name].reset_index(drop=True)
     ids, groups = found.get("id"), found.get("groups")
+    if ids is not None and ids.duplicated().any():
+        first = ids[ids.duplicated()].iloc[:1].tolist()[0]
+        raise CommandError(f"{path}: id {first!r} appears more than once")
     return found["target"].to_numpy(), ids, None if groups is None else groups.to_numpy(), column
 
 
