@@ -24,6 +24,7 @@ _LAZY = {
     "WeightSpaceFuserRegressor": "._weight_space",
     "blend": "._blending",
     "merge": ".merge",
+    "metrics": ".metrics",
     "weights": ".weights",
 }
 

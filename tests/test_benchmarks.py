@@ -150,3 +150,9 @@ def test_saved_predictions_benchmarks_run_at_small_sizes(tmp_path, monkeypatch, 
     bench.time_predict_proba("optimize")
     # The cross-validated log-loss is the higher (worse) of the two.
     assert bench.track_cv_minus_in_sample_log_loss("optimize") > 0
+
+
+def test_compare_diversity_agrees_with_the_per_pair_loop(capsys):
+    # Asserts internally that both give the same Q-statistics.
+    _load("asv_bench/peers/compare_diversity.py").main([], n=5_000)
+    assert "values equal: True" in capsys.readouterr().out

@@ -18,6 +18,7 @@ from sklearn.utils import Bunch
 
 import skfusion
 import skfusion.merge
+import skfusion.metrics
 import skfusion.weights
 
 API = pathlib.Path(__file__).resolve().parents[1] / "doc" / "api.rst"
@@ -35,6 +36,7 @@ PUBLIC_FUNCTIONS = [
     ("skfusion", "blend"),
     *(("skfusion.weights", name) for name in skfusion.weights.__all__),
     *(("skfusion.merge", name) for name in skfusion.merge.__all__),
+    *(("skfusion.metrics", name) for name in skfusion.metrics.__all__),
 ]
 # numpydoc checks left out, as sklearn leaves them out: extended summaries,
 # See Also and Examples of methods, return names, summaries of one word.
