@@ -41,6 +41,7 @@ from ._oof import (
     member_label_codes,
     member_label_space,
     resolve_cv,
+    stand_in,
 )
 from ._saved import _FromPredictions
 from ._scoring import get_scorer, score_predictions
@@ -176,11 +177,13 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         if folds is None:
             est = self.estimators_[member]
             return cache.output(est, self._fit_key(member), method, self._label_space(est), name)
+        # Read raw: a fold model whose output is cached is never loaded.
+        models = [folds[member].raw(f) for f in range(len(folds[member]))]
         total = sum(
-            cache.output(e, self._fit_key(member, f), method, self._label_space(e), name)
-            for f, e in enumerate(folds[member])
+            cache.output(e, self._fit_key(member, f), method, self._label_space(stand_in(e)), name)
+            for f, e in enumerate(models)
         )
-        return total / len(folds[member])
+        return total / len(models)
 
     def _test_label_codes(self, cache, member):
         """A fitted member's ``predict`` on the cache's X as indices into its label

@@ -382,7 +382,8 @@ class _Executor:
                 where = "the fit on all rows" if task.fold is None else f"cv fold {task.fold}"
                 raise_member_error(exc, task.name, where)
 
-    def _run(self, task):
+    def fit_args(self, task):
+        """The arguments of ``task``'s fit (with its fold's early-stopping set)."""
         fit_params = task.fit_params
         if task.eval_param is not None:
             held_out = (_safe_indexing(self.X, task.test), _safe_indexing(self.y, task.test))
@@ -390,35 +391,108 @@ class _Executor:
                 fit_params = {**fit_params, task.eval_param: [held_out]}
             else:  # a pair of names: eval_X=X, eval_y=y
                 fit_params = {**fit_params, **dict(zip(task.eval_param, held_out))}
-        fit_args = (task.key, task.estimator, self.X, self.y, task.train, fit_params)
+        return (task.key, task.estimator, self.X, self.y, task.train, fit_params)
+
+    def _run(self, task):
+        fit_args = self.fit_args(task)
         if task.test is None:
             return self.fit(*fit_args), None
         head = (self.output_key(task), task.test, task.method, task.classes)
         if not task.keep:
             return None, self.predict(*head, *fit_args, self.fit)
-        fitted = self.fit(*fit_args)
         if not self.cached:
+            fitted = self.fit(*fit_args)
             return fitted, _predict_rows(fitted, self.X, task.test, task.method, task.classes)
-        # The output comes from its own entry even when the fold model is kept
-        # (loading it is cheaper than predicting again), or from the model at hand.
-        return fitted, self.predict(*head, *fit_args, _Given(fitted))
+        # The output comes from its own entry; the kept model is loaded only if
+        # that entry has to be computed. Otherwise it stays in the cache until
+        # read (see FoldModels): a grid candidate that reads only outputs
+        # never loads it.
+        model = _LoadOnce(self.fit, fit_args)
+        output = self.predict(*head, *fit_args, model)
+        return (model.value if model.loaded else IN_CACHE), output
 
 
-class _Given:
-    """A ``fit`` for :func:`_fold_output` that returns a model already fitted."""
+# What a kept fold model's task returns when the model stayed in the cache.
+IN_CACHE = "in the cache"
 
-    def __init__(self, fitted):
-        self.fitted = fitted
+
+class _LoadOnce:
+    """A ``fit`` for :func:`_fold_output` that fits or loads the model once."""
+
+    def __init__(self, fit, fit_args):
+        self.fit, self.fit_args = fit, fit_args
+        self.loaded, self.value = False, None
 
     def __call__(self, *args):
-        return self.fitted
+        if not self.loaded:
+            self.value, self.loaded = self.fit(*self.fit_args), True
+        return self.value
+
+
+class _Deferred:
+    """A kept fold model still in the cache, loaded when first read.
+
+    ``template`` (the member as given) stands in for it where a fitted
+    model's parameters or structure are asked (a fit changes neither).
+    """
+
+    __slots__ = ("fit", "fit_args", "template")
+
+    def __init__(self, fit, fit_args, template):
+        self.fit, self.fit_args, self.template = fit, fit_args, template
+
+    def get_params(self, deep=True):
+        return self.template.get_params(deep=deep)
+
+    def load(self):
+        return self.fit(*self.fit_args)
+
+
+def stand_in(model):
+    """A fold model, or the member it was cloned from while it is in the cache."""
+    return model.template if isinstance(model, _Deferred) else model
+
+
+def loaded(model):
+    """A fold model, loaded if it was still in the cache."""
+    return model.load() if isinstance(model, _Deferred) else model
+
+
+class FoldModels(list):
+    """One member's fold models. One still in the cache loads when read (by
+    index or iteration), and is kept; ``raw`` reads without loading.
+
+    A copy or a pickle holds the loaded models (never the training data that
+    a model in the cache is keyed on).
+    """
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        model = list.__getitem__(self, index)
+        if isinstance(model, _Deferred):
+            model = model.load()
+            list.__setitem__(self, index, model)
+        return model
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def raw(self, index):
+        return list.__getitem__(self, index)
+
+    def __reduce__(self):
+        return (FoldModels, (list(self),))
+
+    def __repr__(self):
+        return repr(list(self))
 
 
 def _output_sealed(fit_key, params_key, X_key, method, classes, name, estimator, X):
     """A fitted member's aligned output on X, sealed for the cache (keyed on
     the model's ``fit_key``, its parameters and ``X_key``, not on the model
     and X themselves)."""
-    return _Sealed(member_output(estimator, X, method, classes, name=name))
+    return _Sealed(member_output(loaded(estimator), X, method, classes, name=name))
 
 
 class OutputCache:
@@ -440,7 +514,7 @@ class OutputCache:
     def output(self, estimator, fit_key, method, classes, name):
         """:func:`member_output` of ``estimator`` (errors naming ``name``)."""
         if self.memory.location is None or fit_key is None:
-            return member_output(estimator, self.X, method, classes, name=name)
+            return member_output(loaded(estimator), self.X, method, classes, name=name)
         if self._X_key is None:
             self._X_key = joblib_hash(self.X)
             self._cached_output = _LoadCached(
@@ -880,17 +954,19 @@ def cross_fit(
         leave=False,
     )
     result = CrossFit(splits=splits)
-    oof_sum = _collect(result, zip(tasks, results), len(members), _num_samples(X))
+    oof_sum = _collect(result, zip(tasks, results), len(members), _num_samples(X), executor)
     if oof_sum is not None:
         _set_oof(result, oof_sum, times_tested, members, methods)
     return result
 
 
-def _collect(result, done, n_members, n_samples):
+def _collect(result, done, n_members, n_samples, executor):
     """Put each finished task's model and its cache key in ``result``; return
     the OOF outputs summed per row (None without folds)."""
     oof_sum = None
     for task, (fitted, aligned) in done:
+        if isinstance(fitted, str) and fitted == IN_CACHE:
+            fitted = _Deferred(executor.fit, executor.fit_args(task), task.estimator)
         if task.fold is None:
             if result.estimators is None:
                 result.estimators, result.fit_keys = [None] * n_members, [None] * n_members
@@ -900,9 +976,9 @@ def _collect(result, done, n_members, n_samples):
         if task.keep:
             if result.fold_estimators is None:
                 n_folds = len(result.splits)
-                result.fold_estimators = [[None] * n_folds for _ in range(n_members)]
+                result.fold_estimators = [FoldModels([None] * n_folds) for _ in range(n_members)]
                 result.fold_fit_keys = [[None] * n_folds for _ in range(n_members)]
-            result.fold_estimators[task.member][task.fold] = fitted
+            list.__setitem__(result.fold_estimators[task.member], task.fold, fitted)
             result.fold_fit_keys[task.member][task.fold] = task.key
         if oof_sum is None:
             oof_sum = np.zeros((n_members, n_samples) + aligned.shape[1:])
@@ -960,7 +1036,7 @@ def _saved_outputs(members, X, y, folds, methods, classes, keep):
         result.oof[:, untested] = np.nan
         result.oof_rows = np.flatnonzero(~untested)
     if keep:
-        result.fold_estimators = [[est] * len(result.splits) for _, est in fitted]
+        result.fold_estimators = [FoldModels([est] * len(result.splits)) for _, est in fitted]
     return result
 
 

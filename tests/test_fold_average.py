@@ -1,5 +1,7 @@
 """test_predictions="fold_average" on every fuser that cross-fits members."""
 
+import pickle
+
 import numpy as np
 import pytest
 from _helpers import CountingClassifier, count_fits
@@ -186,3 +188,56 @@ def test_a_pair_of_names_gets_the_held_out_rows_apart(data):
         np.testing.assert_array_equal(model.eval_set_[1], y[test])
     with pytest.raises(ValueError, match="a fit parameter name or a pair"):
         WeightedBlender([("r", EvalXYRecorder())], fold_eval_set=("a", "b", "c")).fit(X, y)
+
+
+class CountedLoads(ClassifierMixin, BaseEstimator):
+    """A logistic regression that counts how often a fitted one is unpickled."""
+
+    loads = 0
+
+    def fit(self, X, y):
+        self.model_ = LogisticRegression(max_iter=500).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+    def __setstate__(self, state):
+        type(self).loads += 1
+        self.__dict__.update(state)
+
+
+def test_cached_fold_models_load_only_when_read(data, tmp_path):
+    X, y, X_test = data
+    members = [("counted", CountedLoads()), ("bayes", GaussianNB())]
+
+    def fit():
+        return WeightedBlender(
+            members, cv=CV, weighting="optimize", test_predictions="fold_average",
+            memory=str(tmp_path),
+        ).fit(X, y)  # fmt: skip
+
+    first = fit()
+    expected = first.predict_proba(X_test)
+    CountedLoads.loads = 0
+    # A second fuser on the same rows (a grid candidate): its fold outputs,
+    # OOF and on X_test, come from the cache; no fold model is loaded.
+    second = fit()
+    np.testing.assert_array_equal(second.predict_proba(X_test), expected)
+    assert CountedLoads.loads == 0
+    # Reading one loads that one, a real fitted model.
+    model = second.fold_estimators_[0][1]
+    assert isinstance(model, CountedLoads) and CountedLoads.loads == 1
+    assert second.named_estimators_["counted"][1] is model
+    # New rows need the models' predictions: each loads then, once.
+    second.predict_proba(X_test[:5])
+    assert CountedLoads.loads == 1 + 3
+    # A pickle holds loaded models, not the training data behind the cache.
+    restored = pickle.loads(pickle.dumps(second))
+    assert all(isinstance(m, CountedLoads) for m in restored.fold_estimators_[0])
+    np.testing.assert_array_equal(restored.predict_proba(X_test), expected)
+    assert X.tobytes() not in pickle.dumps(second)
