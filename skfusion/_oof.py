@@ -10,7 +10,9 @@ predicted (repeated CV).
 import copy
 import inspect
 import numbers
+import os
 import pickle
+import threading
 import warnings
 import zlib
 from dataclasses import dataclass, field
@@ -205,33 +207,56 @@ class _Sealed:
         return pickle.loads(self.payload)
 
 
-class _LoadCached:
-    """Call a cached function and open its sealed result.
+class _KeyedStore:
+    """A function's results kept in the ``memory`` folder, one file per key.
 
-    An entry that fails its checksum or its unpickling is recomputed (and
-    stored again) with one warning. A class rather than a closure so the
-    joblib workers can pickle it.
+    The first argument of every call is a key the caller computed (a fit's
+    or an output's, see :class:`_Executor`), so a result is found by its file
+    name alone. joblib's ``Memory.cache`` would also inspect, hash and
+    record the arguments and write metadata beside each result, about a
+    millisecond a call, which the candidates of a grid search make by the
+    thousand. The files live in joblib's own store folder, so
+    ``Memory.clear()`` removes them too.
+
+    A stored ``_Sealed`` value is opened (checksum, then unpickled); an entry
+    that fails, or cannot be read, is recomputed and stored again, with one
+    warning. A value that pickle refuses (a model holding a lambda) is
+    returned and not stored.
     """
 
-    def __init__(self, cached):
-        self.cached = cached
+    def __init__(self, memory, func):
+        self.func = func
+        self.folder = os.path.join(memory.location, "joblib", "skfusion", func.__name__)
 
-    def __call__(self, *args):
-        stored = self.cached(*args)
-        if not isinstance(stored, _Sealed):
-            return stored  # a model pickle refused: cached as is, or not at all
+    def __call__(self, key, *args):
+        path = os.path.join(self.folder, f"{key}.pkl")
         try:
-            return stored.open()
+            with open(path, "rb") as f:
+                stored = pickle.load(f)
+            return stored.open() if isinstance(stored, _Sealed) else stored
+        except FileNotFoundError:
+            pass
         except Exception as exc:  # noqa: BLE001 - any damage means "recompute"
             warnings.warn(
-                f"skfusion: a corrupted memory entry of {self.cached.func.__name__} was "
+                f"skfusion: a corrupted memory entry of {self.func.__name__} was "
                 f"recomputed ({type(exc).__name__}: {exc}).",
                 RuntimeWarning,
             )
-        stored = self.cached.call(*args)
-        if isinstance(stored, tuple):  # joblib >= 1.3 returns (output, metadata)
-            stored = stored[0]
-        return stored.open() if isinstance(stored, _Sealed) else stored
+        value = self.func(key, *args)
+        self._store(path, value)
+        return value.open() if isinstance(value, _Sealed) else value
+
+    def _store(self, path, value):
+        os.makedirs(self.folder, exist_ok=True)
+        # Written aside, then renamed: a concurrent reader (parallel fits)
+        # sees the whole file or none.
+        partial = f"{path}.{os.getpid()}.{threading.get_ident()}.partial"
+        try:
+            with open(partial, "wb") as f:
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(partial, path)
+        except (pickle.PicklingError, AttributeError, TypeError):
+            os.remove(partial)
 
 
 # ---------------------------------------------------------------------------
@@ -267,11 +292,10 @@ def _fit_member_sealed(key, estimator, X, y, train, fit_params):
     """:func:`_fit_member` for the cache: the fitted model sealed (pickle bytes
     and a checksum).
 
-    joblib's own unpickler is pure python; a forest of a hundred trees loads
-    several times faster from bytes through :func:`pickle.loads`, and every
-    cached fit is loaded once per fuser that reuses it (each grid candidate).
-    A model that pickle refuses (a lambda inside, say) is returned as is, and
-    joblib warns that it cannot cache it.
+    Unpickled from bytes with :func:`pickle.loads`, a forest of a hundred
+    trees loads several times faster than through joblib's pure-python
+    unpickler. A model that pickle refuses (a lambda inside, say) is
+    returned as is, and not stored.
     """
     fitted = _fit_member(key, estimator, X, y, train, fit_params)
     try:
@@ -340,10 +364,9 @@ class _Executor:
         self.X, self.y = X, y
         self.cached = memory.location is not None
         if self.cached:
-            arrays = ["estimator", "X", "y", "train", "fit_params"]
-            self.fit = _LoadCached(memory.cache(_fit_member_sealed, ignore=arrays))
-            outputs = ["test", "method", "classes", "key", *arrays, "fit"]  # in output_key
-            self.predict = _LoadCached(memory.cache(_fold_output_sealed, ignore=outputs))
+            # Stored under the task's fit key, and its output key.
+            self.fit = _KeyedStore(memory, _fit_member_sealed)
+            self.predict = _KeyedStore(memory, _fold_output_sealed)
             # X and y are hashed once here, not per task.
             self._data_hash = joblib_hash((X, y))
         else:
@@ -488,10 +511,10 @@ class FoldModels(list):
         return repr(list(self))
 
 
-def _output_sealed(fit_key, params_key, X_key, method, classes, name, estimator, X):
-    """A fitted member's aligned output on X, sealed for the cache (keyed on
-    the model's ``fit_key``, its parameters and ``X_key``, not on the model
-    and X themselves)."""
+def _output_sealed(key, method, classes, name, estimator, X):
+    """A fitted member's aligned output on X, sealed for the cache (``key``
+    holds the model's fit key, its parameters, X's hash, ``method`` and
+    ``classes``: not the model and X themselves)."""
     return _Sealed(member_output(loaded(estimator), X, method, classes, name=name))
 
 
@@ -517,13 +540,10 @@ class OutputCache:
             return member_output(loaded(estimator), self.X, method, classes, name=name)
         if self._X_key is None:
             self._X_key = joblib_hash(self.X)
-            self._cached_output = _LoadCached(
-                self.memory.cache(_output_sealed, ignore=["name", "estimator", "X"])
-            )
+            self._cached_output = _KeyedStore(self.memory, _output_sealed)
         params_key = joblib_hash(estimator.get_params(deep=True))
-        return self._cached_output(
-            fit_key, params_key, self._X_key, method, classes, name, estimator, self.X
-        )
+        key = joblib_hash((fit_key, params_key, self._X_key, method, classes))
+        return self._cached_output(key, method, classes, name, estimator, self.X)
 
 
 def member_output(estimator, X, method, classes=None, name=None):
