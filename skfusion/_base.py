@@ -9,7 +9,6 @@ import numpy as np
 from scipy.sparse import issparse
 from sklearn import get_config as sklearn_get_config
 from sklearn.base import TransformerMixin, is_classifier, is_regressor
-from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
@@ -36,6 +35,7 @@ from ._oof import (
     OutputCache,
     Schedule,
     cross_fit,
+    eval_param_names,
     is_multi_output,
     is_prefit,
     member_label_codes,
@@ -610,7 +610,7 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         given = self.fold_eval_set
         if given is None:
             return
-        names = (given,) if isinstance(given, str) else given
+        names = eval_param_names(given)
         if not (len(names) in (1, 2) and all(isinstance(n, str) for n in names)):
             raise ValueError(
                 f"fold_eval_set must be a fit parameter name or a pair of them; got {given!r}."
@@ -645,11 +645,8 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         n_splits = min(5, len(y))
         if n_splits < 2:
             return []
-        splitter = (
-            StratifiedKFold(n_splits)
-            if is_classifier(self) and np.ndim(y) == 1
-            else KFold(n_splits)
-        )
+        # An int cv as everywhere: stratified for one label per row, unshuffled.
+        splitter = resolve_cv(n_splits, y, classifier=is_classifier(self), random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # a class smaller than the folds
             return list(splitter.split(np.zeros((len(y), 1)), y))

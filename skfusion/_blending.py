@@ -804,12 +804,8 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
         OOF score of the blend (in-sample for learnt weights), when OOF
         predictions were made.
     fused_cv_score_ : float, dict or None
-        The same score with the fusion step cross-validated: the weights learnt
-        again on all folds of the OOF rows but one and applied to the
-        left-out fold (the members' folds; 5 folds of the hold-out rows
-        for a hold-out or prefit ``cv``), the fused predictions pooled. An
-        honest estimate where ``fused_score_`` is in-sample; no member is
-        refit. Computed on first access. None without OOF predictions.
+        The fused score with the fusion step cross-validated, as in
+        :class:`WeightedBlender`.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

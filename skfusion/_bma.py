@@ -531,12 +531,8 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
     fused_score_ : float or dict
         OOF score of the mixture mean (in-sample for the weights).
     fused_cv_score_ : float or dict
-        The same score with the fusion step cross-validated: the weights learnt
-        again on all folds of the OOF rows but one and applied to the
-        left-out fold (the members' folds; 5 folds of the hold-out rows
-        for a hold-out or prefit ``cv``), the fused predictions pooled. An
-        honest estimate where ``fused_score_`` is in-sample; no member is
-        refit. Computed on first access.
+        The fused score with the fusion step cross-validated, as in
+        :class:`BayesianModelAverager`.
     residual_scale_ : ndarray of shape (n_members[, n_outputs])
         The std used at predict time for members without their own (NaN for
         members with ``return_std``).

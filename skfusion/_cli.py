@@ -451,14 +451,12 @@ def _models(table):
 
 
 def _fuser(args, classifier, scoring, oof, y, groups, source):
-    from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+    from sklearn.model_selection import GroupKFold
 
     from . import OOFStacker, OOFStackerRegressor, WeightedBlender, WeightedBlenderRegressor
 
-    if groups is not None:
-        cv = GroupKFold(args.cv)
-    else:
-        cv = (StratifiedKFold if classifier else KFold)(args.cv)
+    # An int is (stratified) k-fold, as the fusers read it; groups need a group splitter.
+    cv = args.cv if groups is None else GroupKFold(args.cv)
     common = {"cv": cv, "scoring": scoring, "groups": groups}
     if args.command == "stack":
         cls = OOFStacker if classifier else OOFStackerRegressor

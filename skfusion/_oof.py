@@ -1017,7 +1017,7 @@ def _tasks(members, splits, methods, classes, fit_params, executor, *, refit, ke
         # Only members whose fit takes it get an early-stopping set (a
         # Pipeline would not transform it).
         takes_eval = eval_param is not None and all(
-            has_fit_parameter(est, name) for name in _eval_names(eval_param)
+            has_fit_parameter(est, name) for name in eval_param_names(eval_param)
         )
         for f, (train, test) in enumerate(splits):
             tasks.append(
@@ -1060,7 +1060,7 @@ def _saved_outputs(members, X, y, folds, methods, classes, keep):
     return result
 
 
-def _eval_names(eval_param):
+def eval_param_names(eval_param):
     """The fit parameter names of ``Folds.eval_param``: one, or a pair (X, y)."""
     return (eval_param,) if isinstance(eval_param, str) else tuple(eval_param)
 

@@ -670,12 +670,8 @@ class OOFStackerRegressor(RegressorMixin, _BaseStacker):
         The meta-learner's score on the out-of-fold meta-features it was
         fitted on (in-sample for it).
     fused_cv_score_ : float or dict
-        The same score with the fusion step cross-validated: the meta-learner learnt
-        again on all folds of the OOF rows but one and applied to the
-        left-out fold (the members' folds; 5 folds of the hold-out rows
-        for a hold-out or prefit ``cv``), the fused predictions pooled. An
-        honest estimate where ``fused_score_`` is in-sample; no member is
-        refit. Computed on first access.
+        The fused score with the fusion step cross-validated, as in
+        :class:`OOFStacker`.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

@@ -71,10 +71,12 @@ def _oracle_outputs(predictions, y):
     return right
 
 
-def _pair_counts(right, sample_weight):
+def _pair_counts(predictions, y, sample_weight):
     """(N11, N1, N): the weighted Gram matrix of the oracle outputs, each
     model's weight of right rows, and the total weight."""
+    right = _oracle_outputs(predictions, y)
     n, n_models = len(right[0]), len(right)
+    sample_weight = check_sample_weight(sample_weight, n)
     gram = np.zeros((n_models, n_models))
     block = np.empty((min(_BLOCK_ROWS, n), n_models))
     for start in range(0, n, _BLOCK_ROWS):
@@ -164,9 +166,7 @@ def pairwise_diversity(predictions, y, *, measure="q_statistic", sample_weight=N
     array([[0. , 0.5],
            [0.5, 0. ]])
     """
-    right = _oracle_outputs(predictions, y)
-    weights = check_sample_weight(sample_weight, len(right[0]))
-    return _measure(measure, *_pair_counts(right, weights))
+    return _measure(measure, *_pair_counts(predictions, y, sample_weight))
 
 
 @validate_params(
@@ -214,9 +214,8 @@ def diversity(predictions, y, *, sample_weight=None):
     >>> diversity([np.array([0, 0, 1, 0]), np.array([0, 1, 1, 1])], y)["double_fault"]
     0.0
     """
-    right = _oracle_outputs(predictions, y)
-    counts = _pair_counts(right, check_sample_weight(sample_weight, len(right[0])))
-    upper = np.triu_indices(len(right), k=1)
+    counts = _pair_counts(predictions, y, sample_weight)
+    upper = np.triu_indices(len(counts[1]), k=1)
     summary = {}
     for measure in MEASURES:
         values = _measure(measure, *counts)[upper]

@@ -195,9 +195,7 @@ def _fit_cached(cache_dir, X, y):
 
 @pytest.mark.parametrize("function", ["_fold_output_sealed", "_fit_member_sealed"])
 @pytest.mark.parametrize("damage", ["flip_payload_byte", "broken_inner_pickle", "truncate"])
-def test_corrupted_memory_entry_is_recomputed_not_used(
-    tmp_path, clf_data, function, damage
-):
+def test_corrupted_memory_entry_is_recomputed_not_used(tmp_path, clf_data, function, damage):
     X, y = clf_data
     cache_dir = str(tmp_path / "cache")
     reference = _fit_cached(cache_dir, X, y)
