@@ -23,6 +23,7 @@ _LAZY = {
     "WeightSpaceFuser": "._weight_space",
     "WeightSpaceFuserRegressor": "._weight_space",
     "blend": "._blending",
+    "inspection": ".inspection",
     "merge": ".merge",
     "metrics": ".metrics",
     "weights": ".weights",

@@ -30,6 +30,7 @@ from ._compat import (
     _num_samples,
     _VisualBlock,
 )
+from ._kernels import member_list
 from ._oof import (
     Folds,
     OutputCache,
@@ -635,6 +636,7 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
             self._oof_row_splits(result, y),
             response,
         )
+        self._oof_rows = result.holdout_rows  # None: every row
 
     def _oof_row_splits(self, result, y):
         """Folds of the OOF rows: the members' own folds when every row has an
@@ -694,6 +696,25 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         """Learn the fusion step from ``learn`` (rows of one fold's training
         part) and return it applied to ``fuse`` (the left-out rows), as the
         fused values ``fused_score_`` scores."""
+
+    # -- what skfusion.inspection reads ------------------------------------
+    @abstractmethod
+    def _subset_fusion(self, members_in):
+        """The fused values on the OOF rows (as ``fused_score_`` scores them)
+        of the members where ``members_in`` (bool, one per member) is True,
+        fused by this fuser's rule; None where they fuse nothing."""
+
+    def _linear_pool_weights(self):
+        """The raw member weights when a subset's fusion is its members'
+        fusion inputs averaged with these weights renormalised; else None."""
+        return None
+
+    def _scored_member_outputs(self):
+        """Each member's OOF output as ``member_scores_`` scores it (OOF rows),
+        and what kind of output each is."""
+        fuse, response = self._fusion_data_[1], self._fusion_data_[5]
+        outputs = member_list(fuse)
+        return outputs, [response] * len(outputs)
 
 
 def _rows(values, rows):

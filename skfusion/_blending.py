@@ -311,6 +311,13 @@ class _BaseBlender(_OutputFusion):
             raw = self._learnt_weights(learn, y, sample_weight)[0]
         return self._blend_values(fuse, raw)
 
+    def _subset_fusion(self, members_in):
+        raw = self._vote_weights * members_in
+        return self._blend_values(self._fusion_data_[1], raw) if raw.sum() > 0 else None
+
+    def _linear_pool_weights(self):
+        return None if self._voting == "hard" else self._vote_weights
+
     def _fused_output(self, blended):
         """The fused OOF output as ``predict_proba`` / ``predict`` would give it."""
         return blended

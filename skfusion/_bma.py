@@ -148,6 +148,14 @@ class _BaseAverager(_OutputFusion):
     def _fold_fusion(self, learn, y, sample_weight, fuse):
         return _mixture(fuse, self._weights_of(learn, sample_weight)[0])
 
+    def _subset_fusion(self, members_in):
+        weights = self.weights_ * members_in
+        total = weights.sum()
+        return _mixture(self._fusion_data_[1], weights / total) if total > 0 else None
+
+    def _linear_pool_weights(self):
+        return self.weights_
+
     def _stacking_spread(self, lpd, scale):
         """Std of stacking weights refitted under Bayesian-bootstrap row weights."""
         rng = numpy_generator(self.random_state)

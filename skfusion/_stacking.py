@@ -133,6 +133,9 @@ class _BaseStacker(_OutputFusion):
         output_of_column = np.concatenate(
             [np.full(len(names), t) for member in blocks for t, (_, names) in enumerate(member)]
         )
+        widths = [sum(len(names) for _, names in member) for member in blocks]
+        edges = np.cumsum([0, *widths])
+        self._member_meta_columns_ = [np.arange(a, b) for a, b in zip(edges[:-1], edges[1:])]
         n_outputs = len(blocks[0])
         joint = get_tags(self._final_template()).target_tags.multi_output
         passthrough = self._passthrough_columns_
@@ -261,6 +264,31 @@ class _BaseStacker(_OutputFusion):
         fold = copy.copy(self)  # shares the fitted layout; gets its own meta-learner
         fold._fit_final(learn, y, sample_weight)
         return fold._stored_answer(fuse)[1]
+
+    def _subset_fusion(self, members_in):
+        """The meta-learner refit on the subset's columns (and the passthrough ones)."""
+        meta, _, y, sample_weight = self._fusion_data_[:4]
+        member_columns = [c for c, inside in zip(self._member_meta_columns_, members_in) if inside]
+        n_member_columns = sum(len(c) for c in self._member_meta_columns_)
+        passthrough = np.arange(n_member_columns, meta.shape[1])
+        keep = np.concatenate([*member_columns, passthrough]).astype(np.intp)
+        if not len(keep):
+            return None
+        fold = copy.copy(self)  # shares the fitted layout; gets its own meta-learner
+        if self._output_columns_ is not None:
+            position = np.full(meta.shape[1], -1)
+            position[keep] = np.arange(len(keep))
+            fold._output_columns_ = [position[c][position[c] >= 0] for c in self._output_columns_]
+            if any(not len(c) for c in fold._output_columns_):
+                return None
+        part = meta[:, keep]
+        fold._fit_final(part, y, sample_weight)
+        return fold._stored_answer(part)[1]
+
+    def _scored_member_outputs(self):
+        rows = self._oof_rows
+        oof = self.oof_predictions_ if rows is None else self.oof_predictions_[rows]
+        return [oof[:, m] for m in range(oof.shape[1])], list(self.stack_method_)
 
     def _each_output_answer(self, meta, method, **params):
         """``method`` of each output's meta-learner on its columns: labels or

@@ -204,6 +204,68 @@ def test_caruana_matches_naive(backend, loss, n, n_members, k, n_iter, weighted,
     np.testing.assert_allclose(losses, ref_losses, rtol=1e-10)
 
 
+@pytest.mark.parametrize("backend", ["reference", *BACKENDS])
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    n_members=st.integers(1, 6),
+    k=st.integers(2, 5),
+    weighted=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_subset_losses_match_sklearn_metrics_subset_by_subset(
+    backend, loss, n, n_members, k, weighted, seed
+):
+    from sklearn.metrics import log_loss, mean_squared_error
+
+    rng = np.random.default_rng(seed)
+    if loss == "log_loss":
+        arrays = [rng.dirichlet(np.ones(k), n) for _ in range(n_members)]
+        y = rng.integers(0, k, n)
+    else:
+        arrays = [rng.normal(size=n) for _ in range(n_members)]
+        y = rng.normal(size=n)
+    weights = rng.random(n_members)
+    weights[rng.random(n_members) < 0.3] = 0.0
+    sample_weight = rng.random(n) + 0.1 if weighted else None
+    kernel = (
+        _reference.subset_losses if backend == "reference" else BACKENDS[backend]("subset_losses")
+    )
+    losses = kernel(arrays, y, weights, loss=loss, sample_weight=sample_weight)
+    assert losses.shape == (1 << n_members,)
+    for mask in range(1 << n_members):
+        members = [m for m in range(n_members) if mask >> m & 1]
+        if not weights[members].sum() > 0:
+            assert np.isnan(losses[mask])
+            continue
+        blend = np.average([arrays[m] for m in members], axis=0, weights=weights[members])
+        if loss == "log_loss":
+            expected = log_loss(y, blend, sample_weight=sample_weight, labels=range(k))
+        else:
+            expected = mean_squared_error(y, blend, sample_weight=sample_weight)
+        np.testing.assert_allclose(losses[mask], expected, rtol=1e-10, atol=1e-12)
+
+
+def test_subset_losses_threads_split_rows_without_changing_the_result():
+    rng = np.random.default_rng(1)
+    n = 3 * 4096 + 17  # several row chunks, a partial last one
+    arrays = [rng.dirichlet(np.ones(4), n) for _ in range(5)]
+    y = rng.integers(0, 4, n)
+    weights = rng.random(5)
+    np.testing.assert_allclose(
+        _numba.subset_losses(arrays, y, weights),
+        _reference.subset_losses(arrays, y, weights),
+        rtol=1e-12,
+    )
+
+
+def test_subset_losses_refuses_too_many_members():
+    arrays = [np.full((3, 2), 0.5)] * 21
+    with pytest.raises(ValueError, match="at most 20 members"):
+        get_kernel("subset_losses", arrays)(arrays, np.array([0, 1, 0]), np.ones(21))
+
+
 def test_caruana_first_pick_is_best_member():
     rng = np.random.default_rng(3)
     y = rng.integers(0, 3, 100)
@@ -325,6 +387,10 @@ def test_soft_vote_backends_agree_on_nan_and_inf(backend, form, bad):
         (
             "caruana_select",
             lambda bad: ([np.array([[0.5, 0.5], [bad, 0.5]])], np.array([0, 1]), 2),
+        ),
+        (
+            "subset_losses",
+            lambda bad: ([np.array([[0.5, 0.5], [bad, 0.5]])], np.array([0, 1]), [1.0]),
         ),
     ],
 )

@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils import Bunch
 
 import skfusion
+import skfusion.inspection
 import skfusion.merge
 import skfusion.metrics
 import skfusion.weights
@@ -37,6 +38,7 @@ PUBLIC_FUNCTIONS = [
     *(("skfusion.weights", name) for name in skfusion.weights.__all__),
     *(("skfusion.merge", name) for name in skfusion.merge.__all__),
     *(("skfusion.metrics", name) for name in skfusion.metrics.__all__),
+    *(("skfusion.inspection", name) for name in skfusion.inspection.__all__),
 ]
 # numpydoc checks left out, as sklearn leaves them out: extended summaries,
 # See Also and Examples of methods, return names, summaries of one word.

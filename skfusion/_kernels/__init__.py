@@ -17,6 +17,7 @@ KERNELS = (
     "hard_vote",
     "rank_map",
     "caruana_select",
+    "subset_losses",
     "log_mixture",
     "bayesian_bootstrap",
     "weighted_average_params",

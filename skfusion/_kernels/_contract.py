@@ -179,36 +179,33 @@ def check_rank_map(scores, sorted_reference):
     return (scores, reference), _result_dtype(dtype)
 
 
-def check_caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None):
-    if not isinstance(n_iter, numbers.Integral) or n_iter < 1:
-        raise ValueError(f"caruana_select: n_iter must be a positive integer; got {n_iter!r}.")
+def _check_scored(name, predictions, y, loss, sample_weight):
+    """The arguments of the kernels that score blends of members against ``y``
+    (Caruana's selection, the subset losses): members, y, loss, row weights."""
     if loss not in ("log_loss", "squared_error"):
-        raise ValueError(
-            f"caruana_select: loss must be 'log_loss' or 'squared_error'; got {loss!r}."
-        )
+        raise ValueError(f"{name}: loss must be 'log_loss' or 'squared_error'; got {loss!r}.")
     xp = _xp_of(predictions)
-    members, _ = _members_and_dtype(predictions, "caruana_select", xp)
-    check_finite(members, "caruana_select predictions", xp)
+    members, _ = _members_and_dtype(predictions, name, xp)
+    check_finite(members, f"{name} predictions", xp)
     y = xp.asarray(y)
     n = members[0].shape[0]
     if y.shape != (n,):
-        raise ValueError(f"caruana_select: y must have shape ({n},); got {y.shape}.")
+        raise ValueError(f"{name}: y must have shape ({n},); got {y.shape}.")
     if loss == "log_loss":
         if members[0].ndim != 2:
             raise ValueError(
-                "caruana_select: loss='log_loss' needs (n_samples, n_classes) members; got "
+                f"{name}: loss='log_loss' needs (n_samples, n_classes) members; got "
                 f"{members[0].shape}."
             )
         k = members[0].shape[1]
         if y.dtype.kind not in "iu" or (n and (int(y.min()) < 0 or int(y.max()) >= k)):
-            raise ValueError(f"caruana_select: y must hold class indices in [0, {k}).")
+            raise ValueError(f"{name}: y must hold class indices in [0, {k}).")
     else:
         if members[0].ndim != 1:
             raise ValueError(
-                "caruana_select: loss='squared_error' needs (n_samples,) members; got "
-                f"{members[0].shape}."
+                f"{name}: loss='squared_error' needs (n_samples,) members; got {members[0].shape}."
             )
-        check_finite([y.astype(np.float64)], "caruana_select y", xp)
+        check_finite([y.astype(np.float64)], f"{name} y", xp)
     if sample_weight is None:
         sample_weight = xp.ones(n)
     sample_weight = xp.asarray(sample_weight, dtype=xp.float64)
@@ -219,10 +216,37 @@ def check_caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=
         or not float(sample_weight.sum()) > 0
     ):
         raise ValueError(
-            "caruana_select: sample_weight must be finite, non-negative, not all zero, one "
+            f"{name}: sample_weight must be finite, non-negative, not all zero, one "
             f"entry per row ({n})."
         )
-    return (_for_backend(predictions, members), y, int(n_iter), loss, sample_weight), None
+    return _for_backend(predictions, members), y, sample_weight
+
+
+def check_caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None):
+    if not isinstance(n_iter, numbers.Integral) or n_iter < 1:
+        raise ValueError(f"caruana_select: n_iter must be a positive integer; got {n_iter!r}.")
+    predictions, y, sample_weight = _check_scored(
+        "caruana_select", predictions, y, loss, sample_weight
+    )
+    return (predictions, y, int(n_iter), loss, sample_weight), None
+
+
+# 2**20 subsets (8 MB of losses per row chunk) is as far as enumeration goes.
+SUBSET_LOSSES_MAX_MEMBERS = 20
+
+
+def check_subset_losses(predictions, y, weights, loss="log_loss", sample_weight=None):
+    predictions_, y, sample_weight = _check_scored(
+        "subset_losses", predictions, y, loss, sample_weight
+    )
+    n_members = len(member_list(predictions, _xp_of(predictions)))
+    if n_members > SUBSET_LOSSES_MAX_MEMBERS:
+        raise ValueError(
+            f"subset_losses: at most {SUBSET_LOSSES_MAX_MEMBERS} members (2**M subsets); "
+            f"got {n_members}."
+        )
+    weights = _weights(weights, n_members, "subset_losses")
+    return (predictions_, y, weights.astype(np.float64), loss, sample_weight), None
 
 
 def check_log_mixture(log_densities, weights):

@@ -149,10 +149,9 @@ def rank_map(scores, sorted_reference, xp=None):
     return _to_caller(out, xp, keep)
 
 
-def caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None, xp=None):
-    """Greedy forward selection (see ``_reference.caruana_select``)."""
-    xp, members, _ = _namespace_and_members(predictions, xp)
-    y = xp.asarray(y)
+def _scored_members(members, y, loss, sample_weight, xp):
+    """``(M, n)``: what the loss reads of each member (the true class's
+    probability, or the prediction), never ``(M, n, k)``; and the row weights."""
     n = y.shape[0]
     sw = xp.ones(n) if sample_weight is None else xp.asarray(sample_weight, dtype=xp.float64)
     if loss == "log_loss":
@@ -160,22 +159,61 @@ def caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None, 
         scored = [p[rows, y.astype(xp.intp)].astype(xp.float64) for p in members]
     else:
         scored = [p.reshape(n).astype(xp.float64) for p in members]
-    scored = xp.stack(scored)  # (M, n): only the scored quantity, never (M, n, k)
-    running = xp.zeros(n)
+    return xp.stack(scored), sw
+
+
+def _pointwise(blends, y, loss, xp):
+    """Pointwise loss of blends ``(..., n)`` of the scored quantity."""
+    if loss == "log_loss":
+        return -xp.log(xp.maximum(blends, LOG_LOSS_EPS))
+    return (blends - y) ** 2
+
+
+def caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None, xp=None):
+    """Greedy forward selection (see ``_reference.caruana_select``)."""
+    xp, members, _ = _namespace_and_members(predictions, xp)
+    y = xp.asarray(y)
+    scored, sw = _scored_members(members, y, loss, sample_weight, xp)
+    running = xp.zeros(y.shape[0])
     total_weight = sw.sum()
     picks = np.empty(n_iter, dtype=np.intp)
     losses = np.empty(n_iter)
     for t in range(n_iter):
-        q = (running[None, :] + scored) / (t + 1)
-        if loss == "log_loss":
-            pointwise = -xp.log(xp.maximum(q, LOG_LOSS_EPS))
-        else:
-            pointwise = (q - y[None, :]) ** 2
+        pointwise = _pointwise((running[None, :] + scored) / (t + 1), y[None, :], loss, xp)
         candidate = (pointwise @ sw) / total_weight
         best = int(xp.argmin(candidate))
         picks[t], losses[t] = best, float(candidate[best])
         running += scored[best]
     return picks, losses
+
+
+# Subset blends made at once: (subsets, n) float64 is at most this many elements.
+_SUBSET_BLOCK_ELEMENTS = 1 << 24
+
+
+def subset_losses(predictions, y, weights, loss="log_loss", sample_weight=None, xp=None):
+    """Loss of every subset's blend (see ``_reference.subset_losses``): the
+    blends of a block of subsets are one matrix product of their normalised
+    weights with the members' scored quantity."""
+    xp, members, _ = _namespace_and_members(predictions, xp)
+    y = xp.asarray(y)
+    scored, sw = _scored_members(members, y, loss, sample_weight, xp)
+    weights = np.asarray(weights, dtype=np.float64)
+    n_members, n = len(weights), y.shape[0]
+    totals = _reference.subset_weight_totals(weights)
+    masks = np.arange(len(totals))
+    inside = (masks[:, None] >> np.arange(n_members)) & 1  # (2**M, M)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        normalised = inside * weights / totals[:, None]
+    out = np.full(len(totals), np.nan)
+    defined = np.flatnonzero(totals > 0)
+    step = max(1, _SUBSET_BLOCK_ELEMENTS // max(n, 1))
+    for start in range(0, len(defined), step):
+        block = defined[start : start + step]
+        blends = xp.asarray(normalised[block]) @ scored  # (block, n)
+        pointwise = _pointwise(blends, y[None, :], loss, xp)
+        out[block] = _to_caller((pointwise @ sw) / sw.sum(), xp, False)
+    return out
 
 
 def log_mixture(log_densities, weights, xp=None):

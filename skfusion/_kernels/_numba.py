@@ -27,6 +27,7 @@ from ._reference import (
     LOG_LOSS_EPS,
     member_list,
     result_dtype,
+    subset_weight_totals,
     top_k_count,
 )
 
@@ -318,6 +319,23 @@ def rank_map(scores, sorted_reference):
     return out
 
 
+def _scored_members(predictions, y, loss, sample_weight):
+    """What a loss reads of each member, gathered once as a tuple of ``(n,)``
+    float64 arrays: the true class's probability (log-loss) or the prediction
+    (squared error); with y as floats and the row weights."""
+    arrays = member_list(predictions)
+    y = np.asarray(y)
+    n = len(y)
+    sample_weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    if loss == "log_loss":
+        rows, columns = np.arange(n), y.astype(np.intp)
+        scored = [np.asarray(a)[rows, columns].astype(np.float64) for a in arrays]
+    else:
+        scored = [np.asarray(a).reshape(n) for a in arrays]
+    members = _member_tuple(scored, np.dtype(np.float64), 1)
+    return members, y.astype(np.float64, copy=False), sample_weight
+
+
 def caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None):
     """Greedy forward selection (see ``_reference.caruana_select``).
 
@@ -325,19 +343,9 @@ def caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None):
     ``(n_members, n_samples)``: every round then streams that instead of the
     members' full ``(n, k)`` rows.
     """
-    arrays = member_list(predictions)
-    y = np.asarray(y)
-    n = len(y)
-    sample_weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    members, y_float, sample_weight = _scored_members(predictions, y, loss, sample_weight)
+    n, n_members = len(y_float), len(member_list(predictions))
     log_loss = loss == "log_loss"
-    if log_loss:
-        rows, columns = np.arange(n), y.astype(np.intp)
-        scored = [np.asarray(a)[rows, columns].astype(np.float64) for a in arrays]
-    else:
-        scored = [np.asarray(a).reshape(n) for a in arrays]
-    members = _member_tuple(scored, np.dtype(np.float64), 1)
-    y_float = y.astype(np.float64, copy=False)
-    n_members = len(arrays)
     running = np.zeros(n)
     candidate_losses = np.empty(n_members)
     picks = np.empty(n_iter, dtype=np.intp)
@@ -351,6 +359,69 @@ def caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None):
         picks[t], losses[t] = best, candidate_losses[best]
         running += members[best]
     return picks, losses
+
+
+_SUBSET_CHUNK = 4096  # rows per chunk: their running blend stays in cache
+
+
+def subset_losses(predictions, y, weights, loss="log_loss", sample_weight=None):
+    """Loss of every subset's blend (see ``_reference.subset_losses``).
+
+    Each member's scored quantity is gathered once as in
+    :func:`caruana_select`; chunks of rows run on threads, each walking all
+    subsets in Gray-code order.
+    """
+    members, y_float, sample_weight = _scored_members(predictions, y, loss, sample_weight)
+    weights = np.asarray(weights, dtype=np.float64)
+    totals = subset_weight_totals(weights)
+    n_chunks = max(1, -(-len(y_float) // _SUBSET_CHUNK))
+    partial = np.zeros((n_chunks, len(totals)))
+    args = (members, weights, totals, y_float, sample_weight, loss == "log_loss")
+    _run_ranges(
+        _subset_losses_chunks, n_chunks, (*args, _SUBSET_CHUNK, partial), min_per_thread=1, align=1
+    )
+    out = partial.sum(axis=0) / sample_weight.sum()
+    out[totals <= 0] = np.nan
+    return out
+
+
+@_jit
+def _subset_losses_chunks(scored, weights, totals, y, sample_weight, log_loss, chunk, out, lo, hi):
+    # Row chunk c accumulates into out[c] the weighted loss of every subset.
+    # Subsets are visited in Gray-code order: each differs from the previous
+    # one by one member, so a row's blend is updated by one multiply-add
+    # instead of being recomputed from all members of the subset.
+    n = scored[0].shape[0]
+    n_members = weights.shape[0]
+    running = np.empty(chunk)
+    for c in range(lo, hi):
+        start = c * chunk
+        rows = min(start + chunk, n) - start
+        running[:rows] = 0.0
+        mask = 0
+        for t in range(1, 1 << n_members):
+            b = 0
+            while not (t >> b) & 1:
+                b += 1
+            mask ^= 1 << b
+            step = weights[b] if (mask >> b) & 1 else -weights[b]
+            s = scored[b]
+            for i in range(rows):
+                running[i] += step * s[start + i]
+            total = totals[mask]
+            if total <= 0.0:
+                continue
+            inverse = 1.0 / total
+            acc = 0.0
+            if log_loss:
+                for i in range(rows):
+                    q = running[i] * inverse
+                    acc -= sample_weight[start + i] * np.log(max(q, LOG_LOSS_EPS))
+            else:
+                for i in range(rows):
+                    d = running[i] * inverse - y[start + i]
+                    acc += sample_weight[start + i] * d * d
+            out[c, mask] = acc
 
 
 @_jit

@@ -120,6 +120,40 @@ def caruana_select(predictions, y, n_iter, loss="log_loss", sample_weight=None):
     return picks, losses
 
 
+def subset_weight_totals(weights, xp=np):
+    """``(2**M,)``: the sum of ``weights`` over each subset (bit m of the
+    index: member m is in), each summed from its members in index order."""
+    totals = xp.zeros(1 << len(weights))
+    for m, w in enumerate(weights.tolist()):
+        # The subsets with bit m set add member m to those without it.
+        block = 1 << m
+        totals[block : 2 * block] = totals[:block] + w
+    return totals
+
+
+def subset_losses(predictions, y, weights, loss="log_loss", sample_weight=None):
+    """The loss of the weighted blend of every subset of the members.
+
+    Entry ``mask`` (an integer whose bit m says whether member m is in the
+    subset) is the ``sample_weight``-weighted mean loss of ``sum_{m in mask}
+    weights[m] * predictions[m] / sum_{m in mask} weights[m]``; NaN where the
+    subset's weights sum to 0 (the empty subset, entry 0, always). ``loss``
+    and ``y`` as in :func:`caruana_select`. Returns ``(2**n_members,)``.
+    """
+    arrays = member_list(predictions)
+    y = np.asarray(y)
+    weights = np.asarray(weights, dtype=np.float64)
+    sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+    out = np.full(1 << len(arrays), np.nan)
+    for mask in range(1, len(out)):
+        members = [m for m in range(len(arrays)) if mask >> m & 1]
+        total = weights[members].sum()
+        if total > 0:
+            blend = sum(weights[m] * np.asarray(arrays[m], np.float64) for m in members) / total
+            out[mask] = np.average(_pointwise_loss(blend, y, loss), weights=sw)
+    return out
+
+
 def log_mixture(log_densities, weights):
     """``log sum_m weights[m] * exp(log_densities[m])``, computed in log space.
 

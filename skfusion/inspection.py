@@ -1,0 +1,700 @@
+"""Which members matter: their contributions to the fused score and to each
+prediction, and one report per fuser.
+
+A member's contribution to the fused out-of-fold (OOF) score is its Shapley
+value in the game whose players are the members and whose value of a subset
+is the OOF score of the subset fused by the fuser's own rule: the fitted
+weights restricted to the subset and renormalised (blenders, Bayesian model
+averagers), or the meta-learner refit on the subset's OOF columns (stackers).
+The empty subset scores the prior: the class frequencies (classifiers) or
+the mean target (regressors) of the OOF rows, or for a stacker with
+passthrough columns its meta-learner on those alone. The Shapley values add
+up to the fused score minus that baseline.
+
+References
+----------
+.. [1] L. S. Shapley, "A value for n-person games", Contributions to the
+   Theory of Games II, 307-317, 1953.
+.. [2] S. Castro, D. Gómez and J. Tejada, "Polynomial calculation of the
+   Shapley value based on sampling", Computers & Operations Research 36(5),
+   1726-1730, 2009.
+"""
+
+import math
+import numbers
+
+import numpy as np
+from sklearn.metrics import get_scorer_names
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._compat import HasMethods, Interval, StrOptions, validate_params
+from ._kernels import get_kernel, member_list
+from ._kernels._contract import SUBSET_LOSSES_MAX_MEMBERS
+from ._kernels._reference import subset_weight_totals
+from ._oof import is_multi_output, label_codes
+from ._scoring import _ReplayClassifier, get_scorer, score_predictions, scores_by_member
+from .metrics import pairwise_diversity
+
+__all__ = ["member_contributions", "member_report", "per_sample_contributions"]
+
+# method="auto" enumerates all 2**M subsets up to this many members.
+AUTO_EXACT_MAX_MEMBERS = 12
+# Scorers computed from the subsets' losses by the ``subset_losses`` kernel.
+_LOSS_SCORERS = {
+    True: {"neg_log_loss": "log_loss"},
+    False: dict.fromkeys(
+        [None, "r2", "neg_mean_squared_error", "neg_root_mean_squared_error"], "squared_error"
+    ),
+}
+_ONE_SCORING = [None, StrOptions(set(get_scorer_names())), callable]
+_SHAPLEY_PARAMS = {
+    "method": [StrOptions({"auto", "exact", "permutation"})],
+    "n_permutations": [Interval(numbers.Integral, 2, None, closed="left")],
+    "random_state": ["random_state"],
+}
+
+
+def _check_output_fuser(fuser, what):
+    """A fitted blender, stacker or averager that kept its OOF fusion data."""
+    from ._base import _OutputFusion  # the fusers import this module's callers
+
+    check_is_fitted(fuser)
+    if not isinstance(fuser, _OutputFusion):
+        raise TypeError(
+            f"{what} takes a fitted WeightedBlender, OOFStacker or BayesianModelAverager (or "
+            f"their regressors); got {type(fuser).__name__}. A WeightSpaceFuser merges "
+            "parameters into one model: no member output is there to credit."
+        )
+    if getattr(fuser, "_fusion_data_", None) is None:
+        raise ValueError(
+            f"{what} needs the members' out-of-fold predictions, which this "
+            f"{type(fuser).__name__} did not make: fit it with a weighting or a scoring "
+            "(given weights and no scoring make none)."
+        )
+
+
+def _fuser_scoring(fuser, scoring):
+    """``scoring``, or the fuser's own when None (one metric)."""
+    if scoring is not None:
+        return scoring
+    own = fuser.scoring
+    if isinstance(own, (list, tuple, set, dict)):
+        raise ValueError(
+            f"The fuser's scoring names several metrics ({own!r}); pass scoring= one of them."
+        )
+    return own
+
+
+def _prior_values(y, sample_weight, classes):
+    """The prior's fused values on every row: class frequencies (side by side
+    per output) or the mean target."""
+    sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+    y = np.asarray(y)
+    if classes is None:
+        mean = np.average(y.astype(np.float64), axis=0, weights=sw)
+        return np.broadcast_to(mean, y.shape).copy()
+    if is_multi_output(classes):
+        return np.hstack([_prior_values(y[:, t], sw, c) for t, c in enumerate(classes)])
+    frequencies = np.array([sw[y == c].sum() for c in classes]) / sw.sum()
+    return np.tile(frequencies, (len(y), 1))
+
+
+class _SubsetScores:
+    """The game: a subset of members (a bit mask) -> its fused OOF score."""
+
+    def __init__(self, fuser, scoring):
+        _, self.fuse, self.y, self.sample_weight, _, self.response = fuser._fusion_data_
+        self.fuser = fuser
+        self.classes = getattr(fuser, "classes_", None)
+        self.scoring = scoring
+        self.scorer = get_scorer(scoring, classifier=self.classes is not None)
+        self.n_members = len(fuser._member_names())
+        self._values = {}
+
+    def __call__(self, mask):
+        if mask not in self._values:
+            members_in = ((mask >> np.arange(self.n_members)) & 1).astype(bool)
+            fused = self.fuser._subset_fusion(members_in)
+            if fused is None:
+                fused = _prior_values(self.y, self.sample_weight, self.classes)
+            try:
+                self._values[mask] = score_predictions(
+                    self.scorer,
+                    fused,
+                    self.y,
+                    classes=self.classes,
+                    sample_weight=self.sample_weight,
+                    response=self.response,
+                )
+            except AttributeError as exc:  # e.g. log-loss of hard votes
+                raise ValueError(
+                    f"scoring={self.scoring!r} cannot score this fuser's fused output, which "
+                    f"is {self.response!r} values ({exc})."
+                ) from exc
+        return self._values[mask]
+
+    def all_values(self):
+        """``(2**M,)``: every subset's score, by the loss kernel where it applies."""
+        values = self._values_from_losses()
+        if values is None:
+            values = np.array([self(mask) for mask in range(1 << self.n_members)])
+        return values
+
+    def _values_from_losses(self):
+        """Every subset's score from the ``subset_losses`` kernel (Gray-code
+        walk over the subsets), when the subsets are linear pools scored by
+        log-loss, squared error or R²; else None."""
+        weights = self.fuser._linear_pool_weights()
+        classifier = self.classes is not None
+        scoring = self.scoring if isinstance(self.scoring, str) or self.scoring is None else 0
+        loss = _LOSS_SCORERS[classifier].get(scoring)
+        if weights is None or loss is None or np.ndim(self.y) != 1:
+            return None
+        if classifier and is_multi_output(self.classes):
+            return None
+        inputs = member_list(self.fuse)
+        if any(np.ndim(p) != (2 if classifier else 1) for p in inputs):
+            return None
+        y = label_codes(self.y, self.classes) if classifier else np.asarray(self.y, np.float64)
+        sw = np.ones(len(y)) if self.sample_weight is None else self.sample_weight
+        if scoring in (None, "r2"):
+            mean = np.average(y, weights=sw)
+            variance = np.average((y - mean) ** 2, weights=sw)
+            if not variance > 0:
+                return None  # sklearn's R² of a constant target has its own rules
+        losses = get_kernel("subset_losses", inputs)(inputs, y, weights, loss, sw)
+        if loss == "log_loss" or scoring == "neg_mean_squared_error":
+            values = -losses
+        elif scoring == "neg_root_mean_squared_error":
+            values = -np.sqrt(losses)
+        else:
+            values = 1.0 - losses / variance
+        values[np.isnan(losses)] = self(0)  # weights summing to 0 fuse nothing
+        return values
+
+
+def _exact_shapley(values, n_members):
+    """Shapley values from every subset's value ``(2**M, ...)``: each member's
+    marginal gains weighted by ``|S|! (M - |S| - 1)! / M!``."""
+    sizes = subset_weight_totals(np.ones(n_members)).astype(np.intp)
+    factor = np.array(
+        [
+            math.factorial(s) * math.factorial(n_members - s - 1) / math.factorial(n_members)
+            for s in range(n_members)
+        ]
+    )
+    masks = np.arange(1 << n_members)
+    shapley = []
+    for m in range(n_members):
+        without = masks[(masks >> m) & 1 == 0]
+        gains = values[without | (1 << m)] - values[without]
+        shapley.append(np.tensordot(factor[sizes[without]], gains, axes=1))
+    return np.array(shapley)
+
+
+def _sampled_shapley(value, n_members, n_permutations, random_state):
+    """Mean marginal gains over random orders of the members, and their
+    standard errors. In every order the gains add up to v(all) - v(none)."""
+    rng = check_random_state(random_state)
+    empty = value(0)
+    total = squares = 0.0
+    for _ in range(n_permutations):
+        gains = [None] * n_members
+        mask, previous = 0, empty
+        for m in rng.permutation(n_members):
+            mask |= 1 << int(m)
+            current = value(mask)
+            gains[m] = current - previous
+            previous = current
+        gains = np.array(gains)
+        total = total + gains
+        squares = squares + gains**2
+    mean = total / n_permutations
+    variance = np.maximum(squares / n_permutations - mean**2, 0.0)
+    return mean, np.sqrt(variance * n_permutations / (n_permutations - 1) / n_permutations)
+
+
+def _shapley(value, n_members, method, n_permutations, random_state, all_values=None):
+    """(shapley, standard error, method used, every subset's value or None)."""
+    if method == "auto":
+        method = "exact" if n_members <= AUTO_EXACT_MAX_MEMBERS else "permutation"
+    if method == "exact":
+        if n_members > SUBSET_LOSSES_MAX_MEMBERS:
+            raise ValueError(
+                f"method='exact' enumerates 2**M subsets, up to M={SUBSET_LOSSES_MAX_MEMBERS} "
+                f"members; there are {n_members}. Use method='permutation'."
+            )
+        values = all_values() if all_values is not None else None
+        if values is None:
+            values = np.array([value(mask) for mask in range(1 << n_members)])
+        shapley = _exact_shapley(values, n_members)
+        return shapley, np.zeros_like(shapley), method, values
+    shapley, std = _sampled_shapley(value, n_members, n_permutations, random_state)
+    return shapley, std, method, None
+
+
+@validate_params(
+    {"fuser": [HasMethods(["fit"])], "scoring": _ONE_SCORING, **_SHAPLEY_PARAMS},
+    prefer_skip_nested_validation=True,
+)
+def member_contributions(
+    fuser, *, scoring=None, method="auto", n_permutations=100, random_state=None
+):
+    """Each member's Shapley contribution to the fused out-of-fold score.
+
+    The value of a subset of members is the OOF score of their fusion by
+    the fuser's own rule (see the module's description): weights restricted
+    to the subset and renormalised for blenders and averagers, the
+    meta-learner refit on the subset's columns for stackers. A member's
+    Shapley value is its marginal gain averaged over all orders in which
+    members can join; the values add up to ``fused_score - baseline``.
+
+    Parameters
+    ----------
+    fuser : fitted fuser
+        A :class:`~skfusion.WeightedBlender`, :class:`~skfusion.OOFStacker`
+        or :class:`~skfusion.BayesianModelAverager` (or regressor), fitted
+        with out-of-fold predictions (a weighting or a scoring), including
+        one built by ``from_predictions``.
+    scoring : str or callable, default=None
+        One sklearn scorer; None is the fuser's ``scoring`` (its default,
+        accuracy or R², when that is None). Scores are greater-is-better, so
+        a positive contribution helps.
+    method : {"auto", "exact", "permutation"}, default="auto"
+        ``"exact"`` scores all ``2**M`` subsets; ``"permutation"`` samples
+        orders of the members (Castro et al. 2009) and reports standard
+        errors; ``"auto"`` is exact up to 12 members. Linear pools (soft and
+        rank voting, Bayesian model averaging) scored by log-loss, squared
+        error or R² are scored all at once by a kernel that walks the
+        subsets in Gray-code order; others subset by subset.
+    n_permutations : int, default=100
+        Orders sampled by ``method="permutation"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the sampled orders.
+
+    Returns
+    -------
+    contributions : Bunch
+        ``names`` (the fitted members, in ``estimators`` order),
+        ``shapley`` and ``shapley_std`` (standard errors; 0 when exact),
+        ``loo`` (leave-one-out deltas: the fused score minus that of all
+        members but one), ``fused_score`` (all members), ``baseline`` (no
+        member), ``method`` (the one used) and ``scoring``.
+
+    See Also
+    --------
+    per_sample_contributions : How much each member moves each prediction.
+    member_report : Weights, scores and contributions in one table.
+    skfusion.metrics.pairwise_diversity : How differently members err.
+
+    References
+    ----------
+    .. [1] L. S. Shapley, "A value for n-person games", Contributions to
+       the Theory of Games II, 307-317, 1953.
+    .. [2] S. Castro, D. Gómez and J. Tejada, "Polynomial calculation of
+       the Shapley value based on sampling", Computers & Operations
+       Research 36(5), 1726-1730, 2009.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from skfusion import WeightedBlender
+    >>> from skfusion.inspection import member_contributions
+    >>> X, y = load_iris(return_X_y=True)
+    >>> blender = WeightedBlender(
+    ...     [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB())],
+    ...     weighting="optimize", random_state=0).fit(X, y)
+    >>> result = member_contributions(blender, scoring="neg_log_loss")
+    >>> bool(abs(result.shapley.sum() - (result.fused_score - result.baseline)) < 1e-12)
+    True
+    """
+    _check_output_fuser(fuser, "member_contributions")
+    scoring = _fuser_scoring(fuser, scoring)
+    game = _SubsetScores(fuser, scoring)
+    n_members = game.n_members
+    shapley, std, used, values = _shapley(
+        game, n_members, method, n_permutations, random_state, game.all_values
+    )
+    full = (1 << n_members) - 1
+    value = game if values is None else values.__getitem__
+    fused = float(value(full))
+    loo = np.array([fused - value(full ^ (1 << m)) for m in range(n_members)])
+    return Bunch(
+        names=list(fuser._member_names()),
+        shapley=shapley,
+        shapley_std=std,
+        loo=loo,
+        fused_score=fused,
+        baseline=float(value(0)),
+        method=used,
+        scoring=scoring,
+    )
+
+
+def _linear_terms(fuser, X):
+    """Per member, its weighted output on X for the fusers whose output is
+    the weighted sum of their members': ``(terms (n, M[, k]), output kind)``."""
+    from ._blending import _BaseBlender
+
+    n_members = len(fuser._member_names())
+    X, _ = fuser._check_X(X, reset=False)
+    cache = fuser._output_cache(X)
+    classes = getattr(fuser, "classes_", None)
+    if isinstance(fuser, _BaseBlender):
+        active = [(m, w) for m, w, *_ in fuser._active_members()]
+        if classes is None:
+            outputs = [fuser._test_output(cache, m, "predict") for m, _ in active]
+            kind = "predict"
+        elif fuser._voting == "hard":
+            codes = [fuser._test_label_codes(cache, m) for m, _ in active]
+            width = sum(len(c) for c in classes) if is_multi_output(classes) else len(classes)
+            outputs = [_one_hot(c, classes, width) for c in codes]
+            kind = "vote_shares"
+        else:
+            outputs = fuser._class_scores(X)[0]
+            kind = "predict_proba"
+    elif classes is not None:  # Bayesian model averager
+        active = fuser._active_members()
+        outputs = fuser._member_outputs(X, log=False)[0]
+        kind = "predict_proba"
+    else:
+        active = fuser._active_members()
+        outputs = [fuser._test_output(cache, m, "predict_std")[:, 0] for m, _ in active]
+        kind = "predict"
+    weights = np.array([w for _, w in active], dtype=np.float64)
+    weights /= weights.sum()
+    first = np.asarray(outputs[0])
+    terms = np.zeros((first.shape[0], n_members) + first.shape[1:])
+    for (m, _), w, output in zip(active, weights, outputs):
+        terms[:, m] = w * np.asarray(output, dtype=np.float64)
+    return terms, kind
+
+
+def _one_hot(codes, classes, width):
+    """Label codes (one column per output) as one-hot columns side by side."""
+    codes = np.asarray(codes).reshape(len(codes), -1)
+    offsets = np.cumsum([0] + [len(c) for c in classes[:-1]]) if codes.shape[1] > 1 else [0]
+    hot = np.zeros((len(codes), width))
+    for t, offset in enumerate(offsets):
+        hot[np.arange(len(codes)), offset + codes[:, t]] = 1.0
+    return hot
+
+
+def _stacker_terms(fuser, X, method, n_permutations, random_state):
+    """A stacker's member terms: exact for a linear meta-learner, else the
+    Shapley values of its output with absent members' columns at their OOF
+    means. ``(terms, base, output kind, method used)``."""
+    final = fuser.final_estimator_
+    if isinstance(final, list):
+        raise ValueError(
+            "per_sample_contributions does not split a stacker with one meta-learner per "
+            "output; fit it with a meta-learner that takes every output."
+        )
+    meta = fuser.transform(X)
+    meta = meta.toarray() if hasattr(meta, "toarray") else np.asarray(meta, np.float64)
+    columns = fuser._member_meta_columns_
+    n_members = len(columns)
+    passthrough = np.arange(sum(len(c) for c in columns), meta.shape[1])
+    classifier = hasattr(fuser, "classes_")
+    coef = getattr(final, "coef_", None)
+    if coef is not None and np.ndim(coef) <= 2 and hasattr(final, "intercept_"):
+        coef = np.atleast_2d(coef)  # (outputs, meta columns)
+        intercept = np.atleast_1d(final.intercept_).astype(np.float64)
+        terms = np.stack([meta[:, c] @ coef[:, c].T for c in columns], axis=1)
+        base = meta[:, passthrough] @ coef[:, passthrough].T + intercept
+        if coef.shape[0] == 1:
+            terms, base = terms[..., 0], base[:, 0]
+        kind = "decision_function" if classifier else "predict"
+        return terms, base, kind, "linear"
+    kind = "predict_proba" if classifier and hasattr(final, "predict_proba") else "predict"
+    answer = getattr(final, kind)
+    oof_meta = fuser._fusion_data_[0]
+    reference = np.asarray(oof_meta.mean(axis=0), dtype=np.float64).reshape(-1)
+
+    def value(mask):
+        absent = [c for m, c in enumerate(columns) if not (mask >> m) & 1]
+        rows = meta.copy()
+        for c in absent:
+            rows[:, c] = reference[c]
+        return np.asarray(answer(rows), dtype=np.float64)
+
+    shapley, _, used, values = _shapley(value, n_members, method, n_permutations, random_state)
+    terms = np.moveaxis(shapley, 0, 1)  # (n, M[, k])
+    base = values[0] if values is not None else value(0)
+    return terms, base, kind, used
+
+
+@validate_params(
+    {"fuser": [HasMethods(["fit"])], "X": ["array-like", "sparse matrix"], **_SHAPLEY_PARAMS},
+    prefer_skip_nested_validation=True,
+)
+def per_sample_contributions(fuser, X, *, method="auto", n_permutations=100, random_state=None):
+    """How much each member moves each row's fused output.
+
+    The terms add up, with ``base``, to the fused output on every row:
+    ``terms.sum(axis=1) + base == output``.
+
+    - Blenders and Bayesian model averagers: member m's term is ``w_m *
+      output_m`` (normalised weights; ``base`` is 0). The output is
+      ``predict_proba`` (soft and rank voting, averagers), ``predict``
+      (regressors) or the weighted vote shares (hard voting, whose
+      ``predict`` is their argmax).
+    - Stackers with a linear meta-learner (``coef_``, ``intercept_``):
+      member m's term is the meta-learner's coefficients times the member's
+      columns; ``base`` is the intercept plus the passthrough columns'
+      terms, and the output is ``decision_function`` (classifiers) or
+      ``predict``.
+    - Other stackers (an approximation): the Shapley values of the
+      meta-learner's ``predict_proba`` (else ``predict``) with the columns of
+      absent members set to their OOF means; ``base`` is the output with
+      every member absent. Exact up to 12 members (``2**M`` meta-learner
+      calls on X), sampled above (see ``method``).
+
+    Parameters
+    ----------
+    fuser : fitted fuser
+        A fitted :class:`~skfusion.WeightedBlender`,
+        :class:`~skfusion.OOFStacker` or
+        :class:`~skfusion.BayesianModelAverager` (or regressor).
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The rows to explain (test predictions for a fuser built by
+        ``from_predictions``).
+    method : {"auto", "exact", "permutation"}, default="auto"
+        Only for a stacker with a non-linear meta-learner, as in
+        :func:`member_contributions`.
+    n_permutations : int, default=100
+        Orders sampled by ``method="permutation"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the sampled orders.
+
+    Returns
+    -------
+    contributions : Bunch
+        ``terms`` ``(n_samples, n_members[, n_columns])`` (members in
+        ``estimators`` order, dropped ones left out), ``base`` ``(n_samples[,
+        n_columns])``, ``output`` (their sum), ``output_kind`` (the method
+        whose output they add up to, or ``"vote_shares"``), ``names`` and
+        ``method`` (``"linear"`` where the terms are exact by construction).
+
+    See Also
+    --------
+    member_contributions : Contributions to the fused OOF score.
+    member_report : Weights, scores and contributions in one table.
+
+    References
+    ----------
+    .. [1] S. M. Lundberg and S.-I. Lee, "A unified approach to interpreting
+       model predictions", NeurIPS 30, 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from skfusion import WeightedBlender
+    >>> from skfusion.inspection import per_sample_contributions
+    >>> X, y = load_iris(return_X_y=True)
+    >>> blender = WeightedBlender(
+    ...     [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB())],
+    ...     weighting="optimize", random_state=0).fit(X, y)
+    >>> parts = per_sample_contributions(blender, X[:3])
+    >>> parts.terms.shape
+    (3, 2, 3)
+    >>> np.allclose(parts.terms.sum(axis=1), blender.predict_proba(X[:3]))
+    True
+    """
+    from ._stacking import _BaseStacker
+
+    check_is_fitted(fuser)
+    _check_output_fuser(fuser, "per_sample_contributions")
+    if isinstance(fuser, _BaseStacker):
+        terms, base, kind, used = _stacker_terms(fuser, X, method, n_permutations, random_state)
+    else:
+        terms, kind = _linear_terms(fuser, X)
+        base, used = np.zeros((terms.shape[0],) + terms.shape[2:]), "linear"
+    return Bunch(
+        terms=terms,
+        base=base,
+        output=terms.sum(axis=1) + base,
+        output_kind=kind,
+        names=list(fuser._member_names()),
+        method=used,
+    )
+
+
+def _metrics(fuser, scoring):
+    """``{column suffix: one scoring}`` for the report: one metric (no suffix)
+    or several (``scoring`` or the fuser's, a list, tuple, set or dict)."""
+    scoring = fuser.scoring if scoring is None else scoring
+    if isinstance(scoring, dict):
+        return {f"_{name}": s for name, s in scoring.items()}
+    if isinstance(scoring, (list, tuple, set)):
+        return {f"_{name}": name for name in scoring}
+    return {"": scoring}
+
+
+def _mean_correlations(fuser, game):
+    """Per member, its mean correlation with the others: of the oracle
+    outputs (right / wrong per row; Kuncheva & Whitaker 2003) for
+    classifiers, of the OOF residuals for regressors."""
+    outputs, responses = fuser._scored_member_outputs()
+    n_members = len(outputs)
+    if n_members < 2:
+        return np.full(n_members, np.nan)
+    if game.classes is None:
+        residuals = [(np.asarray(o, float) - np.asarray(game.y, float)).ravel() for o in outputs]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            matrix = np.corrcoef(residuals)
+    else:
+        classes, rows = game.classes, np.arange(len(game.y))[:, None]
+        labels = [
+            _ReplayClassifier(np.asarray(o), classes, response).predict(rows)
+            for o, response in zip(outputs, responses)
+        ]
+        if is_multi_output(classes):  # right = every output right
+            y = np.asarray(game.y)
+            labels = [np.where(np.all(lab == y, axis=1), 1, 0) for lab in labels]
+            target = np.ones(len(y), dtype=int)
+        else:
+            target = game.y
+        matrix = pairwise_diversity(
+            labels, target, measure="correlation", sample_weight=game.sample_weight
+        )
+    off_diagonal = ~np.eye(n_members, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        return np.array(
+            [np.nanmean(np.where(off_diagonal[m], matrix[m], np.nan)) for m in range(n_members)]
+        )
+
+
+@validate_params(
+    {
+        "fuser": [HasMethods(["fit"])],
+        "scoring": [*_ONE_SCORING, list, tuple, set, dict],
+        **_SHAPLEY_PARAMS,
+    },
+    prefer_skip_nested_validation=True,
+)
+def member_report(fuser, *, scoring=None, method="auto", n_permutations=100, random_state=None):
+    """One table of what each member brings: weight, score, contribution.
+
+    Parameters
+    ----------
+    fuser : fitted fuser
+        A fitted :class:`~skfusion.WeightedBlender`,
+        :class:`~skfusion.OOFStacker` or
+        :class:`~skfusion.BayesianModelAverager` (or regressor), fitted with
+        out-of-fold predictions, including one built by
+        ``from_predictions``.
+    scoring : str, callable, list, tuple, set or dict, default=None
+        One metric or several, as the fusers' ``scoring``; None is the
+        fuser's ``scoring``. With several, the score, Shapley and
+        leave-one-out columns are suffixed with each metric's name.
+    method : {"auto", "exact", "permutation"}, default="auto"
+        How Shapley values are computed, as in :func:`member_contributions`.
+    n_permutations : int, default=100
+        Orders sampled by ``method="permutation"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the sampled orders.
+
+    Returns
+    -------
+    report : pandas.DataFrame (a structured ndarray without pandas)
+        One row per fitted member (by name) and a ``"fused"`` row. Columns:
+        ``weight`` and ``weight_std`` (NaN where the fuser has none: a
+        stacker's members have no weight), ``score`` (the member's OOF score;
+        the fused row's is the fused OOF score), ``shapley``, ``shapley_std``
+        and ``loo`` (see :func:`member_contributions`; the fused row's
+        ``shapley`` is their sum, the fused score minus the no-member
+        baseline), and ``mean_correlation`` with the other members (of
+        whether each is right, for classifiers; of the OOF residuals, for
+        regressors).
+
+    See Also
+    --------
+    member_contributions : The Shapley and leave-one-out columns.
+    skfusion.metrics.pairwise_diversity : The correlations, pair by pair.
+
+    References
+    ----------
+    .. [1] L. S. Shapley, "A value for n-person games", Contributions to
+       the Theory of Games II, 307-317, 1953.
+    .. [2] L. I. Kuncheva and C. J. Whitaker, "Measures of diversity in
+       classifier ensembles and their relationship with the ensemble
+       accuracy", Machine Learning 51, 181-207, 2003.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from skfusion import WeightedBlender
+    >>> from skfusion.inspection import member_report
+    >>> X, y = load_iris(return_X_y=True)
+    >>> blender = WeightedBlender(
+    ...     [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB())],
+    ...     weighting="optimize", random_state=0).fit(X, y)
+    >>> report = member_report(blender)
+    >>> list(report.index)
+    ['lr', 'nb', 'fused']
+    >>> list(report.columns)[:4]
+    ['weight', 'weight_std', 'score', 'shapley']
+    """
+    _check_output_fuser(fuser, "member_report")
+    names = list(fuser._member_names())
+    n_members = len(names)
+    weights = getattr(fuser, "weights_", None)
+    weights_std = getattr(fuser, "weights_std_", None)
+    nan = np.full(n_members, np.nan)
+    columns = {
+        "weight": nan if weights is None else np.asarray(weights, float),
+        "weight_std": nan if weights_std is None else np.asarray(weights_std, float),
+    }
+    fused_row = {"weight": np.nan, "weight_std": np.nan}
+    game = None
+    for suffix, metric in _metrics(fuser, scoring).items():
+        game = _SubsetScores(fuser, metric)
+        outputs, responses = fuser._scored_member_outputs()
+        scores = scores_by_member(
+            game.scorer,
+            outputs,
+            names,
+            game.y,
+            classes=game.classes,
+            sample_weight=game.sample_weight,
+            responses=responses,
+        )
+        shapley, std, _, values = _shapley(
+            game, n_members, method, n_permutations, random_state, game.all_values
+        )
+        value = game if values is None else values.__getitem__
+        full = (1 << n_members) - 1
+        fused = float(value(full))
+        columns[f"score{suffix}"] = np.array([scores[name] for name in names])
+        columns[f"shapley{suffix}"] = shapley
+        columns[f"shapley_std{suffix}"] = std
+        columns[f"loo{suffix}"] = np.array(
+            [fused - value(full ^ (1 << m)) for m in range(n_members)]
+        )
+        fused_row.update(
+            {
+                f"score{suffix}": fused,
+                f"shapley{suffix}": fused - float(value(0)),
+                f"shapley_std{suffix}": np.nan,
+                f"loo{suffix}": np.nan,
+            }
+        )
+    columns["mean_correlation"] = _mean_correlations(fuser, game)
+    fused_row["mean_correlation"] = np.nan
+    table = {key: np.append(values, fused_row[key]) for key, values in columns.items()}
+    index = [*names, "fused"]
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a dependency of the package
+        dtype = [("member", object)] + [(key, np.float64) for key in table]
+        return np.array(list(zip(index, *table.values())), dtype=dtype)
+    return pd.DataFrame(table, index=pd.Index(index, name="member"))
