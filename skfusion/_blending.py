@@ -25,6 +25,7 @@ from ._scoring import (
     get_scorer,
     is_builtin_objective,
     report_scores,
+    score_predictions,
 )
 from .weights import (
     caruana_weights,
@@ -311,6 +312,33 @@ class _BaseBlender(_OutputFusion):
             raw = self._learnt_weights(learn, y, sample_weight)[0]
         return self._blend_values(fuse, raw)
 
+    @property
+    def pick_scores_(self):
+        """``fused_score_`` of the first t Caruana picks, t = 1 .. n_iter."""
+        check_is_fitted(self)
+        if getattr(self, "picks_", None) is None:
+            return None
+        if getattr(self, "_pick_scores_", None) is None:
+            _, inputs, y, sample_weight, _, response = self._fusion_data_
+            index = {name: m for m, name in enumerate(self._member_names())}
+            scorer = get_scorer(self.scoring, classifier=is_classifier(self))
+            counts, scores = np.zeros(len(index)), []
+            for name in self.picks_:
+                counts[index[name]] += 1
+                blended = self._blend_values(inputs, counts)
+                scores.append(
+                    score_predictions(
+                        scorer,
+                        blended,
+                        y,
+                        classes=getattr(self, "classes_", None),
+                        sample_weight=sample_weight,
+                        response=response,
+                    )
+                )
+            self._pick_scores_ = scores
+        return self._pick_scores_
+
     def _subset_fusion(self, members_in):
         raw = self._vote_weights * members_in
         return self._blend_values(self._fusion_data_[1], raw) if raw.sum() > 0 else None
@@ -479,6 +507,10 @@ class WeightedBlender(_MultiLabelTags, ClassifierMixin, _BaseBlender):
     picks_ : list of str or None
         Caruana's picks in order (member names, repeats included); None for
         other weightings.
+    pick_scores_ : list or None
+        ``fused_score_`` of the blend of the first t picks, for each t (the
+        selection path; the last is ``fused_score_``). Computed on first
+        access; None for other weightings.
     classes_ : ndarray of shape (n_classes,) or list of ndarray
         The class labels; for a multilabel / multi-output y, one array per
         output.
@@ -800,6 +832,10 @@ class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBl
         Weight by member name (``"drop"`` ones as 0).
     picks_ : list of str or None
         Caruana's picks in order; None for other weightings.
+    pick_scores_ : list or None
+        ``fused_score_`` of the blend of the first t picks, for each t (the
+        selection path; the last is ``fused_score_``). Computed on first
+        access; None for other weightings.
     oof_predictions_ : ndarray of shape (n_samples, n_members[, n_outputs]) or None
         Members' OOF predictions, when made.
     fused_oof_predictions_ : ndarray of shape (n_samples[, n_outputs]) or None

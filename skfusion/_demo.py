@@ -20,6 +20,7 @@ def demo():
     _print_members(runs[0][1], X_test, y_train, y_test)
     _print_fusions(runs, X_test, y_train, y_test)
     _print_model_averaging(runs, [name for name, _ in members])
+    _print_member_report(runs)
     print("\nFits after the first reuse the cached member x fold fits (`memory=`).")
     _soup_rows(X_train, X_test, y_train, y_test)
 
@@ -152,6 +153,21 @@ def _print_model_averaging(runs, names):
                 for name, w, s in zip(names, model.weights_, model.weights_std_)
             )
             print(f"  {label:<18}{spread}")
+
+
+def _print_member_report(runs):
+    """Which member matters to the optimised soft blend (skfusion.inspection)."""
+    import pandas as pd
+
+    from skfusion.inspection import member_report
+
+    blender = next(model for label, model, _ in runs if label == "optimize/soft")
+    report = member_report(blender, scoring="neg_log_loss")
+    columns = ["weight", "score", "shapley", "loo", "mean_correlation"]
+    print("\nMember report of optimize/soft (OOF, negated log-loss; Shapley values add up")
+    print("to the fused score minus the prior's):")
+    with pd.option_context("display.width", 120, "display.float_format", "{:.4f}".format):
+        print(report[columns].to_string())
 
 
 def _soup_rows(X_train, X_test, y_train, y_test):

@@ -22,6 +22,7 @@ References
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.metrics import get_scorer_names
@@ -29,6 +30,12 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import HasMethods, Interval, StrOptions, validate_params
+from ._displays import (
+    ContributionDisplay,
+    DiversityDisplay,
+    SelectionPathDisplay,
+    WeightsDisplay,
+)
 from ._kernels import get_kernel, member_list
 from ._kernels._contract import SUBSET_LOSSES_MAX_MEMBERS
 from ._kernels._reference import subset_weight_totals
@@ -36,7 +43,15 @@ from ._oof import is_multi_output, label_codes
 from ._scoring import _ReplayClassifier, get_scorer, score_predictions, scores_by_member
 from .metrics import pairwise_diversity
 
-__all__ = ["member_contributions", "member_report", "per_sample_contributions"]
+__all__ = [
+    "ContributionDisplay",
+    "DiversityDisplay",
+    "SelectionPathDisplay",
+    "WeightsDisplay",
+    "member_contributions",
+    "member_report",
+    "per_sample_contributions",
+]
 
 # method="auto" enumerates all 2**M subsets up to this many members.
 AUTO_EXACT_MAX_MEMBERS = 12
@@ -537,38 +552,44 @@ def _metrics(fuser, scoring):
     return {"": scoring}
 
 
-def _mean_correlations(fuser, game):
-    """Per member, its mean correlation with the others: of the oracle
-    outputs (right / wrong per row; Kuncheva & Whitaker 2003) for
-    classifiers, of the OOF residuals for regressors."""
+def _residual_correlations(predictions, y):
+    """``(M, M)`` correlations of the models' residuals (outputs flattened)."""
+    y = np.asarray(y, dtype=np.float64)
+    residuals = [(np.asarray(p, np.float64) - y).ravel() for p in member_list(predictions)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.corrcoef(residuals)
+
+
+def _member_diversity(fuser, measure):
+    """``(M, M)``: a pairwise measure of the members' OOF outputs as
+    ``member_scores_`` reads them: of whether each is right (classifiers;
+    a multi-output row is right when every output is) or the correlation
+    of the residuals (regressors)."""
     outputs, responses = fuser._scored_member_outputs()
-    n_members = len(outputs)
-    if n_members < 2:
-        return np.full(n_members, np.nan)
-    if game.classes is None:
-        residuals = [(np.asarray(o, float) - np.asarray(game.y, float)).ravel() for o in outputs]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            matrix = np.corrcoef(residuals)
-    else:
-        classes, rows = game.classes, np.arange(len(game.y))[:, None]
-        labels = [
-            _ReplayClassifier(np.asarray(o), classes, response).predict(rows)
-            for o, response in zip(outputs, responses)
-        ]
-        if is_multi_output(classes):  # right = every output right
-            y = np.asarray(game.y)
-            labels = [np.where(np.all(lab == y, axis=1), 1, 0) for lab in labels]
-            target = np.ones(len(y), dtype=int)
-        else:
-            target = game.y
-        matrix = pairwise_diversity(
-            labels, target, measure="correlation", sample_weight=game.sample_weight
-        )
+    _, _, y, sample_weight, _, _ = fuser._fusion_data_
+    classes = getattr(fuser, "classes_", None)
+    if classes is None:
+        return _residual_correlations(outputs, y)
+    rows = np.arange(len(y))[:, None]
+    labels = [
+        _ReplayClassifier(np.asarray(o), classes, response).predict(rows)
+        for o, response in zip(outputs, responses)
+    ]
+    if is_multi_output(classes):
+        y = np.asarray(y)
+        labels = [np.all(lab == y, axis=1).astype(int) for lab in labels]
+        y = np.ones(len(y), dtype=int)
+    return pairwise_diversity(labels, y, measure=measure, sample_weight=sample_weight)
+
+
+def _mean_correlations(fuser):
+    """Per member, its mean correlation with the others (NaN pairs left out)."""
+    matrix = _member_diversity(fuser, "correlation")
+    n_members = len(matrix)
     off_diagonal = ~np.eye(n_members, dtype=bool)
-    with np.errstate(invalid="ignore"):
-        return np.array(
-            [np.nanmean(np.where(off_diagonal[m], matrix[m], np.nan)) for m in range(n_members)]
-        )
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a member with no defined pair
+        return np.array([np.nanmean(matrix[m][off_diagonal[m]]) for m in range(n_members)])
 
 
 @validate_params(
@@ -655,7 +676,6 @@ def member_report(fuser, *, scoring=None, method="auto", n_permutations=100, ran
         "weight_std": nan if weights_std is None else np.asarray(weights_std, float),
     }
     fused_row = {"weight": np.nan, "weight_std": np.nan}
-    game = None
     for suffix, metric in _metrics(fuser, scoring).items():
         game = _SubsetScores(fuser, metric)
         outputs, responses = fuser._scored_member_outputs()
@@ -688,7 +708,7 @@ def member_report(fuser, *, scoring=None, method="auto", n_permutations=100, ran
                 f"loo{suffix}": np.nan,
             }
         )
-    columns["mean_correlation"] = _mean_correlations(fuser, game)
+    columns["mean_correlation"] = _mean_correlations(fuser)
     fused_row["mean_correlation"] = np.nan
     table = {key: np.append(values, fused_row[key]) for key, values in columns.items()}
     index = [*names, "fused"]

@@ -156,3 +156,25 @@ def test_compare_diversity_agrees_with_the_per_pair_loop(capsys):
     # Asserts internally that both give the same Q-statistics.
     _load("asv_bench/peers/compare_diversity.py").main([], n=5_000)
     assert "values equal: True" in capsys.readouterr().out
+
+
+def test_compare_shapley_agrees_with_the_naive_subset_loop(capsys):
+    # Asserts internally that both give the same Shapley values.
+    _load("asv_bench/peers/compare_shapley.py").main([], n=2_000)
+    assert "values equal: True" in capsys.readouterr().out
+
+
+def test_inspection_benchmarks_run_at_small_sizes(monkeypatch):
+    bench = _load("asv_bench/benchmarks/bench_inspection.py")
+    monkeypatch.setattr(bench, "SHAPLEY_ROWS", 500)
+    monkeypatch.setattr(bench, "REPORT_ROWS", 500)
+    monkeypatch.setattr(bench, "DIVERSITY_ROWS", 2_000)
+    shapley = bench.ExactShapley()
+    shapley.setup(4)
+    shapley.time_member_contributions(4)
+    report = bench.Report()
+    report.setup()
+    report.time_member_report()
+    diversity = bench.Diversity()
+    diversity.setup()
+    diversity.time_pairwise_diversity()

@@ -16,5 +16,15 @@ def test_demo_runs_and_reports_every_fusion():
         assert label in out
     assert "kernel engine: auto" in out
     assert "+-" in out  # weight spreads of model averaging
+    report = out.split("Member report of optimize/soft", 1)[1].splitlines()
+    assert report[2].split() == ["weight", "score", "shapley", "loo", "mean_correlation"]
+    assert [line.split()[0] for line in report[4:10]] == [
+        "logreg",
+        "forest",
+        "knn",
+        "bayes",
+        "tree",
+        "fused",
+    ]
     soup_rows = {line.split()[0] + line.split()[1]: line for line in out.splitlines()[-4:]}
     assert set(soup_rows) == {"bestmember", "uniformsoup", "greedysoup", "soft-voteensemble"}

@@ -38,8 +38,9 @@ PUBLIC_FUNCTIONS = [
     *(("skfusion.weights", name) for name in skfusion.weights.__all__),
     *(("skfusion.merge", name) for name in skfusion.merge.__all__),
     *(("skfusion.metrics", name) for name in skfusion.metrics.__all__),
-    *(("skfusion.inspection", name) for name in skfusion.inspection.__all__),
+    *(("skfusion.inspection", n) for n in skfusion.inspection.__all__ if n[0].islower()),
 ]
+DISPLAYS = [n for n in skfusion.inspection.__all__ if n.endswith("Display")]
 # numpydoc checks left out, as sklearn leaves them out: extended summaries,
 # See Also and Examples of methods, return names, summaries of one word.
 IGNORED_CHECKS = {"ES01", "RT02", "SS05", "GL01"}
@@ -150,10 +151,18 @@ def _errors(name, ignored):
     "name",
     [f"skfusion.{fuser}" for fuser in FUSERS]
     + [f"{module}.{function}" for module, function in PUBLIC_FUNCTIONS]
+    + [f"skfusion.inspection.{display}" for display in DISPLAYS]
     + ["skfusion.config_context", "skfusion.get_config", "skfusion.set_config"],
 )
 def test_docstrings_pass_numpydoc_validation(name):
     assert _errors(name, IGNORED_CHECKS) == []
+
+
+@pytest.mark.parametrize("display", DISPLAYS)
+def test_display_method_docstrings_pass_numpydoc_validation(display):
+    for method in ("plot", "from_estimator", "from_predictions"):
+        name = f"skfusion.inspection.{display}.{method}"
+        assert _errors(name, METHOD_IGNORED_CHECKS) == [], name
 
 
 @pytest.mark.parametrize("fuser", FUSERS)

@@ -1,0 +1,711 @@
+"""Displays of a fusion (sklearn's Display API): weights, contributions,
+diversity, Caruana's selection path. matplotlib is imported on first plot."""
+
+import numpy as np
+from sklearn.utils.multiclass import type_of_target
+
+from .metrics import MEASURES
+
+
+def _pyplot(what):
+    """matplotlib.pyplot, or one ImportError that says how to get it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            f"{what} needs matplotlib, an optional dependency of skfusion: "
+            "pip install matplotlib (or pip install 'skfusion[plot]')."
+        ) from exc
+    return plt
+
+
+def _axes(ax, what):
+    if ax is None:
+        _, ax = _pyplot(what).subplots()
+    return ax
+
+
+def _fuser_of_predictions(predictions, y, names, **params):
+    """A blender fitted on saved predictions: a classifier unless y is continuous."""
+    from ._blending import WeightedBlender, WeightedBlenderRegressor
+
+    continuous = type_of_target(y).startswith("continuous")
+    cls = WeightedBlenderRegressor if continuous else WeightedBlender
+    return cls.from_predictions(predictions, y, names=names, **params)
+
+
+def _one_metric(values, metric, what):
+    """A score, or one metric's from a dict of them (default: the first)."""
+    if not isinstance(values, dict):
+        return values
+    if metric is None:
+        metric = next(iter(values))
+    if metric not in values:
+        raise ValueError(f"{what}: metric={metric!r} is not one of {sorted(values)}.")
+    return values[metric]
+
+
+class WeightsDisplay:
+    """Member weights as bars, with error bars where their spread is known.
+
+    Build it with :meth:`from_estimator` or :meth:`from_predictions`, or
+    from the values and call :meth:`plot`.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_members,)
+        The weights.
+    names : list of str
+        The members' names.
+    weights_std : array-like of shape (n_members,), default=None
+        Standard deviations of the weights (a Bayesian model averager's
+        ``weights_std_``), drawn as error bars.
+
+    Attributes
+    ----------
+    bars_ : matplotlib BarContainer
+        The bars (their heights are the weights).
+    ax_ : matplotlib Axes
+        The axes plotted on.
+    figure_ : matplotlib Figure
+        The figure holding them.
+
+    See Also
+    --------
+    ContributionDisplay : What each member contributes to the fused score.
+    skfusion.inspection.member_report : The same numbers as a table.
+
+    References
+    ----------
+    .. [1] Y. Yao, A. Vehtari, D. Simpson and A. Gelman, "Using stacking to
+       average Bayesian predictive distributions", Bayesian Analysis 13(3),
+       917-1007, 2018.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skfusion.inspection import WeightsDisplay
+    >>> display = WeightsDisplay([0.7, 0.3], names=["a", "b"]).plot()
+    >>> [bar.get_height() for bar in display.bars_]
+    [0.7, 0.3]
+    """
+
+    def __init__(self, weights, *, names, weights_std=None):
+        self.weights = weights
+        self.names = names
+        self.weights_std = weights_std
+
+    def plot(self, ax=None, **bar_kwargs):
+        """Draw the bars.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **bar_kwargs : dict
+            Passed to ``Axes.bar``.
+
+        Returns
+        -------
+        display : WeightsDisplay
+            This display, with ``bars_``, ``ax_`` and ``figure_`` set.
+        """
+        ax = _axes(ax, "WeightsDisplay")
+        weights = np.asarray(self.weights, dtype=np.float64)
+        std = None if self.weights_std is None else np.asarray(self.weights_std, np.float64)
+        self.bars_ = ax.bar(list(self.names), weights, yerr=std, capsize=3, **bar_kwargs)
+        ax.set_ylabel("weight")
+        ax.set_title("Member weights" + (" (+- std)" if std is not None else ""))
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_estimator(cls, fuser, *, ax=None, **bar_kwargs):
+        """Plot a fitted fuser's ``weights_`` (and ``weights_std_``).
+
+        Parameters
+        ----------
+        fuser : fitted fuser
+            A fuser with ``weights_``: a blender, an averager or a
+            weight-space fuser.
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **bar_kwargs : dict
+            Passed to ``Axes.bar``.
+
+        Returns
+        -------
+        display : WeightsDisplay
+            The plotted display.
+        """
+        weights = getattr(fuser, "weights_", None)
+        if weights is None:
+            raise ValueError(
+                f"{type(fuser).__name__} has no weights_ (a stacker's members are weighed "
+                "by its meta-learner); see ContributionDisplay instead."
+            )
+        display = cls(
+            weights,
+            names=list(fuser._member_names()),
+            weights_std=getattr(fuser, "weights_std_", None),
+        )
+        return display.plot(ax=ax, **bar_kwargs)
+
+    @classmethod
+    def from_predictions(cls, predictions, y, *, names=None, ax=None, **fuser_params):
+        """Learn weights from saved predictions and plot them.
+
+        Parameters
+        ----------
+        predictions : list of array-like, array-like or DataFrame
+            The models' out-of-fold predictions, in any layout that
+            ``WeightedBlender.from_predictions`` reads.
+        y : array-like of shape (n_samples,)
+            The targets (continuous ones make a regressor).
+        names : list of str, default=None
+            The models' names.
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **fuser_params : dict
+            Parameters of the blender (default ``weighting="optimize"``).
+
+        Returns
+        -------
+        display : WeightsDisplay
+            The plotted display.
+        """
+        fuser_params.setdefault("weighting", "optimize")
+        fuser = _fuser_of_predictions(predictions, y, names, **fuser_params)
+        return cls.from_estimator(fuser, ax=ax)
+
+
+class ContributionDisplay:
+    """Members' contributions: Shapley bars, or one row's waterfall.
+
+    ``kind="members"``: each member's Shapley contribution to the fused
+    out-of-fold score, as horizontal bars (with standard errors when
+    sampled). ``kind="sample"``: one row's fused output built up from
+    ``base`` member by member (a waterfall), ending at the output.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_members,)
+        Shapley values (``"members"``) or one row's terms (``"sample"``).
+    names : list of str
+        The members' names.
+    values_std : array-like of shape (n_members,), default=None
+        Standard errors of sampled Shapley values.
+    base : float, default=0.0
+        Where the waterfall starts (``"sample"``): the no-member output.
+    kind : {"members", "sample"}, default="members"
+        What the values are.
+
+    Attributes
+    ----------
+    bars_ : matplotlib BarContainer
+        The bars: for ``"members"`` their widths are the values (in plotted
+        order, see ``order_``); for ``"sample"`` each bar spans a member's
+        step.
+    order_ : ndarray of int
+        The members in plotted order (bottom to top): by value.
+    ax_ : matplotlib Axes
+        The axes plotted on.
+    figure_ : matplotlib Figure
+        The figure holding them.
+
+    See Also
+    --------
+    skfusion.inspection.member_contributions : The Shapley values.
+    skfusion.inspection.per_sample_contributions : The terms of each row.
+
+    References
+    ----------
+    .. [1] L. S. Shapley, "A value for n-person games", Contributions to
+       the Theory of Games II, 307-317, 1953.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skfusion.inspection import ContributionDisplay
+    >>> display = ContributionDisplay([0.2, 0.5], names=["a", "b"]).plot()
+    >>> [bar.get_width() for bar in display.bars_]
+    [0.2, 0.5]
+    """
+
+    def __init__(self, values, *, names, values_std=None, base=0.0, kind="members"):
+        self.values = values
+        self.names = names
+        self.values_std = values_std
+        self.base = base
+        self.kind = kind
+
+    def plot(self, ax=None, **bar_kwargs):
+        """Draw the bars.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **bar_kwargs : dict
+            Passed to ``Axes.barh``.
+
+        Returns
+        -------
+        display : ContributionDisplay
+            This display, with ``bars_``, ``order_``, ``ax_`` and
+            ``figure_`` set.
+        """
+        if self.kind not in ("members", "sample"):
+            raise ValueError(f"kind must be 'members' or 'sample'; got {self.kind!r}.")
+        ax = _axes(ax, "ContributionDisplay")
+        values = np.asarray(self.values, dtype=np.float64)
+        names = list(self.names)
+        if self.kind == "members":
+            self.order_ = np.argsort(values, kind="stable")
+            std = None if self.values_std is None else np.asarray(self.values_std)[self.order_]
+            self.bars_ = ax.barh(
+                [names[m] for m in self.order_], values[self.order_], xerr=std, **bar_kwargs
+            )
+            ax.axvline(0.0, color="black", linewidth=0.8)
+            ax.set_xlabel("Shapley contribution to the fused OOF score")
+        else:
+            self.order_ = np.argsort(np.abs(values), kind="stable")
+            steps = values[self.order_]
+            starts = float(self.base) + np.concatenate([[0.0], np.cumsum(steps)[:-1]])
+            colors = np.where(steps >= 0, "tab:red", "tab:blue")
+            self.bars_ = ax.barh(
+                [names[m] for m in self.order_],
+                steps,
+                left=starts,
+                color=list(colors),
+                **bar_kwargs,
+            )
+            ax.axvline(float(self.base), color="grey", linestyle=":", linewidth=0.8)
+            ax.axvline(float(self.base) + steps.sum(), color="black", linewidth=0.8)
+            ax.set_xlabel("fused output, built up from the base member by member")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_estimator(
+        cls,
+        fuser,
+        X=None,
+        *,
+        sample=0,
+        column=None,
+        scoring=None,
+        method="auto",
+        n_permutations=100,
+        random_state=None,
+        ax=None,
+        **bar_kwargs,
+    ):
+        """Plot a fitted fuser's member contributions (or one row's, with X).
+
+        Parameters
+        ----------
+        fuser : fitted fuser
+            A fitted blender, stacker or averager with OOF predictions.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
+            None plots the Shapley contributions to the fused OOF score;
+            otherwise the waterfall of row ``sample`` of X.
+        sample : int, default=0
+            The row of X to explain.
+        column : int, default=None
+            The output column to explain when there are several (a class);
+            None is the row's largest output (the predicted class).
+        scoring : str or callable, default=None
+            As in :func:`~skfusion.inspection.member_contributions`.
+        method : {"auto", "exact", "permutation"}, default="auto"
+            As in :func:`~skfusion.inspection.member_contributions`.
+        n_permutations : int, default=100
+            Orders sampled by ``method="permutation"``.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the sampled orders.
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **bar_kwargs : dict
+            Passed to ``Axes.barh``.
+
+        Returns
+        -------
+        display : ContributionDisplay
+            The plotted display.
+        """
+        from .inspection import member_contributions, per_sample_contributions
+
+        options = {"method": method, "n_permutations": n_permutations}
+        options["random_state"] = random_state
+        if X is None:
+            result = member_contributions(fuser, scoring=scoring, **options)
+            display = cls(result.shapley, names=result.names, values_std=result.shapley_std)
+            display.plot(ax=ax, **bar_kwargs)
+            display.ax_.set_title(f"Contributions to {result.scoring or 'the default score'}")
+            return display
+        rows = X[sample : sample + 1] if hasattr(X, "shape") else [X[sample]]
+        parts = per_sample_contributions(fuser, rows, **options)
+        terms, base, output = parts.terms[0], parts.base[0], parts.output[0]
+        if terms.ndim == 2:
+            column = int(np.argmax(output)) if column is None else column
+            terms, base = terms[:, column], base[column]
+        display = cls(terms, names=parts.names, base=float(base), kind="sample")
+        display.plot(ax=ax, **bar_kwargs)
+        where = "" if column is None else f", column {column}"
+        display.ax_.set_title(f"Row {sample}: {parts.output_kind}{where}")
+        return display
+
+    @classmethod
+    def from_predictions(cls, predictions, y, *, names=None, scoring=None, ax=None, **params):
+        """Blend saved predictions and plot the members' contributions.
+
+        Parameters
+        ----------
+        predictions : list of array-like, array-like or DataFrame
+            The models' out-of-fold predictions, in any layout that
+            ``WeightedBlender.from_predictions`` reads.
+        y : array-like of shape (n_samples,)
+            The targets (continuous ones make a regressor).
+        names : list of str, default=None
+            The models' names.
+        scoring : str or callable, default=None
+            The score shared out; None is accuracy or R².
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **params : dict
+            Parameters of the blender (default ``weighting="optimize"``).
+
+        Returns
+        -------
+        display : ContributionDisplay
+            The plotted display.
+        """
+        params.setdefault("weighting", "optimize")
+        fuser = _fuser_of_predictions(predictions, y, names, scoring=scoring, **params)
+        return cls.from_estimator(fuser, ax=ax)
+
+
+class DiversityDisplay:
+    """A pairwise diversity matrix as a heatmap, members ordered by clustering.
+
+    Members are reordered by hierarchical clustering (average linkage) of
+    their rows of the matrix, so groups of alike members sit together.
+
+    Parameters
+    ----------
+    matrix : array-like of shape (n_members, n_members)
+        A pairwise measure (see :func:`skfusion.metrics.pairwise_diversity`).
+    names : list of str
+        The members' names.
+    measure : str, default="q_statistic"
+        The measure's name, for the title.
+
+    Attributes
+    ----------
+    image_ : matplotlib AxesImage
+        The heatmap; its array is the matrix in ``order_``.
+    order_ : ndarray of int
+        The members' plotted order.
+    colorbar_ : matplotlib Colorbar
+        Its colour scale.
+    ax_ : matplotlib Axes
+        The axes plotted on.
+    figure_ : matplotlib Figure
+        The figure holding them.
+
+    See Also
+    --------
+    skfusion.metrics.pairwise_diversity : The matrices of classifiers.
+
+    References
+    ----------
+    .. [1] L. I. Kuncheva and C. J. Whitaker, "Measures of diversity in
+       classifier ensembles and their relationship with the ensemble
+       accuracy", Machine Learning 51, 181-207, 2003.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skfusion.inspection import DiversityDisplay
+    >>> display = DiversityDisplay([[1.0, 0.2], [0.2, 1.0]], names=["a", "b"]).plot()
+    >>> display.image_.get_array().shape
+    (2, 2)
+    """
+
+    def __init__(self, matrix, *, names, measure="q_statistic"):
+        self.matrix = matrix
+        self.names = names
+        self.measure = measure
+
+    def plot(self, ax=None, *, cmap="viridis", cluster=True):
+        """Draw the heatmap.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        cmap : str or matplotlib Colormap, default="viridis"
+            The colour map.
+        cluster : bool, default=True
+            Order members by hierarchical clustering; False keeps their order.
+
+        Returns
+        -------
+        display : DiversityDisplay
+            This display, with ``image_``, ``order_``, ``colorbar_``,
+            ``ax_`` and ``figure_`` set.
+        """
+        from scipy.cluster.hierarchy import leaves_list, linkage
+
+        ax = _axes(ax, "DiversityDisplay")
+        matrix = np.asarray(self.matrix, dtype=np.float64)
+        n_members = len(matrix)
+        if cluster and n_members > 2:
+            # Undefined pairs (NaN) count as neutral for the ordering only.
+            self.order_ = leaves_list(linkage(np.nan_to_num(matrix), method="average"))
+        else:
+            self.order_ = np.arange(n_members)
+        shown = matrix[np.ix_(self.order_, self.order_)]
+        self.image_ = ax.imshow(shown, cmap=cmap)
+        labels = [list(self.names)[m] for m in self.order_]
+        ax.set_xticks(range(n_members), labels, rotation=90)
+        ax.set_yticks(range(n_members), labels)
+        self.colorbar_ = ax.figure.colorbar(self.image_, ax=ax)
+        ax.set_title(f"Pairwise {self.measure.replace('_', ' ')}")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_estimator(cls, fuser, *, measure=None, ax=None, **plot_kwargs):
+        """Plot the pairwise diversity of a fitted fuser's members (OOF).
+
+        Parameters
+        ----------
+        fuser : fitted fuser
+            A fitted blender, stacker or averager with OOF predictions.
+        measure : str, default=None
+            For classifiers a measure of
+            :func:`~skfusion.metrics.pairwise_diversity` (None:
+            ``"q_statistic"``); regressors have ``"correlation"`` of the
+            OOF residuals only (the None default).
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **plot_kwargs : dict
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : DiversityDisplay
+            The plotted display.
+        """
+        from .inspection import _check_output_fuser, _member_diversity
+
+        _check_output_fuser(fuser, "DiversityDisplay")
+        measure = _default_measure(measure, hasattr(fuser, "classes_"))
+        matrix = _member_diversity(fuser, measure)
+        display = cls(matrix, names=list(fuser._member_names()), measure=measure)
+        return display.plot(ax=ax, **plot_kwargs)
+
+    @classmethod
+    def from_predictions(cls, predictions, y, *, names=None, measure=None, ax=None, **plot_kwargs):
+        """Plot the pairwise diversity of prediction arrays.
+
+        Parameters
+        ----------
+        predictions : list of ndarray or ndarray
+            One array per model (labels or class scores for classifiers,
+            values for regressors), or one array with models on axis 1.
+        y : array-like of shape (n_samples,)
+            The targets (continuous ones: regressors).
+        names : list of str, default=None
+            The models' names; default ``model0``, ``model1``...
+        measure : str, default=None
+            As in :meth:`from_estimator`.
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **plot_kwargs : dict
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : DiversityDisplay
+            The plotted display.
+        """
+        from ._kernels import member_list
+        from .inspection import _residual_correlations
+        from .metrics import pairwise_diversity
+
+        models = member_list(predictions)
+        classifier = not type_of_target(y).startswith("continuous")
+        measure = _default_measure(measure, classifier)
+        if classifier:
+            matrix = pairwise_diversity(models, y, measure=measure)
+        else:
+            matrix = _residual_correlations(models, y)
+        names = [f"model{m}" for m in range(len(models))] if names is None else names
+        return cls(matrix, names=names, measure=measure).plot(ax=ax, **plot_kwargs)
+
+
+def _default_measure(measure, classifier):
+    if classifier:
+        measure = "q_statistic" if measure is None else measure
+        if measure not in MEASURES:
+            raise ValueError(f"measure must be one of {MEASURES}; got {measure!r}.")
+        return measure
+    if measure not in (None, "correlation"):
+        raise ValueError(
+            f"Regressors' diversity is the correlation of their residuals; got "
+            f"measure={measure!r}."
+        )
+    return "correlation"
+
+
+class SelectionPathDisplay:
+    """Caruana's ensemble selection: the fused OOF score after each pick.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_picks,)
+        The fused score of the first t picks, for each t (a blender's
+        ``pick_scores_``).
+    picks : list of str
+        The member added by each pick.
+    scoring : str, default=None
+        The score's name, for the axis label.
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The path; its y data are the scores.
+    annotations_ : list of matplotlib Annotation
+        The name of each member where it is first picked.
+    ax_ : matplotlib Axes
+        The axes plotted on.
+    figure_ : matplotlib Figure
+        The figure holding them.
+
+    See Also
+    --------
+    skfusion.weights.caruana_weights : The selection.
+    WeightsDisplay : The resulting weights.
+
+    References
+    ----------
+    .. [1] R. Caruana, A. Niculescu-Mizil, G. Crew and A. Ksikes, "Ensemble
+       selection from libraries of models", ICML 2004.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skfusion.inspection import SelectionPathDisplay
+    >>> display = SelectionPathDisplay([0.8, 0.85, 0.86], picks=["a", "b", "a"]).plot()
+    >>> list(display.line_.get_ydata())
+    [0.8, 0.85, 0.86]
+    """
+
+    def __init__(self, scores, *, picks, scoring=None):
+        self.scores = scores
+        self.picks = picks
+        self.scoring = scoring
+
+    def plot(self, ax=None, **line_kwargs):
+        """Draw the path.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **line_kwargs : dict
+            Passed to ``Axes.plot``.
+
+        Returns
+        -------
+        display : SelectionPathDisplay
+            This display, with ``line_``, ``annotations_``, ``ax_`` and
+            ``figure_`` set.
+        """
+        ax = _axes(ax, "SelectionPathDisplay")
+        scores = np.asarray(self.scores, dtype=np.float64)
+        steps = np.arange(1, len(scores) + 1)
+        line_kwargs.setdefault("marker", "o")
+        (self.line_,) = ax.plot(steps, scores, **line_kwargs)
+        self.annotations_, seen = [], set()
+        for step, score, name in zip(steps, scores, self.picks):
+            if name not in seen:
+                seen.add(name)
+                self.annotations_.append(
+                    ax.annotate(name, (step, score), textcoords="offset points", xytext=(4, -10))
+                )
+        ax.set_xlabel("pick")
+        ax.set_ylabel(f"fused OOF {self.scoring or 'score'}")
+        ax.set_title("Ensemble selection path")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_estimator(cls, fuser, *, metric=None, ax=None, **line_kwargs):
+        """Plot a fitted Caruana blender's ``pick_scores_``.
+
+        Parameters
+        ----------
+        fuser : fitted WeightedBlender or WeightedBlenderRegressor
+            Fitted with ``weighting="caruana"``.
+        metric : str, default=None
+            With several ``scoring`` metrics, the one to plot (default the
+            first).
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **line_kwargs : dict
+            Passed to ``Axes.plot``.
+
+        Returns
+        -------
+        display : SelectionPathDisplay
+            The plotted display.
+        """
+        scores = getattr(fuser, "pick_scores_", None)
+        if scores is None:
+            raise ValueError(
+                "SelectionPathDisplay needs a blender fitted with weighting='caruana' "
+                f"(pick_scores_); got {type(fuser).__name__} without picks."
+            )
+        path = [_one_metric(s, metric, "SelectionPathDisplay") for s in scores]
+        if isinstance(scores[0], dict):
+            name = metric or next(iter(scores[0]))
+        else:
+            name = fuser.scoring if isinstance(fuser.scoring, str) else None
+        display = cls(path, picks=list(fuser.picks_), scoring=name)
+        return display.plot(ax=ax, **line_kwargs)
+
+    @classmethod
+    def from_predictions(cls, predictions, y, *, names=None, ax=None, **fuser_params):
+        """Run Caruana's selection on saved predictions and plot its path.
+
+        Parameters
+        ----------
+        predictions : list of array-like, array-like or DataFrame
+            The models' out-of-fold predictions, in any layout that
+            ``WeightedBlender.from_predictions`` reads.
+        y : array-like of shape (n_samples,)
+            The targets (continuous ones make a regressor).
+        names : list of str, default=None
+            The models' names.
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **fuser_params : dict
+            Parameters of the blender (``n_iter``, ``scoring``...);
+            ``weighting`` is ``"caruana"``.
+
+        Returns
+        -------
+        display : SelectionPathDisplay
+            The plotted display.
+        """
+        fuser = _fuser_of_predictions(
+            predictions, y, names, **{**fuser_params, "weighting": "caruana"}
+        )
+        return cls.from_estimator(fuser, ax=ax)
