@@ -24,18 +24,36 @@ from skfusion import WeightedBlender, config_context
 from skfusion.inspection import member_contributions
 
 
-def naive_shapley(probas, y, weights, classes):
-    """Every subset re-blended from scratch and scored by sklearn."""
-    n_members = len(probas)
+def problem(n, n_members=12, n_classes=10, seed=0):
+    """(probas, y): members of varied skill, each a share of the true class's
+    one-hot vector plus Dirichlet noise."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, n_classes, n)
+    probas = []
+    for skill in rng.uniform(0.1, 0.6, n_members):
+        noise = rng.dirichlet(np.ones(n_classes), n)
+        probas.append(skill * np.eye(n_classes)[y] + (1 - skill) * noise)
+    return probas, y
+
+
+def naive_values(probas, y, weights, classes, masks):
+    """Each subset (a bit mask) re-blended from scratch and scored by sklearn."""
     prior = np.bincount(y, minlength=len(classes)) / len(y)
-    values = np.empty(1 << n_members)
-    for mask in range(1 << n_members):
-        members = [m for m in range(n_members) if mask >> m & 1]
+    values = np.empty(len(masks))
+    for i, mask in enumerate(masks):
+        members = [m for m in range(len(probas)) if mask >> m & 1]
         if weights[members].sum() > 0:  # a subset of zero weights blends nothing
             blend = np.average([probas[m] for m in members], axis=0, weights=weights[members])
         else:
             blend = np.tile(prior, (len(y), 1))
-        values[mask] = -log_loss(y, blend, labels=classes)
+        values[i] = -log_loss(y, blend, labels=classes)
+    return values
+
+
+def naive_shapley(probas, y, weights, classes):
+    """The Shapley formula over every subset's naive score."""
+    n_members = len(probas)
+    values = naive_values(probas, y, weights, classes, range(1 << n_members))
     shapley = np.zeros(n_members)
     for m in range(n_members):
         for mask in range(1 << n_members):
@@ -50,6 +68,15 @@ def naive_shapley(probas, y, weights, classes):
     return shapley
 
 
+def warm_up(probas, y):
+    """Compile (or load) the kernel before timing."""
+    small = WeightedBlender.from_predictions(
+        [p[:300] for p in probas[:2]], y[:300], weighting="score", scoring="neg_log_loss"
+    )
+    with config_context(engine="numba"):
+        member_contributions(small)
+
+
 def main(argv=None, n=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -57,21 +84,11 @@ def main(argv=None, n=None):
     n_members, n_classes = 12, 10
     if n is None:
         n = 10_000 if args.quick else 100_000
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, n_classes, n)
-    # Members of varied skill: a share of the true class's one-hot plus noise.
-    probas = []
-    for skill in rng.uniform(0.1, 0.6, n_members):
-        noise = rng.dirichlet(np.ones(n_classes), n)
-        probas.append(skill * np.eye(n_classes)[y] + (1 - skill) * noise)
+    probas, y = problem(n, n_members, n_classes)
     blender = WeightedBlender.from_predictions(
         probas, y, weighting="optimize", scoring="neg_log_loss"
     )
-    small = WeightedBlender.from_predictions(
-        [p[:300] for p in probas[:2]], y[:300], weighting="score", scoring="neg_log_loss"
-    )
-    with config_context(engine="numba"):  # compile (or load) the kernel before timing
-        member_contributions(small)
+    warm_up(probas, y)
 
     start = time.perf_counter()
     ours = member_contributions(blender)

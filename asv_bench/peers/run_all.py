@@ -12,7 +12,9 @@ when arviz is installed; TIES with an argsort top-k on stacked task vectors,
 as mergekit computes it. AutoGluon itself is used when it is installed.
 GPU rows (share of the measured device copy bandwidth) when cupy runs. The
 ``skfusion blend`` command on 50 model files of 200 000 rows has no peer: its
-target is a time.
+target is a time. Exact Shapley contributions against a naive subset loop
+(timed on a sample of the subsets), diversity matrices against a per-pair
+loop.
 Numba compile times are measured in fresh processes, with an empty cache
 directory and with a warm one.
 
@@ -36,7 +38,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import compare_bma  # noqa: E402
+import compare_diversity  # noqa: E402
 import compare_merge  # noqa: E402
+import compare_shapley  # noqa: E402
 import compare_stacking  # noqa: E402
 import compare_voting  # noqa: E402
 
@@ -270,6 +274,55 @@ def saved_predictions_rows(table, quick):
             )
 
 
+# Subsets of the naive Shapley loop that are timed (of 4 096): the whole
+# loop takes about 5 minutes, so it is timed on a sample and scaled; the
+# full loop, with identical values, is compare_shapley.py.
+NAIVE_SHAPLEY_SAMPLE = 256
+
+
+def inspection_rows(table, quick):
+    """Exact Shapley of 12 members (a naive subset loop, timed on a sample of
+    the subsets) and diversity matrices of 50 models (a per-pair loop)."""
+    from skfusion import WeightedBlender
+    from skfusion.inspection import _SubsetScores, member_contributions
+
+    n = 10_000 if quick else 100_000
+    probas, y = compare_shapley.problem(n)
+    blender = WeightedBlender.from_predictions(
+        probas, y, weighting="optimize", scoring="neg_log_loss"
+    )
+    compare_shapley.warm_up(probas, y)
+    start = time.perf_counter()
+    member_contributions(blender)
+    ours_s = time.perf_counter() - start
+    masks = np.random.default_rng(0).choice(4096, NAIVE_SHAPLEY_SAMPLE, replace=False)
+    start = time.perf_counter()
+    naive = compare_shapley.naive_values(probas, y, blender.weights_, np.arange(10), masks)
+    naive_s = (time.perf_counter() - start) * 4096 / NAIVE_SHAPLEY_SAMPLE
+    values = _SubsetScores(blender, "neg_log_loss").all_values()[masks]
+    np.testing.assert_allclose(values, naive, rtol=1e-9)
+    table.add(
+        f"exact Shapley, 12 members x {n} x 10 (log-loss)",
+        f"naive subset loop ({NAIVE_SHAPLEY_SAMPLE}/4096 timed, x16)",
+        naive_s,
+        ours_s,
+        naive_s / ours_s,
+        ">= 20x",
+        naive_s / ours_s >= 20,
+    )
+    n = 100_000 if quick else 1_000_000
+    loop_s, ours_s = compare_diversity.main([], n=n)
+    table.add(
+        f"pairwise Q-statistics, 50 models x {n}",
+        "per-pair numpy loop",
+        loop_s,
+        ours_s,
+        loop_s / ours_s,
+        ">= 10x",
+        loop_s / ours_s >= 10,
+    )
+
+
 def _run_python(code, env=None):
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
@@ -353,6 +406,7 @@ def main(argv=None):
         merge_rows(table, args.quick)
     grid_rows(table, args.quick)
     saved_predictions_rows(table, args.quick)
+    inspection_rows(table, args.quick)
     import_and_compile_rows(table)
     gpu_rows(table)
     table.print()
