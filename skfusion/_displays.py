@@ -293,8 +293,9 @@ class ContributionDisplay:
         cls,
         fuser,
         X=None,
+        y=None,
         *,
-        sample=0,
+        sample=None,
         column=None,
         scoring=None,
         method="auto",
@@ -303,17 +304,22 @@ class ContributionDisplay:
         ax=None,
         **bar_kwargs,
     ):
-        """Plot a fitted fuser's member contributions (or one row's, with X).
+        """Plot a fitted fuser's member contributions (or one row's, with ``sample``).
 
         Parameters
         ----------
         fuser : fitted fuser
-            A fitted blender, stacker or averager with OOF predictions.
+            A fitted blender, stacker or averager with OOF predictions, or a
+            weight-space fuser with X and y (contributions to its score on
+            them).
         X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
-            None plots the Shapley contributions to the fused OOF score;
-            otherwise the waterfall of row ``sample`` of X.
-        sample : int, default=0
-            The row of X to explain.
+            The rows of ``sample``; for a weight-space fuser, the rows its
+            merged subsets are scored on.
+        y : array-like of shape (n_samples,), default=None
+            The targets of X (a weight-space fuser only).
+        sample : int, default=None
+            None plots the Shapley contributions to the fused score; an int
+            the waterfall of that row of X.
         column : int, default=None
             The output column to explain when there are several (a class);
             None is the row's largest output (the predicted class).
@@ -339,8 +345,8 @@ class ContributionDisplay:
 
         options = {"method": method, "n_permutations": n_permutations}
         options["random_state"] = random_state
-        if X is None:
-            result = member_contributions(fuser, scoring=scoring, **options)
+        if sample is None:
+            result = member_contributions(fuser, X, y, scoring=scoring, **options)
             display = cls(result.shapley, names=result.names, values_std=result.shapley_std)
             display.plot(ax=ax, **bar_kwargs)
             display.ax_.set_title(f"Contributions to {result.scoring or 'the default score'}")
@@ -479,13 +485,18 @@ class DiversityDisplay:
         return self
 
     @classmethod
-    def from_estimator(cls, fuser, *, measure=None, ax=None, **plot_kwargs):
+    def from_estimator(cls, fuser, X=None, y=None, *, measure=None, ax=None, **plot_kwargs):
         """Plot the pairwise diversity of a fitted fuser's members (OOF).
 
         Parameters
         ----------
         fuser : fitted fuser
-            A fitted blender, stacker or averager with OOF predictions.
+            A fitted blender, stacker or averager with OOF predictions, or a
+            weight-space fuser with X and y.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
+            Only for a weight-space fuser: the rows its members predict.
+        y : array-like of shape (n_samples,), default=None
+            The targets of X.
         measure : str, default=None
             For classifiers a measure of
             :func:`~skfusion.metrics.pairwise_diversity` (None:
@@ -501,11 +512,11 @@ class DiversityDisplay:
         display : DiversityDisplay
             The plotted display.
         """
-        from .inspection import _check_output_fuser, _member_diversity
+        from .inspection import _game, _member_diversity
 
-        _check_output_fuser(fuser, "DiversityDisplay")
-        measure = _default_measure(measure, hasattr(fuser, "classes_"))
-        matrix = _member_diversity(fuser, measure)
+        game = _game(fuser, None, X, y, "DiversityDisplay")
+        measure = _default_measure(measure, game.classes is not None)
+        matrix = _member_diversity(game, measure)
         display = cls(matrix, names=list(fuser._member_names()), measure=measure)
         return display.plot(ax=ax, **plot_kwargs)
 

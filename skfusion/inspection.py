@@ -11,6 +11,11 @@ the mean target (regressors) of the OOF rows, or for a stacker with
 passthrough columns its meta-learner on those alone. The Shapley values add
 up to the fused score minus that baseline.
 
+A weight-space fuser keeps no held-out predictions: its subsets are merged
+again as the fit merged them (weights restricted to the subset) and scored
+on rows the caller gives; with no member, a task-vector merge is its base
+model.
+
 References
 ----------
 .. [1] L. S. Shapley, "A value for n-person games", Contributions to the
@@ -40,7 +45,13 @@ from ._kernels import get_kernel, member_list
 from ._kernels._contract import SUBSET_LOSSES_MAX_MEMBERS
 from ._kernels._reference import subset_weight_totals
 from ._oof import is_multi_output, label_codes
-from ._scoring import _ReplayClassifier, get_scorer, score_predictions, scores_by_member
+from ._scoring import (
+    _ReplayClassifier,
+    get_scorer,
+    score_model,
+    score_predictions,
+    scores_by_member,
+)
 from .metrics import pairwise_diversity
 
 __all__ = [
@@ -78,8 +89,7 @@ def _check_output_fuser(fuser, what):
     if not isinstance(fuser, _OutputFusion):
         raise TypeError(
             f"{what} takes a fitted WeightedBlender, OOFStacker or BayesianModelAverager (or "
-            f"their regressors); got {type(fuser).__name__}. A WeightSpaceFuser merges "
-            "parameters into one model: no member output is there to credit."
+            f"their regressors); got {type(fuser).__name__}."
         )
     if getattr(fuser, "_fusion_data_", None) is None:
         raise ValueError(
@@ -87,6 +97,28 @@ def _check_output_fuser(fuser, what):
             f"{type(fuser).__name__} did not make: fit it with a weighting or a scoring "
             "(given weights and no scoring make none)."
         )
+
+
+def _game(fuser, scoring, X, y, what):
+    """The subset game of a fitted fuser: on its OOF rows (output fusers), or
+    on the given rows ``X, y`` (a weight-space fuser, which keeps none)."""
+    from ._weight_space import _BaseWeightSpaceFuser
+
+    check_is_fitted(fuser)
+    if isinstance(fuser, _BaseWeightSpaceFuser):
+        if X is None or y is None:
+            raise ValueError(
+                f"{what} scores a WeightSpaceFuser's merged subsets on rows it is given: "
+                "pass X and y (held-out rows; the fuser keeps none)."
+            )
+        return _MergedSubsetScores(fuser, scoring, X, y)
+    if X is not None or y is not None:
+        raise ValueError(
+            f"{what} scores a {type(fuser).__name__}'s subsets on its out-of-fold "
+            "predictions; X and y are for a WeightSpaceFuser."
+        )
+    _check_output_fuser(fuser, what)
+    return _SubsetScores(fuser, scoring)
 
 
 def _fuser_scoring(fuser, scoring):
@@ -149,6 +181,31 @@ class _SubsetScores:
                 ) from exc
         return self._values[mask]
 
+    def member_scores(self):
+        """Each member's OOF score, as ``member_scores_`` computes it."""
+        outputs, responses = self.fuser._scored_member_outputs()
+        scores = scores_by_member(
+            self.scorer,
+            outputs,
+            self.fuser._member_names(),
+            self.y,
+            classes=self.classes,
+            sample_weight=self.sample_weight,
+            responses=responses,
+        )
+        return np.array(list(scores.values()))
+
+    def member_predictions(self):
+        """Each member's OOF labels (classifiers) or values (regressors)."""
+        outputs, responses = self.fuser._scored_member_outputs()
+        if self.classes is None:
+            return outputs
+        rows = np.arange(len(self.y))[:, None]
+        return [
+            _ReplayClassifier(np.asarray(o), self.classes, response).predict(rows)
+            for o, response in zip(outputs, responses)
+        ]
+
     def all_values(self):
         """``(2**M,)``: every subset's score, by the loss kernel where it applies."""
         values = self._values_from_losses()
@@ -187,6 +244,49 @@ class _SubsetScores:
             values = 1.0 - losses / variance
         values[np.isnan(losses)] = self(0)  # weights summing to 0 fuse nothing
         return values
+
+
+class _MergedSubsetScores:
+    """The game of a weight-space fuser: a subset -> the score on the given
+    rows of its members merged as the fit merged them (weights restricted to
+    the subset; no member: the base model of a task-vector merge, else the
+    prior)."""
+
+    def __init__(self, fuser, scoring, X, y):
+        X, y = fuser._check_X(X, reset=False, y=y)
+        self.fuser, self.X, self.y, self.sample_weight = fuser, X, np.asarray(y), None
+        self.classes = getattr(fuser, "classes_", None)
+        self.scoring = scoring
+        self.scorer = get_scorer(scoring, classifier=self.classes is not None)
+        self.n_members = len(fuser._member_names())
+        self._fisher = fuser._member_fisher(X)
+        self._values = {}
+
+    def __call__(self, mask):
+        if mask not in self._values:
+            members_in = ((mask >> np.arange(self.n_members)) & 1).astype(bool)
+            model = self.fuser._subset_model(members_in, self._fisher)
+            if model is None:
+                prior = _prior_values(self.y, None, self.classes)
+                self._values[mask] = score_predictions(
+                    self.scorer, prior, self.y, classes=self.classes
+                )
+            else:
+                self._values[mask] = score_model(self.scorer, model, self.X, self.y)
+        return self._values[mask]
+
+    def all_values(self):
+        return None  # subset by subset
+
+    def member_scores(self):
+        return np.array([score_model(self.scorer, m, self.X, self.y) for m in self.members])
+
+    def member_predictions(self):
+        return [np.asarray(m.predict(self.X)) for m in self.members]
+
+    @property
+    def members(self):
+        return self.fuser.estimators_
 
 
 def _exact_shapley(values, n_members):
@@ -249,12 +349,40 @@ def _shapley(value, n_members, method, n_permutations, random_state, all_values=
     return shapley, std, method, None
 
 
+def _contributions(game, method, n_permutations, random_state):
+    """Shapley values (and their standard errors), leave-one-out deltas, the
+    fused score and the baseline of ``game``."""
+    n_members = game.n_members
+    shapley, std, used, values = _shapley(
+        game, n_members, method, n_permutations, random_state, game.all_values
+    )
+    value = game if values is None else values.__getitem__
+    full = (1 << n_members) - 1
+    fused = float(value(full))
+    return Bunch(
+        names=list(game.fuser._member_names()),
+        shapley=shapley,
+        shapley_std=std,
+        loo=np.array([fused - value(full ^ (1 << m)) for m in range(n_members)]),
+        fused_score=fused,
+        baseline=float(value(0)),
+        method=used,
+        scoring=game.scoring,
+    )
+
+
 @validate_params(
-    {"fuser": [HasMethods(["fit"])], "scoring": _ONE_SCORING, **_SHAPLEY_PARAMS},
+    {
+        "fuser": [HasMethods(["fit"])],
+        "X": ["array-like", "sparse matrix", None],
+        "y": ["array-like", None],
+        "scoring": _ONE_SCORING,
+        **_SHAPLEY_PARAMS,
+    },
     prefer_skip_nested_validation=True,
 )
 def member_contributions(
-    fuser, *, scoring=None, method="auto", n_permutations=100, random_state=None
+    fuser, X=None, y=None, *, scoring=None, method="auto", n_permutations=100, random_state=None
 ):
     """Each member's Shapley contribution to the fused out-of-fold score.
 
@@ -271,7 +399,15 @@ def member_contributions(
         A :class:`~skfusion.WeightedBlender`, :class:`~skfusion.OOFStacker`
         or :class:`~skfusion.BayesianModelAverager` (or regressor), fitted
         with out-of-fold predictions (a weighting or a scoring), including
-        one built by ``from_predictions``.
+        one built by ``from_predictions``, or a
+        :class:`~skfusion.WeightSpaceFuser` (or regressor) with X and y.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
+        Only for a :class:`~skfusion.WeightSpaceFuser` (or regressor), which
+        keeps no held-out predictions: the rows on which each subset's merged
+        model is scored (held-out rows, for an honest answer). The other
+        fusers use their OOF predictions and take no X.
+    y : array-like of shape (n_samples,), default=None
+        The targets of X.
     scoring : str or callable, default=None
         One sklearn scorer; None is the fuser's ``scoring`` (its default,
         accuracy or R², when that is None). Scores are greater-is-better, so
@@ -326,27 +462,8 @@ def member_contributions(
     >>> bool(abs(result.shapley.sum() - (result.fused_score - result.baseline)) < 1e-12)
     True
     """
-    _check_output_fuser(fuser, "member_contributions")
-    scoring = _fuser_scoring(fuser, scoring)
-    game = _SubsetScores(fuser, scoring)
-    n_members = game.n_members
-    shapley, std, used, values = _shapley(
-        game, n_members, method, n_permutations, random_state, game.all_values
-    )
-    full = (1 << n_members) - 1
-    value = game if values is None else values.__getitem__
-    fused = float(value(full))
-    loo = np.array([fused - value(full ^ (1 << m)) for m in range(n_members)])
-    return Bunch(
-        names=list(fuser._member_names()),
-        shapley=shapley,
-        shapley_std=std,
-        loo=loo,
-        fused_score=fused,
-        baseline=float(value(0)),
-        method=used,
-        scoring=scoring,
-    )
+    game = _game(fuser, _fuser_scoring(fuser, scoring), X, y, "member_contributions")
+    return _contributions(game, method, n_permutations, random_state)
 
 
 def _linear_terms(fuser, X):
@@ -523,8 +640,15 @@ def per_sample_contributions(fuser, X, *, method="auto", n_permutations=100, ran
     True
     """
     from ._stacking import _BaseStacker
+    from ._weight_space import _BaseWeightSpaceFuser
 
     check_is_fitted(fuser)
+    if isinstance(fuser, _BaseWeightSpaceFuser):
+        raise TypeError(
+            "A WeightSpaceFuser predicts with one merged model, whose output does not split "
+            "into member terms; member_contributions(fuser, X, y) credits the members for "
+            "its score."
+        )
     _check_output_fuser(fuser, "per_sample_contributions")
     if isinstance(fuser, _BaseStacker):
         terms, base, kind, used = _stacker_terms(fuser, X, method, n_permutations, random_state)
@@ -560,31 +684,23 @@ def _residual_correlations(predictions, y):
         return np.corrcoef(residuals)
 
 
-def _member_diversity(fuser, measure):
-    """``(M, M)``: a pairwise measure of the members' OOF outputs as
-    ``member_scores_`` reads them: of whether each is right (classifiers;
-    a multi-output row is right when every output is) or the correlation
-    of the residuals (regressors)."""
-    outputs, responses = fuser._scored_member_outputs()
-    _, _, y, sample_weight, _, _ = fuser._fusion_data_
-    classes = getattr(fuser, "classes_", None)
-    if classes is None:
-        return _residual_correlations(outputs, y)
-    rows = np.arange(len(y))[:, None]
-    labels = [
-        _ReplayClassifier(np.asarray(o), classes, response).predict(rows)
-        for o, response in zip(outputs, responses)
-    ]
-    if is_multi_output(classes):
+def _member_diversity(game, measure):
+    """``(M, M)``: a pairwise measure of the members' predictions in ``game``:
+    of whether each is right (classifiers; a multi-output row is right when
+    every output is) or the correlation of the residuals (regressors)."""
+    predictions, y = game.member_predictions(), game.y
+    if game.classes is None:
+        return _residual_correlations(predictions, y)
+    if is_multi_output(game.classes):
         y = np.asarray(y)
-        labels = [np.all(lab == y, axis=1).astype(int) for lab in labels]
+        predictions = [np.all(p == y, axis=1).astype(int) for p in predictions]
         y = np.ones(len(y), dtype=int)
-    return pairwise_diversity(labels, y, measure=measure, sample_weight=sample_weight)
+    return pairwise_diversity(predictions, y, measure=measure, sample_weight=game.sample_weight)
 
 
-def _mean_correlations(fuser):
+def _mean_correlations(game):
     """Per member, its mean correlation with the others (NaN pairs left out)."""
-    matrix = _member_diversity(fuser, "correlation")
+    matrix = _member_diversity(game, "correlation")
     n_members = len(matrix)
     off_diagonal = ~np.eye(n_members, dtype=bool)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
@@ -595,12 +711,16 @@ def _mean_correlations(fuser):
 @validate_params(
     {
         "fuser": [HasMethods(["fit"])],
+        "X": ["array-like", "sparse matrix", None],
+        "y": ["array-like", None],
         "scoring": [*_ONE_SCORING, list, tuple, set, dict],
         **_SHAPLEY_PARAMS,
     },
     prefer_skip_nested_validation=True,
 )
-def member_report(fuser, *, scoring=None, method="auto", n_permutations=100, random_state=None):
+def member_report(
+    fuser, X=None, y=None, *, scoring=None, method="auto", n_permutations=100, random_state=None
+):
     """One table of what each member brings: weight, score, contribution.
 
     Parameters
@@ -610,7 +730,15 @@ def member_report(fuser, *, scoring=None, method="auto", n_permutations=100, ran
         :class:`~skfusion.OOFStacker` or
         :class:`~skfusion.BayesianModelAverager` (or regressor), fitted with
         out-of-fold predictions, including one built by
-        ``from_predictions``.
+        ``from_predictions``, or a :class:`~skfusion.WeightSpaceFuser` (or
+        regressor) with X and y.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
+        Only for a :class:`~skfusion.WeightSpaceFuser` (or regressor), which
+        keeps no held-out predictions: the rows on which each subset's merged
+        model is scored (held-out rows, for an honest answer). The other
+        fusers use their OOF predictions and take no X.
+    y : array-like of shape (n_samples,), default=None
+        The targets of X.
     scoring : str, callable, list, tuple, set or dict, default=None
         One metric or several, as the fusers' ``scoring``; None is the
         fuser's ``scoring``. With several, the score, Shapley and
@@ -665,50 +793,31 @@ def member_report(fuser, *, scoring=None, method="auto", n_permutations=100, ran
     >>> list(report.columns)[:4]
     ['weight', 'weight_std', 'score', 'shapley']
     """
-    _check_output_fuser(fuser, "member_report")
     names = list(fuser._member_names())
-    n_members = len(names)
     weights = getattr(fuser, "weights_", None)
     weights_std = getattr(fuser, "weights_std_", None)
-    nan = np.full(n_members, np.nan)
+    nan = np.full(len(names), np.nan)
     columns = {
         "weight": nan if weights is None else np.asarray(weights, float),
         "weight_std": nan if weights_std is None else np.asarray(weights_std, float),
     }
     fused_row = {"weight": np.nan, "weight_std": np.nan}
     for suffix, metric in _metrics(fuser, scoring).items():
-        game = _SubsetScores(fuser, metric)
-        outputs, responses = fuser._scored_member_outputs()
-        scores = scores_by_member(
-            game.scorer,
-            outputs,
-            names,
-            game.y,
-            classes=game.classes,
-            sample_weight=game.sample_weight,
-            responses=responses,
-        )
-        shapley, std, _, values = _shapley(
-            game, n_members, method, n_permutations, random_state, game.all_values
-        )
-        value = game if values is None else values.__getitem__
-        full = (1 << n_members) - 1
-        fused = float(value(full))
-        columns[f"score{suffix}"] = np.array([scores[name] for name in names])
-        columns[f"shapley{suffix}"] = shapley
-        columns[f"shapley_std{suffix}"] = std
-        columns[f"loo{suffix}"] = np.array(
-            [fused - value(full ^ (1 << m)) for m in range(n_members)]
-        )
+        game = _game(fuser, metric, X, y, "member_report")
+        parts = _contributions(game, method, n_permutations, random_state)
+        columns[f"score{suffix}"] = game.member_scores()
+        columns[f"shapley{suffix}"] = parts.shapley
+        columns[f"shapley_std{suffix}"] = parts.shapley_std
+        columns[f"loo{suffix}"] = parts.loo
         fused_row.update(
             {
-                f"score{suffix}": fused,
-                f"shapley{suffix}": fused - float(value(0)),
+                f"score{suffix}": parts.fused_score,
+                f"shapley{suffix}": parts.fused_score - parts.baseline,
                 f"shapley_std{suffix}": np.nan,
                 f"loo{suffix}": np.nan,
             }
         )
-    columns["mean_correlation"] = _mean_correlations(fuser)
+    columns["mean_correlation"] = _mean_correlations(game)
     fused_row["mean_correlation"] = np.nan
     table = {key: np.append(values, fused_row[key]) for key, values in columns.items()}
     index = [*names, "fused"]

@@ -2,17 +2,19 @@
 
 import itertools
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_iris, make_classification
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_score
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.naive_bayes import GaussianNB
+from sklearn.neural_network import MLPClassifier
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from skfusion import (
@@ -225,6 +227,56 @@ def test_stacker_with_passthrough_has_the_passthrough_model_as_baseline():
     assert abs(result.shapley.sum() - (result.fused_score - result.baseline)) < 1e-12
 
 
+# -- weight-space fusers: merged subsets scored on given rows ----------------
+def test_weight_space_shapley_merges_each_subset_again():
+    X_train, X_test, y_train, y_test = X_IRIS[::2], X_IRIS[1::2], Y_IRIS[::2], Y_IRIS[1::2]
+    members = [
+        (f"c{i}", LogisticRegression(C=c, max_iter=2000)) for i, c in enumerate([0.05, 1, 20])
+    ]
+    fuser = WeightSpaceFuser(members, weighting="score", random_state=0).fit(X_train, y_train)
+    fitted = fuser.estimators_
+
+    def value(inside):
+        kept = sorted(m for m in inside if fuser.weights_[m] > 0)
+        if not kept:
+            return np.mean(y_test == np.argmax(np.bincount(y_test)))  # the prior's accuracy
+        w = fuser.weights_[kept] / fuser.weights_[kept].sum()
+        model = clone(fitted[0])
+        model.coef_ = sum(wi * fitted[m].coef_ for wi, m in zip(w, kept))
+        model.intercept_ = sum(wi * fitted[m].intercept_ for wi, m in zip(w, kept))
+        model.classes_ = fitted[0].classes_
+        return accuracy_score(y_test, model.predict(X_test))
+
+    result = member_contributions(fuser, X_test, y_test)
+    np.testing.assert_allclose(result.shapley, naive_shapley(value, 3), atol=1e-12)
+    assert result.fused_score == pytest.approx(fuser.score(X_test, y_test))
+    report = member_report(fuser, X_test, y_test)
+    np.testing.assert_allclose(
+        report["score"][:3], [m.score(X_test, y_test) for m in fitted], atol=1e-12
+    )
+    np.testing.assert_allclose(report["weight"][:3], fuser.weights_)
+
+
+def test_task_vector_merges_have_the_base_model_as_baseline():
+    X, y = make_classification(400, n_features=8, random_state=0)
+    X_train, X_test, y_train, y_test = X[:300], X[300:], y[:300], y[300:]
+
+    def mlp(seed):
+        return MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=seed)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fuser = WeightSpaceFuser(
+            [(f"m{i}", mlp(i + 1)) for i in range(3)],
+            base_estimator=mlp(0),
+            merge="task_arithmetic",
+            random_state=0,
+        ).fit(X_train, y_train)
+    result = member_contributions(fuser, X_test, y_test)
+    assert result.baseline == pytest.approx(fuser.base_estimator_.score(X_test, y_test))
+    assert abs(result.shapley.sum() - (result.fused_score - result.baseline)) < 1e-12
+
+
 # -- sampling ----------------------------------------------------------------
 def test_permutation_sampling_adds_up_and_converges_to_the_exact_values():
     fuser = WeightedBlender(classifiers(), weighting="optimize").fit(X_IRIS, Y_IRIS)
@@ -404,14 +456,16 @@ def test_errors_name_what_is_wrong():
     fitted_without_oof = WeightedBlender(classifiers(), weights=[1, 2, 1, 1]).fit(X_IRIS, Y_IRIS)
     with pytest.raises(ValueError, match="out-of-fold predictions"):
         member_report(fitted_without_oof)
-    with pytest.raises(TypeError, match="WeightSpaceFuser merges"):
+    soup = WeightSpaceFuser(
+        [("a", LogisticRegression(max_iter=1000)), ("b", LogisticRegression(max_iter=1000))]
+    ).fit(X_IRIS, Y_IRIS)
+    with pytest.raises(ValueError, match="pass X and y"):
+        member_contributions(soup)
+    with pytest.raises(TypeError, match="one merged model"):
+        per_sample_contributions(soup, X_IRIS)
+    with pytest.raises(ValueError, match="X and y are for a WeightSpaceFuser"):
         member_contributions(
-            WeightSpaceFuser(
-                [
-                    ("a", LogisticRegression(max_iter=1000)),
-                    ("b", LogisticRegression(max_iter=1000)),
-                ]
-            ).fit(X_IRIS, Y_IRIS)
+            WeightedBlender(classifiers(), weighting="score").fit(X_IRIS, Y_IRIS), X_IRIS, Y_IRIS
         )
     several = WeightedBlender(classifiers(), scoring=["accuracy", "neg_log_loss"]).fit(
         X_IRIS, Y_IRIS
