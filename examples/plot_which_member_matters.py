@@ -58,10 +58,12 @@ blender = WeightedBlender(members, scoring="neg_log_loss").fit(X_train, y_train)
 # the others'. The ``fused`` row's ``shapley`` is the gain over the prior
 # that the members share out.
 #
-# The two forests each earn a large Shapley value (a forest adds much to a
-# fusion that has none), yet their leave-one-out deltas are negative: with
-# one forest in, the other only adds weight to the same errors, and the
-# fused score improves without it.
+# Every member earns a positive Shapley value (each adds much to a fusion
+# that lacks its kind), but the leave-one-out deltas of the forests and the
+# nearest neighbours are negative: with the others in, each only adds weight
+# to errors already made, and the fused score improves without it. The
+# naive Bayes model, the weakest alone, is one of the two that the fusion
+# would miss.
 with pd.option_context("display.float_format", "{:.4f}".format):
     print(member_report(blender).to_string())
 

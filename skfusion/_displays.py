@@ -3,6 +3,7 @@ diversity, Caruana's selection path. matplotlib is imported on first plot."""
 
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted
 
 from .metrics import MEASURES
 
@@ -25,24 +26,30 @@ def _axes(ax, what):
     return ax
 
 
+def _is_regression(y):
+    """Saved predictions' task: regression for a float y (whole numbers
+    included, as a count target's), classification for other labels."""
+    y = np.asarray(y)
+    return y.dtype.kind == "f" or type_of_target(y).startswith("continuous")
+
+
 def _fuser_of_predictions(predictions, y, names, **params):
-    """A blender fitted on saved predictions: a classifier unless y is continuous."""
+    """A blender fitted on saved predictions (a regressor for a float y)."""
     from ._blending import WeightedBlender, WeightedBlenderRegressor
 
-    continuous = type_of_target(y).startswith("continuous")
-    cls = WeightedBlenderRegressor if continuous else WeightedBlender
+    cls = WeightedBlenderRegressor if _is_regression(y) else WeightedBlender
     return cls.from_predictions(predictions, y, names=names, **params)
 
 
-def _one_metric(values, metric, what):
+def _one_metric(values, scoring, what):
     """A score, or one metric's from a dict of them (default: the first)."""
     if not isinstance(values, dict):
         return values
-    if metric is None:
-        metric = next(iter(values))
-    if metric not in values:
-        raise ValueError(f"{what}: metric={metric!r} is not one of {sorted(values)}.")
-    return values[metric]
+    if scoring is None:
+        scoring = next(iter(values))
+    if scoring not in values:
+        raise ValueError(f"{what}: scoring={scoring!r} is not one of {sorted(values)}.")
+    return values[scoring]
 
 
 class WeightsDisplay:
@@ -139,6 +146,7 @@ class WeightsDisplay:
         display : WeightsDisplay
             The plotted display.
         """
+        check_is_fitted(fuser)
         weights = getattr(fuser, "weights_", None)
         if weights is None:
             raise ValueError(
@@ -162,7 +170,7 @@ class WeightsDisplay:
             The models' out-of-fold predictions, in any layout that
             ``WeightedBlender.from_predictions`` reads.
         y : array-like of shape (n_samples,)
-            The targets (continuous ones make a regressor).
+            The targets (a float y makes a regressor, other labels a classifier).
         names : list of str, default=None
             The models' names.
         ax : matplotlib Axes, default=None
@@ -351,7 +359,18 @@ class ContributionDisplay:
             display.plot(ax=ax, **bar_kwargs)
             display.ax_.set_title(f"Contributions to {result.scoring or 'the default score'}")
             return display
-        rows = X[sample : sample + 1] if hasattr(X, "shape") else [X[sample]]
+        if X is None:
+            raise ValueError("sample= explains a row of X: pass X.")
+        n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
+        if not -n_rows <= sample < n_rows:
+            raise IndexError(f"sample={sample} is out of range for X's {n_rows} rows.")
+        sample = sample % n_rows
+        if hasattr(X, "iloc"):
+            rows = X.iloc[sample : sample + 1]
+        elif hasattr(X, "shape"):
+            rows = X[sample : sample + 1]
+        else:
+            rows = [X[sample]]
         parts = per_sample_contributions(fuser, rows, **options)
         terms, base, output = parts.terms[0], parts.base[0], parts.output[0]
         if terms.ndim == 2:
@@ -364,7 +383,19 @@ class ContributionDisplay:
         return display
 
     @classmethod
-    def from_predictions(cls, predictions, y, *, names=None, scoring=None, ax=None, **params):
+    def from_predictions(
+        cls,
+        predictions,
+        y,
+        *,
+        names=None,
+        scoring=None,
+        method="auto",
+        n_permutations=100,
+        random_state=None,
+        ax=None,
+        **params,
+    ):
         """Blend saved predictions and plot the members' contributions.
 
         Parameters
@@ -373,11 +404,17 @@ class ContributionDisplay:
             The models' out-of-fold predictions, in any layout that
             ``WeightedBlender.from_predictions`` reads.
         y : array-like of shape (n_samples,)
-            The targets (continuous ones make a regressor).
+            The targets (a float y makes a regressor, other labels a classifier).
         names : list of str, default=None
             The models' names.
         scoring : str or callable, default=None
             The score shared out; None is accuracy or R².
+        method : {"auto", "exact", "permutation"}, default="auto"
+            As in :func:`~skfusion.inspection.member_contributions`.
+        n_permutations : int, default=100
+            Orders sampled by ``method="permutation"``.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the sampled orders.
         ax : matplotlib Axes, default=None
             Where to draw; None makes a new figure.
         **params : dict
@@ -390,7 +427,8 @@ class ContributionDisplay:
         """
         params.setdefault("weighting", "optimize")
         fuser = _fuser_of_predictions(predictions, y, names, scoring=scoring, **params)
-        return cls.from_estimator(fuser, ax=ax)
+        options = {"method": method, "n_permutations": n_permutations}
+        return cls.from_estimator(fuser, ax=ax, random_state=random_state, **options)
 
 
 class DiversityDisplay:
@@ -514,7 +552,7 @@ class DiversityDisplay:
         """
         from .inspection import _game, _member_diversity
 
-        game = _game(fuser, None, X, y, "DiversityDisplay")
+        game = _game(fuser, None, X, y, None, "DiversityDisplay")
         measure = _default_measure(measure, game.classes is not None)
         matrix = _member_diversity(game, measure)
         display = cls(matrix, names=list(fuser._member_names()), measure=measure)
@@ -530,7 +568,7 @@ class DiversityDisplay:
             One array per model (labels or class scores for classifiers,
             values for regressors), or one array with models on axis 1.
         y : array-like of shape (n_samples,)
-            The targets (continuous ones: regressors).
+            The targets (a float y: regressors, other labels: classifiers).
         names : list of str, default=None
             The models' names; default ``model0``, ``model1``...
         measure : str, default=None
@@ -550,7 +588,7 @@ class DiversityDisplay:
         from .metrics import pairwise_diversity
 
         models = member_list(predictions)
-        classifier = not type_of_target(y).startswith("continuous")
+        classifier = not _is_regression(y)
         measure = _default_measure(measure, classifier)
         if classifier:
             matrix = pairwise_diversity(models, y, measure=measure)
@@ -658,16 +696,16 @@ class SelectionPathDisplay:
         return self
 
     @classmethod
-    def from_estimator(cls, fuser, *, metric=None, ax=None, **line_kwargs):
+    def from_estimator(cls, fuser, *, scoring=None, ax=None, **line_kwargs):
         """Plot a fitted Caruana blender's ``pick_scores_``.
 
         Parameters
         ----------
         fuser : fitted WeightedBlender or WeightedBlenderRegressor
             Fitted with ``weighting="caruana"``.
-        metric : str, default=None
-            With several ``scoring`` metrics, the one to plot (default the
-            first).
+        scoring : str, default=None
+            With several ``scoring`` metrics in the fuser, the name of the
+            one to plot (default the first).
         ax : matplotlib Axes, default=None
             Where to draw; None makes a new figure.
         **line_kwargs : dict
@@ -678,15 +716,16 @@ class SelectionPathDisplay:
         display : SelectionPathDisplay
             The plotted display.
         """
+        check_is_fitted(fuser)
         scores = getattr(fuser, "pick_scores_", None)
         if scores is None:
             raise ValueError(
                 "SelectionPathDisplay needs a blender fitted with weighting='caruana' "
                 f"(pick_scores_); got {type(fuser).__name__} without picks."
             )
-        path = [_one_metric(s, metric, "SelectionPathDisplay") for s in scores]
+        path = [_one_metric(s, scoring, "SelectionPathDisplay") for s in scores]
         if isinstance(scores[0], dict):
-            name = metric or next(iter(scores[0]))
+            name = scoring or next(iter(scores[0]))
         else:
             name = fuser.scoring if isinstance(fuser.scoring, str) else None
         display = cls(path, picks=list(fuser.picks_), scoring=name)
@@ -702,7 +741,7 @@ class SelectionPathDisplay:
             The models' out-of-fold predictions, in any layout that
             ``WeightedBlender.from_predictions`` reads.
         y : array-like of shape (n_samples,)
-            The targets (continuous ones make a regressor).
+            The targets (a float y makes a regressor, other labels a classifier).
         names : list of str, default=None
             The models' names.
         ax : matplotlib Axes, default=None

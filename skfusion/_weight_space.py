@@ -440,6 +440,7 @@ class _BaseWeightSpaceFuser(_BaseFusion):
                 fused = self._apply(recipe, adapter, estimators, base, fisher)
         else:
             base, estimators, fused = folds[0].base, folds[0].estimators, folds[0].fused
+            fisher = folds[0].fisher
         self.fused_estimator_ = fused
         self.base_estimator_ = base
         self._set_fitted_members(estimators)
@@ -448,24 +449,22 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         self.picks_ = [names[i] for i in recipes[-1].picks] if self.weighting == "greedy" else None
         # What skfusion.inspection needs to merge a subset of the members again.
         self._adapter_, self._merge_weights_ = adapter, recipes[-1].merge_weights
+        self._fisher_ = fisher  # the members' Fisher information as merged (or None)
         # transform's column count, so get_feature_names_out never predicts (set_output
         # calls it from inside transform).
         self._n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
         return self
 
-    def _member_fisher(self, X):
-        """The fitted members' Fisher information on X (Fisher merging), else None."""
-        return self._fisher(self._adapter_, self.estimators_, X)
-
-    def _subset_model(self, members_in, fisher=None):
+    def _subset_model(self, members_in):
         """The fitted members where ``members_in`` is True (those of weight
-        > 0) merged as the fit's last recipe merges them; with none, the base
-        model (task-vector merges) or None."""
+        > 0) merged as the fit merged them (its last recipe, the same Fisher
+        information); with none, the base model (task-vector merges) or None."""
         picks = [int(m) for m in np.flatnonzero(members_in) if self.weights_[m] > 0]
         if not picks:
             return self.base_estimator_ if self.merge in _NEEDS_BASE else None
         recipe = _Recipe(picks, self.weights_, self._merge_weights_)
-        return self._apply(recipe, self._adapter_, self.estimators_, self.base_estimator_, fisher)
+        estimators, base = self.estimators_, self.base_estimator_
+        return self._apply(recipe, self._adapter_, estimators, base, self._fisher_)
 
     def _fused_oof(self, folds, n):
         """Each fold's fused model on its test rows: probabilities (classifiers

@@ -52,6 +52,7 @@ from ._scoring import (
     score_predictions,
     scores_by_member,
 )
+from ._utils import check_sample_weight
 from .metrics import pairwise_diversity
 
 __all__ = [
@@ -99,23 +100,37 @@ def _check_output_fuser(fuser, what):
         )
 
 
-def _game(fuser, scoring, X, y, what):
+def _check_fuser(fuser, what):
+    """A fitted skfusion fuser."""
+    from ._base import _BaseFusion
+
+    if not isinstance(fuser, _BaseFusion):
+        raise TypeError(
+            f"{what} takes a fitted skfusion fuser (a blender, stacker, averager or "
+            f"weight-space fuser); got {type(fuser).__name__}."
+        )
+    check_is_fitted(fuser)
+
+
+def _game(fuser, scoring, X, y, sample_weight, what):
     """The subset game of a fitted fuser: on its OOF rows (output fusers), or
-    on the given rows ``X, y`` (a weight-space fuser, which keeps none)."""
+    on the given rows ``X, y`` (a weight-space fuser, which keeps none).
+    ``scoring=None`` is the fuser's own."""
     from ._weight_space import _BaseWeightSpaceFuser
 
-    check_is_fitted(fuser)
+    _check_fuser(fuser, what)
+    scoring = _fuser_scoring(fuser, scoring)
     if isinstance(fuser, _BaseWeightSpaceFuser):
         if X is None or y is None:
             raise ValueError(
                 f"{what} scores a WeightSpaceFuser's merged subsets on rows it is given: "
                 "pass X and y (held-out rows; the fuser keeps none)."
             )
-        return _MergedSubsetScores(fuser, scoring, X, y)
-    if X is not None or y is not None:
+        return _MergedSubsetScores(fuser, scoring, X, y, sample_weight)
+    if X is not None or y is not None or sample_weight is not None:
         raise ValueError(
             f"{what} scores a {type(fuser).__name__}'s subsets on its out-of-fold "
-            "predictions; X and y are for a WeightSpaceFuser."
+            "predictions; X, y and sample_weight are for a WeightSpaceFuser."
         )
     _check_output_fuser(fuser, what)
     return _SubsetScores(fuser, scoring)
@@ -175,9 +190,10 @@ class _SubsetScores:
                     response=self.response,
                 )
             except AttributeError as exc:  # e.g. log-loss of hard votes
+                kind = "regression" if self.classes is None else repr(self.response)
                 raise ValueError(
                     f"scoring={self.scoring!r} cannot score this fuser's fused output, which "
-                    f"is {self.response!r} values ({exc})."
+                    f"is {kind} values ({exc})."
                 ) from exc
         return self._values[mask]
 
@@ -252,34 +268,49 @@ class _MergedSubsetScores:
     the subset; no member: the base model of a task-vector merge, else the
     prior)."""
 
-    def __init__(self, fuser, scoring, X, y):
+    def __init__(self, fuser, scoring, X, y, sample_weight):
         X, y = fuser._check_X(X, reset=False, y=y)
-        self.fuser, self.X, self.y, self.sample_weight = fuser, X, np.asarray(y), None
+        self.fuser, self.X, self.y = fuser, X, np.asarray(y)
+        self.sample_weight = (
+            None if sample_weight is None else check_sample_weight(sample_weight, len(self.y))
+        )
         self.classes = getattr(fuser, "classes_", None)
+        if self.classes is not None and not is_multi_output(self.classes):
+            unknown = np.setdiff1d(self.y, self.classes)
+            if len(unknown):
+                raise ValueError(
+                    f"y holds labels the fuser was not fitted on: {unknown[:5].tolist()}."
+                )
         self.scoring = scoring
         self.scorer = get_scorer(scoring, classifier=self.classes is not None)
         self.n_members = len(fuser._member_names())
-        self._fisher = fuser._member_fisher(X)
         self._values = {}
 
     def __call__(self, mask):
         if mask not in self._values:
             members_in = ((mask >> np.arange(self.n_members)) & 1).astype(bool)
-            model = self.fuser._subset_model(members_in, self._fisher)
+            model = self.fuser._subset_model(members_in)
             if model is None:
-                prior = _prior_values(self.y, None, self.classes)
+                prior = _prior_values(self.y, self.sample_weight, self.classes)
                 self._values[mask] = score_predictions(
-                    self.scorer, prior, self.y, classes=self.classes
+                    self.scorer,
+                    prior,
+                    self.y,
+                    classes=self.classes,
+                    sample_weight=self.sample_weight,
                 )
             else:
-                self._values[mask] = score_model(self.scorer, model, self.X, self.y)
+                self._values[mask] = self._score(model)
         return self._values[mask]
+
+    def _score(self, model):
+        return score_model(self.scorer, model, self.X, self.y, self.sample_weight)
 
     def all_values(self):
         return None  # subset by subset
 
     def member_scores(self):
-        return np.array([score_model(self.scorer, m, self.X, self.y) for m in self.members])
+        return np.array([self._score(m) for m in self.members])
 
     def member_predictions(self):
         return [np.asarray(m.predict(self.X)) for m in self.members]
@@ -376,13 +407,22 @@ def _contributions(game, method, n_permutations, random_state):
         "fuser": [HasMethods(["fit"])],
         "X": ["array-like", "sparse matrix", None],
         "y": ["array-like", None],
+        "sample_weight": ["array-like", None],
         "scoring": _ONE_SCORING,
         **_SHAPLEY_PARAMS,
     },
     prefer_skip_nested_validation=True,
 )
 def member_contributions(
-    fuser, X=None, y=None, *, scoring=None, method="auto", n_permutations=100, random_state=None
+    fuser,
+    X=None,
+    y=None,
+    *,
+    sample_weight=None,
+    scoring=None,
+    method="auto",
+    n_permutations=100,
+    random_state=None,
 ):
     """Each member's Shapley contribution to the fused out-of-fold score.
 
@@ -408,6 +448,9 @@ def member_contributions(
         fusers use their OOF predictions and take no X.
     y : array-like of shape (n_samples,), default=None
         The targets of X.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights of X (a weight-space fuser only; the other fusers weigh
+        their OOF rows as their fit did).
     scoring : str or callable, default=None
         One sklearn scorer; None is the fuser's ``scoring`` (its default,
         accuracy or R², when that is None). Scores are greater-is-better, so
@@ -416,8 +459,8 @@ def member_contributions(
         ``"exact"`` scores all ``2**M`` subsets; ``"permutation"`` samples
         orders of the members (Castro et al. 2009) and reports standard
         errors; ``"auto"`` is exact up to 12 members. Linear pools (soft and
-        rank voting, Bayesian model averaging) scored by log-loss, squared
-        error or R² are scored all at once by a kernel that walks the
+        rank voting, Bayesian model averaging) of a 1-D y scored by
+        log-loss, squared error or R² are scored all at once by a kernel that walks the
         subsets in Gray-code order; others subset by subset.
     n_permutations : int, default=100
         Orders sampled by ``method="permutation"``.
@@ -462,7 +505,7 @@ def member_contributions(
     >>> bool(abs(result.shapley.sum() - (result.fused_score - result.baseline)) < 1e-12)
     True
     """
-    game = _game(fuser, _fuser_scoring(fuser, scoring), X, y, "member_contributions")
+    game = _game(fuser, scoring, X, y, sample_weight, "member_contributions")
     return _contributions(game, method, n_permutations, random_state)
 
 
@@ -515,6 +558,32 @@ def _one_hot(codes, classes, width):
     return hot
 
 
+def _linear_terms_of(final, meta, columns, passthrough, classifier):
+    """(terms, base, kind, "linear") when the meta-learner's output is its
+    coefficients times the meta-features plus its intercept (checked on
+    these rows: a generalised linear model's ``predict`` is not), else None."""
+    coef, intercept = getattr(final, "coef_", None), getattr(final, "intercept_", None)
+    if coef is None or intercept is None or np.ndim(coef) > 2:
+        return None
+    kind = "decision_function" if classifier else "predict"
+    if not hasattr(final, kind):
+        return None
+    coef = np.atleast_2d(coef)  # (outputs, meta columns)
+    if coef.shape[1] != meta.shape[1]:
+        return None
+    intercept = np.atleast_1d(intercept).astype(np.float64)
+    terms = np.stack([meta[:, c] @ coef[:, c].T for c in columns], axis=1)
+    base = meta[:, passthrough] @ coef[:, passthrough].T + intercept
+    if coef.shape[0] == 1:
+        terms, base = terms[..., 0], base[:, 0]
+    output = np.asarray(getattr(final, kind)(meta), dtype=np.float64)
+    if output.shape != base.shape or not np.allclose(
+        terms.sum(axis=1) + base, output, rtol=1e-9, atol=1e-9
+    ):
+        return None
+    return terms, base, kind, "linear"
+
+
 def _stacker_terms(fuser, X, method, n_permutations, random_state):
     """A stacker's member terms: exact for a linear meta-learner, else the
     Shapley values of its output with absent members' columns at their OOF
@@ -531,18 +600,16 @@ def _stacker_terms(fuser, X, method, n_permutations, random_state):
     n_members = len(columns)
     passthrough = np.arange(sum(len(c) for c in columns), meta.shape[1])
     classifier = hasattr(fuser, "classes_")
-    coef = getattr(final, "coef_", None)
-    if coef is not None and np.ndim(coef) <= 2 and hasattr(final, "intercept_"):
-        coef = np.atleast_2d(coef)  # (outputs, meta columns)
-        intercept = np.atleast_1d(final.intercept_).astype(np.float64)
-        terms = np.stack([meta[:, c] @ coef[:, c].T for c in columns], axis=1)
-        base = meta[:, passthrough] @ coef[:, passthrough].T + intercept
-        if coef.shape[0] == 1:
-            terms, base = terms[..., 0], base[:, 0]
-        kind = "decision_function" if classifier else "predict"
-        return terms, base, kind, "linear"
+    linear = _linear_terms_of(final, meta, columns, passthrough, classifier)
+    if linear is not None:
+        return linear
     kind = "predict_proba" if classifier and hasattr(final, "predict_proba") else "predict"
-    answer = getattr(final, kind)
+
+    def answer(rows):
+        output = getattr(final, kind)(rows)
+        # A multi-output meta-learner's probabilities: each output's side by side.
+        return np.hstack(output) if isinstance(output, list) else output
+
     oof_meta = fuser._fusion_data_[0]
     reference = np.asarray(oof_meta.mean(axis=0), dtype=np.float64).reshape(-1)
 
@@ -574,16 +641,20 @@ def per_sample_contributions(fuser, X, *, method="auto", n_permutations=100, ran
       ``predict_proba`` (soft and rank voting, averagers), ``predict``
       (regressors) or the weighted vote shares (hard voting, whose
       ``predict`` is their argmax).
-    - Stackers with a linear meta-learner (``coef_``, ``intercept_``):
-      member m's term is the meta-learner's coefficients times the member's
-      columns; ``base`` is the intercept plus the passthrough columns'
-      terms, and the output is ``decision_function`` (classifiers) or
-      ``predict``.
+    - Stackers with a linear meta-learner (one whose ``decision_function``,
+      for classifiers, or ``predict`` is ``coef_`` times the meta-features
+      plus ``intercept_``, which is checked on X: a generalised linear
+      model's ``predict`` is not): member m's term is the coefficients
+      times the member's columns; ``base`` is the intercept plus the
+      passthrough columns' terms.
     - Other stackers (an approximation): the Shapley values of the
       meta-learner's ``predict_proba`` (else ``predict``) with the columns of
       absent members set to their OOF means; ``base`` is the output with
       every member absent. Exact up to 12 members (``2**M`` meta-learner
       calls on X), sampled above (see ``method``).
+
+    With several outputs, a classifier's class columns are side by side
+    (each output's in turn), where its ``predict_proba`` gives a list.
 
     Parameters
     ----------
@@ -642,7 +713,7 @@ def per_sample_contributions(fuser, X, *, method="auto", n_permutations=100, ran
     from ._stacking import _BaseStacker
     from ._weight_space import _BaseWeightSpaceFuser
 
-    check_is_fitted(fuser)
+    _check_fuser(fuser, "per_sample_contributions")
     if isinstance(fuser, _BaseWeightSpaceFuser):
         raise TypeError(
             "A WeightSpaceFuser predicts with one merged model, whose output does not split "
@@ -676,12 +747,20 @@ def _metrics(fuser, scoring):
     return {"": scoring}
 
 
-def _residual_correlations(predictions, y):
-    """``(M, M)`` correlations of the models' residuals (outputs flattened)."""
+def _residual_correlations(predictions, y, sample_weight=None):
+    """``(M, M)`` correlations of the models' residuals (outputs flattened),
+    rows weighted by ``sample_weight``."""
     y = np.asarray(y, dtype=np.float64)
-    residuals = [(np.asarray(p, np.float64) - y).ravel() for p in member_list(predictions)]
+    residuals = np.array(
+        [(np.asarray(p, np.float64) - y).ravel() for p in member_list(predictions)]
+    )
+    weights = None
+    if sample_weight is not None:
+        weights = np.repeat(np.asarray(sample_weight, np.float64), residuals.shape[1] // len(y))
+    covariance = np.atleast_2d(np.cov(residuals, aweights=weights))
+    scale = np.sqrt(np.diag(covariance))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.corrcoef(residuals)
+        return covariance / np.outer(scale, scale)
 
 
 def _member_diversity(game, measure):
@@ -690,7 +769,7 @@ def _member_diversity(game, measure):
     every output is) or the correlation of the residuals (regressors)."""
     predictions, y = game.member_predictions(), game.y
     if game.classes is None:
-        return _residual_correlations(predictions, y)
+        return _residual_correlations(predictions, y, game.sample_weight)
     if is_multi_output(game.classes):
         y = np.asarray(y)
         predictions = [np.all(p == y, axis=1).astype(int) for p in predictions]
@@ -713,13 +792,22 @@ def _mean_correlations(game):
         "fuser": [HasMethods(["fit"])],
         "X": ["array-like", "sparse matrix", None],
         "y": ["array-like", None],
+        "sample_weight": ["array-like", None],
         "scoring": [*_ONE_SCORING, list, tuple, set, dict],
         **_SHAPLEY_PARAMS,
     },
     prefer_skip_nested_validation=True,
 )
 def member_report(
-    fuser, X=None, y=None, *, scoring=None, method="auto", n_permutations=100, random_state=None
+    fuser,
+    X=None,
+    y=None,
+    *,
+    sample_weight=None,
+    scoring=None,
+    method="auto",
+    n_permutations=100,
+    random_state=None,
 ):
     """One table of what each member brings: weight, score, contribution.
 
@@ -739,6 +827,9 @@ def member_report(
         fusers use their OOF predictions and take no X.
     y : array-like of shape (n_samples,), default=None
         The targets of X.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights of X (a weight-space fuser only; the other fusers weigh
+        their OOF rows as their fit did).
     scoring : str, callable, list, tuple, set or dict, default=None
         One metric or several, as the fusers' ``scoring``; None is the
         fuser's ``scoring``. With several, the score, Shapley and
@@ -752,7 +843,7 @@ def member_report(
 
     Returns
     -------
-    report : pandas.DataFrame (a structured ndarray without pandas)
+    report : pandas.DataFrame
         One row per fitted member (by name) and a ``"fused"`` row. Columns:
         ``weight`` and ``weight_std`` (NaN where the fuser has none: a
         stacker's members have no weight), ``score`` (the member's OOF score;
@@ -793,6 +884,7 @@ def member_report(
     >>> list(report.columns)[:4]
     ['weight', 'weight_std', 'score', 'shapley']
     """
+    _check_fuser(fuser, "member_report")
     names = list(fuser._member_names())
     weights = getattr(fuser, "weights_", None)
     weights_std = getattr(fuser, "weights_std_", None)
@@ -803,7 +895,7 @@ def member_report(
     }
     fused_row = {"weight": np.nan, "weight_std": np.nan}
     for suffix, metric in _metrics(fuser, scoring).items():
-        game = _game(fuser, metric, X, y, "member_report")
+        game = _game(fuser, metric, X, y, sample_weight, "member_report")
         parts = _contributions(game, method, n_permutations, random_state)
         columns[f"score{suffix}"] = game.member_scores()
         columns[f"shapley{suffix}"] = parts.shapley
@@ -820,10 +912,6 @@ def member_report(
     columns["mean_correlation"] = _mean_correlations(game)
     fused_row["mean_correlation"] = np.nan
     table = {key: np.append(values, fused_row[key]) for key, values in columns.items()}
-    index = [*names, "fused"]
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is a dependency of the package
-        dtype = [("member", object)] + [(key, np.float64) for key in table]
-        return np.array(list(zip(index, *table.values())), dtype=dtype)
-    return pd.DataFrame(table, index=pd.Index(index, name="member"))
+    import pandas as pd  # a dependency, imported when a report is made
+
+    return pd.DataFrame(table, index=pd.Index([*names, "fused"], name="member"))

@@ -144,3 +144,31 @@ def test_displays_say_matplotlib_is_needed(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match="needs matplotlib"):
         WeightsDisplay([0.5, 0.5], names=["a", "b"]).plot()
+
+
+def test_a_float_target_makes_regression_displays():
+    from sklearn.datasets import load_diabetes as load
+
+    Xr, yr = load(return_X_y=True)  # float targets that are whole numbers
+    fitted = WeightedBlenderRegressor(
+        [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3, random_state=0))],
+        weighting="optimize",
+    ).fit(Xr, yr)
+    oof = [fitted.oof_predictions_[:, m] for m in range(2)]
+    display = DiversityDisplay.from_predictions(oof, yr)
+    assert display.measure == "correlation" and np.isfinite(display.image_.get_array()).all()
+    weights = WeightsDisplay.from_predictions(oof, yr)
+    np.testing.assert_allclose([b.get_height() for b in weights.bars_], fitted.weights_, atol=1e-6)
+
+
+def test_display_input_errors():
+    from sklearn.exceptions import NotFittedError
+
+    fuser = WeightedBlender(MEMBERS, weighting="score").fit(X, Y)
+    with pytest.raises(ValueError, match="pass X"):
+        ContributionDisplay.from_estimator(fuser, sample=3)
+    with pytest.raises(IndexError, match="out of range"):
+        ContributionDisplay.from_estimator(fuser, X[:10], sample=10)
+    for display in (WeightsDisplay, SelectionPathDisplay):
+        with pytest.raises(NotFittedError):
+            display.from_estimator(WeightedBlender(MEMBERS, weighting="caruana"))

@@ -463,7 +463,7 @@ def test_errors_name_what_is_wrong():
         member_contributions(soup)
     with pytest.raises(TypeError, match="one merged model"):
         per_sample_contributions(soup, X_IRIS)
-    with pytest.raises(ValueError, match="X and y are for a WeightSpaceFuser"):
+    with pytest.raises(ValueError, match="are for a WeightSpaceFuser"):
         member_contributions(
             WeightedBlender(classifiers(), weighting="score").fit(X_IRIS, Y_IRIS), X_IRIS, Y_IRIS
         )
@@ -477,3 +477,69 @@ def test_errors_name_what_is_wrong():
         member_contributions(hard, scoring="neg_log_loss")
     with pytest.raises(ValueError, match="method"):
         member_contributions(hard, method="shap")
+
+
+# -- cases a first review found ----------------------------------------------
+def test_generalised_linear_meta_learner_is_explained_by_shapley_not_coefficients():
+    from sklearn.linear_model import PoissonRegressor
+
+    fuser = OOFStackerRegressor(regressors(), final_estimator=PoissonRegressor()).fit(
+        X_DIAB, Y_DIAB
+    )
+    parts = per_sample_contributions(fuser, X_DIAB[:6])
+    assert parts.method == "exact"  # its predict is exp(coef . x + b): not the linear sum
+    np.testing.assert_allclose(parts.output, fuser.predict(X_DIAB[:6]), rtol=1e-9)
+
+
+def test_joint_multilabel_meta_learner_terms_are_rows_by_members_by_columns():
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(200, n_classes=3, random_state=0)
+    from sklearn.neighbors import KNeighborsClassifier
+
+    members = [*classifiers()[2:], ("knn", KNeighborsClassifier())]  # multilabel members
+    fuser = OOFStacker(
+        members, final_estimator=DecisionTreeClassifier(max_depth=3, random_state=0)
+    ).fit(X, Y)
+    parts = per_sample_contributions(fuser, X[:5])
+    assert parts.terms.shape == (5, 3, 6) and parts.base.shape == (5, 6)
+    np.testing.assert_allclose(parts.output, np.hstack(fuser.predict_proba(X[:5])), atol=1e-12)
+
+
+def test_fisher_merged_subsets_reuse_the_fits_fisher_information():
+    X_train, X_test, y_train, y_test = X_IRIS[::2], X_IRIS[1::2], Y_IRIS[::2], Y_IRIS[1::2]
+    members = [(f"c{i}", LogisticRegression(C=c, max_iter=2000)) for i, c in enumerate([0.1, 10])]
+    fuser = WeightSpaceFuser(members, merge="fisher").fit(X_train, y_train)
+    result = member_contributions(fuser, X_test, y_test, scoring="neg_log_loss")
+    expected = -log_loss(y_test, fuser.predict_proba(X_test))
+    assert result.fused_score == pytest.approx(expected, abs=1e-12)
+
+
+def test_weight_space_rows_can_be_weighted_and_must_hold_known_labels():
+    X_train, X_test, y_train, y_test = X_IRIS[::2], X_IRIS[1::2], Y_IRIS[::2], Y_IRIS[1::2]
+    members = [(f"c{i}", LogisticRegression(C=c, max_iter=2000)) for i, c in enumerate([0.1, 10])]
+    fuser = WeightSpaceFuser(members).fit(X_train, y_train)
+    sw = _sw(len(y_test), True)
+    result = member_contributions(fuser, X_test, y_test, sample_weight=sw)
+    assert result.fused_score == pytest.approx(fuser.score(X_test, y_test, sample_weight=sw))
+    with pytest.raises(ValueError, match="not fitted on"):
+        member_contributions(fuser, X_test, y_test + 5)
+
+
+def test_regressor_mean_correlation_weighs_rows_as_the_fit_did():
+    sw = _sw(len(Y_DIAB), True)
+    fuser = WeightedBlenderRegressor(regressors(), weighting="optimize").fit(
+        X_DIAB, Y_DIAB, sample_weight=sw
+    )
+    residuals = np.array([fuser.oof_predictions_[:, m] - Y_DIAB for m in range(3)])
+    cov = np.cov(residuals, aweights=sw)
+    corr = cov / np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
+    expected = [np.mean(np.delete(corr[m], m)) for m in range(3)]
+    np.testing.assert_allclose(member_report(fuser)["mean_correlation"][:3], expected)
+
+
+def test_non_fusers_are_refused_by_name():
+    model = LogisticRegression(max_iter=1000).fit(X_IRIS, Y_IRIS)
+    for function in (member_contributions, member_report):
+        with pytest.raises(TypeError, match="skfusion fuser"):
+            function(model)
