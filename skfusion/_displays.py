@@ -94,7 +94,7 @@ class WeightsDisplay:
     >>> matplotlib.use("Agg")
     >>> from skfusion.inspection import WeightsDisplay
     >>> display = WeightsDisplay([0.7, 0.3], names=["a", "b"]).plot()
-    >>> [bar.get_height() for bar in display.bars_]
+    >>> [float(bar.get_height()) for bar in display.bars_]
     [0.7, 0.3]
     """
 
@@ -238,7 +238,7 @@ class ContributionDisplay:
     >>> matplotlib.use("Agg")
     >>> from skfusion.inspection import ContributionDisplay
     >>> display = ContributionDisplay([0.2, 0.5], names=["a", "b"]).plot()
-    >>> [bar.get_width() for bar in display.bars_]
+    >>> [float(bar.get_width()) for bar in display.bars_]
     [0.2, 0.5]
     """
 
@@ -652,7 +652,7 @@ class SelectionPathDisplay:
     >>> matplotlib.use("Agg")
     >>> from skfusion.inspection import SelectionPathDisplay
     >>> display = SelectionPathDisplay([0.8, 0.85, 0.86], picks=["a", "b", "a"]).plot()
-    >>> list(display.line_.get_ydata())
+    >>> display.line_.get_ydata().tolist()
     [0.8, 0.85, 0.86]
     """
 
