@@ -39,6 +39,7 @@ from ._oof import (
     eval_param_names,
     is_multi_output,
     is_prefit,
+    label_codes,
     member_label_codes,
     member_label_space,
     resolve_cv,
@@ -664,6 +665,30 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         return self._fused_cv_score_
 
     def _cross_validated_fused_score(self):
+        values = self._cross_validated_fused_values()
+        if values is None:
+            return None
+        fused, tested = values
+        _, _, y, sample_weight, _, response = self._fusion_data_
+        classes = getattr(self, "classes_", None)
+        return score_predictions(
+            get_scorer(self.scoring, classifier=classes is not None),
+            fused,
+            _rows(y, tested),
+            classes=classes,
+            sample_weight=_rows(sample_weight, tested),
+            response=response,
+        )
+
+    def _cross_validated_fused_values(self):
+        """The fused values of the OOF rows with the fusion step learnt
+        without each row's fold, and which OOF rows have them (a mask); None
+        when no fold tests a row. Computed once."""
+        if getattr(self, "_cv_fused_values_", None) is None:
+            self._cv_fused_values_ = (self._fold_fused_values(),)
+        return self._cv_fused_values_[0]
+
+    def _fold_fused_values(self):
         learn, fuse, y, sample_weight, splits, response = self._fusion_data_
         pooled, times = None, np.zeros(len(y))
         for train, test in splits:
@@ -680,22 +705,27 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         tested = times > 0
         if pooled is None or not tested.any():
             return None
-        fused = pooled[tested] / times[tested].reshape((-1,) + (1,) * (pooled.ndim - 1))
-        classes = getattr(self, "classes_", None)
-        return score_predictions(
-            get_scorer(self.scoring, classifier=classes is not None),
-            fused,
-            _rows(y, tested),
-            classes=classes,
-            sample_weight=_rows(sample_weight, tested),
-            response=response,
-        )
+        return pooled[tested] / times[tested].reshape((-1,) + (1,) * (pooled.ndim - 1)), tested
 
     @abstractmethod
     def _fold_fusion(self, learn, y, sample_weight, fuse):
         """Learn the fusion step from ``learn`` (rows of one fold's training
         part) and return it applied to ``fuse`` (the left-out rows), as the
         fused values ``fused_score_`` scores."""
+
+    def _calibration_probabilities(self):
+        """Fused OOF class probabilities with the fusion step cross-validated,
+        and the rows' label codes: what ``predict_set`` calibrates on."""
+        data = getattr(self, "_fusion_data_", None)
+        values = None if data is None else self._cross_validated_fused_values()
+        if values is None or data[5] != "predict_proba":
+            raise ValueError(
+                "predict_set calibrates on the fused out-of-fold probabilities, which this "
+                f"{type(self).__name__} did not make: fit it with a weighting or a scoring "
+                "(given weights and no scoring make no OOF predictions)."
+            )
+        fused, tested = values
+        return fused, label_codes(_rows(data[2], tested), self.classes_)
 
     # -- what skfusion.inspection reads ------------------------------------
     @abstractmethod

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _MemberPredictionColumns, _MultiLabelTags, _OutputFusion
 from ._compat import Interval, StrOptions, _fit_context, validate_params
+from ._conformal import _ConformalSets
 from ._kernels import get_kernel, member_list
 from ._kernels._contract import all_finite
 from ._oof import (
@@ -394,7 +395,7 @@ class _BaseBlender(_OutputFusion):
         ]
 
 
-class WeightedBlender(_MultiLabelTags, ClassifierMixin, _BaseBlender):
+class WeightedBlender(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseBlender):
     """Soft, hard or rank voting of classifiers with given or learnt weights.
 
     Weights can be given (``weights``) or learnt (``weighting``):

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _MemberPredictionColumns, _OutputFusion
 from ._compat import Interval, StrOptions, _fit_context
+from ._conformal import _ConformalSets
 from ._kernels import get_kernel
 from ._kernels._reference import LOG_LOSS_EPS
 from ._oof import has_return_std
@@ -173,7 +174,7 @@ class _BaseAverager(_OutputFusion):
         return [(m, w / total) for m, w in active]
 
 
-class BayesianModelAverager(ClassifierMixin, _BaseAverager):
+class BayesianModelAverager(_ConformalSets, ClassifierMixin, _BaseAverager):
     """Classifier averaging members with weights from out-of-fold log densities.
 
     Each member's out-of-fold (OOF) predictive probability of the true class

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _holds_documents, _MultiLabelTags, _OutputFusion
 from ._compat import HasMethods, StrOptions, _fit_context, _num_features, _safe_indexing
+from ._conformal import _ConformalSets
 from ._oof import align_output, is_multi_output, split_outputs
 from ._scoring import (
     SCORING_CONSTRAINT,
@@ -367,7 +368,7 @@ class _BaseStacker(_OutputFusion):
         return np.asarray(names, dtype=object)
 
 
-class OOFStacker(_MultiLabelTags, ClassifierMixin, _BaseStacker):
+class OOFStacker(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseStacker):
     """Stacking of classifiers on out-of-fold predictions.
 
     A meta-learner (``final_estimator``) is fitted on the members'

@@ -19,6 +19,7 @@ from ._compat import (
     _safe_indexing,
     is_negated_loss,
 )
+from ._conformal import _ConformalSets
 from ._oof import (
     Folds,
     FrozenEstimator,
@@ -26,6 +27,7 @@ from ._oof import (
     _slice_params,
     cross_fit,
     is_prefit,
+    label_codes,
     mean_over_folds,
     spread_rows,
 )
@@ -450,10 +452,18 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         # What skfusion.inspection needs to merge a subset of the members again.
         self._adapter_, self._merge_weights_ = adapter, recipes[-1].merge_weights
         self._fisher_ = fisher  # the members' Fisher information as merged (or None)
+        self._oof_y_ = y  # the labels of fused_oof_predictions_ (predict_set calibrates)
         # transform's column count, so get_feature_names_out never predicts (set_output
         # calls it from inside transform).
         self._n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
         return self
+
+    def _calibration_probabilities(self):
+        """The folds' fused probabilities on their test rows, and the rows'
+        label codes: what ``predict_set`` calibrates on."""
+        fused = np.asarray(self.fused_oof_predictions_, dtype=np.float64)
+        tested = np.all(np.isfinite(fused), axis=1)
+        return fused[tested], label_codes(np.asarray(self._oof_y_)[tested], self.classes_)
 
     def _subset_model(self, members_in):
         """The fitted members where ``members_in`` is True (those of weight
@@ -537,7 +547,7 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         return np.asarray([f"fused{i}" for i in range(self._n_outputs)], dtype=object)
 
 
-class WeightSpaceFuser(ClassifierMixin, _BaseWeightSpaceFuser):
+class WeightSpaceFuser(_ConformalSets, ClassifierMixin, _BaseWeightSpaceFuser):
     """Classifier fusing the parameters of same-shaped members into one model.
 
     Members of one class (logistic regression, linear SVM, SGD, perceptron,

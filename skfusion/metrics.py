@@ -1,4 +1,5 @@
-"""Diversity of models: how differently their predictions err.
+"""Diversity of models: how differently their predictions err; and the
+scores of prediction sets and intervals (coverage, width, size).
 
 Pairwise measures of Kuncheva & Whitaker (2003) on the models' *oracle
 outputs* (whether each model is right on each row), their ensemble-level
@@ -39,7 +40,14 @@ from ._kernels import member_list
 from ._utils import check_sample_weight
 from .weights import check_weights
 
-__all__ = ["ambiguity_decomposition", "diversity", "pairwise_diversity"]
+__all__ = [
+    "ambiguity_decomposition",
+    "coverage_score",
+    "diversity",
+    "interval_width",
+    "pairwise_diversity",
+    "set_size",
+]
 
 MEASURES = ("q_statistic", "correlation", "disagreement", "double_fault")
 # Rows of oracle outputs multiplied at once: (block, M) float64, a few MB.
@@ -305,3 +313,174 @@ def ambiguity_decomposition(predictions, y, *, weights=None, sample_weight=None)
         "ambiguity": float(spread),
         "member_errors": member_errors,
     }
+
+
+def _is_sets(y_pred):
+    return np.asarray(y_pred).dtype == bool
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_pred": ["array-like"],
+        "labels": ["array-like", None],
+        "sample_weight": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def coverage_score(y_true, y_pred, *, labels=None, sample_weight=None):
+    """The share of rows whose prediction set or interval holds the truth.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True labels (sets) or values (intervals).
+    y_pred : array-like
+        Prediction sets, boolean ``(n_samples, n_labels)`` (as
+        ``predict_set`` gives them), or intervals, ``(n_samples, 2)`` or
+        ``(n_samples, n_outputs, 2)`` lower and upper bounds (as
+        ``predict_interval`` gives them; a row of several outputs is covered
+        when every output is).
+    labels : array-like of shape (n_labels,), default=None
+        The labels of the sets' columns (a fuser's ``classes_``); None is
+        the sorted labels of ``y_true``, which must then be as many as the
+        columns.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    coverage : float
+        The weighted share of covered rows, in [0, 1].
+
+    See Also
+    --------
+    interval_width : The intervals' mean width.
+    set_size : The sets' mean size.
+
+    References
+    ----------
+    .. [1] V. Vovk, A. Gammerman and G. Shafer, "Algorithmic Learning in a
+       Random World", Springer, 2005.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.metrics import coverage_score
+    >>> coverage_score([0, 1], np.array([[True, False], [True, False]]))
+    0.5
+    >>> coverage_score([1.0, 5.0], np.array([[0.0, 2.0], [0.0, 2.0]]))
+    0.5
+    """
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    weights = check_sample_weight(sample_weight, len(y_true))
+    if len(y_pred) != len(y_true):
+        raise ValueError(f"y_pred has {len(y_pred)} rows but y_true has {len(y_true)}.")
+    if _is_sets(y_pred):
+        labels = np.unique(y_true) if labels is None else np.asarray(labels)
+        if y_pred.ndim != 2 or y_pred.shape[1] != len(labels):
+            raise ValueError(
+                f"Prediction sets need one column per label ({len(labels)}); got shape "
+                f"{y_pred.shape}. Pass labels= (a fuser's classes_)."
+            )
+        index = np.searchsorted(labels, y_true).clip(0, len(labels) - 1)
+        known = labels[index] == y_true
+        covered = known & y_pred[np.arange(len(y_true)), index]
+    else:
+        if y_pred.shape[-1] != 2 or y_pred.shape[:-1] != y_true.shape:
+            raise ValueError(
+                "Intervals are (n_samples, 2) or (n_samples, n_outputs, 2) lower and upper "
+                f"bounds for y_true of shape {y_true.shape}; got {y_pred.shape}."
+            )
+        inside = (y_pred[..., 0] <= y_true) & (y_true <= y_pred[..., 1])
+        covered = inside if inside.ndim == 1 else inside.all(axis=1)
+    return float(np.average(covered, weights=weights))
+
+
+@validate_params(
+    {"y_pred": ["array-like"], "sample_weight": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
+def interval_width(y_pred, *, sample_weight=None):
+    """The mean width of prediction intervals (upper minus lower bound).
+
+    Parameters
+    ----------
+    y_pred : array-like of shape (n_samples, 2) or (n_samples, n_outputs, 2)
+        Lower and upper bounds.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    width : float or ndarray of shape (n_outputs,)
+        The weighted mean width (one per output for several outputs).
+
+    See Also
+    --------
+    coverage_score : How often the intervals hold the truth.
+
+    References
+    ----------
+    .. [1] R. F. Barber, E. J. Candès, A. Ramdas and R. J. Tibshirani,
+       "Predictive inference with the jackknife+", Annals of Statistics
+       49(1), 486-507, 2021.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.metrics import interval_width
+    >>> interval_width(np.array([[0.0, 2.0], [1.0, 2.0]]))
+    1.5
+    """
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    if y_pred.ndim not in (2, 3) or y_pred.shape[-1] != 2:
+        raise ValueError(
+            f"Intervals are (n_samples, 2) or (n_samples, n_outputs, 2); got {y_pred.shape}."
+        )
+    widths = y_pred[..., 1] - y_pred[..., 0]
+    mean = np.average(widths, axis=0, weights=check_sample_weight(sample_weight, len(widths)))
+    return float(mean) if np.ndim(mean) == 0 else mean
+
+
+@validate_params(
+    {"y_pred": ["array-like"], "sample_weight": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
+def set_size(y_pred, *, sample_weight=None):
+    """The mean number of labels in prediction sets.
+
+    Parameters
+    ----------
+    y_pred : array-like of shape (n_samples, n_labels)
+        Boolean prediction sets (as ``predict_set`` gives them).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    size : float
+        The weighted mean set size.
+
+    See Also
+    --------
+    coverage_score : How often the sets hold the truth.
+
+    References
+    ----------
+    .. [1] Y. Romano, M. Sesia and E. J. Candès, "Classification with valid
+       and adaptive coverage", NeurIPS 33, 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.metrics import set_size
+    >>> set_size(np.array([[True, True], [True, False]]))
+    1.5
+    """
+    y_pred = np.asarray(y_pred)
+    if not _is_sets(y_pred) or y_pred.ndim != 2:
+        raise ValueError(f"Prediction sets are boolean (n_samples, n_labels); got {y_pred.shape}.")
+    weights = check_sample_weight(sample_weight, len(y_pred))
+    return float(np.average(y_pred.sum(axis=1), weights=weights))
