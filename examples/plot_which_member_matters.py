@@ -75,9 +75,9 @@ with pd.option_context("display.float_format", "{:.4f}".format):
 # keep the members whose leave-one-out deltas are positive and drop those
 # that only repeat others' errors, while the Shapley values of the equal
 # blend (right) credit each member for what it brings to any subset.
-selected = WeightedBlender(
-    members, weighting="caruana", n_iter=30, scoring="neg_log_loss"
-).fit(X_train, y_train)
+selected = WeightedBlender(members, weighting="caruana", n_iter=30, scoring="neg_log_loss").fit(
+    X_train, y_train
+)
 fig, (ax_weights, ax_shapley) = plt.subplots(1, 2, figsize=(11, 4))
 WeightsDisplay.from_estimator(selected, ax=ax_weights)
 ContributionDisplay.from_estimator(blender, ax=ax_shapley)

@@ -64,9 +64,7 @@ class _ConformalSets:
     """``predict_set`` for the fused classifiers."""
 
     @available_if(_has_set_source)
-    def predict_set(
-        self, X, coverage=0.9, method="lac", class_conditional=False, randomized=True
-    ):
+    def predict_set(self, X, coverage=0.9, method="lac", class_conditional=False, randomized=True):
         """Conformal prediction sets: every label that conformity allows.
 
         Calibrated on the fused out-of-fold (OOF) probabilities of the
