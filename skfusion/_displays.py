@@ -759,3 +759,168 @@ class SelectionPathDisplay:
             predictions, y, names, **{**fuser_params, "weighting": "caruana"}
         )
         return cls.from_estimator(fuser, ax=ax)
+
+
+class CoverageDisplay:
+    """Empirical against nominal coverage of prediction sets or intervals.
+
+    Their mean size (sets) or width (intervals) per level is drawn on a
+    second axis.
+
+    Parameters
+    ----------
+    levels : array-like of shape (n_levels,)
+        The nominal coverages asked for.
+    coverages : array-like of shape (n_levels,)
+        The shares of held-out rows covered at each level.
+    sizes : array-like of shape (n_levels,)
+        Mean set size or interval width at each level.
+    size_name : str, default="mean set size"
+        What ``sizes`` are, for the axis label.
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        Empirical coverage by level (its y data are ``coverages``).
+    diagonal_ : matplotlib Line2D
+        The nominal line.
+    size_line_ : matplotlib Line2D
+        Size or width by level, on a second y axis (``size_ax_``).
+    ax_ : matplotlib Axes
+        The coverage axes.
+    size_ax_ : matplotlib Axes
+        The axes of the sizes (sharing x).
+    figure_ : matplotlib Figure
+        The figure holding them.
+
+    See Also
+    --------
+    skfusion.metrics.coverage_score : The coverage of one level.
+
+    References
+    ----------
+    .. [1] V. Vovk, A. Gammerman and G. Shafer, "Algorithmic Learning in a
+       Random World", Springer, 2005.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skfusion.inspection import CoverageDisplay
+    >>> display = CoverageDisplay([0.8, 0.9], [0.81, 0.9], [1.2, 1.6]).plot()
+    >>> display.line_.get_ydata().tolist()
+    [0.81, 0.9]
+    """
+
+    def __init__(self, levels, coverages, sizes, *, size_name="mean set size"):
+        self.levels = levels
+        self.coverages = coverages
+        self.sizes = sizes
+        self.size_name = size_name
+
+    def plot(self, ax=None):
+        """Draw coverage against level, and size on a second axis.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+
+        Returns
+        -------
+        display : CoverageDisplay
+            This display, with its artists and axes set.
+        """
+        ax = _axes(ax, "CoverageDisplay")
+        levels = np.asarray(self.levels, dtype=np.float64)
+        (self.diagonal_,) = ax.plot(levels, levels, "k:", label="nominal")
+        (self.line_,) = ax.plot(levels, np.asarray(self.coverages, float), "o-", label="held out")
+        ax.set_xlabel("nominal coverage")
+        ax.set_ylabel("empirical coverage")
+        ax.legend(loc="upper left")
+        self.size_ax_ = ax.twinx()
+        (self.size_line_,) = self.size_ax_.plot(
+            levels, np.asarray(self.sizes, float), "s--", color="tab:orange"
+        )
+        self.size_ax_.set_ylabel(self.size_name)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_estimator(cls, fuser, X, y, *, levels=(0.5, 0.7, 0.8, 0.9, 0.95), ax=None, **kwargs):
+        """Plot a fitted fuser's held-out coverage, level by level.
+
+        ``predict_set`` for classifiers, ``predict_interval`` for regressors.
+
+        Parameters
+        ----------
+        fuser : fitted fuser
+            A classifier with ``predict_set`` or a regressor with
+            ``predict_interval``.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Held-out rows.
+        y : array-like of shape (n_samples,)
+            Their labels or values.
+        levels : sequence of float, default=(0.5, 0.7, 0.8, 0.9, 0.95)
+            The coverages asked for.
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **kwargs : dict
+            Passed to ``predict_set`` / ``predict_interval`` (``method``...).
+
+        Returns
+        -------
+        display : CoverageDisplay
+            The plotted display.
+        """
+        from .metrics import coverage_score, interval_width, set_size
+
+        check_is_fitted(fuser)
+        coverages, sizes = [], []
+        for level in levels:
+            if hasattr(fuser, "predict_set"):
+                sets = fuser.predict_set(X, coverage=level, **kwargs)
+                coverages.append(coverage_score(y, sets, labels=fuser.classes_))
+                sizes.append(set_size(sets))
+                size_name = "mean set size"
+            elif hasattr(fuser, "predict_interval"):
+                bounds = fuser.predict_interval(X, coverage=level, **kwargs)
+                coverages.append(coverage_score(y, bounds))
+                sizes.append(interval_width(bounds))
+                size_name = "mean interval width"
+            else:
+                raise ValueError(
+                    f"{type(fuser).__name__} has neither predict_set nor predict_interval."
+                )
+        display = cls(levels, coverages, sizes, size_name=size_name)
+        return display.plot(ax=ax)
+
+    @classmethod
+    def from_predictions(cls, y, predictions, *, levels, labels=None, ax=None):
+        """Plot coverage from sets or intervals already made, one per level.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,)
+            True labels or values.
+        predictions : list of array-like
+            One ``predict_set`` or ``predict_interval`` result per level.
+        levels : sequence of float
+            The coverage each was made for.
+        labels : array-like, default=None
+            The sets' column labels (a fuser's ``classes_``).
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+
+        Returns
+        -------
+        display : CoverageDisplay
+            The plotted display.
+        """
+        from .metrics import coverage_score, interval_width, set_size
+
+        sets = np.asarray(predictions[0]).dtype == bool
+        coverages = [coverage_score(y, p, labels=labels) for p in predictions]
+        sizes = [set_size(p) if sets else interval_width(p) for p in predictions]
+        name = "mean set size" if sets else "mean interval width"
+        return cls(levels, coverages, sizes, size_name=name).plot(ax=ax)

@@ -37,6 +37,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._compat import HasMethods, Interval, StrOptions, validate_params
 from ._displays import (
     ContributionDisplay,
+    CoverageDisplay,
     DiversityDisplay,
     SelectionPathDisplay,
     WeightsDisplay,
@@ -57,6 +58,7 @@ from .metrics import pairwise_diversity
 
 __all__ = [
     "ContributionDisplay",
+    "CoverageDisplay",
     "DiversityDisplay",
     "SelectionPathDisplay",
     "WeightsDisplay",

@@ -172,3 +172,30 @@ def test_display_input_errors():
     for display in (WeightsDisplay, SelectionPathDisplay):
         with pytest.raises(NotFittedError):
             display.from_estimator(WeightedBlender(MEMBERS, weighting="caruana"))
+
+
+def test_coverage_display_plots_the_held_out_coverage_of_each_level():
+    from sklearn.datasets import load_diabetes as load
+
+    from skfusion import BayesianModelAveragerRegressor
+    from skfusion.inspection import CoverageDisplay
+    from skfusion.metrics import coverage_score, interval_width, set_size
+
+    fuser = WeightedBlender(MEMBERS, weighting="score", random_state=0).fit(X[::2], Y[::2])
+    levels = [0.5, 0.8, 0.9]
+    display = CoverageDisplay.from_estimator(fuser, X[1::2], Y[1::2], levels=levels)
+    sets = [fuser.predict_set(X[1::2], coverage=c) for c in levels]
+    expected = [coverage_score(Y[1::2], s, labels=fuser.classes_) for s in sets]
+    np.testing.assert_allclose(display.line_.get_ydata(), expected)
+    np.testing.assert_allclose(display.size_line_.get_ydata(), [set_size(s) for s in sets])
+    np.testing.assert_allclose(display.diagonal_.get_ydata(), levels)
+    again = CoverageDisplay.from_predictions(Y[1::2], sets, levels=levels, labels=fuser.classes_)
+    np.testing.assert_allclose(again.line_.get_ydata(), expected)
+    Xr, yr = load(return_X_y=True)
+    regressor = BayesianModelAveragerRegressor(
+        [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3, random_state=0))]
+    ).fit(Xr[::2], yr[::2])
+    display = CoverageDisplay.from_estimator(regressor, Xr[1::2], yr[1::2], levels=levels)
+    bounds = regressor.predict_interval(Xr[1::2], coverage=0.8)
+    assert display.line_.get_ydata()[1] == pytest.approx(coverage_score(yr[1::2], bounds))
+    assert display.size_line_.get_ydata()[1] == pytest.approx(interval_width(bounds))
