@@ -179,13 +179,16 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         if folds is None:
             est = self.estimators_[member]
             return cache.output(est, self._fit_key(member), method, self._label_space(est), name)
+        n_folds = len(folds[member])
+        return sum(self._fold_output(cache, member, f, method) for f in range(n_folds)) / n_folds
+
+    def _fold_output(self, cache, member, fold, method):
+        """One kept fold model's ``method`` output on the cache's X, aligned."""
         # Read raw: a fold model whose output is cached is never loaded.
-        models = [folds[member].raw(f) for f in range(len(folds[member]))]
-        total = sum(
-            cache.output(e, self._fit_key(member, f), method, self._label_space(stand_in(e)), name)
-            for f, e in enumerate(models)
-        )
-        return total / len(models)
+        model = self.fold_estimators_[member].raw(fold)
+        name = self._member_names()[member]
+        key = self._fit_key(member, fold)
+        return cache.output(model, key, method, self._label_space(stand_in(model)), name)
 
     def _test_label_codes(self, cache, member):
         """A fitted member's ``predict`` on the cache's X as indices into its label
@@ -726,6 +729,81 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
             )
         fused, tested = values
         return fused, label_codes(_rows(data[2], tested), self.classes_)
+
+    # -- what predict_interval reads ----------------------------------------
+    def _interval_methods(self):
+        """Each member's output method, as fused."""
+        return self._methods
+
+    def _member_prediction(self, output):
+        """A member's prediction from its output (``_interval_methods``)."""
+        return output
+
+    def _fusion_values(self, predictions, X):
+        """The members' predictions on X as the fusion step reads them."""
+        return predictions
+
+    def _has_fold_models(self):
+        """Whether CV+ can run: fold models kept, every row tested by one fold."""
+        data = getattr(self, "_fusion_data_", None)
+        if getattr(self, "fold_estimators_", None) is None or data is None:
+            return False
+        tests = np.concatenate([test for _, test in data[4]]) if data[4] else np.array([])
+        return self._oof_rows is None and len(tests) == len(data[2]) == len(np.unique(tests))
+
+    def _interval_calibration(self, normalized):
+        """The OOF rows' targets, fused predictions (fusion cross-validated),
+        folds (when CV+ can run) and members' spread (when ``normalized``)."""
+        data = getattr(self, "_fusion_data_", None)
+        values = None if data is None else self._cross_validated_fused_values()
+        if values is None:
+            raise ValueError(
+                "predict_interval calibrates on the fused out-of-fold predictions, which this "
+                f"{type(self).__name__} did not make: fit it with a weighting or a scoring "
+                "(given weights and no scoring make no OOF predictions)."
+            )
+        fused, tested = values
+        fold_of = None
+        if self._has_fold_models():
+            fold_of = np.empty(len(data[2]), dtype=np.intp)
+            for f, (_, test) in enumerate(data[4]):
+                fold_of[test] = f
+            fold_of = fold_of[tested]
+        spread = None
+        if normalized:
+            outputs, _ = self._scored_member_outputs()
+            spread = np.std(np.stack([np.asarray(o, np.float64) for o in outputs]), axis=0)
+            spread = spread[tested]
+        return {"y": _rows(data[2], tested), "fused": fused, "fold_of": fold_of, "spread": spread}
+
+    def _fold_fused_predictions(self, X):
+        """``(n, n_folds[, n_outputs])``: on each fold, its members' fold models
+        fused by the fusion step learnt without that fold."""
+        learn, _, y, sample_weight, splits, _ = self._fusion_data_
+        cache = self._output_cache(X)
+        methods = self._interval_methods()
+        columns = []
+        for f, (train, _) in enumerate(splits):
+            predictions = [
+                self._member_prediction(self._fold_output(cache, m, f, method))
+                for m, method in enumerate(methods)
+            ]
+            fuse = self._fusion_values(predictions, X)
+            columns.append(
+                self._fold_fusion(
+                    _rows(learn, train), _rows(y, train), _rows(sample_weight, train), fuse
+                )
+            )
+        return np.stack(columns, axis=1)
+
+    def _member_spread(self, X):
+        """Standard deviation of the fitted members' predictions on X (checked)."""
+        cache = self._output_cache(X)
+        predictions = [
+            np.asarray(self._member_prediction(self._test_output(cache, m, method)), np.float64)
+            for m, method in enumerate(self._interval_methods())
+        ]
+        return np.std(np.stack(predictions), axis=0)
 
     # -- what skfusion.inspection reads ------------------------------------
     @abstractmethod

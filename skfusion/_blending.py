@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _MemberPredictionColumns, _MultiLabelTags, _OutputFusion
 from ._compat import Interval, StrOptions, _fit_context, validate_params
-from ._conformal import _ConformalSets
+from ._conformal import _ConformalIntervals, _ConformalSets
 from ._kernels import get_kernel, member_list
 from ._kernels._contract import all_finite
 from ._oof import (
@@ -346,6 +346,9 @@ class _BaseBlender(_OutputFusion):
 
     def _linear_pool_weights(self):
         return None if self._voting == "hard" else self._vote_weights
+
+    def _fusion_values(self, predictions, X):
+        return self._fusion_inputs(predictions)
 
     def _fused_output(self, blended):
         """The fused OOF output as ``predict_proba`` / ``predict`` would give it."""
@@ -783,7 +786,9 @@ class WeightedBlender(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseBle
         return self._class_feature_names()
 
 
-class WeightedBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseBlender):
+class WeightedBlenderRegressor(
+    _ConformalIntervals, RegressorMixin, _MemberPredictionColumns, _BaseBlender
+):
     """Weighted mean of regressors with given or learnt weights.
 
     Parameters

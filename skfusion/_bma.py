@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _MemberPredictionColumns, _OutputFusion
 from ._compat import Interval, StrOptions, _fit_context
-from ._conformal import _ConformalSets
+from ._conformal import _ConformalIntervals, _ConformalSets
 from ._kernels import get_kernel
 from ._kernels._reference import LOG_LOSS_EPS
 from ._oof import has_return_std
@@ -451,7 +451,9 @@ class BayesianModelAverager(_ConformalSets, ClassifierMixin, _BaseAverager):
         return self._class_feature_names()
 
 
-class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _BaseAverager):
+class BayesianModelAveragerRegressor(
+    _ConformalIntervals, RegressorMixin, _MemberPredictionColumns, _BaseAverager
+):
     """Regressor averaging members with weights from out-of-fold Gaussian log densities.
 
     Each member's out-of-fold (OOF) prediction is read as a Gaussian
@@ -691,27 +693,16 @@ class BayesianModelAveragerRegressor(RegressorMixin, _MemberPredictionColumns, _
         spread = stds**2 + (means - np.expand_dims(mean, 1)) ** 2
         return mean, np.sqrt(np.einsum("m,nm...->n...", weights, spread))
 
-    def predict_interval(self, X, coverage=0.9):
-        """Central interval of the mixture holding ``coverage`` of its mass.
+    def _interval_methods(self):
+        return ["predict_std"] * len(self._member_names())
 
-        The bounds are the mixture's ``(1 - coverage) / 2`` and
-        ``(1 + coverage) / 2`` quantiles, found for all rows at once by
-        :func:`scipy.optimize.elementwise.find_root` on the mixture's CDF.
+    def _member_prediction(self, output):
+        return output[:, 0]  # the mean of (mean, std)
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input samples.
-        coverage : float in (0, 1), default=0.9
-            Probability mass of the interval.
-
-        Returns
-        -------
-        bounds : ndarray of shape (n_samples, 2) or (n_samples, n_outputs, 2)
-            Lower and upper bounds (per output for a 2-D y).
-        """
-        if not 0 < coverage < 1:
-            raise ValueError(f"coverage must be in (0, 1); got {coverage!r}.")
+    def _mixture_interval(self, X, coverage):
+        """Central interval of the mixture holding ``coverage`` of its mass:
+        its ``(1 -+ coverage) / 2`` quantiles, for all rows at once by
+        :func:`scipy.optimize.elementwise.find_root` on the mixture's CDF."""
         means, stds, weights = self._mixture_components(X)
         probabilities = [(1 - coverage) / 2, (1 + coverage) / 2]
         if means.ndim == 2:

@@ -141,3 +141,154 @@ class _ConformalSets:
 )
 def _check_set_params(coverage, method, class_conditional, randomized):
     """Validate ``predict_set``'s parameters as sklearn validates a function's."""
+
+
+INTERVAL_METHODS = ("cv_plus", "cv", "mixture")
+# Test rows whose (rows, calibration rows) candidate matrix is built at once.
+_CANDIDATES_PER_CHUNK = 1 << 22
+
+
+def cv_plus_bounds(fold_predictions, fold_of, residuals, coverage, scale=None):
+    """CV+ intervals (Barber et al. 2021) for every test row at once.
+
+    Row j's lower bound is the ``floor(alpha (n + 1))``-th smallest of
+    ``mu_{k(i)}(x_j) - s_j R_i`` over the n calibration rows i, its upper
+    bound the ``ceil((1 - alpha) (n + 1))``-th smallest of ``mu_{k(i)}(x_j)
+    + s_j R_i``, where ``mu_k`` is the model that did not see fold k,
+    ``R_i`` row i's residual and ``s_j`` 1 (or the row's scale when
+    normalised); infinite where the rank falls outside 1..n.
+
+    Parameters: ``fold_predictions`` ``(n_test, n_folds)``, ``fold_of``
+    ``(n,)`` each calibration row's fold, ``residuals`` ``(n,)``, ``scale``
+    ``(n_test,)`` or None. Returns ``(n_test, 2)``.
+    """
+    fold_predictions = np.asarray(fold_predictions, dtype=np.float64)
+    residuals = np.asarray(residuals, dtype=np.float64)
+    n, n_test = len(residuals), len(fold_predictions)
+    alpha = 1.0 - coverage
+    low_rank = int(np.floor(alpha * (n + 1)))
+    high_rank = int(np.ceil((1.0 - alpha) * (n + 1)))
+    bounds = np.empty((n_test, 2))
+    bounds[:, 0] = -np.inf
+    bounds[:, 1] = np.inf
+    step = max(1, _CANDIDATES_PER_CHUNK // max(n, 1))
+    for start in range(0, n_test, step):
+        rows = slice(start, start + step)
+        centres = fold_predictions[rows][:, fold_of]  # (chunk, n)
+        spread = residuals[None, :] if scale is None else scale[rows, None] * residuals[None, :]
+        if low_rank >= 1:
+            lower = np.partition(centres - spread, low_rank - 1, axis=1)
+            bounds[rows, 0] = lower[:, low_rank - 1]
+        if high_rank <= n:
+            upper = np.partition(centres + spread, high_rank - 1, axis=1)
+            bounds[rows, 1] = upper[:, high_rank - 1]
+    return bounds
+
+
+def _spread_floor(spread):
+    """Members' spread floored at its 5th percentile on the calibration rows,
+    so a row where members agree exactly does not get a zero-width interval."""
+    floor = np.quantile(spread, 0.05)
+    return floor if floor > 0 else (spread[spread > 0].min() if np.any(spread > 0) else 1.0)
+
+
+class _ConformalIntervals:
+    """``predict_interval`` for the fused regressors (conformal; BMA also
+    keeps its mixture quantiles)."""
+
+    def predict_interval(self, X, coverage=0.9, method=None, normalized=False):
+        """Prediction intervals holding the target with probability ``coverage``.
+
+        Conformal intervals from what the fit already made: the members'
+        out-of-fold (OOF) predictions and, for CV+, their fold models. The
+        residuals are those of the fused OOF predictions with the fusion
+        step cross-validated (as in ``fused_cv_score_``), so no residual
+        comes from a fusion that saw its row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+        coverage : float, default=0.9
+            The probability that an interval holds the target, in (0, 1).
+        method : {"cv_plus", "cv", "mixture"}, default=None
+            ``"cv_plus"`` (CV+, Barber et al. 2021): each OOF row's residual
+            around the prediction of the fold models that did not see it
+            (needs the fold models: ``test_predictions="fold_average"``);
+            coverage at least ``1 - 2 (1 - coverage)`` in theory, about
+            ``coverage`` in practice. ``"cv"``: the fused prediction plus
+            or minus the ``coverage`` quantile of the OOF residuals (split
+            conformal when ``cv`` holds out one part; cheaper, with no
+            finite-sample guarantee across folds). ``"mixture"``
+            (Bayesian model averagers only): the central interval of the
+            Gaussian mixture of the members, not calibrated. None is
+            ``"cv_plus"`` when fold models are kept, else ``"cv"``.
+        normalized : bool, default=False
+            Scale each residual by the spread of the members' predictions
+            on its row (their standard deviation, floored at its 5th
+            percentile over the training rows), so intervals are wider
+            where members disagree: locally adaptive where the noise is
+            not constant. Not for weight-space fusers (one model).
+
+        Returns
+        -------
+        bounds : ndarray of shape (n_samples, 2) or (n_samples, n_outputs, 2)
+            Lower and upper bounds (per output for a 2-D y; infinite where
+            there are too few OOF rows for the coverage).
+        """
+        _check_interval_params(coverage, method, normalized)
+        check_is_fitted(self)
+        if method is None:
+            method = "cv_plus" if self._has_fold_models() else "cv"
+        if method == "mixture":
+            if not hasattr(self, "_mixture_interval"):
+                raise ValueError(
+                    f"method='mixture' is the Bayesian model averager's; {type(self).__name__} "
+                    "has 'cv_plus' and 'cv'."
+                )
+            return self._mixture_interval(X, coverage)
+        if method == "cv_plus" and not self._has_fold_models():
+            raise ValueError(
+                "method='cv_plus' needs the members' fold models: fit with "
+                "test_predictions='fold_average' (and a cv of folds that test each row "
+                "once), or use method='cv'."
+            )
+        calibration = self._interval_calibration(normalized)
+        X = self._check_X(X, reset=False)[0]
+        centre = self._fold_fused_predictions(X) if method == "cv_plus" else self.predict(X)
+        scale = self._member_spread(X) if normalized else None
+        y, fused, spread = calibration["y"], calibration["fused"], calibration["spread"]
+        n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
+        bounds = []
+        for t in range(n_outputs):
+            pick = (lambda a: a) if np.ndim(y) == 1 else (lambda a, t=t: a[..., t])
+            residuals = np.abs(pick(y) - pick(fused))
+            row_scale = None
+            if normalized:
+                floor = _spread_floor(pick(spread))
+                residuals = residuals / np.maximum(pick(spread), floor)
+                row_scale = np.maximum(pick(scale), floor)
+            if method == "cv_plus":
+                bounds.append(
+                    cv_plus_bounds(
+                        pick(centre), calibration["fold_of"], residuals, coverage, row_scale
+                    )
+                )
+            else:
+                half = conformal_threshold(residuals, coverage) * (
+                    1.0 if row_scale is None else row_scale
+                )
+                bounds.append(np.stack([pick(centre) - half, pick(centre) + half], axis=-1))
+        return bounds[0] if np.ndim(y) == 1 else np.stack(bounds, axis=1)
+
+
+@validate_params(
+    {
+        "coverage": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "method": [StrOptions(set(INTERVAL_METHODS)), None],
+        "normalized": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def _check_interval_params(coverage, method, normalized):
+    """Validate ``predict_interval``'s parameters as sklearn validates a function's."""

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _holds_documents, _MultiLabelTags, _OutputFusion
 from ._compat import HasMethods, StrOptions, _fit_context, _num_features, _safe_indexing
-from ._conformal import _ConformalSets
+from ._conformal import _ConformalIntervals, _ConformalSets
 from ._oof import align_output, is_multi_output, split_outputs
 from ._scoring import (
     SCORING_CONSTRAINT,
@@ -285,6 +285,12 @@ class _BaseStacker(_OutputFusion):
         part = meta[:, keep]
         fold._fit_final(part, y, sample_weight)
         return fold._stored_answer(part)[1]
+
+    def _interval_methods(self):
+        return self.stack_method_
+
+    def _fusion_values(self, predictions, X):
+        return self._meta_features(predictions, X)
 
     def _scored_member_outputs(self):
         rows = self._oof_rows
@@ -640,7 +646,7 @@ class OOFStacker(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseStacker)
         return self._final_answer(X, "decision_function")
 
 
-class OOFStackerRegressor(RegressorMixin, _BaseStacker):
+class OOFStackerRegressor(_ConformalIntervals, RegressorMixin, _BaseStacker):
     """Stacking of regressors on out-of-fold predictions.
 
     Parameters

@@ -19,7 +19,7 @@ from ._compat import (
     _safe_indexing,
     is_negated_loss,
 )
-from ._conformal import _ConformalSets
+from ._conformal import _ConformalIntervals, _ConformalSets
 from ._oof import (
     Folds,
     FrozenEstimator,
@@ -465,6 +465,21 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         tested = np.all(np.isfinite(fused), axis=1)
         return fused[tested], label_codes(np.asarray(self._oof_y_)[tested], self.classes_)
 
+    def _has_fold_models(self):
+        return False  # the folds' models are not kept: intervals are "cv"
+
+    def _interval_calibration(self, normalized):
+        """The folds' fused predictions on their test rows and the rows' targets."""
+        if normalized:
+            raise ValueError(
+                "normalized=True scales residuals by the members' spread; a weight-space "
+                "fuser predicts with one merged model."
+            )
+        fused = np.asarray(self.fused_oof_predictions_, dtype=np.float64)
+        tested = np.isfinite(fused) if fused.ndim == 1 else np.all(np.isfinite(fused), axis=1)
+        y = np.asarray(self._oof_y_)[tested]
+        return {"y": y, "fused": fused[tested], "fold_of": None, "spread": None}
+
     def _subset_model(self, members_in):
         """The fitted members where ``members_in`` is True (those of weight
         > 0) merged as the fit merged them (its last recipe, the same Fisher
@@ -778,7 +793,7 @@ class WeightSpaceFuser(_ConformalSets, ClassifierMixin, _BaseWeightSpaceFuser):
         return self._delegate("decision_function", X)
 
 
-class WeightSpaceFuserRegressor(RegressorMixin, _BaseWeightSpaceFuser):
+class WeightSpaceFuserRegressor(_ConformalIntervals, RegressorMixin, _BaseWeightSpaceFuser):
     """Regressor fusing the parameters of same-shaped members into one model.
 
     See :class:`WeightSpaceFuser`; members are LinearRegression, Ridge,

@@ -134,7 +134,7 @@ def test_mixture_mean_std_and_interval(diabetes):
     np.testing.assert_allclose(mean, means @ w)
     np.testing.assert_allclose(bma.predict(Xq), means @ w)
     np.testing.assert_allclose(std**2, (stds**2 + means**2) @ w - (means @ w) ** 2, rtol=1e-9)
-    bounds = bma.predict_interval(Xq, coverage=0.8)
+    bounds = bma.predict_interval(Xq, coverage=0.8, method="mixture")
     assert bounds.shape == (25, 2)
     for i in range(25):  # the naive mixture CDF at the bounds
         cdf = [np.sum(w * norm.cdf(b, means[i], stds[i])) for b in bounds[i]]
@@ -149,8 +149,8 @@ def test_mixture_quantiles_of_one_component_are_normal_quantiles():
     np.testing.assert_allclose(q, expected, rtol=1e-9, atol=1e-12)
 
 
-def _coverage(bma, X_test, y_test, coverage):
-    low, high = bma.predict_interval(X_test, coverage=coverage).T
+def _coverage(bma, X_test, y_test, coverage, method="mixture"):
+    low, high = bma.predict_interval(X_test, coverage=coverage, method=method).T
     return np.mean((y_test >= low) & (y_test <= high))
 
 
@@ -188,6 +188,8 @@ def test_mixing_comparable_members_widens_the_interval(friedman_halves):
     bma = BayesianModelAveragerRegressor(members, random_state=0).fit(X_train, y_train)
     assert np.sum(bma.weights_ > 0.1) == 3
     assert _coverage(bma, X_test, y_test, 0.8) > 0.85
+    # The conformal default is calibrated where the mixture is not.
+    assert abs(_coverage(bma, X_test, y_test, 0.8, method=None) - 0.8) < 0.03
 
 
 @pytest.mark.parametrize("method", ["stacking", "pseudo_bma", "bb_pseudo_bma"])

@@ -1,19 +1,29 @@
-"""Conformal prediction sets of the fused classifiers: the scores against
-naive per-row loops, and coverage on held-out rows."""
+"""Conformal prediction sets and intervals of the fusers: against naive
+per-row loops, and coverage on held-out rows."""
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris, make_classification, make_multilabel_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import KFold, train_test_split
 from sklearn.naive_bayes import GaussianNB
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skfusion import BayesianModelAverager, OOFStacker, WeightedBlender, WeightSpaceFuser
-from skfusion._conformal import conformal_threshold, label_scores
+from skfusion import (
+    BayesianModelAverager,
+    BayesianModelAveragerRegressor,
+    OOFStacker,
+    OOFStackerRegressor,
+    WeightedBlender,
+    WeightedBlenderRegressor,
+    WeightSpaceFuser,
+    WeightSpaceFuserRegressor,
+)
+from skfusion._conformal import conformal_threshold, cv_plus_bounds, label_scores
 
 
 def naive_scores(proba, method, uniforms=None):
@@ -202,3 +212,148 @@ def test_coverage_score_reads_predict_set_with_the_fusers_classes():
         [sets[i, list(blender.classes_).index(t)] for i, t in enumerate(names[::2])]
     )
     assert coverage_score(names[::2], sets, labels=blender.classes_) == pytest.approx(expected)
+
+
+# -- regressors: conformal intervals ---------------------------------------------
+REGRESSORS = [
+    ("ridge", Ridge()),
+    ("tree", DecisionTreeRegressor(max_depth=6, random_state=0)),
+    ("knn", KNeighborsRegressor(20)),
+]
+
+
+def naive_cv_plus(fold_predictions, fold_of, residuals, coverage):
+    """Barber et al. (2021), row by row: sorted candidates, ranks as written."""
+    n, alpha = len(residuals), 1 - coverage
+    low, high = int(np.floor(alpha * (n + 1))), int(np.ceil((1 - alpha) * (n + 1)))
+    bounds = []
+    for mu in fold_predictions:
+        lows = sorted(mu[fold_of[i]] - residuals[i] for i in range(n))
+        highs = sorted(mu[fold_of[i]] + residuals[i] for i in range(n))
+        bounds.append(
+            [lows[low - 1] if low >= 1 else -np.inf, highs[high - 1] if high <= n else np.inf]
+        )
+    return np.array(bounds)
+
+
+@pytest.mark.parametrize("coverage", [0.5, 0.9, 0.99])
+def test_cv_plus_bounds_match_the_definition(coverage):
+    rng = np.random.default_rng(0)
+    fold_predictions = rng.normal(size=(30, 4))
+    fold_of = rng.integers(0, 4, 60)
+    residuals = np.abs(rng.normal(size=60))
+    np.testing.assert_allclose(
+        cv_plus_bounds(fold_predictions, fold_of, residuals, coverage),
+        naive_cv_plus(fold_predictions, fold_of, residuals, coverage),
+    )
+
+
+def test_blender_cv_plus_from_its_fold_models():
+    X, y = make_classification(400, random_state=0)[0], np.random.default_rng(0).normal(size=400)
+    X_test = X[:25]
+    cv = KFold(4, shuffle=True, random_state=0)
+    blender = WeightedBlenderRegressor(
+        REGRESSORS, weights=[1, 2, 1], scoring="r2", cv=cv, test_predictions="fold_average"
+    ).fit(X, y)
+    w = np.array([1, 2, 1]) / 4
+    folds = list(cv.split(X, y))
+    fold_of = np.empty(len(y), dtype=int)
+    for f, (_, test) in enumerate(folds):
+        fold_of[test] = f
+    fold_predictions = np.column_stack(
+        [
+            sum(w[m] * blender.fold_estimators_[m][f].predict(X_test) for m in range(3))
+            for f in range(4)
+        ]
+    )
+    residuals = np.abs(y - blender.fused_oof_predictions_)
+    expected = naive_cv_plus(fold_predictions, fold_of, residuals, 0.8)
+    np.testing.assert_allclose(blender.predict_interval(X_test, coverage=0.8), expected)
+    # "cv": the fused prediction plus or minus the residuals' conformal quantile.
+    half = np.sort(residuals)[int(np.ceil(0.8 * (len(y) + 1))) - 1]
+    centre = blender.predict(X_test)
+    np.testing.assert_allclose(
+        blender.predict_interval(X_test, coverage=0.8, method="cv"),
+        np.column_stack([centre - half, centre + half]),
+    )
+
+
+@pytest.fixture(scope="module")
+def heteroscedastic():
+    """y = f(x) + noise whose scale grows with |x0|; the scale is returned."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 3, (6000, 5))
+    scale = 0.3 + np.abs(X[:, 0])
+    y = X[:, 0] ** 2 + 2 * np.sin(X[:, 1]) + X[:, 2] + rng.normal(size=6000) * scale
+    return train_test_split(X, y, scale, test_size=0.5, random_state=0)
+
+
+@pytest.mark.parametrize(
+    "fuser",
+    [
+        WeightedBlenderRegressor(
+            REGRESSORS, weighting="optimize", test_predictions="fold_average"
+        ),
+        OOFStackerRegressor(REGRESSORS, test_predictions="fold_average"),
+        BayesianModelAveragerRegressor(REGRESSORS, test_predictions="fold_average"),
+    ],
+    ids=["blender", "stacker", "averager"],
+)
+def test_intervals_cover_held_out_rows(fuser, heteroscedastic):
+    X_train, X_test, y_train, y_test, _, scale = heteroscedastic
+    fuser.fit(X_train, y_train)
+    for method in ("cv_plus", "cv"):
+        for coverage in (0.8, 0.9, 0.95):
+            bounds = fuser.predict_interval(X_test, coverage=coverage, method=method)
+            covered = np.mean((bounds[:, 0] <= y_test) & (y_test <= bounds[:, 1]))
+            assert coverage - 0.02 <= covered <= coverage + 0.03, (method, coverage, covered)
+    # Normalised: the noisiest third of rows is covered far better than without.
+    noisiest = scale >= np.quantile(scale, 2 / 3)
+    plain = fuser.predict_interval(X_test)
+    adaptive = fuser.predict_interval(X_test, normalized=True)
+
+    def covered(bounds):
+        return np.mean(
+            (bounds[noisiest, 0] <= y_test[noisiest]) & (y_test[noisiest] <= bounds[noisiest, 1])
+        )
+
+    assert covered(adaptive) >= covered(plain) + 0.05
+    assert covered(adaptive) >= 0.85
+
+
+def test_interval_methods_and_errors():
+    Xr, yr = make_classification(300, random_state=1)[0], np.random.default_rng(1).normal(size=300)
+    refit = WeightedBlenderRegressor(REGRESSORS, weighting="score").fit(Xr, yr)
+    with pytest.raises(ValueError, match="fold_average"):
+        refit.predict_interval(Xr, method="cv_plus")
+    with pytest.raises(ValueError, match="mixture"):
+        refit.predict_interval(Xr, method="mixture")
+    np.testing.assert_array_equal(
+        refit.predict_interval(Xr), refit.predict_interval(Xr, method="cv")
+    )
+    given = WeightedBlenderRegressor(REGRESSORS, weights=[1, 1, 1]).fit(Xr, yr)
+    with pytest.raises(ValueError, match="out-of-fold predictions"):
+        given.predict_interval(Xr)
+    with pytest.raises(InvalidParameterError):
+        refit.predict_interval(Xr, coverage=0)
+    bma = BayesianModelAveragerRegressor(REGRESSORS[:2]).fit(Xr, yr)
+    mixture = bma.predict_interval(Xr[:5], method="mixture")
+    assert mixture.shape == (5, 2) and np.all(mixture[:, 0] < mixture[:, 1])
+    soup = WeightSpaceFuserRegressor([("a", Ridge(alpha=0.1)), ("b", Ridge(alpha=10))]).fit(Xr, yr)
+    assert soup.predict_interval(Xr[:5]).shape == (5, 2)
+    with pytest.raises(ValueError, match="one merged model"):
+        soup.predict_interval(Xr[:5], normalized=True)
+
+
+def test_intervals_of_several_outputs():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    Y = np.column_stack([X[:, 0] + rng.normal(size=300), X[:, 1] + rng.normal(size=300)])
+    fuser = WeightedBlenderRegressor(
+        REGRESSORS[:2], weighting="optimize", test_predictions="fold_average"
+    ).fit(X, Y)
+    bounds = fuser.predict_interval(X[:7], coverage=0.9)
+    assert bounds.shape == (7, 2, 2)
+    assert np.all(bounds[..., 0] <= fuser.predict(X[:7])) and np.all(
+        fuser.predict(X[:7]) <= bounds[..., 1]
+    )

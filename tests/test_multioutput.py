@@ -140,7 +140,7 @@ def test_model_averaging_mixture_is_formed_output_by_output(data):
     )
     np.testing.assert_allclose(std, np.sqrt(variance), rtol=1e-10)
     # The interval's bounds are each output's mixture quantiles.
-    bounds = fused.predict_interval(X[:20], coverage=0.8)
+    bounds = fused.predict_interval(X[:20], coverage=0.8, method="mixture")
     assert bounds.shape == (20, Y.shape[1], 2)
     for side, probability in ((0, 0.1), (1, 0.9)):
         cdf = sum(

@@ -76,4 +76,4 @@ class AveragerRegressor:
         )
 
     def time_predict_interval(self, weighting):
-        self.fitted.predict_interval(self.X, coverage=0.9)
+        self.fitted.predict_interval(self.X, coverage=0.9, method="mixture")
