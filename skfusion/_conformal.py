@@ -24,6 +24,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, validate_params
+from ._kernels import get_kernel
 from ._oof import is_multi_output
 from ._utils import numpy_generator
 
@@ -144,8 +145,6 @@ def _check_set_params(coverage, method, class_conditional, randomized):
 
 
 INTERVAL_METHODS = ("cv_plus", "cv", "mixture")
-# Test rows whose (rows, calibration rows) candidate matrix is built at once.
-_CANDIDATES_PER_CHUNK = 1 << 22
 
 
 def cv_plus_bounds(fold_predictions, fold_of, residuals, coverage, scale=None):
@@ -156,33 +155,21 @@ def cv_plus_bounds(fold_predictions, fold_of, residuals, coverage, scale=None):
     bound the ``ceil((1 - alpha) (n + 1))``-th smallest of ``mu_{k(i)}(x_j)
     + s_j R_i``, where ``mu_k`` is the model that did not see fold k,
     ``R_i`` row i's residual and ``s_j`` 1 (or the row's scale when
-    normalised); infinite where the rank falls outside 1..n.
+    normalised); infinite where the rank falls outside 1..n. The
+    ``cv_plus_bounds`` kernel computes them.
 
     Parameters: ``fold_predictions`` ``(n_test, n_folds)``, ``fold_of``
     ``(n,)`` each calibration row's fold, ``residuals`` ``(n,)``, ``scale``
     ``(n_test,)`` or None. Returns ``(n_test, 2)``.
     """
-    fold_predictions = np.asarray(fold_predictions, dtype=np.float64)
-    residuals = np.asarray(residuals, dtype=np.float64)
-    n, n_test = len(residuals), len(fold_predictions)
-    alpha = 1.0 - coverage
+    n, alpha = len(residuals), 1.0 - coverage
     low_rank = int(np.floor(alpha * (n + 1)))
     high_rank = int(np.ceil((1.0 - alpha) * (n + 1)))
-    bounds = np.empty((n_test, 2))
-    bounds[:, 0] = -np.inf
-    bounds[:, 1] = np.inf
-    step = max(1, _CANDIDATES_PER_CHUNK // max(n, 1))
-    for start in range(0, n_test, step):
-        rows = slice(start, start + step)
-        centres = fold_predictions[rows][:, fold_of]  # (chunk, n)
-        spread = residuals[None, :] if scale is None else scale[rows, None] * residuals[None, :]
-        if low_rank >= 1:
-            lower = np.partition(centres - spread, low_rank - 1, axis=1)
-            bounds[rows, 0] = lower[:, low_rank - 1]
-        if high_rank <= n:
-            upper = np.partition(centres + spread, high_rank - 1, axis=1)
-            bounds[rows, 1] = upper[:, high_rank - 1]
-    return bounds
+    # The kernel's work is n_test x n candidates, not its input size: a
+    # zero-copy view of that shape lets the engine choose by it.
+    work = np.broadcast_to(np.float64(0), (len(fold_predictions), n))
+    kernel = get_kernel("cv_plus_bounds", fold_predictions, work)
+    return kernel(fold_predictions, fold_of, residuals, low_rank, high_rank, scale)
 
 
 def _spread_floor(spread):

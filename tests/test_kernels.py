@@ -266,6 +266,38 @@ def test_subset_losses_refuses_too_many_members():
         get_kernel("subset_losses", arrays)(arrays, np.array([0, 1, 0]), np.ones(21))
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=30, deadline=None)
+@given(
+    n_test=st.integers(1, 30),
+    n=st.integers(1, 60),
+    n_folds=st.integers(1, 6),
+    ranks=st.tuples(st.floats(0, 1), st.floats(0, 1)),
+    scaled=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_cv_plus_bounds_match_reference(backend, n_test, n, n_folds, ranks, scaled, seed):
+    rng = np.random.default_rng(seed)
+    mu = rng.normal(size=(n_test, n_folds))
+    fold_of = rng.integers(0, n_folds, n)
+    residuals = np.round(np.abs(rng.normal(size=n)), 1)  # ties
+    low, high = int(ranks[0] * (n + 1)), int(ranks[1] * (n + 1)) + 1  # 0 .. n + 1 both
+    scale = rng.uniform(0.1, 3, n_test) if scaled else None
+    expected = _reference.cv_plus_bounds(mu, fold_of, residuals, low, high, scale)
+    got = BACKENDS[backend]("cv_plus_bounds")(mu, fold_of, residuals, low, high, scale)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_cv_plus_reference_is_the_sorted_candidates():
+    mu = np.array([[0.0, 10.0]])
+    fold_of = np.array([0, 0, 1])
+    residuals = np.array([1.0, 2.0, 3.0])
+    # Lower candidates: 0-1, 0-2, 10-3 -> sorted -2, -1, 7; upper: 1, 2, 13.
+    bounds = _reference.cv_plus_bounds(mu, fold_of, residuals, 2, 3)
+    np.testing.assert_array_equal(bounds, [[-1.0, 13.0]])
+    assert np.all(np.isinf(_reference.cv_plus_bounds(mu, fold_of, residuals, 0, 4)))
+
+
 def test_caruana_first_pick_is_best_member():
     rng = np.random.default_rng(3)
     y = rng.integers(0, 3, 100)
@@ -391,6 +423,10 @@ def test_soft_vote_backends_agree_on_nan_and_inf(backend, form, bad):
         (
             "subset_losses",
             lambda bad: ([np.array([[0.5, 0.5], [bad, 0.5]])], np.array([0, 1]), [1.0]),
+        ),
+        (
+            "cv_plus_bounds",
+            lambda bad: (np.array([[bad, 0.0]]), np.array([0, 1]), np.array([1.0, 2.0]), 1, 2),
         ),
     ],
 )

@@ -18,6 +18,7 @@ KERNELS = (
     "rank_map",
     "caruana_select",
     "subset_losses",
+    "cv_plus_bounds",
     "log_mixture",
     "bayesian_bootstrap",
     "weighted_average_params",

@@ -249,6 +249,34 @@ def check_subset_losses(predictions, y, weights, loss="log_loss", sample_weight=
     return (predictions_, y, weights.astype(np.float64), loss, sample_weight), None
 
 
+def check_cv_plus_bounds(fold_predictions, fold_of, residuals, low_rank, high_rank, scale=None):
+    name = "cv_plus_bounds"
+    xp = _xp_of(fold_predictions)
+    mu = xp.asarray(fold_predictions)
+    if mu.ndim != 2:
+        raise ValueError(f"{name}: fold_predictions must be (n_test, n_folds); got {mu.shape}.")
+    residuals = xp.asarray(residuals)
+    fold_of = xp.asarray(fold_of)
+    if residuals.ndim != 1 or fold_of.shape != residuals.shape:
+        raise ValueError(
+            f"{name}: residuals and fold_of must be (n,) alike; got {residuals.shape} and "
+            f"{fold_of.shape}."
+        )
+    if fold_of.dtype.kind not in "iu" or (
+        len(fold_of) and (int(fold_of.min()) < 0 or int(fold_of.max()) >= mu.shape[1])
+    ):
+        raise ValueError(f"{name}: fold_of must hold fold indices in [0, {mu.shape[1]}).")
+    check_finite([mu, residuals], f"{name} inputs", xp)
+    if scale is not None:
+        scale = xp.asarray(scale)
+        if scale.shape != (mu.shape[0],) or not all_finite(scale, xp) or bool((scale < 0).any()):
+            raise ValueError(f"{name}: scale must be finite, non-negative, one per test row.")
+    for rank in (low_rank, high_rank):
+        if not isinstance(rank, numbers.Integral) or rank < 0:
+            raise ValueError(f"{name}: ranks are non-negative integers; got {rank!r}.")
+    return (mu, fold_of, residuals, int(low_rank), int(high_rank), scale), None
+
+
 def check_log_mixture(log_densities, weights):
     xp = _xp_of(log_densities)
     members, dtype = _members_and_dtype(log_densities, "log_mixture", xp)

@@ -216,6 +216,39 @@ def subset_losses(predictions, y, weights, loss="log_loss", sample_weight=None, 
     return out
 
 
+# Test rows whose (rows, calibration rows) candidates are made at once.
+_CV_PLUS_BLOCK_ELEMENTS = 1 << 24
+
+
+def cv_plus_bounds(fold_predictions, fold_of, residuals, low_rank, high_rank, scale=None, xp=None):
+    """CV+ bounds (see ``_reference.cv_plus_bounds``), blocks of test rows at
+    once: each block's candidates gathered and partitioned on the device."""
+    xp = _cupy() if xp is None else xp
+    keep = _is_device_array(fold_predictions) or xp is np
+    mu = xp.asarray(fold_predictions, dtype=xp.float64)
+    fold_of = xp.asarray(fold_of)
+    residuals = xp.asarray(residuals, dtype=xp.float64)
+    scale = None if scale is None else xp.asarray(scale, dtype=xp.float64)
+    n, n_test = residuals.shape[0], mu.shape[0]
+    bounds = xp.empty((n_test, 2))
+    step = max(1, _CV_PLUS_BLOCK_ELEMENTS // max(n, 1))
+    for start in range(0, n_test, step):
+        rows = slice(start, start + step)
+        centres = mu[rows][:, fold_of]
+        spread = residuals[None, :] if scale is None else scale[rows, None] * residuals[None, :]
+        if low_rank >= 1:
+            bounds[rows, 0] = xp.partition(centres - spread, low_rank - 1, axis=1)[:, low_rank - 1]
+        else:
+            bounds[rows, 0] = -xp.inf
+        if high_rank <= n:
+            bounds[rows, 1] = xp.partition(centres + spread, high_rank - 1, axis=1)[
+                :, high_rank - 1
+            ]
+        else:
+            bounds[rows, 1] = xp.inf
+    return _to_caller(bounds, xp, keep)
+
+
 def log_mixture(log_densities, weights, xp=None):
     """Log of the weighted mixture (see ``_reference.log_mixture``)."""
     xp, members, keep = _namespace_and_members(log_densities, xp)

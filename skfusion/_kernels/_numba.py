@@ -425,6 +425,70 @@ def _subset_losses_chunks(scored, weights, totals, y, sample_weight, log_loss, c
 
 
 @_jit
+def _cv_plus_rows(mu, sorted_residuals, starts, scale, low_rank, high_rank, out, lo, hi):
+    # Fold k's candidates for row j are mu[j, k] -+ s * r over its residuals
+    # r, sorted ascending in sorted_residuals[starts[k]:starts[k + 1]]. A
+    # K-way merge pops the smallest lower candidates (largest residuals
+    # first) low_rank times, and the largest upper candidates n - high_rank
+    # + 1 times: O(rank * K) per row, nothing materialised.
+    n_folds = mu.shape[1]
+    n = sorted_residuals.shape[0]
+    heads = np.empty(n_folds, dtype=np.int64)
+    for j in range(lo, hi):
+        s = scale[j]
+        if low_rank < 1:
+            out[j, 0] = -np.inf
+        else:
+            for k in range(n_folds):
+                heads[k] = starts[k + 1] - 1  # the largest residual of fold k
+            value = 0.0
+            for _ in range(low_rank):
+                best, best_k = np.inf, -1
+                for k in range(n_folds):
+                    if heads[k] >= starts[k]:
+                        candidate = mu[j, k] - s * sorted_residuals[heads[k]]
+                        if candidate < best:
+                            best, best_k = candidate, k
+                heads[best_k] -= 1
+                value = best
+            out[j, 0] = value
+        if high_rank > n:
+            out[j, 1] = np.inf
+        else:
+            for k in range(n_folds):
+                heads[k] = starts[k + 1] - 1
+            value = 0.0
+            for _ in range(n - high_rank + 1):
+                best, best_k = -np.inf, -1
+                for k in range(n_folds):
+                    if heads[k] >= starts[k]:
+                        candidate = mu[j, k] + s * sorted_residuals[heads[k]]
+                        if candidate > best:
+                            best, best_k = candidate, k
+                heads[best_k] -= 1
+                value = best
+            out[j, 1] = value
+
+
+def cv_plus_bounds(fold_predictions, fold_of, residuals, low_rank, high_rank, scale=None):
+    """CV+ bounds (see ``_reference.cv_plus_bounds``) by a K-way merge of
+    each fold's sorted residuals per test row, rows split across threads."""
+    mu = np.ascontiguousarray(fold_predictions, dtype=np.float64)
+    fold_of = np.asarray(fold_of, dtype=np.intp)
+    residuals = np.asarray(residuals, dtype=np.float64)
+    n_folds = mu.shape[1]
+    order = np.lexsort((residuals, fold_of))  # by fold, then residual
+    sorted_residuals = residuals[order]
+    starts = np.zeros(n_folds + 1, dtype=np.int64)
+    starts[1:] = np.cumsum(np.bincount(fold_of, minlength=n_folds))
+    scale = np.ones(len(mu)) if scale is None else np.asarray(scale, dtype=np.float64)
+    out = np.empty((len(mu), 2))
+    args = (mu, sorted_residuals, starts, scale, int(low_rank), int(high_rank), out)
+    _run_ranges(_cv_plus_rows, len(mu), args, min_per_thread=256, align=1)
+    return out
+
+
+@_jit
 def _log_mixture_members(members, log_weights, out, lo, hi):
     buffer = np.empty(_BLOCK)
     top = np.empty(_BLOCK)
