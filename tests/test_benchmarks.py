@@ -178,3 +178,10 @@ def test_inspection_benchmarks_run_at_small_sizes(monkeypatch):
     diversity = bench.Diversity()
     diversity.setup()
     diversity.time_pairwise_diversity()
+
+
+def test_compare_conformal_runs_its_skfusion_side(capsys):
+    rows = _load("asv_bench/peers/compare_conformal.py").main(n=400)
+    name, covered, width, cost, seconds = rows[0]
+    assert name.startswith("skfusion") and 0.7 < covered <= 1.0 and width > 0 and cost > 0
+    assert seconds > 0
