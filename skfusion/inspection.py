@@ -164,7 +164,18 @@ def _prior_values(y, sample_weight, classes):
     return np.tile(frequencies, (len(y), 1))
 
 
-class _SubsetScores:
+class _Game:
+    """A subset of members (a bit mask) -> its score, each subset scored once
+    (``_value`` of the boolean members-in mask)."""
+
+    def __call__(self, mask):
+        if mask not in self._values:
+            members_in = ((mask >> np.arange(self.n_members)) & 1).astype(bool)
+            self._values[mask] = self._value(members_in)
+        return self._values[mask]
+
+
+class _SubsetScores(_Game):
     """The game: a subset of members (a bit mask) -> its fused OOF score."""
 
     def __init__(self, fuser, scoring):
@@ -176,28 +187,25 @@ class _SubsetScores:
         self.n_members = len(fuser._member_names())
         self._values = {}
 
-    def __call__(self, mask):
-        if mask not in self._values:
-            members_in = ((mask >> np.arange(self.n_members)) & 1).astype(bool)
-            fused = self.fuser._subset_fusion(members_in)
-            if fused is None:
-                fused = _prior_values(self.y, self.sample_weight, self.classes)
-            try:
-                self._values[mask] = score_predictions(
-                    self.scorer,
-                    fused,
-                    self.y,
-                    classes=self.classes,
-                    sample_weight=self.sample_weight,
-                    response=self.response,
-                )
-            except AttributeError as exc:  # e.g. log-loss of hard votes
-                kind = "regression" if self.classes is None else repr(self.response)
-                raise ValueError(
-                    f"scoring={self.scoring!r} cannot score this fuser's fused output, which "
-                    f"is {kind} values ({exc})."
-                ) from exc
-        return self._values[mask]
+    def _value(self, members_in):
+        fused = self.fuser._subset_fusion(members_in)
+        if fused is None:
+            fused = _prior_values(self.y, self.sample_weight, self.classes)
+        try:
+            return score_predictions(
+                self.scorer,
+                fused,
+                self.y,
+                classes=self.classes,
+                sample_weight=self.sample_weight,
+                response=self.response,
+            )
+        except AttributeError as exc:  # e.g. log-loss of hard votes
+            kind = "regression" if self.classes is None else repr(self.response)
+            raise ValueError(
+                f"scoring={self.scoring!r} cannot score this fuser's fused output, which "
+                f"is {kind} values ({exc})."
+            ) from exc
 
     def member_scores(self):
         """Each member's OOF score, as ``member_scores_`` computes it."""
@@ -264,7 +272,7 @@ class _SubsetScores:
         return values
 
 
-class _MergedSubsetScores:
+class _MergedSubsetScores(_Game):
     """The game of a weight-space fuser: a subset -> the score on the given
     rows of its members merged as the fit merged them (weights restricted to
     the subset; no member: the base model of a task-vector merge, else the
@@ -288,22 +296,14 @@ class _MergedSubsetScores:
         self.n_members = len(fuser._member_names())
         self._values = {}
 
-    def __call__(self, mask):
-        if mask not in self._values:
-            members_in = ((mask >> np.arange(self.n_members)) & 1).astype(bool)
-            model = self.fuser._subset_model(members_in)
-            if model is None:
-                prior = _prior_values(self.y, self.sample_weight, self.classes)
-                self._values[mask] = score_predictions(
-                    self.scorer,
-                    prior,
-                    self.y,
-                    classes=self.classes,
-                    sample_weight=self.sample_weight,
-                )
-            else:
-                self._values[mask] = self._score(model)
-        return self._values[mask]
+    def _value(self, members_in):
+        model = self.fuser._subset_model(members_in)
+        if model is not None:
+            return self._score(model)
+        prior = _prior_values(self.y, self.sample_weight, self.classes)
+        return score_predictions(
+            self.scorer, prior, self.y, classes=self.classes, sample_weight=self.sample_weight
+        )
 
     def _score(self, model):
         return score_model(self.scorer, model, self.X, self.y, self.sample_weight)

@@ -15,25 +15,24 @@ rows). Target (the explainable-fusion issue): at least 20x.
 
 import argparse
 import math
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import log_loss
 
 from skfusion import WeightedBlender, config_context
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.bench_inspection import member_probabilities  # noqa: E402
+
 from skfusion.inspection import member_contributions
 
 
 def problem(n, n_members=12, n_classes=10, seed=0):
-    """(probas, y): members of varied skill, each a share of the true class's
-    one-hot vector plus Dirichlet noise."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, n_classes, n)
-    probas = []
-    for skill in rng.uniform(0.1, 0.6, n_members):
-        noise = rng.dirichlet(np.ones(n_classes), n)
-        probas.append(skill * np.eye(n_classes)[y] + (1 - skill) * noise)
-    return probas, y
+    """(probas, y): the members of the asv benchmark (``member_probabilities``)."""
+    return member_probabilities(n, n_members, n_classes, seed)
 
 
 def naive_values(probas, y, weights, classes, masks):
