@@ -685,8 +685,15 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
 
     def _cross_validated_fused_values(self):
         """The fused values of the OOF rows with the fusion step learnt
-        without each row's fold, and which OOF rows have them (a mask); None
-        when no fold tests a row. Computed once."""
+        without each row's fold (and calibrated without it, where the
+        classifier calibrates), and which OOF rows have them (a mask); None
+        when no fold tests a row."""
+        values = self._uncalibrated_cv_values()
+        calibrated = getattr(self, "_calibrated_rows_", None)
+        return values if values is None or calibrated is None else (calibrated, values[1])
+
+    def _uncalibrated_cv_values(self):
+        """``_cross_validated_fused_values`` before calibration. Computed once."""
         if getattr(self, "_cv_fused_values_", None) is None:
             self._cv_fused_values_ = (self._fold_fused_values(),)
         return self._cv_fused_values_[0]
@@ -716,19 +723,30 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         part) and return it applied to ``fuse`` (the left-out rows), as the
         fused values ``fused_score_`` scores."""
 
-    def _calibration_probabilities(self):
+    def _probability_rows(self):
         """Fused OOF class probabilities with the fusion step cross-validated,
-        and the rows' label codes: what ``predict_set`` calibrates on."""
+        the rows' label codes, row weights and the OOF splits over these rows:
+        what ``calibration`` and ``predict_set`` learn from."""
         data = getattr(self, "_fusion_data_", None)
-        values = None if data is None else self._cross_validated_fused_values()
+        values = None if data is None else self._uncalibrated_cv_values()
         if values is None or data[5] != "predict_proba":
             raise ValueError(
-                "predict_set calibrates on the fused out-of-fold probabilities, which this "
-                f"{type(self).__name__} did not make: fit it with a weighting or a scoring "
-                "(given weights and no scoring make no OOF predictions)."
+                "calibration and predict_set learn from the fused out-of-fold probabilities, "
+                f"which this {type(self).__name__} did not make: fit it with a weighting or a "
+                "scoring (given weights and no scoring make no OOF predictions)."
             )
         fused, tested = values
-        return fused, label_codes(_rows(data[2], tested), self.classes_)
+        position = np.cumsum(tested) - 1  # an OOF row's index among the tested rows
+        splits = [
+            (position[train[tested[train]]], position[test[tested[test]]])
+            for train, test in data[4]
+        ]
+        return (
+            fused,
+            label_codes(_rows(data[2], tested), self.classes_),
+            _rows(data[3], tested),
+            splits,
+        )
 
     # -- what predict_interval reads ----------------------------------------
     def _interval_methods(self):

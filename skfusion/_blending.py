@@ -8,6 +8,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _MemberPredictionColumns, _MultiLabelTags, _OutputFusion
+from ._calibration import CALIBRATION_CONSTRAINT, _CalibratedProbabilities
 from ._compat import Interval, StrOptions, _fit_context, validate_params
 from ._conformal import _ConformalIntervals, _ConformalSets
 from ._kernels import get_kernel, member_list
@@ -225,7 +226,11 @@ class _BaseBlender(_OutputFusion):
             or self.scoring is not None
             or self._voting == "rank"
             or self.test_predictions == "fold_average"
+            or self._calibration_method() is not None
         )
+
+    def _calibration_method(self):
+        return None  # the classifier's calibration option overrides this
 
     def _fit_blend(self, X, y, sample_weight, groups, params, classes=None):
         names, members = self._validate_members()
@@ -398,7 +403,9 @@ class _BaseBlender(_OutputFusion):
         ]
 
 
-class WeightedBlender(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseBlender):
+class WeightedBlender(
+    _CalibratedProbabilities, _ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseBlender
+):
     """Soft, hard or rank voting of classifiers with given or learnt weights.
 
     Weights can be given (``weights``) or learnt (``weighting``):
@@ -435,7 +442,8 @@ class WeightedBlender(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseBle
         ``decision_function``) are mapped to their quantile in that member's
         OOF scores, normalised per row, then averaged; a row predicted alone
         gets the same answer as inside a batch. Rank voting always computes
-        OOF predictions.
+        OOF predictions; its normalised quantiles are no probabilities until
+        ``calibration`` makes them so (``"auto"`` does).
     cv : int, cross-validation generator, iterable, float or "prefit", default=5
         Folds of the OOF predictions: an int is (stratified) k-fold, any
         splitter (group, repeated) or iterable of (train, test) works; a
@@ -472,6 +480,17 @@ class WeightedBlender(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseBle
         None is accuracy (with several outputs, the share of rows with every
         output right). Reporting never changes the weights. Giving a
         ``scoring`` makes OOF predictions even with fixed weights.
+    calibration : {"auto", "temperature", "sigmoid", "isotonic"} or None, default="auto"
+        Calibrate the blended probabilities on the OOF rows (blended with
+        weights learnt without each row's fold, so nothing leaks).
+        ``"temperature"``: one temperature divides the log-probabilities,
+        so no row's predicted class changes. ``"sigmoid"``, ``"isotonic"``:
+        each class one-vs-rest, as
+        :class:`~sklearn.calibration.CalibratedClassifierCV`; ``predict``
+        then takes the most likely calibrated class. ``"auto"``:
+        temperature scaling for rank voting, none for soft voting. Hard
+        voting has no probabilities to calibrate. Calibrating makes OOF
+        predictions even with fixed weights.
     n_iter : int, default=50
         Number of picks of ``weighting="caruana"``.
     flatten_transform : bool, default=True
@@ -540,7 +559,13 @@ class WeightedBlender(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseBle
         left-out fold (the members' folds; 5 folds of the hold-out rows
         for a hold-out or prefit ``cv``), the fused predictions pooled. An
         honest estimate where ``fused_score_`` is in-sample; no member is
-        refit. Computed on first access. None without OOF predictions.
+        refit. Computed on first access (with ``calibration``, calibrated
+        without each row's fold). None without OOF predictions.
+    calibrator_ : object or None
+        The map from blended to calibrated probabilities that ``calibration``
+        learnt (``calibrator_.temperature_`` for temperature scaling); None
+        without calibration. ``fused_oof_predictions_`` and
+        ``fused_score_`` are before calibration.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -579,6 +604,7 @@ class WeightedBlender(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseBle
     _parameter_constraints: dict = {
         **_BaseBlender._parameter_constraints,
         "voting": [StrOptions({"soft", "hard", "rank"})],
+        "calibration": CALIBRATION_CONSTRAINT,
         "flatten_transform": ["boolean"],
     }
 
@@ -594,6 +620,7 @@ class WeightedBlender(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseBle
         fold_eval_set=None,
         objective=None,
         scoring=None,
+        calibration="auto",
         n_iter=50,
         flatten_transform=True,
         memory=None,
@@ -615,6 +642,7 @@ class WeightedBlender(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseBle
         self.voting = voting
         self.objective = objective
         self.scoring = scoring
+        self.calibration = calibration
         self.test_predictions = test_predictions
         self.fold_eval_set = fold_eval_set
         self.n_iter = n_iter
@@ -681,7 +709,9 @@ class WeightedBlender(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseBle
         y, self.classes_ = self._check_classification_y(y, multi_output=self.voting == "soft")
         self._check_builtin_objective_for(y)
         self._check_prefit_classes()
-        return self._fit_blend(X, y, sample_weight, groups, params, classes=self.classes_)
+        self._check_calibration()
+        self._fit_blend(X, y, sample_weight, groups, params, classes=self.classes_)
+        return self._fit_calibration()
 
     def _class_scores(self, X):
         X, _ = self._check_X(X, reset=False)
@@ -718,8 +748,9 @@ class WeightedBlender(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseBle
         return labels_from_scores(self._blended_scores(X), self.classes_)
 
     def _blended_scores(self, X):
+        """Soft / rank blend of the class scores, calibrated where ``calibration`` says."""
         outputs, weights = self._class_scores(X)
-        return _soft(outputs, weights / weights.sum())
+        return self._calibrated(_soft(outputs, weights / weights.sum()))
 
     def _proba_available(self):
         return self.voting != "hard"
@@ -737,7 +768,8 @@ class WeightedBlender(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseBle
         -------
         proba : ndarray of shape (n_samples, n_classes) or list of ndarray
             Weighted mean of the members' probabilities (soft voting) or of
-            their normalised OOF quantiles (rank voting); for a multi-output
+            their normalised OOF quantiles (rank voting), then calibrated
+            (``calibration``); for a multi-output
             y, a list of one array per output, as sklearn's multi-output
             classifiers.
         """

@@ -9,6 +9,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _MemberPredictionColumns, _OutputFusion
+from ._calibration import CALIBRATION_CONSTRAINT, _CalibratedProbabilities
 from ._compat import Interval, StrOptions, _fit_context
 from ._conformal import _ConformalIntervals, _ConformalSets
 from ._kernels import get_kernel
@@ -174,7 +175,9 @@ class _BaseAverager(_OutputFusion):
         return [(m, w / total) for m, w in active]
 
 
-class BayesianModelAverager(_ConformalSets, ClassifierMixin, _BaseAverager):
+class BayesianModelAverager(
+    _CalibratedProbabilities, _ConformalSets, ClassifierMixin, _BaseAverager
+):
     """Classifier averaging members with weights from out-of-fold log densities.
 
     Each member's out-of-fold (OOF) predictive probability of the true class
@@ -208,7 +211,12 @@ class BayesianModelAverager(_ConformalSets, ClassifierMixin, _BaseAverager):
         bootstrap row weightings for the spread).
     scoring : str, callable, list, tuple, set or dict, default=None
         What ``member_scores_`` and ``fused_score_`` report, as in
-        :class:`WeightedBlender`; None is accuracy (R² for the regressor).
+        :class:`WeightedBlender`; None is accuracy.
+    calibration : {"auto", "temperature", "sigmoid", "isotonic"} or None, default="auto"
+        Calibrate the mixture's probabilities on the OOF rows (the weights
+        learnt again without each row's fold, so nothing leaks); see
+        :class:`WeightedBlender`. ``"auto"`` is none: the weights already
+        maximise the mixture's log score.
     memory : str, path or joblib.Memory, default=None
         Cache of each member x fold fit.
     n_jobs : int, default=None
@@ -259,7 +267,11 @@ class BayesianModelAverager(_ConformalSets, ClassifierMixin, _BaseAverager):
         left-out fold (the members' folds; 5 folds of the hold-out rows
         for a hold-out or prefit ``cv``), the fused predictions pooled. An
         honest estimate where ``fused_score_`` is in-sample; no member is
-        refit. Computed on first access.
+        refit. Computed on first access (with ``calibration``, calibrated
+        without each row's fold).
+    calibrator_ : object or None
+        The map from mixture to calibrated probabilities that
+        ``calibration`` learnt; None without calibration.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -295,6 +307,42 @@ class BayesianModelAverager(_ConformalSets, ClassifierMixin, _BaseAverager):
     array([0, 0])
     """
 
+    _parameter_constraints: dict = {
+        **_BaseAverager._parameter_constraints,
+        "calibration": CALIBRATION_CONSTRAINT,
+    }
+
+    def __init__(
+        self,
+        estimators,
+        *,
+        weighting="stacking",
+        cv=5,
+        test_predictions="refit",
+        fold_eval_set=None,
+        n_bootstrap=1000,
+        scoring=None,
+        calibration="auto",
+        memory=None,
+        n_jobs=None,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            estimators,
+            weighting=weighting,
+            cv=cv,
+            test_predictions=test_predictions,
+            fold_eval_set=fold_eval_set,
+            n_bootstrap=n_bootstrap,
+            scoring=scoring,
+            memory=memory,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.calibration = calibration
+
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, *, groups=None, **params):
         """Fit the members out of fold and weigh them by their log densities.
@@ -320,6 +368,7 @@ class BayesianModelAverager(_ConformalSets, ClassifierMixin, _BaseAverager):
         X, y = self._check_X(X, reset=True, y=y)
         y, self.classes_ = self._check_classification_y(y)
         self._check_prefit_classes()
+        self._check_calibration()
         result, y_fit, sw = self._cross_fit_members(
             X, y, sample_weight, groups, params, self._log_density_method, self.classes_
         )
@@ -344,7 +393,7 @@ class BayesianModelAverager(_ConformalSets, ClassifierMixin, _BaseAverager):
         self._report(result, [result.at_oof_rows(p) for p in oof], y_fit, sw, self.classes_)
         # predict_proba mixes probabilities whatever gave the OOF densities.
         self._methods = ["predict_proba"] * len(self._methods)
-        return self
+        return self._fit_calibration()
 
     def _log_density_method(self, name, estimator):
         return self._check_member_method(
@@ -377,11 +426,11 @@ class BayesianModelAverager(_ConformalSets, ClassifierMixin, _BaseAverager):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Mixture probabilities.
+            Mixture probabilities, calibrated (``calibration``).
         """
         check_is_fitted(self)
         outputs, weights = self._member_outputs(X, log=False)
-        return get_kernel("soft_vote", outputs)(outputs, weights)
+        return self._calibrated(get_kernel("soft_vote", outputs)(outputs, weights))
 
     def predict_log_proba(self, X):
         """Log of the mixture probabilities, by log-sum-exp over the members.
@@ -401,7 +450,7 @@ class BayesianModelAverager(_ConformalSets, ClassifierMixin, _BaseAverager):
         """
         check_is_fitted(self)
         logs, weights = self._member_outputs(X, log=True)
-        return get_kernel("log_mixture", logs)(logs, weights)
+        return self._calibrated_log(get_kernel("log_mixture", logs)(logs, weights))
 
     def predict(self, X):
         """The class of highest mixture probability.

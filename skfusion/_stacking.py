@@ -11,6 +11,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _holds_documents, _MultiLabelTags, _OutputFusion
+from ._calibration import CALIBRATION_CONSTRAINT, _CalibratedProbabilities
 from ._compat import HasMethods, StrOptions, _fit_context, _num_features, _safe_indexing
 from ._conformal import _ConformalIntervals, _ConformalSets
 from ._oof import align_output, is_multi_output, split_outputs
@@ -374,7 +375,9 @@ class _BaseStacker(_OutputFusion):
         return np.asarray(names, dtype=object)
 
 
-class OOFStacker(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseStacker):
+class OOFStacker(
+    _CalibratedProbabilities, _ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseStacker
+):
     """Stacking of classifiers on out-of-fold predictions.
 
     A meta-learner (``final_estimator``) is fitted on the members'
@@ -420,6 +423,11 @@ class OOFStacker(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseStacker)
         :class:`WeightedBlender`; None is accuracy (with several outputs,
         the share of rows with every output right). The meta-learner
         minimises its own loss.
+    calibration : {"auto", "temperature", "sigmoid", "isotonic"} or None, default="auto"
+        Calibrate the meta-learner's probabilities on the OOF rows (the
+        meta-learner refit without each row's fold, so nothing leaks); see
+        :class:`WeightedBlender`. ``"auto"`` is none: a log-loss
+        meta-learner is calibrated already.
     memory : str, path or joblib.Memory, default=None
         Cache of each member x fold fit: tuning the meta-learner never
         refits a member.
@@ -471,7 +479,11 @@ class OOFStacker(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseStacker)
         left-out fold (the members' folds; 5 folds of the hold-out rows
         for a hold-out or prefit ``cv``), the fused predictions pooled. An
         honest estimate where ``fused_score_`` is in-sample; no member is
-        refit. Computed on first access.
+        refit. Computed on first access (with ``calibration``, calibrated
+        without each row's fold).
+    calibrator_ : object or None
+        The map from the meta-learner's to calibrated probabilities that
+        ``calibration`` learnt; None without calibration.
     classes_ : ndarray of shape (n_classes,) or list of ndarray
         Class labels; for a multilabel / multi-output y, one array per output.
     n_features_in_ : int
@@ -509,6 +521,7 @@ class OOFStacker(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseStacker)
     _parameter_constraints: dict = {
         **_BaseStacker._parameter_constraints,
         "stack_method": [StrOptions({"auto", *STACK_METHODS}), list, dict],
+        "calibration": CALIBRATION_CONSTRAINT,
     }
 
     def __init__(
@@ -522,6 +535,7 @@ class OOFStacker(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseStacker)
         test_predictions="refit",
         fold_eval_set=None,
         scoring=None,
+        calibration="auto",
         memory=None,
         n_jobs=None,
         verbose=0,
@@ -541,6 +555,7 @@ class OOFStacker(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseStacker)
         self.test_predictions = test_predictions
         self.fold_eval_set = fold_eval_set
         self.scoring = scoring
+        self.calibration = calibration
 
     def _resolve_stack_methods(self, members):
         spec = self.stack_method
@@ -592,7 +607,9 @@ class OOFStacker(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseStacker)
         X, y = self._check_X(X, reset=True, y=y)
         y, self.classes_ = self._check_classification_y(y, multi_output=True)
         self._check_prefit_classes()
-        return self._fit_stack(X, y, sample_weight, groups, params, classes=self.classes_)
+        self._check_calibration()
+        self._fit_stack(X, y, sample_weight, groups, params, classes=self.classes_)
+        return self._fit_calibration()
 
     def predict(self, X, **predict_params):
         """Predict class labels with the meta-learner.
@@ -608,13 +625,16 @@ class OOFStacker(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseStacker)
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predicted labels.
+            Predicted labels: the most likely calibrated class where
+            ``calibration`` may reorder classes.
         """
+        if self._calibration_reorders():
+            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
         return self._final_answer(X, "predict", **predict_params)
 
     @available_if(_final_has("predict_proba"))
     def predict_proba(self, X):
-        """Class probabilities of the meta-learner.
+        """Class probabilities of the meta-learner, calibrated (``calibration``).
 
         Parameters
         ----------
@@ -627,7 +647,7 @@ class OOFStacker(_ConformalSets, _MultiLabelTags, ClassifierMixin, _BaseStacker)
             Probabilities; for a multi-output y, a list of one array per
             output, as sklearn's multi-output classifiers.
         """
-        return self._final_answer(X, "predict_proba")
+        return self._calibrated(self._final_answer(X, "predict_proba"))
 
     @available_if(_final_has("decision_function"))
     def decision_function(self, X):

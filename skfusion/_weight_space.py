@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._adapters import MLPAdapter, adapter_for
 from ._base import _BaseFusion
+from ._calibration import CALIBRATION_CONSTRAINT, _CalibratedProbabilities
 from ._compat import (
     HasMethods,
     Interval,
@@ -452,18 +453,27 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         # What skfusion.inspection needs to merge a subset of the members again.
         self._adapter_, self._merge_weights_ = adapter, recipes[-1].merge_weights
         self._fisher_ = fisher  # the members' Fisher information as merged (or None)
-        self._oof_y_ = y  # the labels of fused_oof_predictions_ (predict_set calibrates)
+        # The labels and weights of fused_oof_predictions_ (calibration and predict_set).
+        self._oof_y_, self._oof_sample_weight_ = y, sample_weight
         # transform's column count, so get_feature_names_out never predicts (set_output
         # calls it from inside transform).
         self._n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
         return self
 
-    def _calibration_probabilities(self):
-        """The folds' fused probabilities on their test rows, and the rows'
-        label codes: what ``predict_set`` calibrates on."""
+    def _probability_rows(self):
+        """The folds' fused probabilities on their test rows, the rows' label
+        codes and weights (no splits of its own): what ``calibration`` and
+        ``predict_set`` learn from."""
         fused = np.asarray(self.fused_oof_predictions_, dtype=np.float64)
+        if fused.ndim != 2:
+            raise ValueError(
+                "calibration and predict_set learn from the fused model's probabilities, "
+                f"which this {type(self).__name__} does not give."
+            )
         tested = np.all(np.isfinite(fused), axis=1)
-        return fused[tested], label_codes(np.asarray(self._oof_y_)[tested], self.classes_)
+        codes = label_codes(np.asarray(self._oof_y_)[tested], self.classes_)
+        sample_weight = self._oof_sample_weight_
+        return fused[tested], codes, None if sample_weight is None else sample_weight[tested], None
 
     def _has_fold_models(self):
         return False  # the folds' models are not kept: intervals are "cv"
@@ -562,7 +572,9 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         return np.asarray([f"fused{i}" for i in range(self._n_outputs)], dtype=object)
 
 
-class WeightSpaceFuser(_ConformalSets, ClassifierMixin, _BaseWeightSpaceFuser):
+class WeightSpaceFuser(
+    _CalibratedProbabilities, _ConformalSets, ClassifierMixin, _BaseWeightSpaceFuser
+):
     """Classifier fusing the parameters of same-shaped members into one model.
 
     Members of one class (logistic regression, linear SVM, SGD, perceptron,
@@ -631,6 +643,10 @@ class WeightSpaceFuser(_ConformalSets, ClassifierMixin, _BaseWeightSpaceFuser):
     scoring : str, callable, list, tuple, set or dict, default=None
         What ``member_scores_``, ``fused_score_`` and ``round_scores_``
         report, as in :class:`WeightedBlender`; None is accuracy.
+    calibration : {"auto", "temperature", "sigmoid", "isotonic"} or None, default="auto"
+        Calibrate the fused model's probabilities on the splits' test rows
+        (each split's fused model there); see :class:`WeightedBlender`.
+        ``"auto"`` is none.
     refit : bool, default=True
         Fit the members (and base) again on all rows and fuse them with the
         recipe chosen on the splits, so ``fit`` uses all of X (as
@@ -675,6 +691,9 @@ class WeightSpaceFuser(_ConformalSets, ClassifierMixin, _BaseWeightSpaceFuser):
         rows; NaN (None for labels) on rows no split tests.
     round_scores_ : list
         ``fused_score_`` after each round.
+    calibrator_ : object or None
+        The map from the fused model's to calibrated probabilities that
+        ``calibration`` learnt; None without calibration.
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -717,6 +736,54 @@ class WeightSpaceFuser(_ConformalSets, ClassifierMixin, _BaseWeightSpaceFuser):
     array([0, 0, 0])
     """
 
+    _parameter_constraints: dict = {
+        **_BaseWeightSpaceFuser._parameter_constraints,
+        "calibration": CALIBRATION_CONSTRAINT,
+    }
+
+    def __init__(
+        self,
+        estimators,
+        *,
+        merge="average",
+        weighting=None,
+        weights=None,
+        base_estimator=None,
+        scaling=1.0,
+        density=0.2,
+        align="auto",
+        n_rounds=1,
+        cv=0.2,
+        objective=None,
+        scoring=None,
+        calibration="auto",
+        refit=True,
+        memory=None,
+        n_jobs=None,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            estimators,
+            merge=merge,
+            weighting=weighting,
+            weights=weights,
+            base_estimator=base_estimator,
+            scaling=scaling,
+            density=density,
+            align=align,
+            n_rounds=n_rounds,
+            cv=cv,
+            objective=objective,
+            scoring=scoring,
+            refit=refit,
+            memory=memory,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.calibration = calibration
+
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, *, groups=None, **params):
         """Fit the members, merge their parameters and score the result.
@@ -742,11 +809,31 @@ class WeightSpaceFuser(_ConformalSets, ClassifierMixin, _BaseWeightSpaceFuser):
         X, y = self._check_X(X, reset=True, y=y)
         y, self.classes_ = self._check_classification_y(y)
         self._check_prefit_classes()
-        return self._fit(X, y, sample_weight, groups, params)
+        self._check_calibration()
+        self._fit(X, y, sample_weight, groups, params)
+        return self._fit_calibration()
+
+    def predict(self, X):
+        """Predict with the fused model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The fused model's labels: the most likely calibrated class where
+            ``calibration`` may reorder classes.
+        """
+        if self._calibration_reorders():
+            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        return self._delegate("predict", X)
 
     @available_if(_fused_has("predict_proba"))
     def predict_proba(self, X):
-        """Class probabilities of the fused model.
+        """Class probabilities of the fused model, calibrated (``calibration``).
 
         Parameters
         ----------
@@ -758,7 +845,7 @@ class WeightSpaceFuser(_ConformalSets, ClassifierMixin, _BaseWeightSpaceFuser):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities.
         """
-        return self._delegate("predict_proba", X)
+        return self._calibrated(self._delegate("predict_proba", X))
 
     @available_if(_fused_has("predict_log_proba"))
     def predict_log_proba(self, X):
@@ -772,9 +859,9 @@ class WeightSpaceFuser(_ConformalSets, ClassifierMixin, _BaseWeightSpaceFuser):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            Log probabilities.
+            Log probabilities, calibrated (``calibration``).
         """
-        return self._delegate("predict_log_proba", X)
+        return self._calibrated_log(self._delegate("predict_log_proba", X))
 
     @available_if(_fused_has("decision_function"))
     def decision_function(self, X):

@@ -657,6 +657,10 @@ def per_sample_contributions(fuser, X, *, method="auto", n_permutations=100, ran
 
     With several outputs, a classifier's class columns are side by side
     (each output's in turn), where its ``predict_proba`` gives a list.
+    A classifier fitted with ``calibration`` calibrates the sum: the terms
+    add up to its probabilities before calibration (``output_kind`` is
+    ``"uncalibrated_proba"``), and ``fuser.calibrator_.transform(output)``
+    is ``predict_proba``.
 
     Parameters
     ----------
@@ -728,6 +732,8 @@ def per_sample_contributions(fuser, X, *, method="auto", n_permutations=100, ran
     else:
         terms, kind = _linear_terms(fuser, X)
         base, used = np.zeros((terms.shape[0],) + terms.shape[2:]), "linear"
+    if kind == "predict_proba" and getattr(fuser, "calibrator_", None) is not None:
+        kind = "uncalibrated_proba"  # predict_proba is calibrator_.transform(output)
     return Bunch(
         terms=terms,
         base=base,

@@ -195,7 +195,9 @@ def test_rank_voting_is_batch_independent(iris):
 
 def test_rank_voting_equals_blend_on_arrays(iris):
     X, y = iris
-    blender = WeightedBlender(_clf_members(), voting="rank", weights=[1, 2, 1]).fit(X, y)
+    blender = WeightedBlender(
+        _clf_members(), voting="rank", weights=[1, 2, 1], calibration=None
+    ).fit(X, y)
     outputs = [est.predict_proba(X[:10]) for est in blender.estimators_]
     expected = blend(
         outputs,

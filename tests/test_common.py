@@ -56,6 +56,7 @@ ESTIMATORS = [
     WeightedBlender(_classifiers(), weighting="optimize", cv=3),
     WeightedBlender(_classifiers(), weighting="caruana", voting="rank", cv=3, n_iter=10),
     WeightedBlender(_multi_output_classifiers(), weighting="optimize", cv=3),
+    WeightedBlender(_classifiers(), weights=[1, 2, 1], calibration="sigmoid", cv=3),
     WeightedBlenderRegressor(_regressors()),
     WeightedBlenderRegressor(_regressors(), weighting="score", cv=3),
     WeightedBlenderRegressor(_regressors(), weighting="optimize", cv=3),
@@ -69,6 +70,7 @@ ESTIMATORS = [
     BayesianModelAverager(_classifiers(), cv=3, n_bootstrap=50, random_state=0),
     BayesianModelAverager(_classifiers(), weighting="pseudo_bma", cv=3, n_bootstrap=50),
     BayesianModelAverager(_classifiers(), weighting="bb_pseudo_bma", cv=3, n_bootstrap=50),
+    BayesianModelAverager(_classifiers(), cv=3, n_bootstrap=50, calibration="isotonic"),
     BayesianModelAveragerRegressor(
         [*_regressors(), ("bayes", BayesianRidge())], cv=3, n_bootstrap=50, random_state=0
     ),

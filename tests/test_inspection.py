@@ -313,7 +313,7 @@ def test_auto_samples_above_twelve_members_and_exact_stops_at_twenty():
     [
         (WeightedBlender(classifiers(), weighting="optimize"), X_IRIS, "predict_proba"),
         (
-            WeightedBlender(classifiers(), voting="rank", weighting="score"),
+            WeightedBlender(classifiers(), voting="rank", weighting="score", calibration=None),
             X_IRIS,
             "predict_proba",
         ),
@@ -333,6 +333,22 @@ def test_per_sample_terms_add_up_to_the_fused_output(fuser, X, output):
     np.testing.assert_allclose(parts.output, getattr(fuser, output)(X[:20]), atol=1e-12)
     np.testing.assert_allclose(parts.terms.sum(axis=1) + parts.base, parts.output, atol=1e-12)
     assert parts.terms.shape[:2] == (20, len(parts.names))
+
+
+@pytest.mark.parametrize("calibration", ["temperature", "isotonic"])
+def test_calibrated_fuser_terms_add_up_to_the_output_before_calibration(calibration):
+    # Rank voting calibrates by default ("auto"); the blend is linear, the map is not.
+    fuser = BayesianModelAverager(classifiers(), calibration=calibration).fit(X_IRIS, Y_IRIS)
+    parts = per_sample_contributions(fuser, X_IRIS[:20])
+    assert parts.output_kind == "uncalibrated_proba"
+    np.testing.assert_allclose(
+        fuser.calibrator_.transform(parts.output), fuser.predict_proba(X_IRIS[:20]), atol=1e-12
+    )
+    weights = fuser.weights_
+    members = [est.predict_proba(X_IRIS[:20]) for est in fuser.estimators_]
+    np.testing.assert_allclose(
+        parts.output, sum(w * p for w, p in zip(weights, members)), atol=1e-12
+    )
 
 
 def test_blender_terms_are_weight_times_member_output():

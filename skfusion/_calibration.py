@@ -1,0 +1,262 @@
+"""Probability calibration of the fused classifiers, learnt on the fused
+out-of-fold probabilities the fit already made (no refit, no leakage).
+
+Temperature scaling (Guo et al. 2017) divides the log-probabilities by one
+learnt temperature: the most likely class never changes, only how sure the
+fusion says it is. Sigmoid (Platt 1999) and isotonic (Zadrozny & Elkan 2002)
+calibrate each class one-vs-rest, as sklearn's
+:class:`~sklearn.calibration.CalibratedClassifierCV` does, and may reorder
+the classes of a row.
+
+References
+----------
+.. [1] C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On calibration of
+   modern neural networks", ICML 2017.
+.. [2] J. Platt, "Probabilistic outputs for support vector machines and
+   comparisons to regularized likelihood methods", Advances in Large Margin
+   Classifiers, 1999.
+.. [3] B. Zadrozny and C. Elkan, "Transforming classifier scores into
+   accurate multiclass probability estimates", KDD 2002.
+"""
+
+import warnings
+
+import numpy as np
+from scipy.optimize import minimize, minimize_scalar
+from scipy.special import expit, log_softmax, logit, softmax
+from sklearn.isotonic import IsotonicRegression
+from sklearn.model_selection import StratifiedKFold
+
+from ._compat import StrOptions
+from ._oof import is_multi_output
+from ._utils import check_sample_weight
+
+CALIBRATIONS = ("temperature", "sigmoid", "isotonic")
+CALIBRATION_CONSTRAINT = [None, StrOptions({"auto", *CALIBRATIONS})]
+
+# Probabilities are floored before their log: a class given exactly 0 would
+# otherwise pin the temperature to infinity (every row uniform).
+_PROBABILITY_FLOOR = 1e-12
+# The inverse temperature is searched on [e^-9, e^9]: far beyond any fuser's.
+_LOG_BETA_BOUND = 9.0
+
+
+def _floored_log(proba):
+    return np.log(np.clip(np.asarray(proba, dtype=np.float64), _PROBABILITY_FLOOR, None))
+
+
+class TemperatureScaling:
+    """``softmax(log p / T)`` with one temperature T > 0 fitted by the
+    weighted log-loss; keeps every row's class order."""
+
+    order_preserving = True
+
+    def fit(self, proba, codes, sample_weight=None):
+        logs = _floored_log(proba)
+        w = check_sample_weight(sample_weight, len(codes))
+        true = logs[np.arange(len(codes)), codes]
+
+        # The log-loss is convex in the inverse temperature, so unimodal in its log.
+        def loss(log_beta):
+            beta = np.exp(log_beta)
+            return -np.dot(w, beta * true - _logsumexp_rows(beta * logs))
+
+        found = minimize_scalar(loss, bounds=(-_LOG_BETA_BOUND, _LOG_BETA_BOUND), method="bounded")
+        self.temperature_ = float(np.exp(-found.x))
+        return self
+
+    def transform(self, proba):
+        return softmax(_floored_log(proba) / self.temperature_, axis=1)
+
+    def transform_log(self, log_proba):
+        floored = np.maximum(np.asarray(log_proba, dtype=np.float64), np.log(_PROBABILITY_FLOOR))
+        return log_softmax(floored / self.temperature_, axis=1)
+
+
+def _logsumexp_rows(z):
+    top = z.max(axis=1)
+    return top + np.log(np.exp(z - top[:, None]).sum(axis=1))
+
+
+def _clipped_logit(p):
+    return logit(np.clip(p, _PROBABILITY_FLOOR, 1 - _PROBABILITY_FLOOR))
+
+
+class _PlattSigmoid:
+    """``expit(a * logit(p) + b)`` fitted with Platt's smoothed targets, so
+    separable rows give finite a, b; starts from the identity (a=1, b=0)."""
+
+    def fit(self, p, positive, w):
+        f = _clipped_logit(p)
+        # Weighted counts, so a row of weight 2 is two rows.
+        n_pos, n_neg = w[positive].sum(), w[~positive].sum()
+        target = np.where(positive, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+
+        def loss_and_grad(ab):
+            z = ab[0] * f + ab[1]
+            # -[t log s(z) + (1 - t) log(1 - s(z))] = log(1 + e^z) - t z
+            loss = np.dot(w, np.logaddexp(0.0, z) - target * z)
+            residual = w * (expit(z) - target)
+            return loss, np.array([np.dot(residual, f), residual.sum()])
+
+        self.a_, self.b_ = minimize(
+            loss_and_grad, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B"
+        ).x
+        return self
+
+    def predict(self, p):
+        return expit(self.a_ * _clipped_logit(p) + self.b_)
+
+
+class OneVsRestCalibration:
+    """Each class's probability mapped by a sigmoid or isotonic fit of
+    "is this the class", then renormalised per row (uniform where every map
+    gives 0); binary: the positive class only, as sklearn does."""
+
+    order_preserving = False
+
+    def __init__(self, method):
+        self.method = method
+
+    def fit(self, proba, codes, sample_weight=None):
+        proba = np.asarray(proba, dtype=np.float64)
+        w = check_sample_weight(sample_weight, len(codes))
+        self.maps_ = []
+        for c in self._calibrated_columns(proba.shape[1]):
+            if self.method == "isotonic":
+                fitted = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+                fitted.fit(proba[:, c], (codes == c).astype(np.float64), sample_weight=w)
+            else:
+                fitted = _PlattSigmoid().fit(proba[:, c], codes == c, w)
+            self.maps_.append(fitted)
+        return self
+
+    @staticmethod
+    def _calibrated_columns(n_classes):
+        return [1] if n_classes == 2 else range(n_classes)
+
+    def transform(self, proba):
+        proba = np.asarray(proba, dtype=np.float64)
+        columns = self._calibrated_columns(proba.shape[1])
+        mapped = np.column_stack([m.predict(proba[:, c]) for m, c in zip(self.maps_, columns)])
+        if proba.shape[1] == 2:
+            return np.column_stack([1.0 - mapped[:, 0], mapped[:, 0]])
+        total = mapped.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, mapped / total, 1.0 / proba.shape[1])
+
+    def transform_log(self, log_proba):
+        with np.errstate(divide="ignore"):
+            return np.log(self.transform(np.exp(log_proba)))
+
+
+def fit_calibrator(method, proba, codes, sample_weight=None):
+    """A fitted map of ``method`` from fused to calibrated probabilities."""
+    calibrator = TemperatureScaling() if method == "temperature" else OneVsRestCalibration(method)
+    return calibrator.fit(proba, codes, sample_weight)
+
+
+def cross_calibrated(method, proba, codes, sample_weight, splits):
+    """Each row's probabilities calibrated by a map learnt without its split
+    (the mean over the splits that test it); ``splits`` index the rows.
+    Rows no split tests are calibrated by the map of all rows."""
+    proba = np.asarray(proba, dtype=np.float64)
+    total, times = np.zeros_like(proba), np.zeros(len(proba))
+    for train, test in splits:
+        sw = None if sample_weight is None else sample_weight[train]
+        calibrator = fit_calibrator(method, proba[train], codes[train], sw)
+        total[test] += calibrator.transform(proba[test])
+        times[test] += 1
+    untested = times == 0
+    if untested.any():
+        calibrator = fit_calibrator(method, proba, codes, sample_weight)
+        total[untested] = calibrator.transform(proba[untested])
+        times[untested] = 1
+    return total / times[:, None]
+
+
+def default_splits(codes, n_splits=5):
+    """Stratified unshuffled folds of the calibration rows, when the fuser
+    has none of its own (fewer folds when a class is rarer)."""
+    n_splits = min(n_splits, np.bincount(codes).max(), len(codes))
+    if n_splits < 2:
+        return []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a class smaller than the folds
+        return list(StratifiedKFold(n_splits).split(np.zeros((len(codes), 1)), codes))
+
+
+class _CalibratedProbabilities:
+    """The ``calibration`` option of the fused classifiers.
+
+    A fuser provides ``_probability_rows()``: its fused OOF probabilities
+    (fusion step held out where it learns one), the rows' label codes, row
+    weights and splits of those rows (None or none: stratified 5-fold).
+    ``predict_proba`` then passes its output through ``_calibrated``.
+    """
+
+    def _calibration_method(self):
+        """The calibration that applies: None, or one of ``CALIBRATIONS``.
+        ``"auto"``: temperature scaling for rank voting, whose fused scores
+        are quantiles, not probabilities; none elsewhere."""
+        if self.calibration == "auto":
+            return "temperature" if getattr(self, "voting", None) == "rank" else None
+        return self.calibration
+
+    def _check_calibration(self):
+        """Before any member is fitted: a calibration asked for needs one
+        label per row and fused probabilities (not hard votes)."""
+        if self.calibration in (None, "auto"):
+            return
+        if is_multi_output(self.classes_):
+            raise ValueError(
+                f"calibration={self.calibration!r} calibrates one label per row; this y has "
+                "several outputs (set calibration=None)."
+            )
+        if getattr(self, "voting", None) == "hard":
+            raise ValueError(
+                f"calibration={self.calibration!r}: hard voting gives no probabilities to "
+                "calibrate; use soft or rank voting, or calibration=None."
+            )
+
+    def _fit_calibration(self):
+        """``calibrator_`` from the fused OOF probabilities, and those
+        probabilities calibrated without their own split (for
+        ``fused_cv_score_`` and ``predict_set``). Called at the end of fit."""
+        self.calibrator_ = self._calibrated_rows_ = None
+        method = self._calibration_method()
+        if method is None:
+            return self
+        if not hasattr(self, "predict_proba"):
+            raise ValueError(
+                f"calibration={self.calibration!r} calibrates probabilities, which this "
+                f"{type(self).__name__} does not give (set calibration=None)."
+            )
+        proba, codes, sample_weight, splits = self._probability_rows()
+        if not splits:
+            splits = default_splits(codes)
+        self.calibrator_ = fit_calibrator(method, proba, codes, sample_weight)
+        self._calibrated_rows_ = cross_calibrated(method, proba, codes, sample_weight, splits)
+        return self
+
+    def _calibrated(self, proba):
+        calibrator = getattr(self, "calibrator_", None)
+        return proba if calibrator is None else calibrator.transform(proba)
+
+    def _calibrated_log(self, log_proba):
+        calibrator = getattr(self, "calibrator_", None)
+        return log_proba if calibrator is None else calibrator.transform_log(log_proba)
+
+    def _calibration_reorders(self):
+        """Whether calibrated probabilities may rank a row's classes otherwise,
+        so ``predict`` must take their argmax."""
+        calibrator = getattr(self, "calibrator_", None)
+        return calibrator is not None and not calibrator.order_preserving
+
+    def _calibration_probabilities(self):
+        """What ``predict_set`` calibrates on: the probabilities ``predict_proba``
+        would give the OOF rows, without their split, and their label codes."""
+        proba, codes = self._probability_rows()[:2]
+        if getattr(self, "_calibrated_rows_", None) is not None:
+            proba = self._calibrated_rows_
+        return proba, codes
