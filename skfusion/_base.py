@@ -170,10 +170,13 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         cache = self._output_cache(X)
         return [self._test_output(cache, m, method) for m, method in enumerate(self._methods)]
 
-    def _test_output(self, cache, member, method):
+    def _test_output(self, cache, member, method, fold=None):
         """A fitted member's ``method`` output on the cache's X, aligned on
         ``classes_``: the refit member's, or its fold models' mean
-        (``test_predictions="fold_average"``)."""
+        (``test_predictions="fold_average"``), or with ``fold`` that fold
+        model's alone."""
+        if fold is not None:
+            return self._fold_output(cache, member, fold, method)
         name = self._member_names()[member]
         folds = getattr(self, "fold_estimators_", None)
         if folds is None:

@@ -713,11 +713,11 @@ class WeightedBlender(
         self._fit_blend(X, y, sample_weight, groups, params, classes=self.classes_)
         return self._fit_calibration()
 
-    def _class_scores(self, X):
+    def _class_scores(self, X, fold=None):
         X, _ = self._check_X(X, reset=False)
         cache = self._output_cache(X)
         active = self._active_members()
-        outputs = [self._test_output(cache, m, method) for m, _, method in active]
+        outputs = [self._test_output(cache, m, method, fold) for m, _, method in active]
         if self.voting == "rank":
             kept = [i for i, w in enumerate(self._vote_weights) if w > 0]
             refs = [self._rank_references[i] for i in kept]
@@ -749,8 +749,12 @@ class WeightedBlender(
 
     def _blended_scores(self, X):
         """Soft / rank blend of the class scores, calibrated where ``calibration`` says."""
-        outputs, weights = self._class_scores(X)
-        return self._calibrated(_soft(outputs, weights / weights.sum()))
+
+        def blended(fold):
+            outputs, weights = self._class_scores(X, fold)
+            return _soft(outputs, weights / weights.sum())
+
+        return self._calibrated_fusion(blended)
 
     def _proba_available(self):
         return self.voting != "hard"

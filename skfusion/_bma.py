@@ -400,13 +400,13 @@ class BayesianModelAverager(
             name, estimator, ["predict_log_proba", "predict_proba"], "Model averaging"
         )
 
-    def _member_outputs(self, X, log):
+    def _member_outputs(self, X, log, fold=None):
         X, _ = self._check_X(X, reset=False)
         cache = self._output_cache(X)
         outputs, weights = [], []
         for m, w in self._active_members():
             if not log:
-                outputs.append(self._test_output(cache, m, "predict_proba"))
+                outputs.append(self._test_output(cache, m, "predict_proba", fold))
             elif hasattr(self._fitted_member(m), "predict_log_proba"):
                 outputs.append(self._test_output(cache, m, "predict_log_proba"))
             else:
@@ -429,8 +429,12 @@ class BayesianModelAverager(
             Mixture probabilities, calibrated (``calibration``).
         """
         check_is_fitted(self)
-        outputs, weights = self._member_outputs(X, log=False)
-        return self._calibrated(get_kernel("soft_vote", outputs)(outputs, weights))
+
+        def mixture(fold):
+            outputs, weights = self._member_outputs(X, log=False, fold=fold)
+            return get_kernel("soft_vote", outputs)(outputs, weights)
+
+        return self._calibrated_fusion(mixture)
 
     def predict_log_proba(self, X):
         """Log of the mixture probabilities, by log-sum-exp over the members.
@@ -449,6 +453,9 @@ class BayesianModelAverager(
             Log mixture probabilities (-inf where every member gives 0).
         """
         check_is_fitted(self)
+        if self._fold_wise_calibration():  # a mean of calibrated fold mixtures
+            with np.errstate(divide="ignore"):
+                return np.log(self.predict_proba(X))
         logs, weights = self._member_outputs(X, log=True)
         return self._calibrated_log(get_kernel("log_mixture", logs)(logs, weights))
 

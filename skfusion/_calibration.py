@@ -243,6 +243,24 @@ class _CalibratedProbabilities:
         calibrator = getattr(self, "calibrator_", None)
         return proba if calibrator is None else calibrator.transform(proba)
 
+    def _fold_wise_calibration(self):
+        """Whether test outputs come from fold models that are calibrated one
+        by one: the calibrator learnt from single fold models' fused
+        probabilities, and their mean is less sure than any of them."""
+        return (
+            getattr(self, "calibrator_", None) is not None
+            and getattr(self, "fold_estimators_", None) is not None
+        )
+
+    def _calibrated_fusion(self, fused):
+        """Calibrated fused probabilities; ``fused(fold)`` gives them before
+        calibration from one fold's models (``fold=None``: as fitted). With
+        fold models, each fold's fusion is calibrated, then averaged."""
+        if not self._fold_wise_calibration():
+            return self._calibrated(fused(None))
+        n_folds = len(self.fold_estimators_[0])
+        return sum(self.calibrator_.transform(fused(f)) for f in range(n_folds)) / n_folds
+
     def _calibrated_log(self, log_proba):
         calibrator = getattr(self, "calibrator_", None)
         return log_proba if calibrator is None else calibrator.transform_log(log_proba)

@@ -169,10 +169,12 @@ class _BaseStacker(_OutputFusion):
             return sparse.hstack([sparse.csr_matrix(meta), X_part]).tocsr()
         return np.hstack([meta, np.asarray(X_part, dtype=np.float64)])
 
-    def _test_outputs(self, X):
-        """Each member's output on X: the refit member, or its fold models' mean."""
+    def _test_outputs(self, X, fold=None):
+        """Each member's output on X: the refit member, or its fold models'
+        mean, or one fold's model (``fold``)."""
         cache = self._output_cache(X)
-        return [self._test_output(cache, m, method) for m, method in enumerate(self.stack_method_)]
+        methods = self.stack_method_
+        return [self._test_output(cache, m, method, fold) for m, method in enumerate(methods)]
 
     def _fit_stack(self, X, y, sample_weight, groups, params, classes=None):
         names, members = self._validate_members()
@@ -647,7 +649,15 @@ class OOFStacker(
             Probabilities; for a multi-output y, a list of one array per
             output, as sklearn's multi-output classifiers.
         """
-        return self._calibrated(self._final_answer(X, "predict_proba"))
+        if not self._fold_wise_calibration():
+            return self._calibrated(self._final_answer(X, "predict_proba"))
+        check_is_fitted(self)
+        X, _ = self._check_X(X, reset=False)
+        return self._calibrated_fusion(
+            lambda fold: self._answer(
+                self._meta_features(self._test_outputs(X, fold), X), "predict_proba"
+            )
+        )
 
     @available_if(_final_has("decision_function"))
     def decision_function(self, X):

@@ -185,3 +185,26 @@ def test_compare_conformal_runs_its_skfusion_side(capsys):
     name, covered, width, cost, seconds = rows[0]
     assert name.startswith("skfusion") and 0.7 < covered <= 1.0 and width > 0 and cost > 0
     assert seconds > 0
+
+
+def test_calibration_benchmarks_run_at_small_sizes(monkeypatch):
+    bench = _load("asv_bench/benchmarks/bench_calibration.py")
+    monkeypatch.setattr(bench, "ROWS", 500)
+    for method in bench.Calibrator.params[0]:
+        calibrator = bench.Calibrator()
+        calibrator.setup(method)
+        calibrator.time_fit(method)
+        calibrator.time_transform(method)
+    blend = bench.CalibratedBlend()
+    blend.setup("temperature")
+    blend.time_fit("temperature")
+
+
+def test_compare_calibration_matches_sklearn_on_the_fold_average(capsys):
+    # Both sides are the same kind of model: fold copies calibrated, then averaged.
+    rows = _load("asv_bench/peers/compare_calibration.py").main(quick=True)
+    losses = {label: loss for _, label, loss, _, _ in rows}
+    assert losses["skfusion temperature fold_average"] < losses["uncalibrated soft vote"]
+    if "sklearn temperature" in losses:
+        ratio = losses["skfusion temperature fold_average"] / losses["sklearn temperature"]
+        assert 0.9 < ratio < 1.1

@@ -286,3 +286,40 @@ def test_calibration_is_tuned_cloned_and_pickled(synthetic):
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict_proba(X_test), fitted.predict_proba(X_test))
     assert clone(fitted).get_params()["calibration"] == fitted.calibration
+
+
+def test_fold_models_are_calibrated_one_by_one_then_averaged(synthetic):
+    # The calibrator learnt from single fold models' fused probabilities; the
+    # mean of several is less sure, so each fold's fusion is calibrated first.
+    X_train, X_test, y_train, _ = synthetic
+    common = {"calibration": "isotonic", "test_predictions": "fold_average", "cv": 3}
+    blender = WeightedBlender(_members(), weighting="optimize", **common).fit(X_train, y_train)
+    bma = BayesianModelAverager(_members(), **common).fit(X_train, y_train)
+    stacker = OOFStacker(_members(), **common).fit(X_train, y_train)
+    for fuser in (blender, bma):
+        expected = np.mean(
+            [
+                fuser.calibrator_.transform(
+                    sum(
+                        w * folds[f].predict_proba(X_test)
+                        for w, folds in zip(fuser.weights_, fuser.fold_estimators_)
+                    )
+                )
+                for f in range(3)
+            ],
+            axis=0,
+        )
+        np.testing.assert_allclose(fuser.predict_proba(X_test), expected, atol=1e-10)
+    per_fold = []
+    for f in range(3):
+        meta = np.hstack([folds[f].predict_proba(X_test) for folds in stacker.fold_estimators_])
+        per_fold.append(
+            stacker.calibrator_.transform(stacker.final_estimator_.predict_proba(meta))
+        )
+    np.testing.assert_allclose(
+        stacker.predict_proba(X_test), np.mean(per_fold, axis=0), atol=1e-10
+    )
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(
+            bma.predict_log_proba(X_test), np.log(bma.predict_proba(X_test))
+        )
