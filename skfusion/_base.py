@@ -701,11 +701,17 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
             self._cv_fused_values_ = (self._fold_fused_values(),)
         return self._cv_fused_values_[0]
 
-    def _fold_fused_values(self):
-        learn, fuse, y, sample_weight, splits, response = self._fusion_data_
+    def _fold_fused_values(self, fusion=None, fuse=None):
+        """Pooled ``fusion(learn, y, sample_weight, fuse)`` (default: the
+        fusion step, ``_fold_fusion``, on the members' OOF outputs) of each
+        split's test rows, learnt on its training rows; see
+        ``_cross_validated_fused_values``."""
+        learn, own_fuse, y, sample_weight, splits, response = self._fusion_data_
+        fusion = self._fold_fusion if fusion is None else fusion
+        fuse = own_fuse if fuse is None else fuse
         pooled, times = None, np.zeros(len(y))
         for train, test in splits:
-            part = self._fold_fusion(
+            part = fusion(
                 _rows(learn, train),
                 _rows(y, train),
                 _rows(sample_weight, train),
@@ -772,6 +778,14 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         tests = np.concatenate([test for _, test in data[4]]) if data[4] else np.array([])
         return self._oof_rows is None and len(tests) == len(data[2]) == len(np.unique(tests))
 
+    def _calibration_folds(self):
+        """Each OOF row's fold (``_has_fold_models``: every row in one test fold)."""
+        splits = self._fusion_data_[4]
+        fold_of = np.empty(len(self._fusion_data_[2]), dtype=np.intp)
+        for f, (_, test) in enumerate(splits):
+            fold_of[test] = f
+        return fold_of
+
     def _interval_calibration(self, normalized):
         """The OOF rows' targets, fused predictions (fusion cross-validated),
         folds (when CV+ can run) and members' spread (when ``normalized``)."""
@@ -784,12 +798,7 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
                 "(given weights and no scoring make no OOF predictions)."
             )
         fused, tested = values
-        fold_of = None
-        if self._has_fold_models():
-            fold_of = np.empty(len(data[2]), dtype=np.intp)
-            for f, (_, test) in enumerate(data[4]):
-                fold_of[test] = f
-            fold_of = fold_of[tested]
+        fold_of = self._calibration_folds() if self._has_fold_models() else None
         spread = None
         if normalized:
             outputs, _ = self._scored_member_outputs()

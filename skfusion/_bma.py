@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import _MemberPredictionColumns, _OutputFusion
 from ._calibration import CALIBRATION_CONSTRAINT, _CalibratedProbabilities
 from ._compat import Interval, StrOptions, _fit_context
-from ._conformal import _ConformalIntervals, _ConformalSets
+from ._conformal import _ConformalIntervals, _ConformalSets, conformal_threshold
 from ._kernels import get_kernel
 from ._kernels._reference import LOG_LOSS_EPS
 from ._oof import has_return_std
@@ -759,14 +759,47 @@ class BayesianModelAveragerRegressor(
         """Central interval of the mixture holding ``coverage`` of its mass:
         its ``(1 -+ coverage) / 2`` quantiles, for all rows at once by
         :func:`scipy.optimize.elementwise.find_root` on the mixture's CDF."""
-        means, stds, weights = self._mixture_components(X)
-        probabilities = [(1 - coverage) / 2, (1 + coverage) / 2]
-        if means.ndim == 2:
-            return mixture_quantiles(means, stds, weights, probabilities)
-        # One mixture per (row, output): members last, as mixture_quantiles reads them.
-        n, n_members, n_outputs = means.shape
-        means, stds = (np.moveaxis(a, 2, 1).reshape(-1, n_members) for a in (means, stds))
-        return mixture_quantiles(means, stds, weights, probabilities).reshape(n, n_outputs, 2)
+        return _central_intervals(*self._mixture_components(X), coverage)
+
+    def _conformal_mixture_interval(self, X, coverage):
+        """The mixture's central interval widened (or narrowed) by the
+        conformal quantile of how far the OOF targets fall outside their
+        rows' mixture intervals (conformalized quantile regression, Romano
+        et al. 2019), the weights learnt without each row's fold."""
+        if getattr(self, "_fusion_data_", None) is None:
+            raise ValueError("method='conformal_mixture' needs out-of-fold predictions.")
+        rows = slice(None) if self._oof_rows is None else self._oof_rows
+        components = [self.oof_predictions_[rows], self.oof_std_[rows]]
+        values = self._fold_fused_values(
+            fusion=lambda learn, y, sample_weight, parts: _central_intervals(
+                *parts, self._weights_of(learn, sample_weight)[0], coverage
+            ),
+            fuse=components,
+        )
+        if values is None:  # no fold tests a row: the fitted weights, in-sample
+            values = (_central_intervals(*components, self.weights_, coverage),)
+            values += (np.ones(len(components[0]), dtype=bool),)
+        oof_bounds, tested = values
+        y = self._fusion_data_[2][tested]
+        outside = np.maximum(oof_bounds[..., 0] - y, y - oof_bounds[..., 1])  # (n[, T])
+        margin = np.array(
+            [conformal_threshold(column, coverage) for column in outside.reshape(len(y), -1).T]
+        )
+        bounds = self._mixture_interval(X, coverage)
+        margin = margin[0] if bounds.ndim == 2 else margin[:, None]  # per output
+        return bounds + np.array([-1.0, 1.0]) * margin
+
+
+def _central_intervals(means, stds, weights, coverage):
+    """``(n, 2)`` (``(n, n_outputs, 2)``) central intervals of the Gaussian
+    mixtures of ``means``, ``stds`` ``(n, n_members[, n_outputs])``."""
+    probabilities = [(1 - coverage) / 2, (1 + coverage) / 2]
+    if means.ndim == 2:
+        return mixture_quantiles(means, stds, weights, probabilities)
+    # One mixture per (row, output): members last, as mixture_quantiles reads them.
+    n, n_members, n_outputs = means.shape
+    means, stds = (np.moveaxis(a, 2, 1).reshape(-1, n_members) for a in (means, stds))
+    return mixture_quantiles(means, stds, weights, probabilities).reshape(n, n_outputs, 2)
 
 
 def _gaussian_logpdf(y, mean, std):

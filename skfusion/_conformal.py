@@ -75,6 +75,15 @@ class _ConformalSets:
         exchangeable rows, a set holds the true label with probability at
         least ``coverage``.
 
+        Where the fold models are kept (``test_predictions="fold_average"``
+        and folds that test each row once), the sets are CV+ sets (Romano
+        et al. 2020, after Barber et al. 2021): a test row's label is
+        scored by each fold's fusion and compared with the rows that fold
+        did not see, so test and calibration scores come from the same
+        models (coverage at least ``1 - 2 (1 - coverage)`` in theory, about
+        ``coverage`` in practice). Otherwise the refit members' fusion
+        scores the test rows.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -108,27 +117,58 @@ class _ConformalSets:
         if is_multi_output(self.classes_):
             raise ValueError("predict_set takes one label per row; this y has several outputs.")
         proba, codes = self._calibration_probabilities()
-        test_proba = self.predict_proba(X)
+        if self._has_fold_models():
+            # CV+: each test row is scored by every fold's fusion, and compared
+            # with the rows that fold's models did not see.
+            X = self._check_X(X, reset=False)[0]
+            fold_proba = self._fold_fused_predictions(X)
+            test_proba = np.stack(
+                [self._calibrated(fold_proba[:, f]) for f in range(fold_proba.shape[1])], axis=1
+            )
+            fold_of = self._calibration_folds()
+        else:
+            test_proba = self.predict_proba(X)[:, None]  # one "fold": the fitted fusion
+            fold_of = np.zeros(len(codes), dtype=np.intp)
+        n_test = len(test_proba)
         cal_draws = test_draws = None
         if method == "aps" and randomized:
             rng = numpy_generator(self.random_state)
-            cal_draws, test_draws = rng.random(len(codes)), rng.random(len(test_proba))
+            cal_draws, test_draws = rng.random(len(codes)), rng.random(n_test)
         calibration = label_scores(proba, method, cal_draws)[np.arange(len(codes)), codes]
+        # APS not randomised keeps every label up to the one whose mass crosses
+        # the threshold: the mass above a label must be below it (never empty).
+        strict = method == "aps" and not randomized
+        own = np.zeros(n_test) if strict else test_draws
+        test_scores = np.stack(
+            [label_scores(test_proba[:, f], method, own) for f in range(test_proba.shape[1])],
+            axis=1,
+        )
+        groups = [np.arange(len(codes))]
         if class_conditional:
-            threshold = np.array(
-                [
-                    conformal_threshold(calibration[codes == c], coverage)
-                    for c in range(len(self.classes_))
-                ]
+            groups = [np.flatnonzero(codes == c) for c in range(len(self.classes_))]
+        sets = np.empty((n_test, len(self.classes_)), dtype=bool)
+        for c, rows in enumerate(groups):
+            labels = slice(None) if len(groups) == 1 else slice(c, c + 1)
+            below = conformal_counts(
+                calibration[rows], fold_of[rows], test_scores[:, :, labels], strict
             )
-        else:
-            threshold = conformal_threshold(calibration, coverage)
-        if method == "aps" and not randomized:
-            # Every label up to the one whose mass crosses the threshold: a
-            # superset of the labels within it, so never empty.
-            above = label_scores(test_proba, method, np.zeros(len(test_proba)))
-            return above < threshold
-        return label_scores(test_proba, method, test_draws) <= threshold
+            sets[:, labels] = below < np.ceil((len(rows) + 1) * coverage)
+        return sets
+
+
+def conformal_counts(scores, fold_of, test_scores, strict=False):
+    """``(n_test, n_labels)``: how many calibration ``scores`` lie below each
+    test score of the fold that did not see them (``test_scores`` ``(n_test,
+    n_folds, n_labels)``, ``fold_of`` each calibration row's fold); with
+    ``strict``, at or below. A label is in the set when its count is below
+    ``ceil((n + 1) coverage)``: with one fold, when its score is within the
+    split-conformal threshold; with several, CV+ (Romano et al. 2020)."""
+    side = "right" if strict else "left"
+    counts = np.zeros((test_scores.shape[0], test_scores.shape[2]), dtype=np.intp)
+    for f in range(test_scores.shape[1]):
+        reference = np.sort(scores[fold_of == f])
+        counts += np.searchsorted(reference, test_scores[:, f], side=side)
+    return counts
 
 
 @validate_params(
@@ -144,7 +184,7 @@ def _check_set_params(coverage, method, class_conditional, randomized):
     """Validate ``predict_set``'s parameters as sklearn validates a function's."""
 
 
-INTERVAL_METHODS = ("cv_plus", "cv", "mixture")
+INTERVAL_METHODS = ("cv_plus", "cv", "mixture", "conformal_mixture")
 
 
 def cv_plus_bounds(fold_predictions, fold_of, residuals, coverage, scale=None):
@@ -198,7 +238,7 @@ class _ConformalIntervals:
             Input samples.
         coverage : float, default=0.9
             The probability that an interval holds the target, in (0, 1).
-        method : {"cv_plus", "cv", "mixture"}, default=None
+        method : {"cv_plus", "cv", "mixture", "conformal_mixture"}, default=None
             ``"cv_plus"`` (CV+, Barber et al. 2021): each OOF row's residual
             around the prediction of the fold models that did not see it
             (needs the fold models: ``test_predictions="fold_average"``);
@@ -208,7 +248,13 @@ class _ConformalIntervals:
             conformal when ``cv`` holds out one part; cheaper, with no
             finite-sample guarantee across folds). ``"mixture"``
             (Bayesian model averagers only): the central interval of the
-            Gaussian mixture of the members, not calibrated. None is
+            Gaussian mixture of the members, not calibrated.
+            ``"conformal_mixture"`` (Bayesian model averagers only): that
+            interval widened or narrowed by the conformal quantile of how
+            far the OOF targets fall outside their rows' mixture intervals
+            (conformalized quantile regression, Romano et al. 2019; the
+            weights learnt without each row's fold): calibrated, and as
+            adaptive as the mixture. None is
             ``"cv_plus"`` when fold models are kept, else ``"cv"``.
         normalized : bool, default=False
             Scale each residual by the spread of the members' predictions
@@ -227,13 +273,15 @@ class _ConformalIntervals:
         check_is_fitted(self)
         if method is None:
             method = "cv_plus" if self._has_fold_models() else "cv"
-        if method == "mixture":
+        if method in ("mixture", "conformal_mixture"):
             if not hasattr(self, "_mixture_interval"):
                 raise ValueError(
-                    f"method='mixture' is the Bayesian model averager's; {type(self).__name__} "
-                    "has 'cv_plus' and 'cv'."
+                    f"method={method!r} is the Bayesian model averager's; "
+                    f"{type(self).__name__} has 'cv_plus' and 'cv'."
                 )
-            return self._mixture_interval(X, coverage)
+            if method == "mixture":
+                return self._mixture_interval(X, coverage)
+            return self._conformal_mixture_interval(X, coverage)
         if method == "cv_plus" and not self._has_fold_models():
             raise ValueError(
                 "method='cv_plus' needs the members' fold models: fit with "

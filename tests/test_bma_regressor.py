@@ -192,6 +192,50 @@ def test_mixing_comparable_members_widens_the_interval(friedman_halves):
     assert abs(_coverage(bma, X_test, y_test, 0.8, method=None) - 0.8) < 0.03
 
 
+def test_conformal_mixture_is_the_mixture_widened_by_the_oof_conformal_quantile(diabetes):
+    # Conformalized quantile regression on the mixture: the naive version,
+    # from public pieces (the fold weights are stacking weights of the other
+    # folds' log densities).
+    X, y = diabetes
+    folds = KFold(4, shuffle=True, random_state=0)
+    members = [("bayes", BayesianRidge()), ("knn", KNeighborsRegressor(10))]
+    bma = BayesianModelAveragerRegressor(members, cv=folds).fit(X, y)
+    coverage = 0.8
+    probabilities = [(1 - coverage) / 2, (1 + coverage) / 2]
+    outside = np.empty(len(y))
+    for train, test in folds.split(X):
+        weights = stacking_weights(bma.pointwise_lpd_[train])
+        low, high = mixture_quantiles(
+            bma.oof_predictions_[test], bma.oof_std_[test], weights, probabilities
+        ).T
+        outside[test] = np.maximum(low - y[test], y[test] - high)
+    margin = np.sort(outside)[int(np.ceil((len(y) + 1) * coverage)) - 1]
+    expected = bma.predict_interval(X[:30], coverage, method="mixture") + [-margin, margin]
+    bounds = bma.predict_interval(X[:30], coverage, method="conformal_mixture")
+    np.testing.assert_allclose(bounds, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_conformal_mixture_covers_as_asked_where_the_mixture_over_covers(friedman_halves):
+    X_train, X_test, y_train, y_test = friedman_halves
+    members = [
+        ("bayes", BayesianRidge()),
+        ("knn", KNeighborsRegressor(10)),
+        ("tree", DecisionTreeRegressor(max_depth=6, random_state=0)),
+    ]
+    bma = BayesianModelAveragerRegressor(members, random_state=0).fit(X_train, y_train)
+    for coverage in (0.8, 0.9, 0.95):
+        inside = _coverage(bma, X_test, y_test, coverage, method="conformal_mixture")
+        assert coverage - 0.015 <= inside <= coverage + 0.03, (coverage, inside)
+        assert _coverage(bma, X_test, y_test, coverage) > coverage + 0.03  # plain mixture
+    multi = BayesianModelAveragerRegressor(members[1:], random_state=0)
+    multi.fit(X_train, np.column_stack([y_train, 2 * y_train]))
+    bounds = multi.predict_interval(X_test, 0.9, method="conformal_mixture")
+    assert bounds.shape == (len(y_test), 2, 2)
+    for t, target in enumerate([y_test, 2 * y_test]):
+        inside = np.mean((target >= bounds[:, t, 0]) & (target <= bounds[:, t, 1]))
+        assert 0.885 <= inside <= 0.93, (t, inside)
+
+
 @pytest.mark.parametrize("method", ["stacking", "pseudo_bma", "bb_pseudo_bma"])
 def test_weight_properties(diabetes, method):
     X, y = diabetes

@@ -24,6 +24,7 @@ from skfusion import (
     WeightSpaceFuserRegressor,
 )
 from skfusion._conformal import conformal_threshold, cv_plus_bounds, label_scores
+from skfusion._utils import numpy_generator
 
 
 def naive_scores(proba, method, uniforms=None):
@@ -79,6 +80,44 @@ def test_calibration_uses_the_cross_validated_fusion():
     sets = blender.predict_set(X, coverage=0.9)
     threshold = naive_threshold(1 - proba[np.arange(len(y)), y], 0.9)
     np.testing.assert_array_equal(sets, 1 - blender.predict_proba(X) <= threshold)
+
+
+@pytest.mark.parametrize("class_conditional", [False, True])
+@pytest.mark.parametrize("method", ["lac", "aps"])
+def test_cv_plus_sets_from_the_fold_models_match_a_row_loop(class_conditional, method):
+    # Given weights learn nothing, so each fold's fusion is the weighted mean
+    # of its fold models; a label is kept when fewer than ceil((n + 1) c)
+    # calibration scores lie below its score under the fold that left them out.
+    X, y = load_iris(return_X_y=True)
+    folds = KFold(4, shuffle=True, random_state=0)
+    members = [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB())]
+    weights = np.array([2.0, 1.0]) / 3
+    blender = WeightedBlender(
+        members, weights=[2, 1], cv=folds, test_predictions="fold_average", random_state=0
+    ).fit(X, y)
+    X_test = X[::7] + 0.3
+    fold_of = np.empty(len(y), dtype=int)
+    for f, (_, test) in enumerate(folds.split(X)):
+        fold_of[test] = f
+    per_fold = [
+        sum(w * est[f].predict_proba(X_test) for w, est in zip(weights, blender.fold_estimators_))
+        for f in range(4)
+    ]
+    draws = numpy_generator(0)
+    cal_u, test_u = draws.random(len(y)), draws.random(len(X_test))
+    if method == "lac":
+        cal_u = test_u = None
+    oof = blender.fused_oof_predictions_
+    calibration = naive_scores(oof, method, cal_u)[np.arange(len(y)), y]
+    test_scores = [naive_scores(p, method, test_u) for p in per_fold]
+    expected = np.zeros((len(X_test), 3), dtype=bool)
+    for j in range(len(X_test)):
+        for c in range(3):
+            rows = np.flatnonzero(y == c) if class_conditional else np.arange(len(y))
+            below = sum(calibration[i] < test_scores[fold_of[i]][j, c] for i in rows)
+            expected[j, c] = below < np.ceil((len(rows) + 1) * 0.8)
+    sets = blender.predict_set(X_test, 0.8, method=method, class_conditional=class_conditional)
+    np.testing.assert_array_equal(sets, expected)
 
 
 @pytest.fixture(scope="module")
