@@ -65,7 +65,15 @@ class _ConformalSets:
     """``predict_set`` for the fused classifiers."""
 
     @available_if(_has_set_source)
-    def predict_set(self, X, coverage=0.9, method="lac", class_conditional=False, randomized=True):
+    def predict_set(
+        self,
+        X,
+        coverage=0.9,
+        method="lac",
+        class_conditional=False,
+        randomized=True,
+        cv_plus=False,
+    ):
         """Conformal prediction sets: every label that conformity allows.
 
         Calibrated on the fused out-of-fold (OOF) probabilities of the
@@ -75,14 +83,9 @@ class _ConformalSets:
         exchangeable rows, a set holds the true label with probability at
         least ``coverage``.
 
-        Where the fold models are kept (``test_predictions="fold_average"``
-        and folds that test each row once), the sets are CV+ sets (Romano
-        et al. 2020, after Barber et al. 2021): a test row's label is
-        scored by each fold's fusion and compared with the rows that fold
-        did not see, so test and calibration scores come from the same
-        models (coverage at least ``1 - 2 (1 - coverage)`` in theory, about
-        ``coverage`` in practice). Otherwise the refit members' fusion
-        scores the test rows.
+        The test rows are scored by ``predict_proba`` (the refit members'
+        fusion, or the fold models' with ``test_predictions="fold_average"``),
+        or with ``cv_plus=True`` by each fold's fusion.
 
         Parameters
         ----------
@@ -106,18 +109,32 @@ class _ConformalSets:
             exact rather than at least ``coverage``; a set may then be empty.
             False keeps every label up to the one whose mass crosses the
             threshold (never empty; covers more often than asked).
+        cv_plus : bool, default=False
+            CV+ sets (Romano et al. 2020, after Barber et al. 2021): each
+            label of a test row is scored by every fold's fusion and
+            compared with the rows that fold did not see, so test and
+            calibration scores come from the same models, with a
+            finite-sample guarantee of ``1 - 2 (1 - coverage)``. Needs the
+            fold models (``test_predictions="fold_average"`` and folds that
+            test each row once). Conservative in practice: sets cover more
+            often than asked (see the uncertainty user guide).
 
         Returns
         -------
         sets : ndarray of bool of shape (n_samples, n_classes)
             ``sets[i, j]``: whether ``classes_[j]`` is in row i's set.
         """
-        _check_set_params(coverage, method, class_conditional, randomized)
+        _check_set_params(coverage, method, class_conditional, randomized, cv_plus)
         check_is_fitted(self)
         if is_multi_output(self.classes_):
             raise ValueError("predict_set takes one label per row; this y has several outputs.")
+        if cv_plus and not self._has_fold_models():
+            raise ValueError(
+                "cv_plus=True needs the members' fold models: fit with "
+                "test_predictions='fold_average' (and a cv of folds that test each row once)."
+            )
         proba, codes = self._calibration_probabilities()
-        if self._has_fold_models():
+        if cv_plus:
             # CV+: each test row is scored by every fold's fusion, and compared
             # with the rows that fold's models did not see.
             X = self._check_X(X, reset=False)[0]
@@ -177,10 +194,11 @@ def conformal_counts(scores, fold_of, test_scores, strict=False):
         "method": [StrOptions(set(SET_METHODS))],
         "class_conditional": ["boolean"],
         "randomized": ["boolean"],
+        "cv_plus": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
-def _check_set_params(coverage, method, class_conditional, randomized):
+def _check_set_params(coverage, method, class_conditional, randomized, cv_plus):
     """Validate ``predict_set``'s parameters as sklearn validates a function's."""
 
 

@@ -116,8 +116,17 @@ def test_cv_plus_sets_from_the_fold_models_match_a_row_loop(class_conditional, m
             rows = np.flatnonzero(y == c) if class_conditional else np.arange(len(y))
             below = sum(calibration[i] < test_scores[fold_of[i]][j, c] for i in rows)
             expected[j, c] = below < np.ceil((len(rows) + 1) * 0.8)
-    sets = blender.predict_set(X_test, 0.8, method=method, class_conditional=class_conditional)
+    sets = blender.predict_set(
+        X_test, 0.8, method=method, class_conditional=class_conditional, cv_plus=True
+    )
     np.testing.assert_array_equal(sets, expected)
+    if method == "lac" and not class_conditional:  # without CV+: the fold-average fusion
+        threshold = naive_threshold(calibration, 0.8)
+        split = 1 - blender.predict_proba(X_test) <= threshold
+        np.testing.assert_array_equal(blender.predict_set(X_test, 0.8), split)
+        refit = WeightedBlender(members, weights=[2, 1], cv=folds, scoring="accuracy").fit(X, y)
+        with pytest.raises(ValueError, match="fold_average"):
+            refit.predict_set(X_test, cv_plus=True)
 
 
 @pytest.fixture(scope="module")
