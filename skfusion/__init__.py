@@ -16,6 +16,8 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "BayesianModelAverager": "._bma",
     "BayesianModelAveragerRegressor": "._bma",
+    "DynamicSelector": "._dynamic",
+    "DynamicSelectorRegressor": "._dynamic",
     "OOFStacker": "._stacking",
     "OOFStackerRegressor": "._stacking",
     "WeightedBlender": "._blending",

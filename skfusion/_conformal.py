@@ -64,6 +64,12 @@ def _has_set_source(fuser):
 class _ConformalSets:
     """``predict_set`` for the fused classifiers."""
 
+    def _calibration_probabilities(self):
+        """What the sets calibrate on: the fused OOF probabilities (fusion
+        step cross-validated) and the rows' label codes. The calibration
+        option, where a fuser has it, calibrates them first."""
+        return self._probability_rows()[:2]
+
     @available_if(_has_set_source)
     def predict_set(
         self,

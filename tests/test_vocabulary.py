@@ -32,6 +32,8 @@ FUSERS = [
     "BayesianModelAveragerRegressor",
     "WeightSpaceFuser",
     "WeightSpaceFuserRegressor",
+    "DynamicSelector",
+    "DynamicSelectorRegressor",
 ]
 PUBLIC_FUNCTIONS = [
     ("skfusion", "blend"),

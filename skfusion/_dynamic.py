@@ -1,0 +1,808 @@
+"""Per-sample adaptive fusion: dynamic ensemble selection.
+
+Each test row gets its own member weights from how the members did on its
+nearest training rows (its region of competence). The members' correctness
+there comes from their out-of-fold (OOF) predictions of **all** training
+rows (the shared engine), not from a selection split held back from them.
+
+References
+----------
+.. [1] R. M. O. Cruz, R. Sabourin and G. D. C. Cavalcanti, "Dynamic
+   classifier selection: Recent advances and perspectives", Information
+   Fusion 41, 195-216, 2018.
+.. [2] A. H. R. Ko, R. Sabourin and A. S. Britto Jr, "From dynamic classifier
+   selection to dynamic ensemble selection", Pattern Recognition 41(5),
+   1718-1731, 2008.
+.. [3] K. Woods, W. P. Kegelmeyer and K. Bowyer, "Combination of multiple
+   classifiers using local accuracy estimates", IEEE TPAMI 19(4), 405-410,
+   1997.
+.. [4] M. C. P. Souto, R. G. F. Soares, A. Santana and A. M. P. Canuto,
+   "Empirical comparison of dynamic classifier selection methods based on
+   diversity and accuracy for building ensembles", IJCNN 2008.
+"""
+
+import numbers
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import ClassifierMixin, RegressorMixin, clone
+from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_array
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import _OutputFusion
+from ._compat import HasMethods, Interval, StrOptions, _fit_context
+from ._conformal import _ConformalIntervals, _ConformalSets
+from ._oof import label_codes
+from ._scoring import SCORING_CONSTRAINT, get_scorer, report_scores
+
+CLASSIFIER_METHODS = ("knora_e", "knora_u", "ola", "lca", "des_knn")
+REGRESSOR_METHODS = ("ola", "weighted")
+
+
+# -- competence -> weights (pure functions on arrays) ---------------------------
+def _best_one(competence):
+    """One-hot rows of the most competent member (ties: the first)."""
+    weights = np.zeros(competence.shape)
+    weights[np.arange(len(competence)), np.argmax(competence, axis=1)] = 1.0
+    return weights
+
+
+def _normalised(weights):
+    """Rows summing to 1; a row of zeros becomes uniform (every member)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    total = weights.sum(axis=1, keepdims=True)
+    uniform = np.full_like(weights, 1.0 / weights.shape[1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, weights / total, uniform)
+
+
+def classifier_weights(
+    method,
+    correct,
+    neighbour_codes=None,
+    predicted_codes=None,
+    pct_accuracy=0.5,
+    pct_diversity=0.3,
+):
+    """Per-row member weights of a dynamic selection rule.
+
+    Parameters
+    ----------
+    method : {"knora_e", "knora_u", "ola", "lca", "des_knn"}
+    correct : ndarray of bool of shape (n, k, M)
+        Whether each member's OOF label is right on each of the row's k
+        neighbours, nearest first.
+    neighbour_codes : ndarray of shape (n, k)
+        The neighbours' true class codes (``"lca"``).
+    predicted_codes : ndarray of shape (n, M)
+        Each member's class code for the row (``"lca"``).
+    pct_accuracy, pct_diversity : float
+        ``"des_knn"``: the shares of members kept by local accuracy, then
+        by diversity.
+
+    Returns
+    -------
+    weights : ndarray of shape (n, M)
+        Non-negative, each row summing to 1.
+    """
+    n, k, n_members = correct.shape
+    if method == "knora_e":
+        # The longest run of right answers from the nearest neighbour: the
+        # members right on all k neighbours, else on the k - 1 nearest, ...
+        # down to every member when none is right on the nearest.
+        run = np.cumprod(correct, axis=1).sum(axis=1)
+        return _normalised(run == run.max(axis=1, keepdims=True))
+    if method == "knora_u":
+        return _normalised(correct.sum(axis=1))  # a vote per right neighbour
+    if method == "ola":
+        return _best_one(correct.mean(axis=1))
+    if method == "lca":
+        # Right answers among the neighbours of the class the member predicts here.
+        same_class = neighbour_codes[:, :, None] == predicted_codes[:, None, :]
+        counted = same_class.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            local = np.where(counted > 0, (correct & same_class).sum(axis=1) / counted, 0.0)
+        return _best_one(local)
+    # des_knn: the most accurate members, then the most diverse of those.
+    accuracy = correct.mean(axis=1)
+    n_accurate = max(1, int(n_members * pct_accuracy))
+    n_diverse = min(n_accurate, max(1, int(np.ceil(n_members * pct_diversity))))
+    wrong = ~correct
+    # Sum over the other members of the negated double-fault count,
+    # -sum_l N00(m, l) with N00(m, l) = sum_j wrong[j, m] wrong[j, l], in
+    # integers so that equal diversities tie exactly (DESlib divides by k).
+    wrong_count = wrong.sum(axis=2, keepdims=True, dtype=np.int64)
+    diversity = -(wrong * (wrong_count - 1)).sum(axis=1)
+    # The same sorts (and so the same ties) as DESlib's DES-KNN.
+    accurate = np.argsort(accuracy, axis=1)[:, ::-1][:, :n_accurate]
+    chosen = np.argsort(np.take_along_axis(diversity, accurate, axis=1), axis=1)[:, ::-1]
+    selected = np.take_along_axis(accurate, chosen[:, :n_diverse], axis=1)
+    weights = np.zeros((n, n_members))
+    np.put_along_axis(weights, selected, 1.0, axis=1)
+    return _normalised(weights)
+
+
+def regressor_weights(method, errors):
+    """Per-row member weights from the squared errors ``(n, k, M)`` of the
+    members' OOF predictions on each row's k neighbours: ``"ola"`` the one
+    of least mean error, ``"weighted"`` weights proportional to the inverse
+    mean error (floored at 1e-12 of the row's largest, so an exact member
+    takes almost all the weight without a division by zero)."""
+    local = errors.mean(axis=1)
+    if method == "ola":
+        return _best_one(-local)
+    floor = 1e-12 * np.maximum(local.max(axis=1, keepdims=True), np.finfo(float).tiny)
+    return _normalised(1.0 / np.maximum(local, floor))
+
+
+def _without_self(neighbours):
+    """``(n, k + 1)`` neighbours of the reference rows themselves -> ``(n, k)``
+    with each row's own index left out (the farthest one where it is absent,
+    as with duplicated rows)."""
+    n, width = neighbours.shape
+    is_other = neighbours != np.arange(n)[:, None]
+    drop = np.where(is_other.all(axis=1), width - 1, np.argmin(is_other, axis=1))
+    keep = np.arange(width)[None, :] != drop[:, None]
+    return neighbours[keep].reshape(n, width - 1)
+
+
+class _BaseDynamicSelector(_OutputFusion):
+    _parameter_constraints: dict = {
+        **_OutputFusion._parameter_constraints,
+        "k": [Interval(numbers.Integral, 1, None, closed="left")],
+        "scaler": [None, StrOptions({"standard"}), HasMethods(["fit", "transform"])],
+        "metric": [str, callable],
+        "scoring": SCORING_CONSTRAINT,
+    }
+
+    def _member_method(self, name, estimator):
+        return "predict"
+
+    # -- the region of competence ---------------------------------------------
+    def _region_features(self, X, *, fit):
+        """X as the neighbour search sees it (``scaler``)."""
+        if fit:
+            scaler = self.scaler
+            if scaler == "standard":
+                scaler = StandardScaler(with_mean=not sparse.issparse(X))
+            self.scaler_ = None if scaler is None else clone(scaler).fit(X)
+        if self.scaler_ is None:  # X as given, as a numeric array for the search
+            return check_array(X, accept_sparse="csr", dtype="numeric")
+        return self.scaler_.transform(X)
+
+    def _neighbours(self, reference, query=None):
+        """``(n_query, k)`` indices of each query row's nearest reference rows,
+        nearest first; ``query=None``: the reference rows' own, each row left
+        out of its region."""
+        k = min(self.k, reference.shape[0] - (query is None))
+        if k < 1:
+            raise ValueError("Dynamic selection needs at least 2 rows with OOF predictions.")
+        search = NearestNeighbors(metric=self.metric, n_jobs=self.n_jobs)
+        search.fit(reference)
+        if query is None:
+            return _without_self(search.kneighbors(n_neighbors=k + 1, X=reference)[1])
+        return search.kneighbors(query, n_neighbors=k, return_distance=False)
+
+    def _dynamic_fusion(self, region, outputs, y, query_region, query_outputs, members_in=None):
+        """Fused values of the query rows, and their ``(n, M)`` weights, from
+        the reference rows' region features, member outputs and targets."""
+        if members_in is not None:
+            outputs = [o for o, keep in zip(outputs, members_in) if keep]
+            query_outputs = [o for o, keep in zip(query_outputs, members_in) if keep]
+        neighbours = self._neighbours(region, None if query_region is None else query_region)
+        weights = self._local_weights(neighbours, outputs, y, query_outputs)
+        return self._combine(weights, query_outputs), weights
+
+    def _fit_dynamic(self, X, y, sample_weight, groups, params, classes=None):
+        _, members = self._validate_members()
+        methods = [self._member_method(name, est) for name, est in members]
+        sample_weight, fit_params, split_params = self._fit_inputs(
+            members, y, sample_weight, groups, params
+        )
+        result = self._cross_fit(
+            members,
+            X,
+            y,
+            methods=methods,
+            fit_params=fit_params,
+            split_params=split_params,
+            classes=classes,
+        )
+        self._methods = methods
+        outputs = result.member_oof()
+        self.oof_predictions_ = np.moveaxis(result.oof, 0, 1)
+        y_fit, sw_fit = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
+        region = result.at_oof_rows(self._region_features(X, fit=True))
+        fused, _ = self._dynamic_fusion(region, outputs, y_fit, None, outputs)
+        self.fused_oof_predictions_ = result.at_all_rows(self._fused_output(fused))
+        response = self._response()
+        report_scores(
+            self,
+            get_scorer(self.scoring, classifier=classes is not None),
+            outputs,
+            fused,
+            y_fit,
+            classes=classes,
+            sample_weight=sw_fit,
+            response=response,
+        )
+        learn = [region, *outputs]
+        self._keep_fusion_data(result, learn, learn, y_fit, sw_fit, response)
+        return self
+
+    def _fold_fusion(self, learn, y, sample_weight, fuse):
+        return self._dynamic_fusion(learn[0], learn[1:], y, fuse[0], fuse[1:])[0]
+
+    def _subset_fusion(self, members_in):
+        if not np.any(members_in):
+            return None
+        learn, _, y = self._fusion_data_[:3]
+        return self._dynamic_fusion(learn[0], learn[1:], y, None, learn[1:], members_in)[0]
+
+    def _fusion_values(self, predictions, X):
+        return [self._region_features(X, fit=False), *predictions]
+
+    def _test_fusion(self, X):
+        """Fused values of X and the ``(n, M)`` weights."""
+        check_is_fitted(self)
+        X, _ = self._check_X(X, reset=False)
+        cache = self._output_cache(X)
+        outputs = [self._test_output(cache, m, method) for m, method in enumerate(self._methods)]
+        learn, _, y = self._fusion_data_[:3]
+        query = self._region_features(X, fit=False)
+        return self._dynamic_fusion(learn[0], learn[1:], y, query, outputs)
+
+    def predict_weights(self, X):
+        """Each row's member weights: which members fuse it, and how much.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples, n_members)
+            Non-negative, each row summing to 1, members in ``estimators``
+            order (dropped ones left out). A selection rule gives its
+            selected members equal weights and the others 0.
+        """
+        return self._test_fusion(X)[1]
+
+
+class DynamicSelector(_ConformalSets, ClassifierMixin, _BaseDynamicSelector):
+    """Dynamic ensemble selection: each row fused by the members competent near it.
+
+    For each row to predict, its ``k`` nearest training rows form its region
+    of competence; the members' out-of-fold (OOF) labels on those rows say
+    which members are right there, and ``method`` turns that into the row's
+    member weights (a selection gives the selected members equal weights).
+    Every training row has OOF predictions (the shared engine), so no rows
+    are held back from the members to select them, and the members may
+    each see their own columns (Pipelines with column selection): the
+    neighbours are found on all of X (after ``scaler``).
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        The member classifiers; a member may be ``"drop"``.
+    method : {"knora_e", "knora_u", "ola", "lca", "des_knn"}, default="knora_e"
+        How competence on the region gives a row's weights.
+        ``"knora_e"`` (KNORA-Eliminate, Ko et al. 2008): the members right
+        on all k neighbours, else on the k - 1 nearest, and so on; all
+        members when none is right on the nearest. ``"knora_u"``
+        (KNORA-Union): each member weighs as many right neighbours as it
+        has (all members equally when none has one). ``"ola"`` (overall
+        local accuracy, Woods et al. 1997): the one member most often right
+        on the region (ties: the first). ``"lca"`` (local class accuracy):
+        the one member most often right among the neighbours of the class
+        it predicts for the row (0 when there are none). ``"des_knn"``
+        (Soares et al. 2006): the ``pct_accuracy`` most accurate members on
+        the region, then the ``pct_diversity`` (of all members) most
+        diverse of those, by the double-fault measure.
+    k : int, default=7
+        Size of the region of competence.
+    voting : {"soft", "hard"}, default="soft"
+        ``"soft"``: the weighted mean of the members' probabilities (one-hot
+        votes for members without ``predict_proba``); ``"hard"``: the
+        weighted vote of their labels, ties to the lowest class (as DESlib),
+        and no ``predict_proba``.
+    pct_accuracy : float, default=0.5
+        ``"des_knn"``: the share of members kept by local accuracy (at least
+        one).
+    pct_diversity : float, default=0.3
+        ``"des_knn"``: the share of all members kept by diversity among
+        those (at least one, at most those kept by accuracy).
+    scaler : "standard", transformer or None, default="standard"
+        What the neighbour search sees of X: ``"standard"`` standardises
+        each column (without centring a sparse X), a transformer (e.g. a
+        ColumnTransformer of the columns that define regions) is fitted on
+        the training X, None uses X as given.
+    metric : str or callable, default="minkowski"
+        The distance of the neighbour search
+        (:class:`~sklearn.neighbors.NearestNeighbors`).
+    cv : int, cross-validation generator, iterable, float or "prefit", default=5
+        Folds of the OOF predictions (see :class:`WeightedBlender`). With a
+        float (hold-out) or ``"prefit"``, the regions are made of the rows
+        that have OOF predictions.
+    test_predictions : {"refit", "fold_average"}, default="refit"
+        See :class:`WeightedBlender`.
+    fold_eval_set : str, default=None
+        See :class:`WeightedBlender`.
+    scoring : str, callable, list, tuple, set or dict, default=None
+        What ``member_scores_`` and ``fused_score_`` report, as in
+        :class:`WeightedBlender`; None is accuracy.
+    memory : str, path or joblib.Memory, default=None
+        Cache of each member x fold fit.
+    n_jobs : int, default=None
+        Parallel member x fold fits and neighbour searches.
+    verbose : int, default=0
+        1: a progress bar over fits; 2: also the members' and the fusion's
+        OOF scores.
+    random_state : int, RandomState instance or None, default=None
+        Seeds unseeded shuffling splitters and the hold-out split.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators or None
+        Members refit on all rows; None with ``test_predictions="fold_average"``.
+    fold_estimators_ : list of list of estimators or None
+        Per member, its fold models (``test_predictions="fold_average"``).
+    named_estimators_ : Bunch
+        The fitted members (or their fold models) by name.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    oof_predictions_ : ndarray of shape (n_samples, n_members, n_classes)
+        Members' OOF class scores (probabilities, or one-hot labels for
+        members without ``predict_proba``); NaN on rows a hold-out ``cv``
+        does not predict.
+    fused_oof_predictions_ : ndarray of shape (n_samples, n_classes)
+        The dynamic fusion of the OOF rows, each row's region made of the
+        other OOF rows (probabilities; weighted votes with hard voting).
+    member_scores_ : dict
+        Member name to OOF score under ``scoring``.
+    fused_score_ : float or dict
+        The score of ``fused_oof_predictions_``.
+    fused_cv_score_ : float or dict
+        The same with each fold's rows fused by regions of the other folds'
+        rows only. Computed on first access.
+    scaler_ : transformer or None
+        The fitted ``scaler``.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Feature names seen in ``fit``, when X has string column names.
+
+    See Also
+    --------
+    WeightedBlender : One weight per member for all rows.
+    DynamicSelectorRegressor : The regressor.
+
+    References
+    ----------
+    .. [1] R. M. O. Cruz, R. Sabourin and G. D. C. Cavalcanti, "Dynamic
+       classifier selection: Recent advances and perspectives", Information
+       Fusion 41, 195-216, 2018.
+    .. [2] A. H. R. Ko, R. Sabourin and A. S. Britto Jr, "From dynamic
+       classifier selection to dynamic ensemble selection", Pattern
+       Recognition 41(5), 1718-1731, 2008.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skfusion import DynamicSelector
+    >>> X, y = load_iris(return_X_y=True)
+    >>> selector = DynamicSelector(
+    ...     [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB()),
+    ...      ("tree", DecisionTreeClassifier(max_depth=2, random_state=0))],
+    ...     method="knora_e",
+    ... ).fit(X, y)
+    >>> selector.predict(X[:3])
+    array([0, 0, 0])
+    >>> selector.predict_weights(X[:1]).round(2)
+    array([[0.33, 0.33, 0.33]])
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseDynamicSelector._parameter_constraints,
+        "method": [StrOptions(set(CLASSIFIER_METHODS))],
+        "voting": [StrOptions({"soft", "hard"})],
+        "pct_accuracy": [Interval(numbers.Real, 0, 1, closed="right")],
+        "pct_diversity": [Interval(numbers.Real, 0, 1, closed="right")],
+    }
+
+    def __init__(
+        self,
+        estimators,
+        *,
+        method="knora_e",
+        k=7,
+        voting="soft",
+        pct_accuracy=0.5,
+        pct_diversity=0.3,
+        scaler="standard",
+        metric="minkowski",
+        cv=5,
+        test_predictions="refit",
+        fold_eval_set=None,
+        scoring=None,
+        memory=None,
+        n_jobs=None,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            estimators,
+            cv=cv,
+            memory=memory,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.method = method
+        self.k = k
+        self.voting = voting
+        self.pct_accuracy = pct_accuracy
+        self.pct_diversity = pct_diversity
+        self.scaler = scaler
+        self.metric = metric
+        self.test_predictions = test_predictions
+        self.fold_eval_set = fold_eval_set
+        self.scoring = scoring
+
+    def _member_method(self, name, estimator):
+        return "predict_proba" if hasattr(estimator, "predict_proba") else "predict"
+
+    def _response(self):
+        return "predict_proba" if self.voting == "soft" else "predict"
+
+    def _fused_output(self, fused):
+        return fused if self.voting == "soft" else self.classes_[np.argmax(fused, axis=1)]
+
+    def _local_weights(self, neighbours, outputs, y, query_outputs):
+        codes = label_codes(y, self.classes_)
+        correct = np.stack([np.argmax(o, axis=1) == codes for o in outputs], axis=1)
+        predicted = None
+        if self.method == "lca":
+            predicted = np.stack([np.argmax(o, axis=1) for o in query_outputs], axis=1)
+        return classifier_weights(
+            self.method,
+            correct[neighbours],
+            neighbour_codes=codes[neighbours],
+            predicted_codes=predicted,
+            pct_accuracy=self.pct_accuracy,
+            pct_diversity=self.pct_diversity,
+        )
+
+    def _combine(self, weights, outputs):
+        if self.voting == "hard":
+            n_classes = len(self.classes_)
+            outputs = [np.eye(n_classes)[np.argmax(o, axis=1)] for o in outputs]
+        return sum(w[:, None] * np.asarray(o, np.float64) for w, o in zip(weights.T, outputs))
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, *, groups=None, **params):
+        """Fit the members out of fold, then keep their OOF labels per row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to the members and used in the OOF scores; the regions
+            count rows, not weights.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter ``cv``.
+        **params : dict
+            Other metadata, routed with metadata routing enabled.
+
+        Returns
+        -------
+        self : object
+            The fitted selector.
+        """
+        X, y = self._check_X(X, reset=True, y=y)
+        y, self.classes_ = self._check_classification_y(y)
+        self._check_prefit_classes()
+        return self._fit_dynamic(X, y, sample_weight, groups, params, classes=self.classes_)
+
+    def predict(self, X):
+        """The class of highest fused score.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        fused = self._test_fusion(X)[0]  # checks that the selector is fitted
+        return self.classes_[np.argmax(fused, axis=1)]
+
+    def _proba_available(self):
+        return self.voting == "soft"
+
+    @available_if(_proba_available)
+    def predict_proba(self, X):
+        """Each row's weighted mean of its members' probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities.
+        """
+        return self._test_fusion(X)[0]
+
+    def transform(self, X):
+        """Each row's member weights (see ``predict_weights``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples, n_members)
+            Member weights.
+        """
+        return self.predict_weights(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the ``transform`` columns: the member names.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Not used; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Member names.
+        """
+        check_is_fitted(self)
+        return np.asarray(self._member_names(), dtype=object)
+
+
+class DynamicSelectorRegressor(_ConformalIntervals, RegressorMixin, _BaseDynamicSelector):
+    """Dynamic ensemble selection of regressors: each row fused by the members accurate near it.
+
+    For each row to predict, its ``k`` nearest training rows form its region
+    of competence; the members' out-of-fold (OOF) squared errors there give
+    the row's member weights (see :class:`DynamicSelector`).
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        The member regressors; a member may be ``"drop"``.
+    method : {"ola", "weighted"}, default="weighted"
+        ``"ola"``: the one member of least mean squared OOF error on the
+        region (ties: the first). ``"weighted"``: weights proportional to
+        the inverse of each member's mean squared error on the region.
+    k : int, default=7
+        Size of the region of competence.
+    scaler : "standard", transformer or None, default="standard"
+        What the neighbour search sees of X (see :class:`DynamicSelector`).
+    metric : str or callable, default="minkowski"
+        The distance of the neighbour search.
+    cv : int, cross-validation generator, iterable, float or "prefit", default=5
+        Folds of the OOF predictions (see :class:`WeightedBlender`).
+    test_predictions : {"refit", "fold_average"}, default="refit"
+        See :class:`WeightedBlender`.
+    fold_eval_set : str, default=None
+        See :class:`WeightedBlender`.
+    scoring : str, callable, list, tuple, set or dict, default=None
+        What ``member_scores_`` and ``fused_score_`` report, as in
+        :class:`WeightedBlender`; None is R².
+    memory : str, path or joblib.Memory, default=None
+        Cache of each member x fold fit.
+    n_jobs : int, default=None
+        Parallel member x fold fits and neighbour searches.
+    verbose : int, default=0
+        1: a progress bar over fits; 2: also the OOF scores.
+    random_state : int, RandomState instance or None, default=None
+        Seeds unseeded shuffling splitters and the hold-out split.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators or None
+        Members refit on all rows; None with ``test_predictions="fold_average"``.
+    fold_estimators_ : list of list of estimators or None
+        Per member, its fold models (``test_predictions="fold_average"``).
+    named_estimators_ : Bunch
+        The fitted members (or their fold models) by name.
+    oof_predictions_ : ndarray of shape (n_samples, n_members[, n_outputs])
+        Members' OOF predictions.
+    fused_oof_predictions_ : ndarray of shape (n_samples[, n_outputs])
+        The dynamic fusion of the OOF rows, each row's region made of the
+        other OOF rows.
+    member_scores_ : dict
+        Member name to OOF score under ``scoring``.
+    fused_score_ : float or dict
+        The score of ``fused_oof_predictions_``.
+    fused_cv_score_ : float or dict
+        The same with each fold's rows fused by regions of the other folds'
+        rows only. Computed on first access.
+    scaler_ : transformer or None
+        The fitted ``scaler``.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Feature names seen in ``fit``, when X has string column names.
+
+    See Also
+    --------
+    DynamicSelector : The classifier.
+    WeightedBlenderRegressor : One weight per member for all rows.
+
+    References
+    ----------
+    .. [1] R. M. O. Cruz, R. Sabourin and G. D. C. Cavalcanti, "Dynamic
+       classifier selection: Recent advances and perspectives", Information
+       Fusion 41, 195-216, 2018.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.neighbors import KNeighborsRegressor
+    >>> from skfusion import DynamicSelectorRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> selector = DynamicSelectorRegressor(
+    ...     [("ridge", Ridge()), ("knn", KNeighborsRegressor(20))], k=15
+    ... ).fit(X, y)
+    >>> selector.predict_weights(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseDynamicSelector._parameter_constraints,
+        "method": [StrOptions(set(REGRESSOR_METHODS))],
+    }
+
+    def __init__(
+        self,
+        estimators,
+        *,
+        method="weighted",
+        k=7,
+        scaler="standard",
+        metric="minkowski",
+        cv=5,
+        test_predictions="refit",
+        fold_eval_set=None,
+        scoring=None,
+        memory=None,
+        n_jobs=None,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            estimators,
+            cv=cv,
+            memory=memory,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.method = method
+        self.k = k
+        self.scaler = scaler
+        self.metric = metric
+        self.test_predictions = test_predictions
+        self.fold_eval_set = fold_eval_set
+        self.scoring = scoring
+
+    def _response(self):
+        return "predict"
+
+    def _fused_output(self, fused):
+        return fused
+
+    def _local_weights(self, neighbours, outputs, y, query_outputs):
+        y = np.asarray(y, dtype=np.float64)
+        squared = [(np.asarray(o, np.float64) - y) ** 2 for o in outputs]
+        # One error per row: the mean over the outputs of a 2-D y.
+        errors = np.stack([s.reshape(len(y), -1).mean(axis=1) for s in squared], axis=1)
+        return regressor_weights(self.method, errors[neighbours])
+
+    def _combine(self, weights, outputs):
+        return sum(
+            w.reshape((-1,) + (1,) * (np.ndim(o) - 1)) * np.asarray(o, np.float64)
+            for w, o in zip(weights.T, outputs)
+        )
+
+    @property
+    def _multi_output(self):
+        return True
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, *, groups=None, **params):
+        """Fit the members out of fold, then keep their OOF errors per row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets; with several outputs a row's error is the mean over them.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to the members and used in the OOF scores; the regions
+            count rows, not weights.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter ``cv``.
+        **params : dict
+            Other metadata, routed with metadata routing enabled.
+
+        Returns
+        -------
+        self : object
+            The fitted selector.
+        """
+        X, y = self._check_X(X, reset=True, y=y)
+        y = self._check_regression_y(y)
+        self._n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        return self._fit_dynamic(X, y, sample_weight, groups, params)
+
+    def predict(self, X):
+        """Each row's weighted mean of its members' predictions.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions.
+        """
+        return self._test_fusion(X)[0]
+
+    def transform(self, X):
+        """Each row's member weights (see ``predict_weights``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples, n_members)
+            Member weights.
+        """
+        return self.predict_weights(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the ``transform`` columns: the member names.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Not used; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Member names.
+        """
+        check_is_fitted(self)
+        return np.asarray(self._member_names(), dtype=object)

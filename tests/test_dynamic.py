@@ -1,0 +1,235 @@
+"""Dynamic ensemble selection: the rules against naive per-row loops written
+from their definitions (DESlib's, on fixed neighbours), the fusers against a
+naive end-to-end replay, and held-out quality where members are specialised
+by region."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes, load_iris, make_classification
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV, KFold, train_test_split
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsRegressor, NearestNeighbors
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+from skfusion import (
+    DynamicSelector,
+    DynamicSelectorRegressor,
+    WeightedBlender,
+    WeightedBlenderRegressor,
+)
+from skfusion._dynamic import classifier_weights, regressor_weights
+from skfusion.inspection import member_contributions
+
+
+# -- the rules, row by row ----------------------------------------------------
+def naive_classifier_weights(method, correct, codes, predicted, pct_accuracy, pct_diversity):
+    n, k, m = correct.shape
+    out = np.zeros((n, m))
+    for i in range(n):
+        c = correct[i]
+        if method == "knora_e":
+            selected = []
+            for kk in range(k, 0, -1):  # shrink the region until some member is right on all
+                selected = [j for j in range(m) if c[:kk, j].all()]
+                if selected:
+                    break
+            selected = selected or list(range(m))
+            out[i, selected] = 1 / len(selected)
+        elif method == "knora_u":
+            votes = c.sum(axis=0).astype(float)
+            out[i] = votes / votes.sum() if votes.sum() else 1 / m
+        elif method == "ola":
+            accuracy = [c[:, j].mean() for j in range(m)]
+            out[i, accuracy.index(max(accuracy))] = 1
+        elif method == "lca":
+            local = []
+            for j in range(m):
+                same = [t for t in range(k) if codes[i, t] == predicted[i, j]]
+                local.append(np.mean([c[t, j] for t in same]) if same else 0.0)
+            out[i, local.index(max(local))] = 1
+        else:  # des_knn
+            accuracy = c.mean(axis=0)
+            n_accurate = max(1, int(m * pct_accuracy))
+            n_diverse = min(n_accurate, max(1, int(np.ceil(m * pct_diversity))))
+            diversity = np.array(
+                [
+                    sum(-np.sum(~c[:, j] & ~c[:, other]) for other in range(m) if other != j)
+                    for j in range(m)
+                ]
+            )
+            accurate = np.argsort(accuracy)[::-1][:n_accurate]
+            chosen = accurate[np.argsort(diversity[accurate])[::-1][:n_diverse]]
+            out[i, chosen] = 1 / len(chosen)
+    return out
+
+
+@pytest.mark.parametrize("method", ["knora_e", "knora_u", "ola", "lca", "des_knn"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_rules_match_their_definitions_on_fixed_neighbours(method, seed):
+    rng = np.random.default_rng(seed)
+    n, k, m, n_classes = 60, 7, 9, 3
+    correct = rng.random((n, k, m)) < rng.uniform(0.3, 0.9, m)
+    correct[:3] = False  # no member right anywhere: the fallbacks
+    correct[3:5] = True  # all right: ties everywhere
+    codes = rng.integers(0, n_classes, (n, k))
+    predicted = rng.integers(0, n_classes, (n, m))
+    got = classifier_weights(method, correct, codes, predicted, 0.5, 0.3)
+    expected = naive_classifier_weights(method, correct, codes, predicted, 0.5, 0.3)
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+def test_regressor_rules_match_their_definitions():
+    rng = np.random.default_rng(0)
+    errors = rng.exponential(size=(40, 5, 4))
+    errors[0, :, 2] = 0.0  # an exact member
+    local = errors.mean(axis=1)
+    best = regressor_weights("ola", errors)
+    np.testing.assert_array_equal(best.argmax(axis=1), local.argmin(axis=1))
+    weighted = regressor_weights("weighted", errors)
+    np.testing.assert_allclose(weighted[1:], (1 / local[1:]) / (1 / local[1:]).sum(1)[:, None])
+    assert weighted[0, 2] > 1 - 1e-9
+
+
+# -- the fusers against a replay ----------------------------------------------
+def _members():
+    return [
+        ("lr", LogisticRegression(max_iter=2000)),
+        ("nb", GaussianNB()),
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+    ]
+
+
+@pytest.mark.parametrize("method", ["knora_e", "knora_u", "ola", "lca", "des_knn"])
+@pytest.mark.parametrize("voting", ["soft", "hard"])
+def test_selector_replays_by_hand(method, voting):
+    X, y = make_classification(400, 8, n_informative=4, n_classes=3, random_state=1)
+    X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0)
+    selector = DynamicSelector(_members(), method=method, voting=voting, k=5, cv=4)
+    selector.fit(X_train, y_train)
+    oof_labels = selector.oof_predictions_.argmax(axis=2)  # (n, M)
+    correct = oof_labels == y_train[:, None]
+    scaler = StandardScaler().fit(X_train)
+    search = NearestNeighbors(n_neighbors=5).fit(scaler.transform(X_train))
+    neighbours = search.kneighbors(scaler.transform(X_test), return_distance=False)
+    outputs = [est.predict_proba(X_test) for est in selector.estimators_]
+    predicted = np.stack([o.argmax(axis=1) for o in outputs], axis=1)
+    weights = naive_classifier_weights(
+        method, correct[neighbours], y_train[neighbours], predicted, 0.5, 0.3
+    )
+    np.testing.assert_allclose(selector.predict_weights(X_test), weights, atol=1e-12)
+    if voting == "soft":
+        expected = sum(w[:, None] * o for w, o in zip(weights.T, outputs))
+        np.testing.assert_allclose(selector.predict_proba(X_test), expected, atol=1e-12)
+        labels = expected.argmax(axis=1)
+    else:
+        votes = sum(w[:, None] * np.eye(3)[p] for w, p in zip(weights.T, predicted.T))
+        labels = votes.argmax(axis=1)
+        assert not hasattr(selector, "predict_proba")
+    np.testing.assert_array_equal(selector.predict(X_test), selector.classes_[labels])
+
+
+def test_fused_oof_rows_leave_themselves_out_of_their_region():
+    X, y = load_iris(return_X_y=True)
+    selector = DynamicSelector(_members(), method="ola", k=4, cv=5).fit(X, y)
+    correct = selector.oof_predictions_.argmax(axis=2) == y[:, None]
+    Z = StandardScaler().fit_transform(X)
+    neighbours = NearestNeighbors(n_neighbors=5).fit(Z).kneighbors(Z, return_distance=False)
+    others = np.array([[j for j in row if j != i][:4] for i, row in enumerate(neighbours)])
+    best = correct[others].mean(axis=1).argmax(axis=1)
+    expected = selector.oof_predictions_[np.arange(len(y)), best]
+    np.testing.assert_allclose(selector.fused_oof_predictions_, expected)
+    assert selector.fused_score_ == pytest.approx(np.mean(expected.argmax(axis=1) == y))
+    assert 0.8 < selector.fused_cv_score_ <= 1.0
+
+
+def test_regressor_replays_by_hand():
+    X, y = load_diabetes(return_X_y=True)
+    X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0)
+    members = [("ridge", Ridge()), ("knn", KNeighborsRegressor(15)), ("lin", LinearRegression())]
+    selector = DynamicSelectorRegressor(members, k=9, scaler=None, cv=KFold(4)).fit(
+        X_train, y_train
+    )
+    errors = (selector.oof_predictions_ - y_train[:, None]) ** 2
+    search = NearestNeighbors(n_neighbors=9).fit(X_train)
+    neighbours = search.kneighbors(X_test, return_distance=False)
+    local = errors[neighbours].mean(axis=1)
+    weights = (1 / local) / (1 / local).sum(axis=1, keepdims=True)
+    outputs = np.stack([est.predict(X_test) for est in selector.estimators_], axis=1)
+    np.testing.assert_allclose(selector.predict_weights(X_test), weights, rtol=1e-10)
+    np.testing.assert_allclose(selector.predict(X_test), (weights * outputs).sum(axis=1))
+    several = DynamicSelectorRegressor(members, k=9).fit(X_train, np.c_[y_train, -y_train])
+    assert several.predict(X_test).shape == (len(X_test), 2)
+
+
+# -- where members are specialised by region -----------------------------------
+def _two_regions(n, seed):
+    """Two halves of the input space (sign of x0) with different rules."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    left = X[:, 0] < 0
+    y = np.where(left, X[:, 1] > 0, X[:, 2] + X[:, 3] > 0).astype(int)
+    return X, y, left
+
+
+def test_specialised_members_are_fused_better_per_region_than_by_one_weight():
+    # Each member was trained on one half only (frozen, cv="prefit"): a static
+    # blend must split its trust, a dynamic one asks each row's neighbours.
+    X, y, left = _two_regions(4000, 0)
+    experts = [
+        ("left", FrozenEstimator(LogisticRegression().fit(X[left], y[left]))),
+        ("right", FrozenEstimator(LogisticRegression().fit(X[~left], y[~left]))),
+    ]
+    X_fit, y_fit, _ = _two_regions(2000, 1)
+    X_test, y_test, _ = _two_regions(4000, 2)
+    static = WeightedBlender(experts, weighting="optimize", cv="prefit").fit(X_fit, y_fit)
+    static_accuracy = static.score(X_test, y_test)
+    for method in ("knora_e", "knora_u", "ola", "lca", "des_knn"):
+        dynamic = DynamicSelector(experts, method=method, cv="prefit").fit(X_fit, y_fit)
+        accuracy = dynamic.score(X_test, y_test)
+        assert accuracy > static_accuracy + 0.1, (method, accuracy, static_accuracy)
+    regressor = [
+        ("left", FrozenEstimator(Ridge().fit(X[left], X[left, 1]))),
+        ("right", FrozenEstimator(Ridge().fit(X[~left], X[~left, 2]))),
+    ]
+    target = np.where(X_fit[:, 0] < 0, X_fit[:, 1], X_fit[:, 2])
+    target_test = np.where(X_test[:, 0] < 0, X_test[:, 1], X_test[:, 2])
+    static = WeightedBlenderRegressor(regressor, weighting="optimize", cv="prefit")
+    static_r2 = static.fit(X_fit, target).score(X_test, target_test)
+    for method in ("ola", "weighted"):
+        dynamic = DynamicSelectorRegressor(regressor, method=method, cv="prefit")
+        assert dynamic.fit(X_fit, target).score(X_test, target_test) > static_r2 + 0.2
+
+
+# -- sklearn use ---------------------------------------------------------------
+def test_pipeline_grid_search_clone_pickle_and_inspection():
+    X, y = load_iris(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), DynamicSelector(_members(), cv=3))
+    search = GridSearchCV(
+        pipe, {"dynamicselector__method": ["ola", "knora_u"], "dynamicselector__k": [3, 7]}, cv=3
+    ).fit(X, y)
+    fitted = search.best_estimator_
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+    selector = clone(fitted[-1]).set_params(scaler=None, memory=None).fit(X, y)
+    assert selector.scaler_ is None
+    result = member_contributions(selector)
+    assert result.shapley.sum() == pytest.approx(result.fused_score - result.baseline)
+    sets = selector.predict_set(X, coverage=0.9)
+    assert sets.shape == (len(y), 3)
+
+
+def test_bad_input():
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="method"):
+        DynamicSelector(_members(), method="meta_des_x").fit(X, y)
+    with pytest.raises(ValueError, match="k"):
+        DynamicSelector(_members(), k=0).fit(X, y)
+    with pytest.raises(ValueError, match="method"):
+        DynamicSelectorRegressor([("r", Ridge())], method="knora_e").fit(X, y)
