@@ -26,6 +26,8 @@ from ._compat import (
     RealNotInt,
     StrOptions,
     _BaseComposition,
+    _check_feature_names,
+    _check_n_features,
     _num_features,
     _num_samples,
     _VisualBlock,
@@ -295,7 +297,10 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         if y is not None or reset:
             X, y = validate_data(self, X, y, reset=reset, skip_check_array=True)
         else:
-            X = validate_data(self, X, reset=reset, skip_check_array=True)
+            # What validate_data checks of a prediction's X, without its tags
+            # (computing them asks every member for its own: costly with many).
+            _check_feature_names(self, X, reset=False)
+            _check_n_features(self, X, reset=False)
         n_samples = _num_samples(X)
         if n_samples == 0:
             raise ValueError(

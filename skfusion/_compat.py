@@ -15,7 +15,12 @@ from sklearn.utils._param_validation import (
     validate_params,
 )
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import _num_features, _num_samples
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    _num_features,
+    _num_samples,
+)
 
 try:  # sklearn >= 1.7
     from sklearn.utils._repr_html.estimator import _VisualBlock
@@ -36,6 +41,8 @@ __all__ = [
     "StrOptions",
     "_BaseComposition",
     "_VisualBlock",
+    "_check_feature_names",
+    "_check_n_features",
     "_fit_context",
     "_num_features",
     "_num_samples",

@@ -138,17 +138,6 @@ def regressor_weights(method, errors):
     return _normalised(1.0 / np.maximum(local, floor))
 
 
-def _without_self(neighbours):
-    """``(n, k + 1)`` neighbours of the reference rows themselves -> ``(n, k)``
-    with each row's own index left out (the farthest one where it is absent,
-    as with duplicated rows)."""
-    n, width = neighbours.shape
-    is_other = neighbours != np.arange(n)[:, None]
-    drop = np.where(is_other.all(axis=1), width - 1, np.argmin(is_other, axis=1))
-    keep = np.arange(width)[None, :] != drop[:, None]
-    return neighbours[keep].reshape(n, width - 1)
-
-
 class _BaseDynamicSelector(_OutputFusion):
     _parameter_constraints: dict = {
         **_OutputFusion._parameter_constraints,
@@ -173,28 +162,37 @@ class _BaseDynamicSelector(_OutputFusion):
             return check_array(X, accept_sparse="csr", dtype="numeric")
         return self.scaler_.transform(X)
 
-    def _neighbours(self, reference, query=None):
+    def _neighbour_search(self, reference):
+        """A neighbour search fitted on the reference rows' region features."""
+        if reference.shape[0] < 2:
+            raise ValueError("Dynamic selection needs at least 2 rows with OOF predictions.")
+        return NearestNeighbors(metric=self.metric, n_jobs=self.n_jobs).fit(reference)
+
+    def _neighbours(self, search, query=None):
         """``(n_query, k)`` indices of each query row's nearest reference rows,
         nearest first; ``query=None``: the reference rows' own, each row left
         out of its region."""
-        k = min(self.k, reference.shape[0] - (query is None))
-        if k < 1:
-            raise ValueError("Dynamic selection needs at least 2 rows with OOF predictions.")
-        search = NearestNeighbors(metric=self.metric, n_jobs=self.n_jobs)
-        search.fit(reference)
-        if query is None:
-            return _without_self(search.kneighbors(n_neighbors=k + 1, X=reference)[1])
+        n_reference = search.n_samples_fit_
+        if query is None:  # sklearn leaves each fitted row out of its own neighbours
+            return search.kneighbors(n_neighbors=min(self.k, n_reference - 1))[1]
+        k = min(self.k, n_reference)
         return search.kneighbors(query, n_neighbors=k, return_distance=False)
 
-    def _dynamic_fusion(self, region, outputs, y, query_region, query_outputs, members_in=None):
-        """Fused values of the query rows, and their ``(n, M)`` weights, from
-        the reference rows' region features, member outputs and targets."""
+    def _dynamic_fusion(self, reference, query_region, query_outputs, members_in=None):
+        """Fused values of the query rows and their ``(n, M)`` weights.
+        ``reference``: the reference rows' (neighbour search, per-row member
+        competence, targets); ``query_region`` None: the reference rows
+        themselves, each left out of its own region."""
+        search, competence, y = reference
         if members_in is not None:
-            outputs = [o for o, keep in zip(outputs, members_in) if keep]
+            competence = competence[:, np.asarray(members_in, dtype=bool)]
             query_outputs = [o for o, keep in zip(query_outputs, members_in) if keep]
-        neighbours = self._neighbours(region, None if query_region is None else query_region)
-        weights = self._local_weights(neighbours, outputs, y, query_outputs)
+        neighbours = self._neighbours(search, query_region)
+        weights = self._local_weights(neighbours, competence, y, query_outputs)
         return self._combine(weights, query_outputs), weights
+
+    def _reference(self, region, outputs, y):
+        return self._neighbour_search(region), self._row_competence(outputs, y), y
 
     def _fit_dynamic(self, X, y, sample_weight, groups, params, classes=None):
         _, members = self._validate_members()
@@ -216,7 +214,8 @@ class _BaseDynamicSelector(_OutputFusion):
         self.oof_predictions_ = np.moveaxis(result.oof, 0, 1)
         y_fit, sw_fit = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
         region = result.at_oof_rows(self._region_features(X, fit=True))
-        fused, _ = self._dynamic_fusion(region, outputs, y_fit, None, outputs)
+        self._reference_ = self._reference(region, outputs, y_fit)
+        fused, _ = self._dynamic_fusion(self._reference_, None, outputs)
         self.fused_oof_predictions_ = result.at_all_rows(self._fused_output(fused))
         response = self._response()
         report_scores(
@@ -234,13 +233,14 @@ class _BaseDynamicSelector(_OutputFusion):
         return self
 
     def _fold_fusion(self, learn, y, sample_weight, fuse):
-        return self._dynamic_fusion(learn[0], learn[1:], y, fuse[0], fuse[1:])[0]
+        reference = self._reference(learn[0], learn[1:], y)
+        return self._dynamic_fusion(reference, fuse[0], fuse[1:])[0]
 
     def _subset_fusion(self, members_in):
         if not np.any(members_in):
             return None
-        learn, _, y = self._fusion_data_[:3]
-        return self._dynamic_fusion(learn[0], learn[1:], y, None, learn[1:], members_in)[0]
+        outputs = self._fusion_data_[0][1:]
+        return self._dynamic_fusion(self._reference_, None, outputs, members_in)[0]
 
     def _fusion_values(self, predictions, X):
         return [self._region_features(X, fit=False), *predictions]
@@ -251,9 +251,7 @@ class _BaseDynamicSelector(_OutputFusion):
         X, _ = self._check_X(X, reset=False)
         cache = self._output_cache(X)
         outputs = [self._test_output(cache, m, method) for m, method in enumerate(self._methods)]
-        learn, _, y = self._fusion_data_[:3]
-        query = self._region_features(X, fit=False)
-        return self._dynamic_fusion(learn[0], learn[1:], y, query, outputs)
+        return self._dynamic_fusion(self._reference_, self._region_features(X, fit=False), outputs)
 
     def predict_weights(self, X):
         """Each row's member weights: which members fuse it, and how much.
@@ -465,9 +463,13 @@ class DynamicSelector(_ConformalSets, ClassifierMixin, _BaseDynamicSelector):
     def _fused_output(self, fused):
         return fused if self.voting == "soft" else self.classes_[np.argmax(fused, axis=1)]
 
-    def _local_weights(self, neighbours, outputs, y, query_outputs):
+    def _row_competence(self, outputs, y):
+        """``(n, M)``: whether each member's OOF label is right on each row."""
         codes = label_codes(y, self.classes_)
-        correct = np.stack([np.argmax(o, axis=1) == codes for o in outputs], axis=1)
+        return np.stack([np.argmax(o, axis=1) == codes for o in outputs], axis=1)
+
+    def _local_weights(self, neighbours, correct, y, query_outputs):
+        codes = label_codes(y, self.classes_)
         predicted = None
         if self.method == "lca":
             predicted = np.stack([np.argmax(o, axis=1) for o in query_outputs], axis=1)
@@ -481,9 +483,12 @@ class DynamicSelector(_ConformalSets, ClassifierMixin, _BaseDynamicSelector):
         )
 
     def _combine(self, weights, outputs):
-        if self.voting == "hard":
-            n_classes = len(self.classes_)
-            outputs = [np.eye(n_classes)[np.argmax(o, axis=1)] for o in outputs]
+        if self.voting == "hard":  # each class's share of the weighted votes
+            labels = np.stack([np.argmax(o, axis=1) for o in outputs], axis=1)
+            return np.stack(
+                [np.sum(weights * (labels == c), axis=1) for c in range(len(self.classes_))],
+                axis=1,
+            )
         return sum(w[:, None] * np.asarray(o, np.float64) for w, o in zip(weights.T, outputs))
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -716,11 +721,14 @@ class DynamicSelectorRegressor(_ConformalIntervals, RegressorMixin, _BaseDynamic
     def _fused_output(self, fused):
         return fused
 
-    def _local_weights(self, neighbours, outputs, y, query_outputs):
+    def _row_competence(self, outputs, y):
+        """``(n, M)``: each member's squared OOF error on each row (the mean
+        over the outputs of a 2-D y)."""
         y = np.asarray(y, dtype=np.float64)
         squared = [(np.asarray(o, np.float64) - y) ** 2 for o in outputs]
-        # One error per row: the mean over the outputs of a 2-D y.
-        errors = np.stack([s.reshape(len(y), -1).mean(axis=1) for s in squared], axis=1)
+        return np.stack([s.reshape(len(y), -1).mean(axis=1) for s in squared], axis=1)
+
+    def _local_weights(self, neighbours, errors, y, query_outputs):
         return regressor_weights(self.method, errors[neighbours])
 
     def _combine(self, weights, outputs):
