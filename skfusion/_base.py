@@ -145,6 +145,8 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         members = [(name, est) for name, est in self.estimators if not _is_drop(est)]
         if not members:
             raise ValueError("All members are 'drop'; at least one member is required.")
+        self._member_tag_cache = None
+        self._member_tag_cache = (self.estimators, self._member_tag_flags())
         classifier = is_classifier(self)
         for name, est in members:
             if not hasattr(est, "fit"):
@@ -559,18 +561,34 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        try:
-            members = [est for _, est in self.estimators if not _is_drop(est)]
-            tags.input_tags.allow_nan = all(get_tags(est).input_tags.allow_nan for est in members)
-            tags.input_tags.sparse = all(get_tags(est).input_tags.sparse for est in members)
-            tags.target_tags.multi_output = self._multi_output and all(
-                get_tags(est).target_tags.multi_output for est in members
-            )
-        except Exception:  # noqa: BLE001 - invalid estimators are reported by fit
-            pass
+        flags = self._member_tag_flags()
+        if flags is not None:
+            tags.input_tags.allow_nan, tags.input_tags.sparse, multi_output = flags
+            tags.target_tags.multi_output = self._multi_output and multi_output
         if tags.transformer_tags is not None:
             tags.transformer_tags.preserves_dtype = []
         return tags
+
+    def _member_tag_flags(self):
+        """Whether every member allows NaN, takes sparse X, takes a 2-D y;
+        None while ``estimators`` is invalid (fit reports it).
+
+        Kept from the last fit while ``estimators`` is the same list: every
+        ``check_is_fitted`` asks for the fuser's tags, and each member's
+        costs a copy (10 ms a call with 10 members)."""
+        kept = getattr(self, "_member_tag_cache", None)
+        if kept is not None and kept[0] is self.estimators:
+            return kept[1]
+        try:
+            members = [est for _, est in self.estimators if not _is_drop(est)]
+            member_tags = [get_tags(est) for est in members]
+        except Exception:  # noqa: BLE001 - invalid estimators are reported by fit
+            return None
+        return (
+            all(t.input_tags.allow_nan for t in member_tags),
+            all(t.input_tags.sparse for t in member_tags),
+            all(t.target_tags.multi_output for t in member_tags),
+        )
 
     # Whether fit takes a 2-D y (the multi_output tag then follows the members').
     _multi_output = False
