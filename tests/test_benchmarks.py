@@ -208,3 +208,21 @@ def test_compare_calibration_matches_sklearn_on_the_fold_average(capsys):
     if "sklearn temperature" in losses:
         ratio = losses["skfusion temperature fold_average"] / losses["sklearn temperature"]
         assert 0.9 < ratio < 1.1
+
+
+def test_dynamic_benchmarks_run_at_small_sizes(monkeypatch):
+    bench = _load("asv_bench/benchmarks/bench_dynamic.py")
+    monkeypatch.setattr(bench, "SELECTION_ROWS", 200)
+    monkeypatch.setattr(bench, "TEST_ROWS", 100)
+    dynamic = bench.DynamicPredict()
+    dynamic.setup("knora_e", 10)
+    dynamic.time_predict("knora_e", 10)
+
+
+def test_compare_dynamic_agrees_with_deslib_where_it_is_installed(capsys):
+    rows = _load("asv_bench/peers/compare_dynamic.py").main(["--quick"])
+    assert {row["method"] for row in rows} == {"knora_e", "knora_u", "ola", "lca", "des_knn"}
+    for row in rows:
+        assert 0.5 < row["ours_accuracy"] <= 1.0
+        if "same" in row and row["method"] in ("knora_e", "ola", "lca"):
+            assert row["same"] == 1.0  # the same pool, rows and neighbours: the same labels
