@@ -138,63 +138,34 @@ def regressor_weights(method, errors):
     return _normalised(1.0 / np.maximum(local, floor))
 
 
-class _BaseDynamicSelector(_OutputFusion):
+class _PerSampleFusion(_OutputFusion):
+    """Fusers whose member weights depend on the row.
+
+    A subclass learns a fusion *state* from the OOF rows
+    (``_fit_state(region, outputs, y, sample_weight)``, ``region`` being X
+    as ``_region_features`` gives it) and turns it into the ``(n, M)``
+    weights of query rows (``_state_weights``; ``query_region`` None: the
+    OOF rows themselves, as their fused OOF predictions).
+    """
+
     _parameter_constraints: dict = {
         **_OutputFusion._parameter_constraints,
-        "k": [Interval(numbers.Integral, 1, None, closed="left")],
-        "scaler": [None, StrOptions({"standard"}), HasMethods(["fit", "transform"])],
-        "metric": [str, callable],
         "scoring": SCORING_CONSTRAINT,
     }
 
     def _member_method(self, name, estimator):
         return "predict"
 
-    # -- the region of competence ---------------------------------------------
-    def _region_features(self, X, *, fit):
-        """X as the neighbour search sees it (``scaler``)."""
-        if fit:
-            scaler = self.scaler
-            if scaler == "standard":
-                scaler = StandardScaler(with_mean=not sparse.issparse(X))
-            self.scaler_ = None if scaler is None else clone(scaler).fit(X)
-        if self.scaler_ is None:  # X as given, as a numeric array for the search
-            return check_array(X, accept_sparse="csr", dtype="numeric")
-        return self.scaler_.transform(X)
-
-    def _neighbour_search(self, reference):
-        """A neighbour search fitted on the reference rows' region features."""
-        if reference.shape[0] < 2:
-            raise ValueError("Dynamic selection needs at least 2 rows with OOF predictions.")
-        return NearestNeighbors(metric=self.metric, n_jobs=self.n_jobs).fit(reference)
-
-    def _neighbours(self, search, query=None):
-        """``(n_query, k)`` indices of each query row's nearest reference rows,
-        nearest first; ``query=None``: the reference rows' own, each row left
-        out of its region."""
-        n_reference = search.n_samples_fit_
-        if query is None:  # sklearn leaves each fitted row out of its own neighbours
-            return search.kneighbors(n_neighbors=min(self.k, n_reference - 1))[1]
-        k = min(self.k, n_reference)
-        return search.kneighbors(query, n_neighbors=k, return_distance=False)
-
-    def _dynamic_fusion(self, reference, query_region, query_outputs, members_in=None):
-        """Fused values of the query rows and their ``(n, M)`` weights.
-        ``reference``: the reference rows' (neighbour search, per-row member
-        competence, targets); ``query_region`` None: the reference rows
-        themselves, each left out of its own region."""
-        search, competence, y = reference
+    def _fusion(self, state, query_region, query_outputs, members_in=None):
+        """Fused values of the query rows and their weights (over the members
+        where ``members_in``, all by default)."""
         if members_in is not None:
-            competence = competence[:, np.asarray(members_in, dtype=bool)]
+            members_in = np.asarray(members_in, dtype=bool)
             query_outputs = [o for o, keep in zip(query_outputs, members_in) if keep]
-        neighbours = self._neighbours(search, query_region)
-        weights = self._local_weights(neighbours, competence, y, query_outputs)
+        weights = self._state_weights(state, query_region, query_outputs, members_in)
         return self._combine(weights, query_outputs), weights
 
-    def _reference(self, region, outputs, y):
-        return self._neighbour_search(region), self._row_competence(outputs, y), y
-
-    def _fit_dynamic(self, X, y, sample_weight, groups, params, classes=None):
+    def _fit_per_sample(self, X, y, sample_weight, groups, params, classes=None):
         _, members = self._validate_members()
         methods = [self._member_method(name, est) for name, est in members]
         sample_weight, fit_params, split_params = self._fit_inputs(
@@ -214,8 +185,8 @@ class _BaseDynamicSelector(_OutputFusion):
         self.oof_predictions_ = np.moveaxis(result.oof, 0, 1)
         y_fit, sw_fit = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
         region = result.at_oof_rows(self._region_features(X, fit=True))
-        self._reference_ = self._reference(region, outputs, y_fit)
-        fused, _ = self._dynamic_fusion(self._reference_, None, outputs)
+        self._state_ = self._fit_state(region, outputs, y_fit, sw_fit)
+        fused, _ = self._fusion(self._state_, None, outputs)
         self.fused_oof_predictions_ = result.at_all_rows(self._fused_output(fused))
         response = self._response()
         report_scores(
@@ -233,14 +204,14 @@ class _BaseDynamicSelector(_OutputFusion):
         return self
 
     def _fold_fusion(self, learn, y, sample_weight, fuse):
-        reference = self._reference(learn[0], learn[1:], y)
-        return self._dynamic_fusion(reference, fuse[0], fuse[1:])[0]
+        state = self._fit_state(learn[0], learn[1:], y, sample_weight)
+        return self._fusion(state, fuse[0], fuse[1:])[0]
 
     def _subset_fusion(self, members_in):
         if not np.any(members_in):
             return None
         outputs = self._fusion_data_[0][1:]
-        return self._dynamic_fusion(self._reference_, None, outputs, members_in)[0]
+        return self._fusion(self._state_, None, outputs, members_in)[0]
 
     def _fusion_values(self, predictions, X):
         return [self._region_features(X, fit=False), *predictions]
@@ -251,7 +222,7 @@ class _BaseDynamicSelector(_OutputFusion):
         X, _ = self._check_X(X, reset=False)
         cache = self._output_cache(X)
         outputs = [self._test_output(cache, m, method) for m, method in enumerate(self._methods)]
-        return self._dynamic_fusion(self._reference_, self._region_features(X, fit=False), outputs)
+        return self._fusion(self._state_, self._region_features(X, fit=False), outputs)
 
     def predict_weights(self, X):
         """Each row's member weights: which members fuse it, and how much.
@@ -271,7 +242,268 @@ class _BaseDynamicSelector(_OutputFusion):
         return self._test_fusion(X)[1]
 
 
-class DynamicSelector(_ConformalSets, ClassifierMixin, _BaseDynamicSelector):
+class _BaseDynamicSelector(_PerSampleFusion):
+    _parameter_constraints: dict = {
+        **_PerSampleFusion._parameter_constraints,
+        "k": [Interval(numbers.Integral, 1, None, closed="left")],
+        "scaler": [None, StrOptions({"standard"}), HasMethods(["fit", "transform"])],
+        "metric": [str, callable],
+    }
+
+    # -- the region of competence ---------------------------------------------
+    def _region_features(self, X, *, fit):
+        """X as the neighbour search sees it (``scaler``)."""
+        if fit:
+            scaler = self.scaler
+            if scaler == "standard":
+                scaler = StandardScaler(with_mean=not sparse.issparse(X))
+            self.scaler_ = None if scaler is None else clone(scaler).fit(X)
+        if self.scaler_ is None:  # X as given, as a numeric array for the search
+            return check_array(X, accept_sparse="csr", dtype="numeric")
+        return self.scaler_.transform(X)
+
+    def _neighbours(self, search, query=None):
+        """``(n_query, k)`` indices of each query row's nearest reference rows,
+        nearest first; ``query=None``: the reference rows' own, each row left
+        out of its region."""
+        n_reference = search.n_samples_fit_
+        if query is None:  # sklearn leaves each fitted row out of its own neighbours
+            return search.kneighbors(n_neighbors=min(self.k, n_reference - 1))[1]
+        k = min(self.k, n_reference)
+        return search.kneighbors(query, n_neighbors=k, return_distance=False)
+
+    def _fit_state(self, region, outputs, y, sample_weight):
+        """The neighbour search of the reference rows, each member's
+        competence on each of them, and their targets."""
+        if region.shape[0] < 2:
+            raise ValueError("Dynamic selection needs at least 2 rows with OOF predictions.")
+        search = NearestNeighbors(metric=self.metric, n_jobs=self.n_jobs).fit(region)
+        return search, self._row_competence(outputs, y), y
+
+    def _state_weights(self, state, query_region, query_outputs, members_in):
+        search, competence, y = state
+        if members_in is not None:
+            competence = competence[:, members_in]
+        neighbours = self._neighbours(search, query_region)
+        return self._local_weights(neighbours, competence, y, query_outputs)
+
+
+class _PerSampleClassifier:
+    """Outputs of the per-sample fusers of classifiers: members' probabilities
+    (one-hot labels for members without ``predict_proba``) weighted per row;
+    with ``voting="hard"``, their labels' weighted votes."""
+
+    def _member_method(self, name, estimator):
+        return "predict_proba" if hasattr(estimator, "predict_proba") else "predict"
+
+    def _response(self):
+        return "predict_proba" if getattr(self, "voting", "soft") == "soft" else "predict"
+
+    def _fused_output(self, fused):
+        if getattr(self, "voting", "soft") == "soft":
+            return fused
+        return self.classes_[np.argmax(fused, axis=1)]
+
+    def _combine(self, weights, outputs):
+        if getattr(self, "voting", "soft") == "hard":  # each class's share of the votes
+            labels = np.stack([np.argmax(o, axis=1) for o in outputs], axis=1)
+            return np.stack(
+                [np.sum(weights * (labels == c), axis=1) for c in range(len(self.classes_))],
+                axis=1,
+            )
+        return sum(w[:, None] * np.asarray(o, np.float64) for w, o in zip(weights.T, outputs))
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, *, groups=None, **params):
+        """Fit the members out of fold, then learn the per-row fusion from their OOF outputs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to the members and used in the OOF scores; the regions
+            count rows, not weights.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter ``cv``.
+        **params : dict
+            Other metadata, routed with metadata routing enabled.
+
+        Returns
+        -------
+        self : object
+            The fitted fuser.
+        """
+        X, y = self._check_X(X, reset=True, y=y)
+        y, self.classes_ = self._check_classification_y(y)
+        self._check_prefit_classes()
+        return self._fit_per_sample(X, y, sample_weight, groups, params, classes=self.classes_)
+
+    def predict(self, X):
+        """The class of highest fused score.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        fused = self._test_fusion(X)[0]  # checks that the fuser is fitted
+        return self.classes_[np.argmax(fused, axis=1)]
+
+    def _proba_available(self):
+        return getattr(self, "voting", "soft") == "soft"
+
+    @available_if(_proba_available)
+    def predict_proba(self, X):
+        """Each row's weighted mean of its members' probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities.
+        """
+        return self._test_fusion(X)[0]
+
+    def transform(self, X):
+        """Each row's member weights (see ``predict_weights``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples, n_members)
+            Member weights.
+        """
+        return self.predict_weights(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the ``transform`` columns: the member names.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Not used; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Member names.
+        """
+        check_is_fitted(self)
+        return np.asarray(self._member_names(), dtype=object)
+
+
+class _PerSampleRegressor:
+    """Outputs of the per-sample fusers of regressors: members' predictions
+    weighted per row."""
+
+    def _response(self):
+        return "predict"
+
+    def _fused_output(self, fused):
+        return fused
+
+    def _combine(self, weights, outputs):
+        return sum(
+            w.reshape((-1,) + (1,) * (np.ndim(o) - 1)) * np.asarray(o, np.float64)
+            for w, o in zip(weights.T, outputs)
+        )
+
+    @property
+    def _multi_output(self):
+        return True
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None, *, groups=None, **params):
+        """Fit the members out of fold, then learn the per-row fusion from their OOF outputs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets; with several outputs a row's error is the mean over them.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to the members and used in the OOF scores; the regions
+            count rows, not weights.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter ``cv``.
+        **params : dict
+            Other metadata, routed with metadata routing enabled.
+
+        Returns
+        -------
+        self : object
+            The fitted fuser.
+        """
+        X, y = self._check_X(X, reset=True, y=y)
+        y = self._check_regression_y(y)
+        self._n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        return self._fit_per_sample(X, y, sample_weight, groups, params)
+
+    def predict(self, X):
+        """Each row's weighted mean of its members' predictions.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions.
+        """
+        return self._test_fusion(X)[0]
+
+    def transform(self, X):
+        """Each row's member weights (see ``predict_weights``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples, n_members)
+            Member weights.
+        """
+        return self.predict_weights(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the ``transform`` columns: the member names.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Not used; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Member names.
+        """
+        check_is_fitted(self)
+        return np.asarray(self._member_names(), dtype=object)
+
+
+class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _BaseDynamicSelector):
     """Dynamic ensemble selection: each row fused by the members competent near it.
 
     For each row to predict, its ``k`` nearest training rows form its region
@@ -454,15 +686,6 @@ class DynamicSelector(_ConformalSets, ClassifierMixin, _BaseDynamicSelector):
         self.fold_eval_set = fold_eval_set
         self.scoring = scoring
 
-    def _member_method(self, name, estimator):
-        return "predict_proba" if hasattr(estimator, "predict_proba") else "predict"
-
-    def _response(self):
-        return "predict_proba" if self.voting == "soft" else "predict"
-
-    def _fused_output(self, fused):
-        return fused if self.voting == "soft" else self.classes_[np.argmax(fused, axis=1)]
-
     def _row_competence(self, outputs, y):
         """``(n, M)``: whether each member's OOF label is right on each row."""
         codes = label_codes(y, self.classes_)
@@ -482,111 +705,10 @@ class DynamicSelector(_ConformalSets, ClassifierMixin, _BaseDynamicSelector):
             pct_diversity=self.pct_diversity,
         )
 
-    def _combine(self, weights, outputs):
-        if self.voting == "hard":  # each class's share of the weighted votes
-            labels = np.stack([np.argmax(o, axis=1) for o in outputs], axis=1)
-            return np.stack(
-                [np.sum(weights * (labels == c), axis=1) for c in range(len(self.classes_))],
-                axis=1,
-            )
-        return sum(w[:, None] * np.asarray(o, np.float64) for w, o in zip(weights.T, outputs))
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None, *, groups=None, **params):
-        """Fit the members out of fold, then keep their OOF labels per row.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Passed to the members and used in the OOF scores; the regions
-            count rows, not weights.
-        groups : array-like of shape (n_samples,), default=None
-            Group labels for a group splitter ``cv``.
-        **params : dict
-            Other metadata, routed with metadata routing enabled.
-
-        Returns
-        -------
-        self : object
-            The fitted selector.
-        """
-        X, y = self._check_X(X, reset=True, y=y)
-        y, self.classes_ = self._check_classification_y(y)
-        self._check_prefit_classes()
-        return self._fit_dynamic(X, y, sample_weight, groups, params, classes=self.classes_)
-
-    def predict(self, X):
-        """The class of highest fused score.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        fused = self._test_fusion(X)[0]  # checks that the selector is fitted
-        return self.classes_[np.argmax(fused, axis=1)]
-
-    def _proba_available(self):
-        return self.voting == "soft"
-
-    @available_if(_proba_available)
-    def predict_proba(self, X):
-        """Each row's weighted mean of its members' probabilities.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities.
-        """
-        return self._test_fusion(X)[0]
-
-    def transform(self, X):
-        """Each row's member weights (see ``predict_weights``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input samples.
-
-        Returns
-        -------
-        weights : ndarray of shape (n_samples, n_members)
-            Member weights.
-        """
-        return self.predict_weights(X)
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the ``transform`` columns: the member names.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Not used; present for API consistency.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            Member names.
-        """
-        check_is_fitted(self)
-        return np.asarray(self._member_names(), dtype=object)
-
-
-class DynamicSelectorRegressor(_ConformalIntervals, RegressorMixin, _BaseDynamicSelector):
+class DynamicSelectorRegressor(
+    _ConformalIntervals, _PerSampleRegressor, RegressorMixin, _BaseDynamicSelector
+):
     """Dynamic ensemble selection of regressors: each row fused by the members accurate near it.
 
     For each row to predict, its ``k`` nearest training rows form its region
@@ -715,12 +837,6 @@ class DynamicSelectorRegressor(_ConformalIntervals, RegressorMixin, _BaseDynamic
         self.fold_eval_set = fold_eval_set
         self.scoring = scoring
 
-    def _response(self):
-        return "predict"
-
-    def _fused_output(self, fused):
-        return fused
-
     def _row_competence(self, outputs, y):
         """``(n, M)``: each member's squared OOF error on each row (the mean
         over the outputs of a 2-D y)."""
@@ -730,87 +846,3 @@ class DynamicSelectorRegressor(_ConformalIntervals, RegressorMixin, _BaseDynamic
 
     def _local_weights(self, neighbours, errors, y, query_outputs):
         return regressor_weights(self.method, errors[neighbours])
-
-    def _combine(self, weights, outputs):
-        return sum(
-            w.reshape((-1,) + (1,) * (np.ndim(o) - 1)) * np.asarray(o, np.float64)
-            for w, o in zip(weights.T, outputs)
-        )
-
-    @property
-    def _multi_output(self):
-        return True
-
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None, *, groups=None, **params):
-        """Fit the members out of fold, then keep their OOF errors per row.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets; with several outputs a row's error is the mean over them.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Passed to the members and used in the OOF scores; the regions
-            count rows, not weights.
-        groups : array-like of shape (n_samples,), default=None
-            Group labels for a group splitter ``cv``.
-        **params : dict
-            Other metadata, routed with metadata routing enabled.
-
-        Returns
-        -------
-        self : object
-            The fitted selector.
-        """
-        X, y = self._check_X(X, reset=True, y=y)
-        y = self._check_regression_y(y)
-        self._n_outputs = 1 if y.ndim == 1 else y.shape[1]
-        return self._fit_dynamic(X, y, sample_weight, groups, params)
-
-    def predict(self, X):
-        """Each row's weighted mean of its members' predictions.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predictions.
-        """
-        return self._test_fusion(X)[0]
-
-    def transform(self, X):
-        """Each row's member weights (see ``predict_weights``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input samples.
-
-        Returns
-        -------
-        weights : ndarray of shape (n_samples, n_members)
-            Member weights.
-        """
-        return self.predict_weights(X)
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the ``transform`` columns: the member names.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Not used; present for API consistency.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            Member names.
-        """
-        check_is_fitted(self)
-        return np.asarray(self._member_names(), dtype=object)
