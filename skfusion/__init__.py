@@ -18,6 +18,8 @@ _LAZY = {
     "BayesianModelAveragerRegressor": "._bma",
     "DynamicSelector": "._dynamic",
     "DynamicSelectorRegressor": "._dynamic",
+    "GatedBlender": "._dynamic",
+    "GatedBlenderRegressor": "._dynamic",
     "OOFStacker": "._stacking",
     "OOFStackerRegressor": "._stacking",
     "WeightedBlender": "._blending",

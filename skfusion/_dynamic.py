@@ -25,15 +25,18 @@ import numbers
 
 import numpy as np
 from scipy import sparse
+from scipy.special import softmax
 from sklearn.base import ClassifierMixin, RegressorMixin, clone
+from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import NearestNeighbors
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _OutputFusion
-from ._compat import HasMethods, Interval, StrOptions, _fit_context
+from ._base import _OutputFusion, sample_weight_key
+from ._compat import HasMethods, Interval, StrOptions, _fit_context, _num_samples, _safe_indexing
 from ._conformal import _ConformalIntervals, _ConformalSets
 from ._oof import label_codes
 from ._scoring import SCORING_CONSTRAINT, get_scorer, report_scores
@@ -846,3 +849,348 @@ class DynamicSelectorRegressor(
 
     def _local_weights(self, neighbours, errors, y, query_outputs):
         return regressor_weights(self.method, errors[neighbours])
+
+
+class _BaseGatedBlender(_PerSampleFusion):
+    _parameter_constraints: dict = {
+        **_PerSampleFusion._parameter_constraints,
+        "gate": [None, HasMethods(["fit", "predict_proba"])],
+        "gate_target": [StrOptions({"soft", "best"})],
+        "temperature": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="neither")],
+    }
+
+    def _region_features(self, X, *, fit):
+        return X  # the gate takes X as given (its own pipeline transforms it)
+
+    def _gate_template(self, X):
+        if self.gate is not None:
+            return self.gate
+        scaler = StandardScaler(with_mean=not sparse.issparse(X))
+        return make_pipeline(scaler, LogisticRegression(max_iter=1000))
+
+    def _gate_rows(self, losses, sample_weight):
+        """The gate's training rows: (row index, member label, weight).
+        ``"best"``: each row once, labelled with its member of least loss.
+        ``"soft"``: each row once per member, weighted by
+        ``softmax(-loss / temperature)``, so the gate's log-loss is the
+        cross-entropy to those soft targets."""
+        n, n_members = losses.shape
+        row_weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+        if self.gate_target == "best":
+            return np.arange(n), np.argmin(losses, axis=1), row_weight
+        temperature = self.temperature
+        if temperature == "auto":  # the losses' own scale
+            temperature = max(float(np.mean(losses)), np.finfo(float).tiny)
+        targets = softmax(-losses / temperature, axis=1)
+        rows, labels = np.tile(np.arange(n), n_members), np.repeat(np.arange(n_members), n)
+        return rows, labels, targets.T.ravel() * np.tile(row_weight, n_members)
+
+    def _fit_state(self, region, outputs, y, sample_weight):
+        """The fitted gate (None when one member is best everywhere: its
+        index then), and the reference rows' X."""
+        losses = self._row_losses(outputs, y)
+        rows, labels, weights = self._gate_rows(losses, sample_weight)
+        kept = weights > 0
+        rows, labels, weights = rows[kept], labels[kept], weights[kept]
+        if len(np.unique(labels)) == 1:
+            return None, int(labels[0]), region
+        gate = clone(self._gate_template(region))
+        fit_params = {}
+        if np.ptp(weights) > 0:  # weighted rows (soft targets, sample_weight)
+            key = sample_weight_key(gate)
+            if key is None:
+                raise TypeError(
+                    f"The gate ({type(gate).__name__}) must take sample_weight in fit: "
+                    f"gate_target={self.gate_target!r} (or sample_weight) weighs its rows."
+                )
+            fit_params[key] = weights
+        gate.fit(_safe_indexing(region, rows), labels, **fit_params)
+        return gate, None, region
+
+    def _state_weights(self, state, query_region, query_outputs, members_in):
+        gate, only, reference = state
+        query = reference if query_region is None else query_region
+        weights = np.zeros((_num_samples(query), len(self._methods)))
+        if gate is None:
+            weights[:, only] = 1.0
+        else:
+            weights[:, gate.classes_.astype(int)] = gate.predict_proba(query)
+        return weights if members_in is None else _normalised(weights[:, members_in])
+
+    @property
+    def gate_(self):
+        """The fitted gate; None when one member had the least loss on every row."""
+        check_is_fitted(self)
+        return self._state_[0]
+
+
+class GatedBlender(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _BaseGatedBlender):
+    """A learnt gate: per-row member weights predicted from X (a mixture of experts).
+
+    The members' out-of-fold (OOF) losses on every training row say which
+    members to trust there; a ``gate`` classifier learns to predict that
+    from X, and its class probabilities are each row's member weights. The
+    fused output is the members' probabilities weighted per row.
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        The member classifiers; a member may be ``"drop"``.
+    gate : estimator, default=None
+        A classifier with ``predict_proba`` (and ``sample_weight`` in
+        ``fit`` for ``gate_target="soft"``) that learns which member to
+        trust from X; its classes are member indices. None is a logistic
+        regression on standardised X. A Pipeline gives it other features
+        (e.g. a ColumnTransformer of the columns that say where each member
+        is good).
+    gate_target : {"soft", "best"}, default="soft"
+        What the gate learns. ``"soft"``: each row's soft targets
+        ``softmax(-loss / temperature)`` over the members (each row given
+        once per member, weighted by its target: the gate's log-loss is the
+        cross-entropy to them), so near-ties share the row. ``"best"``: the
+        member of least loss on each row (ties: the first).
+    temperature : "auto" or float, default="auto"
+        The soft targets' temperature; ``"auto"`` is the mean OOF loss
+        (each member's log-loss on its true class).
+    cv : int, cross-validation generator, iterable, float or "prefit", default=5
+        Folds of the OOF predictions (see :class:`WeightedBlender`).
+    test_predictions : {"refit", "fold_average"}, default="refit"
+        See :class:`WeightedBlender`.
+    fold_eval_set : str, default=None
+        See :class:`WeightedBlender`.
+    scoring : str, callable, list, tuple, set or dict, default=None
+        What ``member_scores_`` and ``fused_score_`` report, as in
+        :class:`WeightedBlender`; None is accuracy.
+    memory : str, path or joblib.Memory, default=None
+        Cache of each member x fold fit.
+    n_jobs : int, default=None
+        Parallel member x fold fits.
+    verbose : int, default=0
+        1: a progress bar over fits; 2: also the OOF scores.
+    random_state : int, RandomState instance or None, default=None
+        Seeds unseeded shuffling splitters and the hold-out split.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators or None
+        Members refit on all rows; None with ``test_predictions="fold_average"``.
+    fold_estimators_ : list of list of estimators or None
+        Per member, its fold models (``test_predictions="fold_average"``).
+    named_estimators_ : Bunch
+        The fitted members (or their fold models) by name.
+    gate_ : estimator or None
+        The fitted gate; None when one member had the least loss on every
+        row (it then takes every row).
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    oof_predictions_ : ndarray of shape (n_samples, n_members, n_classes)
+        Members' OOF class scores.
+    fused_oof_predictions_ : ndarray of shape (n_samples, n_classes)
+        The gated fusion of the OOF rows (the gate in-sample).
+    member_scores_ : dict
+        Member name to OOF score under ``scoring``.
+    fused_score_ : float or dict
+        The score of ``fused_oof_predictions_`` (in-sample for the gate).
+    fused_cv_score_ : float or dict
+        The same with the gate learnt again without each fold. Computed on
+        first access.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Feature names seen in ``fit``, when X has string column names.
+
+    See Also
+    --------
+    DynamicSelector : Per-row weights from the nearest training rows.
+    GatedBlenderRegressor : The regressor.
+    WeightedBlender : One weight per member for all rows.
+
+    References
+    ----------
+    .. [1] R. A. Jacobs, M. I. Jordan, S. J. Nowlan and G. E. Hinton,
+       "Adaptive mixtures of local experts", Neural Computation 3(1), 79-87,
+       1991.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from skfusion import GatedBlender
+    >>> X, y = load_iris(return_X_y=True)
+    >>> gated = GatedBlender(
+    ...     [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB())]
+    ... ).fit(X, y)
+    >>> gated.predict_weights(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints: dict = {**_BaseGatedBlender._parameter_constraints}
+
+    def __init__(
+        self,
+        estimators,
+        *,
+        gate=None,
+        gate_target="soft",
+        temperature="auto",
+        cv=5,
+        test_predictions="refit",
+        fold_eval_set=None,
+        scoring=None,
+        memory=None,
+        n_jobs=None,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            estimators,
+            cv=cv,
+            memory=memory,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.gate = gate
+        self.gate_target = gate_target
+        self.temperature = temperature
+        self.test_predictions = test_predictions
+        self.fold_eval_set = fold_eval_set
+        self.scoring = scoring
+
+    def _row_losses(self, outputs, y):
+        """``(n, M)``: each member's log-loss on each row's true class."""
+        codes = label_codes(y, self.classes_)
+        rows = np.arange(len(codes))
+        true = np.stack([np.asarray(o, np.float64)[rows, codes] for o in outputs], axis=1)
+        return -np.log(np.clip(true, 1e-15, None))
+
+
+class GatedBlenderRegressor(
+    _ConformalIntervals, _PerSampleRegressor, RegressorMixin, _BaseGatedBlender
+):
+    """A learnt gate for regressors: per-row member weights predicted from X.
+
+    See :class:`GatedBlender`; a member's loss on a row is its squared OOF
+    error (the mean over the outputs of a 2-D y).
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        The member regressors; a member may be ``"drop"``.
+    gate : estimator, default=None
+        A classifier with ``predict_proba`` (and ``sample_weight`` in
+        ``fit`` for ``gate_target="soft"``) whose classes are member
+        indices; None is a logistic regression on standardised X.
+    gate_target : {"soft", "best"}, default="soft"
+        ``"soft"``: soft targets ``softmax(-loss / temperature)``;
+        ``"best"``: the member of least squared error on each row.
+    temperature : "auto" or float, default="auto"
+        The soft targets' temperature; ``"auto"`` is the mean squared OOF
+        error.
+    cv : int, cross-validation generator, iterable, float or "prefit", default=5
+        Folds of the OOF predictions (see :class:`WeightedBlender`).
+    test_predictions : {"refit", "fold_average"}, default="refit"
+        See :class:`WeightedBlender`.
+    fold_eval_set : str, default=None
+        See :class:`WeightedBlender`.
+    scoring : str, callable, list, tuple, set or dict, default=None
+        What ``member_scores_`` and ``fused_score_`` report; None is R².
+    memory : str, path or joblib.Memory, default=None
+        Cache of each member x fold fit.
+    n_jobs : int, default=None
+        Parallel member x fold fits.
+    verbose : int, default=0
+        1: a progress bar over fits; 2: also the OOF scores.
+    random_state : int, RandomState instance or None, default=None
+        Seeds unseeded shuffling splitters and the hold-out split.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators or None
+        Members refit on all rows; None with ``test_predictions="fold_average"``.
+    fold_estimators_ : list of list of estimators or None
+        Per member, its fold models (``test_predictions="fold_average"``).
+    named_estimators_ : Bunch
+        The fitted members (or their fold models) by name.
+    gate_ : estimator or None
+        The fitted gate; None when one member had the least loss on every row.
+    oof_predictions_ : ndarray of shape (n_samples, n_members[, n_outputs])
+        Members' OOF predictions.
+    fused_oof_predictions_ : ndarray of shape (n_samples[, n_outputs])
+        The gated fusion of the OOF rows (the gate in-sample).
+    member_scores_ : dict
+        Member name to OOF score under ``scoring``.
+    fused_score_ : float or dict
+        The score of ``fused_oof_predictions_``.
+    fused_cv_score_ : float or dict
+        The same with the gate learnt again without each fold. Computed on
+        first access.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Feature names seen in ``fit``, when X has string column names.
+
+    See Also
+    --------
+    GatedBlender : The classifier.
+    DynamicSelectorRegressor : Per-row weights from the nearest training rows.
+
+    References
+    ----------
+    .. [1] R. A. Jacobs, M. I. Jordan, S. J. Nowlan and G. E. Hinton,
+       "Adaptive mixtures of local experts", Neural Computation 3(1), 79-87,
+       1991.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.neighbors import KNeighborsRegressor
+    >>> from skfusion import GatedBlenderRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> gated = GatedBlenderRegressor(
+    ...     [("ridge", Ridge()), ("knn", KNeighborsRegressor(20))]
+    ... ).fit(X, y)
+    >>> gated.predict(X[:2]).shape
+    (2,)
+    """
+
+    _parameter_constraints: dict = {**_BaseGatedBlender._parameter_constraints}
+
+    def __init__(
+        self,
+        estimators,
+        *,
+        gate=None,
+        gate_target="soft",
+        temperature="auto",
+        cv=5,
+        test_predictions="refit",
+        fold_eval_set=None,
+        scoring=None,
+        memory=None,
+        n_jobs=None,
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            estimators,
+            cv=cv,
+            memory=memory,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.gate = gate
+        self.gate_target = gate_target
+        self.temperature = temperature
+        self.test_predictions = test_predictions
+        self.fold_eval_set = fold_eval_set
+        self.scoring = scoring
+
+    def _row_losses(self, outputs, y):
+        """``(n, M)``: each member's squared OOF error on each row."""
+        y = np.asarray(y, dtype=np.float64)
+        squared = [(np.asarray(o, np.float64) - y) ** 2 for o in outputs]
+        return np.stack([s.reshape(len(y), -1).mean(axis=1) for s in squared], axis=1)

@@ -21,11 +21,15 @@ from sklearn.tree import DecisionTreeClassifier
 from skfusion import (
     DynamicSelector,
     DynamicSelectorRegressor,
+    GatedBlender,
+    GatedBlenderRegressor,
     WeightedBlender,
     WeightedBlenderRegressor,
 )
 from skfusion._dynamic import classifier_weights, regressor_weights
 from skfusion.inspection import member_contributions
+
+METHODS = ("knora_e", "knora_u", "ola", "lca", "des_knn")
 
 
 # -- the rules, row by row ----------------------------------------------------
@@ -190,10 +194,11 @@ def test_specialised_members_are_fused_better_per_region_than_by_one_weight():
     X_test, y_test, _ = _two_regions(4000, 2)
     static = WeightedBlender(experts, weighting="optimize", cv="prefit").fit(X_fit, y_fit)
     static_accuracy = static.score(X_test, y_test)
-    for method in ("knora_e", "knora_u", "ola", "lca", "des_knn"):
-        dynamic = DynamicSelector(experts, method=method, cv="prefit").fit(X_fit, y_fit)
-        accuracy = dynamic.score(X_test, y_test)
-        assert accuracy > static_accuracy + 0.1, (method, accuracy, static_accuracy)
+    fusers = [DynamicSelector(experts, method=m, cv="prefit") for m in METHODS]
+    fusers += [GatedBlender(experts, gate_target=t, cv="prefit") for t in ("soft", "best")]
+    for fuser in fusers:
+        accuracy = fuser.fit(X_fit, y_fit).score(X_test, y_test)
+        assert accuracy > static_accuracy + 0.1, (fuser, accuracy, static_accuracy)
     regressor = [
         ("left", FrozenEstimator(Ridge().fit(X[left], X[left, 1]))),
         ("right", FrozenEstimator(Ridge().fit(X[~left], X[~left, 2]))),
@@ -202,9 +207,12 @@ def test_specialised_members_are_fused_better_per_region_than_by_one_weight():
     target_test = np.where(X_test[:, 0] < 0, X_test[:, 1], X_test[:, 2])
     static = WeightedBlenderRegressor(regressor, weighting="optimize", cv="prefit")
     static_r2 = static.fit(X_fit, target).score(X_test, target_test)
-    for method in ("ola", "weighted"):
-        dynamic = DynamicSelectorRegressor(regressor, method=method, cv="prefit")
-        assert dynamic.fit(X_fit, target).score(X_test, target_test) > static_r2 + 0.2
+    fusers = [
+        DynamicSelectorRegressor(regressor, method=m, cv="prefit") for m in ("ola", "weighted")
+    ]
+    fusers.append(GatedBlenderRegressor(regressor, cv="prefit"))
+    for fuser in fusers:
+        assert fuser.fit(X_fit, target).score(X_test, target_test) > static_r2 + 0.2, fuser
 
 
 # -- sklearn use ---------------------------------------------------------------
@@ -233,3 +241,48 @@ def test_bad_input():
         DynamicSelector(_members(), k=0).fit(X, y)
     with pytest.raises(ValueError, match="method"):
         DynamicSelectorRegressor([("r", Ridge())], method="knora_e").fit(X, y)
+
+
+# -- the learnt gate --------------------------------------------------------------
+@pytest.mark.parametrize("gate_target", ["soft", "best"])
+def test_gate_is_a_classifier_of_each_rows_best_members(gate_target):
+    # Soft targets softmax(-loss / T), each row once per member weighted by
+    # its target; or each row's member of least loss.
+    X, y = make_classification(400, 6, n_informative=4, n_classes=3, random_state=2)
+    X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0)
+    gated = GatedBlender(_members(), gate_target=gate_target, cv=4).fit(X_train, y_train)
+    true = gated.oof_predictions_[np.arange(len(y_train)), :, y_train]
+    losses = -np.log(np.clip(true, 1e-15, None))
+    gate = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    n, m = losses.shape
+    if gate_target == "best":
+        gate.fit(X_train, losses.argmin(axis=1))
+    else:
+        targets = np.exp(-losses / losses.mean())
+        targets /= targets.sum(axis=1, keepdims=True)
+        gate.fit(
+            np.tile(X_train, (m, 1)),
+            np.repeat(np.arange(m), n),
+            logisticregression__sample_weight=targets.T.ravel(),
+        )
+    weights = np.zeros((len(X_test), m))
+    weights[:, gate.classes_] = gate.predict_proba(X_test)
+    np.testing.assert_allclose(gated.predict_weights(X_test), weights, rtol=1e-6, atol=1e-9)
+    outputs = [est.predict_proba(X_test) for est in gated.estimators_]
+    expected = sum(w[:, None] * o for w, o in zip(weights.T, outputs))
+    np.testing.assert_allclose(gated.predict_proba(X_test), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_gate_without_sample_weight_and_one_best_member():
+    X, y = load_iris(return_X_y=True)
+    from sklearn.neighbors import KNeighborsClassifier
+
+    with pytest.raises(TypeError, match="sample_weight"):
+        GatedBlender(_members(), gate=KNeighborsClassifier()).fit(X, y)
+    best = GatedBlender(_members(), gate=KNeighborsClassifier(), gate_target="best").fit(X, y)
+    assert best.predict_weights(X).shape == (len(y), 3)
+    # Members that are copies: the first always has the least loss.
+    twins = [("a", GaussianNB()), ("b", GaussianNB())]
+    gated = GatedBlender(twins, gate_target="best").fit(X, y)
+    assert gated.gate_ is None
+    np.testing.assert_array_equal(gated.predict_weights(X[:3]), [[1, 0], [1, 0], [1, 0]])

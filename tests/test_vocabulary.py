@@ -34,6 +34,8 @@ FUSERS = [
     "WeightSpaceFuserRegressor",
     "DynamicSelector",
     "DynamicSelectorRegressor",
+    "GatedBlender",
+    "GatedBlenderRegressor",
 ]
 PUBLIC_FUNCTIONS = [
     ("skfusion", "blend"),
