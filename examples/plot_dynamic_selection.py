@@ -6,7 +6,8 @@ Dynamic selection: members that are experts by region
 When members are good in different parts of the input space, one weight
 per member for all rows must split its trust. :class:`~skfusion.DynamicSelector`
 gives each row its own weights, from how the members did (out of fold) on
-its nearest training rows.
+its nearest training rows; :class:`~skfusion.GatedBlender` learns a gate
+that predicts them from X.
 
 Here the class rule differs between the two halves of the input space
 (the sign of ``x0``): a linear model fits each half, no linear model fits
@@ -22,7 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import SplineTransformer
 
-from skfusion import DynamicSelector, WeightedBlender
+from skfusion import DynamicSelector, GatedBlender, WeightedBlender
 
 
 def two_halves(n, seed):
@@ -59,6 +60,14 @@ print(f"static blend (one weight per member): accuracy {static.score(X_test, y_t
 for method in ("knora_e", "knora_u", "ola", "lca", "des_knn"):
     dynamic = DynamicSelector(members, method=method).fit(X_train, y_train)
     print(f"dynamic {method:<8}: accuracy {dynamic.score(X_test, y_test):.3f}")
+# %%
+# A learnt gate predicts the weights from X instead (here a logistic
+# regression). Soft targets at the default temperature share rows where the
+# members' losses are close; ``gate_target="best"`` (or a lower
+# ``temperature``) gives each row to its best member.
+for target in ("soft", "best"):
+    gated = GatedBlender(members, gate_target=target).fit(X_train, y_train)
+    print(f"learnt gate, {target:<4}: accuracy {gated.score(X_test, y_test):.3f}")
 
 # %%
 # Which member fuses each row: ``predict_weights`` gives the ``(n, M)``
