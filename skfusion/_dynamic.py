@@ -96,7 +96,7 @@ def classifier_weights(
         # The longest run of right answers from the nearest neighbour: the
         # members right on all k neighbours, else on the k - 1 nearest, ...
         # down to every member when none is right on the nearest.
-        run = np.cumprod(correct, axis=1).sum(axis=1)
+        run = np.where(correct.all(axis=1), k, np.argmin(correct, axis=1))  # first wrong
         return _normalised(run == run.max(axis=1, keepdims=True))
     if method == "knora_u":
         return _normalised(correct.sum(axis=1))  # a vote per right neighbour
