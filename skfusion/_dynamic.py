@@ -16,7 +16,10 @@ References
 .. [3] K. Woods, W. P. Kegelmeyer and K. Bowyer, "Combination of multiple
    classifiers using local accuracy estimates", IEEE TPAMI 19(4), 405-410,
    1997.
-.. [4] M. C. P. Souto, R. G. F. Soares, A. Santana and A. M. P. Canuto,
+.. [4] R. M. O. Cruz, R. Sabourin, G. D. C. Cavalcanti and T. I. Ren,
+   "META-DES: A dynamic ensemble selection framework using meta-learning",
+   Pattern Recognition 48(5), 1925-1935, 2015.
+.. [5] M. C. P. Souto, R. G. F. Soares, A. Santana and A. M. P. Canuto,
    "Empirical comparison of dynamic classifier selection methods based on
    diversity and accuracy for building ensembles", IJCNN 2008.
 """
@@ -28,9 +31,10 @@ from scipy import sparse
 from scipy.special import softmax
 from sklearn.base import ClassifierMixin, RegressorMixin, clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import MultinomialNB
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils import check_array
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
@@ -41,7 +45,7 @@ from ._conformal import _ConformalIntervals, _ConformalSets
 from ._oof import label_codes
 from ._scoring import SCORING_CONSTRAINT, get_scorer, report_scores
 
-CLASSIFIER_METHODS = ("knora_e", "knora_u", "ola", "lca", "des_knn")
+CLASSIFIER_METHODS = ("knora_e", "knora_u", "ola", "lca", "des_knn", "meta")
 REGRESSOR_METHODS = ("ola", "weighted")
 
 
@@ -139,6 +143,47 @@ def regressor_weights(method, errors):
         return _best_one(-local)
     floor = 1e-12 * np.maximum(local.max(axis=1, keepdims=True), np.finfo(float).tiny)
     return _normalised(1.0 / np.maximum(local, floor))
+
+
+def _tenths(X):
+    """Features binned at 0.1, 0.2, ..., 1 (0 to 10), as META-DES feeds its
+    multinomial naive Bayes meta-classifier."""
+    return np.digitize(X, np.linspace(0.1, 1, 10))
+
+
+def meta_features(correct, true_proba, neighbours, profile_neighbours, member_max):
+    """META-DES's meta-features of each (row, member) pair, rows first.
+
+    Parameters
+    ----------
+    correct : ndarray of bool of shape (n_reference, M)
+        Whether each member is right on each reference row.
+    true_proba : ndarray of shape (n_reference, M)
+        Each member's probability of each reference row's true class.
+    neighbours : ndarray of shape (n, k)
+        Each row's nearest reference rows in feature space.
+    profile_neighbours : ndarray of shape (n, Kp)
+        Its nearest reference rows in the space of the members' outputs.
+    member_max : ndarray of shape (n, M)
+        Each member's largest class probability on the row.
+
+    Returns
+    -------
+    features : ndarray of shape (n * M, 2 k + Kp + 2)
+        Per pair: right or wrong on each neighbour (f1), its probability of
+        each neighbour's class (f2), its local accuracy (f3), right or wrong
+        on each output-profile neighbour (f4) and its confidence (f5).
+    """
+    f1 = correct[neighbours].astype(np.float64)
+    parts = [
+        f1,
+        true_proba[neighbours],
+        f1.mean(axis=1, keepdims=True),
+        correct[profile_neighbours].astype(np.float64),
+        member_max[:, None, :],
+    ]
+    features = np.concatenate(parts, axis=1)  # (n, n_features, M)
+    return np.moveaxis(features, 2, 1).reshape(-1, features.shape[1])
 
 
 class _PerSampleFusion(_OutputFusion):
@@ -522,7 +567,7 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
     ----------
     estimators : list of (str, estimator)
         The member classifiers; a member may be ``"drop"``.
-    method : {"knora_e", "knora_u", "ola", "lca", "des_knn"}, default="knora_e"
+    method : {"knora_e", "knora_u", "ola", "lca", "des_knn", "meta"}, default="knora_e"
         How competence on the region gives a row's weights.
         ``"knora_e"`` (KNORA-Eliminate, Ko et al. 2008): the members right
         on all k neighbours, else on the k - 1 nearest, and so on; all
@@ -535,9 +580,25 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
         it predicts for the row (0 when there are none). ``"des_knn"``
         (Soares et al. 2006): the ``pct_accuracy`` most accurate members on
         the region, then the ``pct_diversity`` (of all members) most
-        diverse of those, by the double-fault measure.
+        diverse of those, by the double-fault measure. ``"meta"``
+        (META-DES, Cruz et al. 2015): a ``meta_classifier`` learns from the
+        training rows whether a member is right on a row from its
+        meta-features (right or wrong on the k neighbours, its probability
+        of their classes, its local accuracy, right or wrong on the
+        ``k_profiles`` rows whose member outputs are nearest, its
+        confidence); the members whose predicted competence exceeds
+        ``selection_threshold`` are selected (all when none is).
     k : int, default=7
         Size of the region of competence.
+    k_profiles : int, default=5
+        ``"meta"``: the number of output-profile neighbours.
+    meta_classifier : classifier, default=None
+        ``"meta"``: the meta-classifier (with ``predict_proba``); None is
+        META-DES's multinomial naive Bayes on the features binned in
+        tenths.
+    selection_threshold : float, default=0.5
+        ``"meta"``: the predicted competence above which a member is
+        selected.
     voting : {"soft", "hard"}, default="soft"
         ``"soft"``: the weighted mean of the members' probabilities (one-hot
         votes for members without ``predict_proba``); ``"hard"``: the
@@ -648,6 +709,9 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
         "voting": [StrOptions({"soft", "hard"})],
         "pct_accuracy": [Interval(numbers.Real, 0, 1, closed="right")],
         "pct_diversity": [Interval(numbers.Real, 0, 1, closed="right")],
+        "k_profiles": [Interval(numbers.Integral, 1, None, closed="left")],
+        "meta_classifier": [None, HasMethods(["fit", "predict_proba"])],
+        "selection_threshold": [Interval(numbers.Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -656,6 +720,9 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
         *,
         method="knora_e",
         k=7,
+        k_profiles=5,
+        meta_classifier=None,
+        selection_threshold=0.5,
         voting="soft",
         pct_accuracy=0.5,
         pct_diversity=0.3,
@@ -680,6 +747,9 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
         )
         self.method = method
         self.k = k
+        self.k_profiles = k_profiles
+        self.meta_classifier = meta_classifier
+        self.selection_threshold = selection_threshold
         self.voting = voting
         self.pct_accuracy = pct_accuracy
         self.pct_diversity = pct_diversity
@@ -693,6 +763,78 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
         """``(n, M)``: whether each member's OOF label is right on each row."""
         codes = label_codes(y, self.classes_)
         return np.stack([np.argmax(o, axis=1) == codes for o in outputs], axis=1)
+
+    # -- META-DES ----------------------------------------------------------------
+    @staticmethod
+    def _output_profiles(outputs):
+        """Rows of every member's class scores side by side (binary: the first
+        class's only, as META-DES)."""
+        return np.hstack(
+            [np.asarray(o, np.float64)[:, : 1 if o.shape[1] == 2 else None] for o in outputs]
+        )
+
+    def _fit_state(self, region, outputs, y, sample_weight):
+        state = super()._fit_state(region, outputs, y, sample_weight)
+        if self.method != "meta":
+            return state
+        _, correct, _ = state
+        codes = label_codes(y, self.classes_)
+        rows = np.arange(len(codes))
+        true_proba = np.stack([np.asarray(o, np.float64)[rows, codes] for o in outputs], axis=1)
+        profiles = NearestNeighbors(n_jobs=self.n_jobs).fit(self._output_profiles(outputs))
+        member_max = np.stack([np.max(o, axis=1) for o in outputs], axis=1)
+        features = meta_features(
+            correct,
+            true_proba,
+            self._neighbours(state[0]),
+            self._profile_neighbours(profiles),
+            member_max,
+        )
+        targets = correct.ravel()
+        if np.all(targets == targets[0]):  # every member always right (or wrong)
+            meta = float(targets[0])
+        else:
+            meta = self.meta_classifier
+            if meta is None:
+                meta = make_pipeline(FunctionTransformer(_tenths), MultinomialNB())
+            meta = clone(meta).fit(features, targets)
+        return (*state, (profiles, true_proba, meta))
+
+    def _profile_neighbours(self, profiles, query=None):
+        """Nearest reference rows in output-profile space (None: the
+        reference rows' own, each left out)."""
+        n_reference = profiles.n_samples_fit_
+        if query is None:
+            return profiles.kneighbors(n_neighbors=min(self.k_profiles, n_reference - 1))[1]
+        k = min(self.k_profiles, n_reference)
+        return profiles.kneighbors(query, n_neighbors=k, return_distance=False)
+
+    def _state_weights(self, state, query_region, query_outputs, members_in):
+        if self.method != "meta":
+            return super()._state_weights(state, query_region, query_outputs, members_in)
+        search, correct, _, (profiles, true_proba, meta) = state
+        if query_region is None:  # the reference rows: their own outputs, each left out
+            query_outputs = self._fusion_data_[0][1:] if members_in is not None else query_outputs
+            profile_query = None
+        else:
+            profile_query = self._output_profiles(query_outputs)
+        member_max = np.stack([np.max(o, axis=1) for o in query_outputs], axis=1)
+        n, n_members = member_max.shape
+        if isinstance(meta, float):
+            competence = np.full((n, n_members), meta)
+        else:
+            features = meta_features(
+                correct,
+                true_proba,
+                self._neighbours(search, query_region),
+                self._profile_neighbours(profiles, profile_query),
+                member_max,
+            )
+            right = list(meta.classes_).index(True)
+            competence = meta.predict_proba(features)[:, right].reshape(n, n_members)
+        if members_in is not None:
+            competence = competence[:, members_in]
+        return _normalised(competence > self.selection_threshold)
 
     def _local_weights(self, neighbours, correct, y, query_outputs):
         codes = label_codes(y, self.classes_)

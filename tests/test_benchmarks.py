@@ -221,7 +221,14 @@ def test_dynamic_benchmarks_run_at_small_sizes(monkeypatch):
 
 def test_compare_dynamic_agrees_with_deslib_where_it_is_installed(capsys):
     rows = _load("asv_bench/peers/compare_dynamic.py").main(["--quick"])
-    assert {row["method"] for row in rows} == {"knora_e", "knora_u", "ola", "lca", "des_knn"}
+    assert {row["method"] for row in rows} == {
+        "knora_e",
+        "knora_u",
+        "ola",
+        "lca",
+        "des_knn",
+        "meta",
+    }
     for row in rows:
         assert 0.5 < row["ours_accuracy"] <= 1.0
         if "same" in row and row["method"] in ("knora_e", "ola", "lca"):

@@ -110,6 +110,7 @@ ESTIMATORS = [
     DynamicSelector(_classifiers(), cv=3),
     DynamicSelector(_classifiers(), method="des_knn", voting="hard", cv=3, k=5),
     DynamicSelector(_classifiers(), method="lca", cv=3, test_predictions="fold_average"),
+    DynamicSelector(_classifiers(), method="meta", cv=3),
     DynamicSelectorRegressor(_regressors(), cv=3),
     DynamicSelectorRegressor(_regressors(), method="ola", cv=3, scaler=None),
     GatedBlender(_classifiers(), cv=3),

@@ -12,10 +12,10 @@ from sklearn.datasets import load_diabetes, load_iris, make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, KFold, train_test_split
-from sklearn.naive_bayes import GaussianNB
+from sklearn.naive_bayes import GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsRegressor, NearestNeighbors
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skfusion import (
@@ -29,7 +29,7 @@ from skfusion import (
 from skfusion._dynamic import classifier_weights, regressor_weights
 from skfusion.inspection import member_contributions
 
-METHODS = ("knora_e", "knora_u", "ola", "lca", "des_knn")
+METHODS = ("knora_e", "knora_u", "ola", "lca", "des_knn", "meta")
 
 
 # -- the rules, row by row ----------------------------------------------------
@@ -74,7 +74,7 @@ def naive_classifier_weights(method, correct, codes, predicted, pct_accuracy, pc
     return out
 
 
-@pytest.mark.parametrize("method", ["knora_e", "knora_u", "ola", "lca", "des_knn"])
+@pytest.mark.parametrize("method", METHODS[:-1])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_rules_match_their_definitions_on_fixed_neighbours(method, seed):
     rng = np.random.default_rng(seed)
@@ -286,3 +286,54 @@ def test_gate_without_sample_weight_and_one_best_member():
     gated = GatedBlender(twins, gate_target="best").fit(X, y)
     assert gated.gate_ is None
     np.testing.assert_array_equal(gated.predict_weights(X[:3]), [[1, 0], [1, 0], [1, 0]])
+
+
+# -- META-DES -------------------------------------------------------------------
+def test_meta_des_replays_its_meta_features_by_hand():
+    X, y = make_classification(300, 6, n_informative=4, n_classes=3, random_state=3)
+    X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0)
+    selector = DynamicSelector(_members(), method="meta", k=5, k_profiles=3, cv=4)
+    selector.fit(X_train, y_train)
+    oof = np.moveaxis(selector.oof_predictions_, 1, 0)  # (M, n, C)
+    n_members = len(oof)
+    correct = oof.argmax(axis=2) == y_train
+    scaler = StandardScaler().fit(X_train)
+    Z = scaler.transform(X_train)
+    profiles = np.hstack(list(oof))
+
+    def features(neighbours, profile_neighbours, member_max):
+        rows = []
+        for i in range(len(neighbours)):
+            for m in range(n_members):
+                hits = [float(correct[m, j]) for j in neighbours[i]]
+                rows.append(
+                    hits
+                    + [oof[m, j, y_train[j]] for j in neighbours[i]]
+                    + [np.mean(hits)]
+                    + [float(correct[m, j]) for j in profile_neighbours[i]]
+                    + [member_max[i, m]]
+                )
+        return np.array(rows)
+
+    def own(search, data, k):  # each training row's neighbours, itself left out
+        found = search.kneighbors(data, n_neighbors=k + 1, return_distance=False)
+        return np.array([[j for j in row if j != i][:k] for i, row in enumerate(found)])
+
+    region = NearestNeighbors().fit(Z)
+    profile = NearestNeighbors().fit(profiles)
+    member_max = oof.max(axis=2).T
+    train = features(own(region, Z, 5), own(profile, profiles, 3), member_max)
+    meta = make_pipeline(
+        FunctionTransformer(lambda F: np.digitize(F, np.linspace(0.1, 1, 10))), MultinomialNB()
+    ).fit(train, correct.T.ravel())
+    outputs = [est.predict_proba(X_test) for est in selector.estimators_]
+    test = features(
+        region.kneighbors(scaler.transform(X_test), 5, return_distance=False),
+        profile.kneighbors(np.hstack(outputs), 3, return_distance=False),
+        np.stack([o.max(axis=1) for o in outputs], axis=1),
+    )
+    competence = meta.predict_proba(test)[:, 1].reshape(len(X_test), n_members)
+    selected = competence > 0.5
+    selected[~selected.any(axis=1)] = True
+    expected = selected / selected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(selector.predict_weights(X_test), expected, atol=1e-12)

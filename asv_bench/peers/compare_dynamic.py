@@ -33,13 +33,14 @@ from sklearn.tree import DecisionTreeClassifier
 
 from skfusion import DynamicSelector
 
-METHODS = ("knora_e", "knora_u", "ola", "lca", "des_knn")
+METHODS = ("knora_e", "knora_u", "ola", "lca", "des_knn", "meta")
 DESLIB_CLASSES = {
     "knora_e": ("deslib.des", "KNORAE"),
     "knora_u": ("deslib.des", "KNORAU"),
     "ola": ("deslib.dcs", "OLA"),
     "lca": ("deslib.dcs", "LCA"),
     "des_knn": ("deslib.des", "DESKNN"),
+    "meta": ("deslib.des", "METADES"),
 }
 
 
