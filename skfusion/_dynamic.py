@@ -264,13 +264,38 @@ class _PerSampleFusion(_OutputFusion):
     def _fusion_values(self, predictions, X):
         return [self._region_features(X, fit=False), *predictions]
 
+    # Whether a row's weights read the members' outputs on it (else the
+    # weights come first, and each member predicts only the rows it fuses).
+    _weights_read_outputs = False
+
     def _test_fusion(self, X):
         """Fused values of X and the ``(n, M)`` weights."""
         check_is_fitted(self)
         X, _ = self._check_X(X, reset=False)
-        cache = self._output_cache(X)
-        outputs = [self._test_output(cache, m, method) for m, method in enumerate(self._methods)]
-        return self._fusion(self._state_, self._region_features(X, fit=False), outputs)
+        region = self._region_features(X, fit=False)
+        if self._weights_read_outputs:
+            cache = self._output_cache(X)
+            outputs = [self._test_output(cache, m, meth) for m, meth in enumerate(self._methods)]
+            return self._fusion(self._state_, region, outputs)
+        weights = self._state_weights(self._state_, region, None, None)
+        outputs = [
+            self._output_on_rows(X, np.flatnonzero(weights[:, m] > 0), m, method)
+            for m, method in enumerate(self._methods)
+        ]
+        return self._combine(weights, outputs), weights
+
+    def _output_on_rows(self, X, rows, member, method):
+        """A member's output on X, computed on ``rows`` only (zeros elsewhere:
+        the member has no weight there)."""
+        n = _num_samples(X)
+        shape = (n, len(self.classes_)) if hasattr(self, "classes_") else (n,)
+        if not hasattr(self, "classes_") and self._n_outputs > 1:
+            shape = (n, self._n_outputs)
+        full = np.zeros(shape)
+        if len(rows):
+            cache = self._output_cache(X if len(rows) == n else _safe_indexing(X, rows))
+            full[rows] = self._test_output(cache, member, method)
+        return full
 
     def predict_weights(self, X):
         """Each row's member weights: which members fuse it, and how much.
@@ -758,6 +783,10 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
         self.test_predictions = test_predictions
         self.fold_eval_set = fold_eval_set
         self.scoring = scoring
+
+    @property
+    def _weights_read_outputs(self):
+        return self.method in ("lca", "meta")  # the members' predictions for the row
 
     def _row_competence(self, outputs, y):
         """``(n, M)``: whether each member's OOF label is right on each row."""

@@ -337,3 +337,33 @@ def test_meta_des_replays_its_meta_features_by_hand():
     selected[~selected.any(axis=1)] = True
     expected = selected / selected.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(selector.predict_weights(X_test), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "fuser",
+    [
+        DynamicSelector(_members(), method="knora_e"),
+        DynamicSelector(_members(), method="ola", voting="hard", test_predictions="fold_average"),
+        GatedBlender(_members()),
+        DynamicSelectorRegressor([("ridge", Ridge()), ("knn", KNeighborsRegressor(10))]),
+    ],
+    ids=["knora_e", "ola_hard_fold_average", "gate", "regressor"],
+)
+def test_members_predict_only_the_rows_they_fuse(fuser, monkeypatch):
+    # Weights that do not read the members' outputs come first; each member
+    # then predicts only its rows. The answer is the one of predicting all.
+    regression = isinstance(fuser, DynamicSelectorRegressor)
+    X, y = load_diabetes(return_X_y=True) if regression else load_iris(return_X_y=True)
+    fuser.fit(X, y)
+    lazy = fuser.predict(X[::3])
+    lazy_weights = fuser.predict_weights(X[::3])
+    soft = hasattr(fuser, "predict_proba")
+    lazy_proba = fuser.predict_proba(X[::3]) if soft else None
+    monkeypatch.setattr(type(fuser), "_weights_read_outputs", True)
+    np.testing.assert_allclose(fuser.predict_weights(X[::3]), lazy_weights)
+    if soft:
+        np.testing.assert_allclose(fuser.predict_proba(X[::3]), lazy_proba, atol=1e-12)
+    if regression:
+        np.testing.assert_allclose(fuser.predict(X[::3]), lazy)
+    else:
+        np.testing.assert_array_equal(fuser.predict(X[::3]), lazy)
