@@ -21,7 +21,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import SplineTransformer
+from sklearn.preprocessing import SplineTransformer, StandardScaler
 
 from skfusion import DynamicSelector, GatedBlender, WeightedBlender
 
@@ -55,9 +55,15 @@ members = [
         ),
     ),
 ]
+# This is late fusion of members that each see one group of columns (one
+# "modality"); early fusion would give one model all the columns at once.
+early = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+print(
+    f"early fusion (one linear model on all columns): accuracy {early.score(X_test, y_test):.3f}"
+)
 static = WeightedBlender(members, weighting="optimize").fit(X_train, y_train)
 print(f"static blend (one weight per member): accuracy {static.score(X_test, y_test):.3f}")
-for method in ("knora_e", "knora_u", "ola", "lca", "des_knn"):
+for method in ("knora_e", "knora_u", "ola", "lca", "des_knn", "meta"):
     dynamic = DynamicSelector(members, method=method).fit(X_train, y_train)
     print(f"dynamic {method:<8}: accuracy {dynamic.score(X_test, y_test):.3f}")
 # %%

@@ -296,6 +296,10 @@ def test_cv_plus_reference_is_the_sorted_candidates():
     bounds = _reference.cv_plus_bounds(mu, fold_of, residuals, 2, 3)
     np.testing.assert_array_equal(bounds, [[-1.0, 13.0]])
     assert np.all(np.isinf(_reference.cv_plus_bounds(mu, fold_of, residuals, 0, 4)))
+    # A rank above n has no candidate: +inf for the lower bound too, on every backend.
+    for backend in BACKENDS.values():
+        beyond = backend("cv_plus_bounds")(mu, fold_of, residuals, 4, 3)
+        np.testing.assert_array_equal(beyond, [[np.inf, 13.0]])
 
 
 def test_caruana_first_pick_is_best_member():

@@ -236,10 +236,10 @@ def cv_plus_bounds(fold_predictions, fold_of, residuals, low_rank, high_rank, sc
         rows = slice(start, start + step)
         centres = mu[rows][:, fold_of]
         spread = residuals[None, :] if scale is None else scale[rows, None] * residuals[None, :]
-        if low_rank >= 1:
+        if 1 <= low_rank <= n:
             bounds[rows, 0] = xp.partition(centres - spread, low_rank - 1, axis=1)[:, low_rank - 1]
-        else:
-            bounds[rows, 0] = -xp.inf
+        else:  # no such candidate: below all of them, or above
+            bounds[rows, 0] = -xp.inf if low_rank < 1 else xp.inf
         if high_rank <= n:
             bounds[rows, 1] = xp.partition(centres + spread, high_rank - 1, axis=1)[
                 :, high_rank - 1

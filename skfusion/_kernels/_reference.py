@@ -157,8 +157,8 @@ def subset_losses(predictions, y, weights, loss="log_loss", sample_weight=None):
 def cv_plus_bounds(fold_predictions, fold_of, residuals, low_rank, high_rank, scale=None):
     """CV+ bounds (Barber et al. 2021) of every test row: the ``low_rank``-th
     smallest of ``fold_predictions[j, fold_of[i]] - scale[j] * residuals[i]``
-    over the calibration rows i (-inf for rank 0), and the ``high_rank``-th
-    smallest of the same with ``+`` (inf for a rank above n). Ranks are
+    over the calibration rows i, and the ``high_rank``-th smallest of the
+    same with ``+``; -inf for rank 0 and inf for a rank above n. Ranks are
     1-based; ``scale`` None is 1. Returns ``(n_test, 2)``."""
     fold_predictions = np.asarray(fold_predictions, dtype=np.float64)
     residuals = np.asarray(residuals, dtype=np.float64)
@@ -170,8 +170,8 @@ def cv_plus_bounds(fold_predictions, fold_of, residuals, low_rank, high_rank, sc
         rows = slice(start, start + step)
         centres = fold_predictions[rows][:, fold_of]
         spread = scale[rows, None] * residuals[None, :]
-        bounds[rows] = [-np.inf, np.inf]
-        if low_rank >= 1:
+        bounds[rows] = [-np.inf if low_rank < 1 else np.inf, np.inf]
+        if 1 <= low_rank <= n:
             lower = np.partition(centres - spread, low_rank - 1, axis=1)
             bounds[rows, 0] = lower[:, low_rank - 1]
         if high_rank <= n:
