@@ -2,7 +2,6 @@
 
 import numbers
 import os
-import warnings
 from abc import abstractmethod
 
 import numpy as np
@@ -39,6 +38,7 @@ from ._oof import (
     Schedule,
     cross_fit,
     eval_param_names,
+    held_out_splits,
     is_multi_output,
     is_prefit,
     label_codes,
@@ -670,18 +670,10 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
 
     def _oof_row_splits(self, result, y):
         """Folds of the OOF rows: the members' own folds when every row has an
-        OOF prediction, else (hold-out, prefit) 5 folds, stratified for a
-        classifier's 1-D y, unshuffled."""
+        OOF prediction, else (hold-out, prefit) ``held_out_splits``."""
         if result.splits and len(result.splits) > 1 and result.holdout_rows is None:
             return [(np.asarray(train), np.asarray(test)) for train, test in result.splits]
-        n_splits = min(5, len(y))
-        if n_splits < 2:
-            return []
-        # An int cv as everywhere: stratified for one label per row, unshuffled.
-        splitter = resolve_cv(n_splits, y, classifier=is_classifier(self), random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # a class smaller than the folds
-            return list(splitter.split(np.zeros((len(y), 1)), y))
+        return held_out_splits(y, classifier=is_classifier(self))
 
     @property
     def fused_cv_score_(self):

@@ -19,16 +19,13 @@ References
    accurate multiclass probability estimates", KDD 2002.
 """
 
-import warnings
-
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
-from scipy.special import expit, log_softmax, logit, softmax
+from scipy.special import expit, log_softmax, logit, logsumexp, softmax
 from sklearn.isotonic import IsotonicRegression
-from sklearn.model_selection import StratifiedKFold
 
 from ._compat import StrOptions
-from ._oof import is_multi_output
+from ._oof import held_out_splits, is_multi_output
 from ._utils import check_sample_weight
 
 CALIBRATIONS = ("temperature", "sigmoid", "isotonic")
@@ -59,7 +56,7 @@ class TemperatureScaling:
         # The log-loss is convex in the inverse temperature, so unimodal in its log.
         def loss(log_beta):
             beta = np.exp(log_beta)
-            return -np.dot(w, beta * true - _logsumexp_rows(beta * logs))
+            return -np.dot(w, beta * true - logsumexp(beta * logs, axis=1))
 
         found = minimize_scalar(loss, bounds=(-_LOG_BETA_BOUND, _LOG_BETA_BOUND), method="bounded")
         self.temperature_ = float(np.exp(-found.x))
@@ -71,11 +68,6 @@ class TemperatureScaling:
     def transform_log(self, log_proba):
         floored = np.maximum(np.asarray(log_proba, dtype=np.float64), np.log(_PROBABILITY_FLOOR))
         return log_softmax(floored / self.temperature_, axis=1)
-
-
-def _logsumexp_rows(z):
-    top = z.max(axis=1)
-    return top + np.log(np.exp(z - top[:, None]).sum(axis=1))
 
 
 def _clipped_logit(p):
@@ -175,17 +167,6 @@ def cross_calibrated(method, proba, codes, sample_weight, splits):
     return total / times[:, None]
 
 
-def default_splits(codes, n_splits=5):
-    """Stratified unshuffled folds of the calibration rows, when the fuser
-    has none of its own (fewer folds when a class is rarer)."""
-    n_splits = min(n_splits, np.bincount(codes).max(), len(codes))
-    if n_splits < 2:
-        return []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # a class smaller than the folds
-        return list(StratifiedKFold(n_splits).split(np.zeros((len(codes), 1)), codes))
-
-
 class _CalibratedProbabilities:
     """The ``calibration`` option of the fused classifiers.
 
@@ -234,7 +215,7 @@ class _CalibratedProbabilities:
             )
         proba, codes, sample_weight, splits = self._probability_rows()
         if not splits:
-            splits = default_splits(codes)
+            splits = held_out_splits(codes, classifier=True)
         self.calibrator_ = fit_calibrator(method, proba, codes, sample_weight)
         self._calibrated_rows_ = cross_calibrated(method, proba, codes, sample_weight, splits)
         return self

@@ -314,6 +314,37 @@ class _PerSampleFusion(_OutputFusion):
         """
         return self._test_fusion(X)[1]
 
+    def transform(self, X):
+        """Each row's member weights (see ``predict_weights``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples, n_members)
+            Member weights.
+        """
+        return self.predict_weights(X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the ``transform`` columns: the member names.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Not used; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Member names.
+        """
+        check_is_fitted(self)
+        return np.asarray(self._member_names(), dtype=object)
+
 
 class _BaseDynamicSelector(_PerSampleFusion):
     _parameter_constraints: dict = {
@@ -449,37 +480,6 @@ class _PerSampleClassifier:
         """
         return self._test_fusion(X)[0]
 
-    def transform(self, X):
-        """Each row's member weights (see ``predict_weights``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input samples.
-
-        Returns
-        -------
-        weights : ndarray of shape (n_samples, n_members)
-            Member weights.
-        """
-        return self.predict_weights(X)
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the ``transform`` columns: the member names.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Not used; present for API consistency.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            Member names.
-        """
-        check_is_fitted(self)
-        return np.asarray(self._member_names(), dtype=object)
-
 
 class _PerSampleRegressor:
     """Outputs of the per-sample fusers of regressors: members' predictions
@@ -490,6 +490,14 @@ class _PerSampleRegressor:
 
     def _fused_output(self, fused):
         return fused
+
+    @staticmethod
+    def _squared_errors(outputs, y):
+        """``(n, M)``: each member's squared OOF error on each row (the mean
+        over the outputs of a 2-D y)."""
+        y = np.asarray(y, dtype=np.float64)
+        squared = [(np.asarray(o, np.float64) - y) ** 2 for o in outputs]
+        return np.stack([s.reshape(len(y), -1).mean(axis=1) for s in squared], axis=1)
 
     def _combine(self, weights, outputs):
         return sum(
@@ -543,37 +551,6 @@ class _PerSampleRegressor:
             Predictions.
         """
         return self._test_fusion(X)[0]
-
-    def transform(self, X):
-        """Each row's member weights (see ``predict_weights``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input samples.
-
-        Returns
-        -------
-        weights : ndarray of shape (n_samples, n_members)
-            Member weights.
-        """
-        return self.predict_weights(X)
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the ``transform`` columns: the member names.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Not used; present for API consistency.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            Member names.
-        """
-        check_is_fitted(self)
-        return np.asarray(self._member_names(), dtype=object)
 
 
 class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _BaseDynamicSelector):
@@ -1012,11 +989,7 @@ class DynamicSelectorRegressor(
         self.scoring = scoring
 
     def _row_competence(self, outputs, y):
-        """``(n, M)``: each member's squared OOF error on each row (the mean
-        over the outputs of a 2-D y)."""
-        y = np.asarray(y, dtype=np.float64)
-        squared = [(np.asarray(o, np.float64) - y) ** 2 for o in outputs]
-        return np.stack([s.reshape(len(y), -1).mean(axis=1) for s in squared], axis=1)
+        return self._squared_errors(outputs, y)
 
     def _local_weights(self, neighbours, errors, y, query_outputs):
         return regressor_weights(self.method, errors[neighbours])
@@ -1361,7 +1334,4 @@ class GatedBlenderRegressor(
         self.scoring = scoring
 
     def _row_losses(self, outputs, y):
-        """``(n, M)``: each member's squared OOF error on each row."""
-        y = np.asarray(y, dtype=np.float64)
-        squared = [(np.asarray(o, np.float64) - y) ** 2 for o in outputs]
-        return np.stack([s.reshape(len(y), -1).mean(axis=1) for s in squared], axis=1)
+        return self._squared_errors(outputs, y)

@@ -42,6 +42,22 @@ from ._saved import _SavedColumns, _SavedPredictionsClassifier
 # ---------------------------------------------------------------------------
 # cv
 # ---------------------------------------------------------------------------
+def held_out_splits(y, *, classifier, n_splits=5):
+    """Folds for rows that have none of their own (hold-out or prefit OOF
+    rows, calibration rows): ``n_splits`` unshuffled folds, stratified for a
+    classifier's 1-D y, as an int cv; fewer with fewer rows (or, stratified,
+    fewer rows in the largest class); none below 2."""
+    n_splits = min(n_splits, len(y))
+    if classifier and np.ndim(y) == 1:
+        n_splits = min(n_splits, np.unique(y, return_counts=True)[1].max())
+    if n_splits < 2:
+        return []
+    splitter = resolve_cv(n_splits, y, classifier=classifier, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a class smaller than the folds
+        return list(splitter.split(np.zeros((len(y), 1)), y))
+
+
 def is_holdout(cv):
     return isinstance(cv, numbers.Real) and not isinstance(cv, numbers.Integral)
 
