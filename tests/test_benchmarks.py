@@ -217,6 +217,14 @@ def test_dynamic_benchmarks_run_at_small_sizes(monkeypatch):
     dynamic = bench.DynamicPredict()
     dynamic.setup("knora_e", 10)
     dynamic.time_predict("knora_e", 10)
+    for task in bench.GatedPredict.params[0]:
+        gated = bench.GatedPredict()
+        gated.setup(task)
+        gated.time_fit(task)
+        gated.time_predict(task)
+    regressor = bench.DynamicRegressorPredict()
+    regressor.setup("weighted")
+    regressor.time_predict("weighted")
 
 
 def test_compare_dynamic_agrees_with_deslib_where_it_is_installed(capsys):
