@@ -42,6 +42,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import _OutputFusion, sample_weight_key
 from ._compat import HasMethods, Interval, StrOptions, _fit_context, _num_samples, _safe_indexing
 from ._conformal import _ConformalIntervals, _ConformalSets
+from ._kernels import get_kernel
 from ._oof import label_codes
 from ._scoring import SCORING_CONSTRAINT, get_scorer, report_scores
 
@@ -66,10 +67,16 @@ def _normalised(weights):
         return np.where(total > 0, weights / total, uniform)
 
 
+def _local(competence, neighbours, rule):
+    """The ``local_competence`` kernel (numba or the reference, as the engine says)."""
+    return get_kernel("local_competence", competence, neighbours)(competence, neighbours, rule)
+
+
 def classifier_weights(
     method,
     correct,
-    neighbour_codes=None,
+    neighbours,
+    codes=None,
     predicted_codes=None,
     pct_accuracy=0.5,
     pct_diversity=0.3,
@@ -79,13 +86,14 @@ def classifier_weights(
     Parameters
     ----------
     method : {"knora_e", "knora_u", "ola", "lca", "des_knn"}
-    correct : ndarray of bool of shape (n, k, M)
-        Whether each member's OOF label is right on each of the row's k
-        neighbours, nearest first.
-    neighbour_codes : ndarray of shape (n, k)
-        The neighbours' true class codes (``"lca"``).
+    correct : ndarray of bool of shape (n_reference, M)
+        Whether each member's OOF label is right on each reference row.
+    neighbours : ndarray of int of shape (n, k)
+        Each query row's nearest reference rows, nearest first.
+    codes : ndarray of shape (n_reference,)
+        The reference rows' true class codes (``"lca"``).
     predicted_codes : ndarray of shape (n, M)
-        Each member's class code for the row (``"lca"``).
+        Each member's class code for the query row (``"lca"``).
     pct_accuracy, pct_diversity : float
         ``"des_knn"``: the shares of members kept by local accuracy, then
         by diversity.
@@ -95,20 +103,21 @@ def classifier_weights(
     weights : ndarray of shape (n, M)
         Non-negative, each row summing to 1.
     """
-    n, k, n_members = correct.shape
     if method == "knora_e":
         # The longest run of right answers from the nearest neighbour: the
         # members right on all k neighbours, else on the k - 1 nearest, ...
         # down to every member when none is right on the nearest.
-        run = np.where(correct.all(axis=1), k, np.argmin(correct, axis=1))  # first wrong
+        run = _local(correct, neighbours, "run")
         return _normalised(run == run.max(axis=1, keepdims=True))
     if method == "knora_u":
-        return _normalised(correct.sum(axis=1))  # a vote per right neighbour
+        return _normalised(_local(correct, neighbours, "mean"))  # a vote per right neighbour
     if method == "ola":
-        return _best_one(correct.mean(axis=1))
+        return _best_one(_local(correct, neighbours, "mean"))
+    n_members = correct.shape[1]
+    correct = correct[neighbours]  # (n, k, M)
     if method == "lca":
         # Right answers among the neighbours of the class the member predicts here.
-        same_class = neighbour_codes[:, :, None] == predicted_codes[:, None, :]
+        same_class = codes[neighbours][:, :, None] == predicted_codes[:, None, :]
         counted = same_class.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             local = np.where(counted > 0, (correct & same_class).sum(axis=1) / counted, 0.0)
@@ -127,18 +136,19 @@ def classifier_weights(
     accurate = np.argsort(accuracy, axis=1)[:, ::-1][:, :n_accurate]
     chosen = np.argsort(np.take_along_axis(diversity, accurate, axis=1), axis=1)[:, ::-1]
     selected = np.take_along_axis(accurate, chosen[:, :n_diverse], axis=1)
-    weights = np.zeros((n, n_members))
+    weights = np.zeros((len(neighbours), n_members))
     np.put_along_axis(weights, selected, 1.0, axis=1)
     return _normalised(weights)
 
 
-def regressor_weights(method, errors):
-    """Per-row member weights from the squared errors ``(n, k, M)`` of the
-    members' OOF predictions on each row's k neighbours: ``"ola"`` the one
-    of least mean error, ``"weighted"`` weights proportional to the inverse
-    mean error (floored at 1e-12 of the row's largest, so an exact member
-    takes almost all the weight without a division by zero)."""
-    local = errors.mean(axis=1)
+def regressor_weights(method, errors, neighbours):
+    """Per-row member weights from the squared errors ``(n_reference, M)`` of
+    the members' OOF predictions and each query row's k nearest reference
+    rows ``(n, k)``: ``"ola"`` the one of least mean error on them,
+    ``"weighted"`` weights proportional to the inverse mean error (floored
+    at 1e-12 of the row's largest, so an exact member takes almost all the
+    weight without a division by zero)."""
+    local = _local(errors, neighbours, "mean")
     if method == "ola":
         return _best_one(-local)
     floor = 1e-12 * np.maximum(local.max(axis=1, keepdims=True), np.finfo(float).tiny)
@@ -174,16 +184,18 @@ def meta_features(correct, true_proba, neighbours, profile_neighbours, member_ma
         each neighbour's class (f2), its local accuracy (f3), right or wrong
         on each output-profile neighbour (f4) and its confidence (f5).
     """
-    f1 = correct[neighbours].astype(np.float64)
-    parts = [
-        f1,
-        true_proba[neighbours],
-        f1.mean(axis=1, keepdims=True),
-        correct[profile_neighbours].astype(np.float64),
-        member_max[:, None, :],
-    ]
-    features = np.concatenate(parts, axis=1)  # (n, n_features, M)
-    return np.moveaxis(features, 2, 1).reshape(-1, features.shape[1])
+    n, k = neighbours.shape
+    n_profiles = profile_neighbours.shape[1]
+    n_members = correct.shape[1]
+    # Written straight into the (row, member) layout: one copy of each part.
+    features = np.empty((n, n_members, 2 * k + n_profiles + 2))
+    f1 = features[:, :, :k]
+    f1[...] = correct[neighbours].transpose(0, 2, 1)
+    features[:, :, k : 2 * k] = true_proba[neighbours].transpose(0, 2, 1)
+    features[:, :, 2 * k] = f1.mean(axis=2)
+    features[:, :, 2 * k + 1 : -1] = correct[profile_neighbours].transpose(0, 2, 1)
+    features[:, :, -1] = member_max
+    return features.reshape(n * n_members, -1)
 
 
 class _PerSampleFusion(_OutputFusion):
@@ -293,7 +305,9 @@ class _PerSampleFusion(_OutputFusion):
             shape = (n, self._n_outputs)
         full = np.zeros(shape)
         if len(rows):
-            cache = self._output_cache(X if len(rows) == n else _safe_indexing(X, rows))
+            if len(rows) < n:  # a numpy array is taken directly: _safe_indexing costs more
+                X = X.take(rows, axis=0) if isinstance(X, np.ndarray) else _safe_indexing(X, rows)
+            cache = self._output_cache(X)
             full[rows] = self._test_output(cache, member, method)
         return full
 
@@ -410,11 +424,11 @@ class _PerSampleClassifier:
 
     def _combine(self, weights, outputs):
         if getattr(self, "voting", "soft") == "hard":  # each class's share of the votes
-            labels = np.stack([np.argmax(o, axis=1) for o in outputs], axis=1)
-            return np.stack(
-                [np.sum(weights * (labels == c), axis=1) for c in range(len(self.classes_))],
-                axis=1,
-            )
+            votes = np.zeros((len(weights), len(self.classes_)))
+            for w, o in zip(weights.T, outputs):
+                rows = np.flatnonzero(w)  # only the rows the member votes on
+                votes[rows, np.argmax(o[rows], axis=1)] += w[rows]
+            return votes
         return sum(w[:, None] * np.asarray(o, np.float64) for w, o in zip(weights.T, outputs))
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -849,8 +863,9 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
             predicted = np.stack([np.argmax(o, axis=1) for o in query_outputs], axis=1)
         return classifier_weights(
             self.method,
-            correct[neighbours],
-            neighbour_codes=codes[neighbours],
+            correct,
+            neighbours,
+            codes=codes,
             predicted_codes=predicted,
             pct_accuracy=self.pct_accuracy,
             pct_diversity=self.pct_diversity,
@@ -992,7 +1007,7 @@ class DynamicSelectorRegressor(
         return self._squared_errors(outputs, y)
 
     def _local_weights(self, neighbours, errors, y, query_outputs):
-        return regressor_weights(self.method, errors[neighbours])
+        return regressor_weights(self.method, errors, neighbours)
 
 
 class _BaseGatedBlender(_PerSampleFusion):

@@ -18,6 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
+import skfusion
 from skfusion import (
     DynamicSelector,
     DynamicSelectorRegressor,
@@ -74,29 +75,40 @@ def naive_classifier_weights(method, correct, codes, predicted, pct_accuracy, pc
     return out
 
 
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
 @pytest.mark.parametrize("method", METHODS[:-1])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_rules_match_their_definitions_on_fixed_neighbours(method, seed):
+def test_rules_match_their_definitions_on_fixed_neighbours(method, seed, engine):
     rng = np.random.default_rng(seed)
-    n, k, m, n_classes = 60, 7, 9, 3
-    correct = rng.random((n, k, m)) < rng.uniform(0.3, 0.9, m)
-    correct[:3] = False  # no member right anywhere: the fallbacks
-    correct[3:5] = True  # all right: ties everywhere
-    codes = rng.integers(0, n_classes, (n, k))
+    n_reference, n, k, m, n_classes = 80, 60, 7, 9, 3
+    correct = rng.random((n_reference, m)) < rng.uniform(0.3, 0.9, m)
+    correct[:10] = False  # no member right anywhere near the first rows: the fallbacks
+    correct[10:20] = True  # all right: ties everywhere
+    neighbours = rng.integers(20, n_reference, (n, k))
+    neighbours[:3] = rng.integers(0, 10, (3, k))
+    neighbours[3:5] = rng.integers(10, 20, (2, k))
+    codes = rng.integers(0, n_classes, n_reference)
     predicted = rng.integers(0, n_classes, (n, m))
-    got = classifier_weights(method, correct, codes, predicted, 0.5, 0.3)
-    expected = naive_classifier_weights(method, correct, codes, predicted, 0.5, 0.3)
+    with skfusion.config_context(engine=engine):
+        got = classifier_weights(method, correct, neighbours, codes, predicted, 0.5, 0.3)
+    expected = naive_classifier_weights(
+        method, correct[neighbours], codes[neighbours], predicted, 0.5, 0.3
+    )
     np.testing.assert_allclose(got, expected, atol=1e-12)
 
 
-def test_regressor_rules_match_their_definitions():
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_regressor_rules_match_their_definitions(engine):
     rng = np.random.default_rng(0)
-    errors = rng.exponential(size=(40, 5, 4))
-    errors[0, :, 2] = 0.0  # an exact member
-    local = errors.mean(axis=1)
-    best = regressor_weights("ola", errors)
+    errors = rng.exponential(size=(50, 4))
+    errors[:5, 2] = 0.0  # an exact member near the first row
+    neighbours = rng.integers(5, 50, (40, 5))
+    neighbours[0] = np.arange(5)
+    local = errors[neighbours].mean(axis=1)
+    with skfusion.config_context(engine=engine):
+        best = regressor_weights("ola", errors, neighbours)
+        weighted = regressor_weights("weighted", errors, neighbours)
     np.testing.assert_array_equal(best.argmax(axis=1), local.argmin(axis=1))
-    weighted = regressor_weights("weighted", errors)
     np.testing.assert_allclose(weighted[1:], (1 / local[1:]) / (1 / local[1:]).sum(1)[:, None])
     assert weighted[0, 2] > 1 - 1e-9
 

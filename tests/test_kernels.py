@@ -444,3 +444,45 @@ def test_dispatched_kernels_give_one_error_on_nan_for_every_engine(name, args, b
                 get_kernel(name, given[0])(*given)
         messages.add(str(info.value))
     assert len(messages) == 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("rule", ["mean", "run"])
+@SETTINGS
+@given(
+    n=st.integers(0, 30),
+    n_ref=st.integers(1, 40),
+    k=st.integers(1, 8),
+    n_members=st.integers(1, 6),
+    kind=st.sampled_from(["bool", "float32", "float64", "int"]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_local_competence_matches_reference(backend, rule, n, n_ref, k, n_members, kind, seed):
+    rng = np.random.default_rng(seed)
+    if kind == "bool":
+        competence = rng.random((n_ref, n_members)) < 0.6
+    elif kind == "int":
+        competence = rng.integers(0, 3, (n_ref, n_members))
+    else:
+        competence = (rng.exponential(size=(n_ref, n_members)) * (rng.random() < 0.5)).astype(kind)
+    neighbours = rng.integers(0, n_ref, (n, k))
+    checked, dtype = _kernels._contract.check_local_competence(competence, neighbours, rule)
+    expected = _reference.local_competence(*checked)
+    got = BACKENDS[backend]("local_competence")(*checked)
+    assert got.shape == (n, n_members) and got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-6 if kind == "float32" else 1e-12)
+
+
+def test_local_competence_reference_by_hand():
+    correct = np.array([[1, 1], [1, 0], [0, 1]], dtype=bool)
+    neighbours = np.array([[0, 1, 2], [2, 0, 1]])
+    # Runs of right answers from the nearest: member 0 right on rows 0, 1 then
+    # wrong on 2; member 1 right on 0, wrong on 1. Row 2 first: 0 and 1.
+    np.testing.assert_array_equal(
+        _reference.local_competence(correct, neighbours, "run"), [[2, 1], [0, 2]]
+    )
+    np.testing.assert_allclose(
+        _reference.local_competence(correct, neighbours, "mean"), [[2 / 3, 2 / 3]] * 2
+    )
+    with pytest.raises(ValueError, match="rows in"):
+        get_kernel("local_competence", correct)(correct, neighbours + 1, "mean")

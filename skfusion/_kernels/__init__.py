@@ -19,6 +19,7 @@ KERNELS = (
     "caruana_select",
     "subset_losses",
     "cv_plus_bounds",
+    "local_competence",
     "log_mixture",
     "bayesian_bootstrap",
     "weighted_average_params",

@@ -277,6 +277,35 @@ def check_cv_plus_bounds(fold_predictions, fold_of, residuals, low_rank, high_ra
     return (mu, fold_of, residuals, int(low_rank), int(high_rank), scale), None
 
 
+def check_local_competence(competence, neighbours, rule):
+    name = "local_competence"
+    xp = namespace([competence, neighbours])
+    competence, neighbours = xp.asarray(competence), xp.asarray(neighbours)
+    _numeric([competence], name)
+    if competence.ndim != 2 or competence.shape[0] == 0:
+        raise ValueError(
+            f"{name}: competence must be (n_reference, n_members) with at least one reference "
+            f"row; got {competence.shape}."
+        )
+    if neighbours.ndim != 2 or neighbours.shape[1] == 0 or neighbours.dtype.kind not in "iu":
+        raise ValueError(
+            f"{name}: neighbours must be (n, k) integer row indices with k >= 1; got "
+            f"{neighbours.shape} of dtype {neighbours.dtype}."
+        )
+    if neighbours.size and (
+        int(neighbours.min()) < 0 or int(neighbours.max()) >= competence.shape[0]
+    ):
+        raise ValueError(f"{name}: neighbours must index rows in [0, {competence.shape[0]}).")
+    if rule not in ("mean", "run"):
+        raise ValueError(f"{name}: rule must be 'mean' or 'run'; got {rule!r}.")
+    if competence.dtype.kind == "b":
+        competence = competence.astype(xp.float64)
+    check_finite([competence], f"{name} competence", xp)
+    dtype = competence.dtype
+    (competence,) = _upcast_half([competence])
+    return (competence, neighbours.astype(xp.intp, copy=False), rule), _result_dtype(dtype)
+
+
 def check_log_mixture(log_densities, weights):
     xp = _xp_of(log_densities)
     members, dtype = _members_and_dtype(log_densities, "log_mixture", xp)

@@ -249,6 +249,31 @@ def cv_plus_bounds(fold_predictions, fold_of, residuals, low_rank, high_rank, sc
     return _to_caller(bounds, xp, keep)
 
 
+def local_competence(competence, neighbours, rule, xp=None):
+    """Competence summaries on each row's neighbours (see
+    ``_reference.local_competence``), one neighbour rank at a time so that
+    nothing of ``(n, k, M)`` is held."""
+    xp = _cupy() if xp is None else xp
+    keep = _is_device_array(competence) or xp is np
+    competence = xp.asarray(competence)
+    neighbours = xp.asarray(neighbours)
+    dtype = _float_dtype(xp, [competence])
+    k = neighbours.shape[1]
+    if rule == "mean":
+        out = xp.zeros((neighbours.shape[0], competence.shape[1]), dtype=xp.float64)
+        for j in range(k):
+            out += competence[neighbours[:, j]]
+        out /= k
+    else:
+        out = xp.full((neighbours.shape[0], competence.shape[1]), k, dtype=xp.float64)
+        running = xp.ones(out.shape, dtype=bool)
+        for j in range(k):
+            wrong = competence[neighbours[:, j]] == 0
+            out[running & wrong] = j
+            running &= ~wrong
+    return _to_caller(out.astype(dtype, copy=False), xp, keep)
+
+
 def log_mixture(log_densities, weights, xp=None):
     """Log of the weighted mixture (see ``_reference.log_mixture``)."""
     xp, members, keep = _namespace_and_members(log_densities, xp)

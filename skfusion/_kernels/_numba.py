@@ -489,6 +489,43 @@ def cv_plus_bounds(fold_predictions, fold_of, residuals, low_rank, high_rank, sc
 
 
 @_jit
+def _local_competence_rows(competence, neighbours, run, out, lo, hi):
+    k = neighbours.shape[1]
+    n_members = competence.shape[1]
+    row = np.empty(n_members)
+    for i in range(lo, hi):
+        if run:  # k until the first neighbour with competence 0
+            row[:] = k
+            for j in range(k):
+                r = neighbours[i, j]
+                for m in range(n_members):
+                    if row[m] == k and competence[r, m] == 0:
+                        row[m] = j
+        else:
+            row[:] = 0.0
+            for j in range(k):
+                r = neighbours[i, j]
+                for m in range(n_members):
+                    row[m] += competence[r, m]
+            row /= k
+        out[i] = row
+
+
+def local_competence(competence, neighbours, rule):
+    """Competence summaries on each row's neighbours (see
+    ``_reference.local_competence``), without gathering ``(n, k, M)``."""
+    competence = np.asarray(competence)
+    neighbours = np.asarray(neighbours, dtype=np.intp)
+    out = np.empty((neighbours.shape[0], competence.shape[1]), dtype=result_dtype([competence]))
+    args = (competence, neighbours, rule == "run", out)
+    per_thread = max(1, _MIN_PER_THREAD // max(1, competence.shape[1] * neighbours.shape[1]))
+    _run_ranges(
+        _local_competence_rows, neighbours.shape[0], args, min_per_thread=per_thread, align=1
+    )
+    return out
+
+
+@_jit
 def _log_mixture_members(members, log_weights, out, lo, hi):
     buffer = np.empty(_BLOCK)
     top = np.empty(_BLOCK)

@@ -180,6 +180,26 @@ def cv_plus_bounds(fold_predictions, fold_of, residuals, low_rank, high_rank, sc
     return bounds
 
 
+def local_competence(competence, neighbours, rule):
+    """Each query row's summary of the members' competence on its neighbours.
+
+    ``competence`` is ``(n_reference, M)``: each member's competence on each
+    reference row (1 right / 0 wrong, or a loss); ``neighbours`` is
+    ``(n, k)``: each query row's reference rows, nearest first. ``rule``
+    ``"mean"``: the mean over the k neighbours; ``"run"``: how many of the
+    nearest neighbours in a row have a non-zero competence (KNORA-E's run of
+    right answers from the nearest; k when all do). Returns ``(n, M)``.
+    """
+    competence = np.asarray(competence)
+    dtype = result_dtype([competence])
+    gathered = competence[np.asarray(neighbours)]  # (n, k, M)
+    if rule == "mean":
+        return gathered.mean(axis=1, dtype=np.float64).astype(dtype)
+    nonzero = gathered != 0
+    k = gathered.shape[1]
+    return np.where(nonzero.all(axis=1), k, np.argmin(nonzero, axis=1)).astype(dtype)
+
+
 def log_mixture(log_densities, weights):
     """``log sum_m weights[m] * exp(log_densities[m])``, computed in log space.
 
