@@ -120,3 +120,20 @@ class BayesianBootstrap(_KernelBenchmark):
 
     def time_bayesian_bootstrap_1000_draws(self, engine, n_rows):
         self._call()
+
+
+class LocalCompetence(_KernelBenchmark):
+    """Dynamic selection's competence on each row's neighbours: 3 000
+    reference rows, 100 members, k=7."""
+
+    params = (ENGINES, [10_000, 200_000], ["mean", "run"])
+    param_names = ["engine", "n_rows", "rule"]
+
+    def setup(self, engine, n_rows, rule):
+        rng = np.random.default_rng(0)
+        correct = rng.random((3000, 100)) < 0.7
+        neighbours = rng.integers(0, 3000, (n_rows, 7))
+        self._prepare(engine, "local_competence", correct, neighbours, rule)
+
+    def time_local_competence(self, engine, n_rows, rule):
+        self._call()
