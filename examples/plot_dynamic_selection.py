@@ -95,9 +95,17 @@ plt.show()
 # Each member regresses on its own columns. :class:`~skfusion.DynamicSelectorRegressor`
 # weighs them by their inverse squared OOF error near each row;
 # :class:`~skfusion.GatedBlenderRegressor` learns the weights from X.
+# Feature-weighted linear stacking (:class:`~skfusion.OOFStackerRegressor`
+# with ``feature_weighted=True``) makes each member's weight linear in the
+# passthrough column x0: a parametric middle way.
 from sklearn.linear_model import Ridge
 
-from skfusion import DynamicSelectorRegressor, GatedBlenderRegressor, WeightedBlenderRegressor
+from skfusion import (
+    DynamicSelectorRegressor,
+    GatedBlenderRegressor,
+    OOFStackerRegressor,
+    WeightedBlenderRegressor,
+)
 
 target = np.where(X[:, 0] < 0, 2 * X[:, 1], X[:, 2] - X[:, 3])
 target = target + np.random.default_rng(1).normal(scale=0.1, size=len(target))
@@ -110,6 +118,11 @@ for name, fuser in [
     ("static blend", WeightedBlenderRegressor(regressors, weighting="optimize")),
     ("dynamic, weighted", DynamicSelectorRegressor(regressors)),
     ("learnt gate", GatedBlenderRegressor(regressors)),
+    ("stack on x0", OOFStackerRegressor(regressors, passthrough=[0])),
+    (
+        "weights linear in x0",
+        OOFStackerRegressor(regressors, passthrough=[0], feature_weighted=True),
+    ),
 ]:
     score = fuser.fit(Xr_train, t_train).score(Xr_test, t_test)
-    print(f"{name:<18}: R2 {score:.3f}")
+    print(f"{name:<21}: R2 {score:.3f}")

@@ -43,11 +43,24 @@ def _final_has(method):
     return check
 
 
+def _with_products(columns, features):
+    """``columns`` then each column times each feature (``c0*f0, c0*f1, ...,
+    c1*f0, ...``): feature-weighted linear stacking's meta-features (Sill et
+    al. 2009); sparse when the features are."""
+    if sparse.issparse(features):
+        features = sparse.csr_matrix(features)
+        products = [features.multiply(columns[:, [i]]) for i in range(columns.shape[1])]
+        return sparse.hstack([sparse.csr_matrix(columns), *products]).tocsr()
+    products = columns[:, :, None] * features[:, None, :]
+    return np.hstack([columns, products.reshape(len(columns), -1)])
+
+
 class _BaseStacker(_OutputFusion):
     _parameter_constraints: dict = {
         **_OutputFusion._parameter_constraints,
         "final_estimator": [None, HasMethods("fit")],
         "passthrough": ["boolean", "array-like", callable],
+        "feature_weighted": ["boolean"],
         "scoring": SCORING_CONSTRAINT,
     }
 
@@ -122,15 +135,57 @@ class _BaseStacker(_OutputFusion):
             columns.append((scores, [f"{name}{output_tag}__{c}" for c in labels]))
         return columns
 
-    def _member_columns(self, outputs):
-        """Each member's blocks (see ``_member_blocks``), member after member."""
+    def _member_columns(self, outputs, features=None, feature_names=None):
+        """Each member's blocks (see ``_member_blocks``), member after member.
+
+        Feature-weighted (``feature_weighted``): each block's columns are
+        followed by their products with every passthrough column, given as
+        ``features`` (the rows' values) and ``feature_names``, so a linear
+        meta-learner's weight of a member varies linearly with them and the
+        products stay the member's (dropped with it, credited to it).
+        """
+        blocks = self._member_columns_plain(outputs)
+        if not self.feature_weighted:
+            return blocks
+        return [
+            [
+                (
+                    None if features is None else _with_products(columns, features),
+                    self._block_names(names, feature_names),
+                )
+                for columns, names in member
+            ]
+            for member in blocks
+        ]
+
+    def _member_columns_plain(self, outputs):
         return [self._member_blocks(o, n) for o, n in zip(outputs, self._member_names())]
+
+    def _block_names(self, names, feature_names):
+        """A block's column names (feature-weighted: and its products')."""
+        if not self.feature_weighted:
+            return list(names)
+        return [*names, *(f"{c}*{f}" for c in names for f in feature_names)]
+
+    def _passthrough_names(self, input_features=None):
+        """Names of the passthrough columns (``input_features``, else
+        ``feature_names_in_``, else ``x0, x1, ...``), or None."""
+        if self._passthrough_columns_ is None:
+            return None
+        if input_features is None:
+            input_features = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            input_features = [f"x{i}" for i in range(self.n_features_in_)]
+        return [str(input_features[i]) for i in self._passthrough_columns_]
 
     def _set_meta_layout(self, outputs, y):
         """At fit: the meta-feature names and, for a 2-D y and a meta-learner
         that takes one output, the meta-feature columns of each output (its
         members' and the passthrough ones)."""
-        blocks = self._member_columns(outputs)
+        self._member_block_names_ = [
+            [names for _, names in member] for member in self._member_columns_plain(outputs)
+        ]
+        blocks = self._member_columns(outputs, feature_names=self._passthrough_names())
         self._meta_feature_names_ = [n for member in blocks for _, ns in member for n in ns]
         output_of_column = np.concatenate(
             [np.full(len(names), t) for member in blocks for t, (_, names) in enumerate(member)]
@@ -155,19 +210,25 @@ class _BaseStacker(_OutputFusion):
 
     def _meta_features(self, outputs, X, rows=None):
         """Members' columns (member after member, outputs in order within a
-        member), then passthrough columns."""
-        meta = np.hstack([c for member in self._member_columns(outputs) for c, _ in member])
+        member; feature-weighted: each block with its products), then
+        passthrough columns."""
         columns = self._passthrough_columns_
-        if columns is None:
-            return meta
-        if not hasattr(X, "shape"):  # lists: columns need an array
-            X = np.asarray(X)
-        X_part = _safe_indexing(X, columns, axis=1)
-        if rows is not None:
-            X_part = _safe_indexing(X_part, rows)
-        if sparse.issparse(X_part):
-            return sparse.hstack([sparse.csr_matrix(meta), X_part]).tocsr()
-        return np.hstack([meta, np.asarray(X_part, dtype=np.float64)])
+        X_part = None
+        if columns is not None:
+            if not hasattr(X, "shape"):  # lists: columns need an array
+                X = np.asarray(X)
+            X_part = _safe_indexing(X, columns, axis=1)
+            if rows is not None:
+                X_part = _safe_indexing(X_part, rows)
+            if not sparse.issparse(X_part):
+                X_part = np.asarray(X_part, dtype=np.float64)
+        blocks = self._member_columns(outputs, X_part, self._passthrough_names())
+        parts = [c for member in blocks for c, _ in member]
+        if X_part is not None:
+            parts.append(X_part)
+        if any(sparse.issparse(p) for p in parts):
+            return sparse.hstack([sparse.csr_matrix(p) for p in parts]).tocsr()
+        return np.hstack(parts)
 
     def _test_outputs(self, X, fold=None):
         """Each member's output on X: the refit member, or its fold models'
@@ -183,6 +244,11 @@ class _BaseStacker(_OutputFusion):
             members, y, sample_weight, groups, params
         )
         self._passthrough_columns_ = self._passthrough_columns(X)
+        if self.feature_weighted and self._passthrough_columns_ is None:
+            raise ValueError(
+                "feature_weighted=True weights the members by the passthrough columns; set "
+                "passthrough to those columns (True for all of X)."
+            )
         result = self._cross_fit(
             members,
             X,
@@ -367,14 +433,16 @@ class _BaseStacker(_OutputFusion):
             Meta-feature names.
         """
         check_is_fitted(self)
-        names = list(self._meta_feature_names_)
-        if self._passthrough_columns_ is not None:
-            if input_features is None:
-                input_features = getattr(self, "feature_names_in_", None)
-            if input_features is None:
-                input_features = [f"x{i}" for i in range(self.n_features_in_)]
-            names += [str(input_features[i]) for i in self._passthrough_columns_]
-        return np.asarray(names, dtype=object)
+        passthrough = self._passthrough_names(input_features)
+        if passthrough is None:
+            return np.asarray(self._meta_feature_names_, dtype=object)
+        names = [
+            n
+            for member in self._member_block_names_
+            for block in member
+            for n in self._block_names(block, passthrough)
+        ]
+        return np.asarray([*names, *passthrough], dtype=object)
 
 
 class OOFStacker(
@@ -413,6 +481,16 @@ class OOFStacker(
         Also give the meta-learner columns of X: all (True), a subset (indices,
         names of a DataFrame's columns, or a boolean mask), or a callable
         ``X -> columns``. Sparse X stays sparse.
+    feature_weighted : bool, default=False
+        Feature-weighted linear stacking (Sill et al. 2009): the meta-learner
+        also sees every member column multiplied by every passthrough column,
+        so a linear meta-learner gives each member a weight that is a linear
+        function of those columns (a member trusted more in one region than
+        another). Needs ``passthrough``; the products count as their
+        member's columns (for ``member_subset_scores`` and the inspection
+        tools). Scale the columns (a ``StandardScaler`` in a Pipeline before
+        the stacker's passthrough, or as the meta-learner's first step) so
+        the meta-learner's penalty treats them alike.
     test_predictions : {"refit", "fold_average"}, default="refit"
         ``"refit"``: members are refit on all rows and predict the test rows
         (as sklearn). ``"fold_average"``: no refit; test meta-features are
@@ -502,6 +580,8 @@ class OOFStacker(
     References
     ----------
     .. [1] Wolpert, D. H. (1992). Stacked generalization. Neural Networks 5(2).
+    .. [2] Sill, J., Takacs, G., Mackey, L. and Lin, D. (2009). Feature-weighted
+       linear stacking. arXiv:0911.0460.
 
     Examples
     --------
@@ -534,6 +614,7 @@ class OOFStacker(
         cv=5,
         stack_method="auto",
         passthrough=False,
+        feature_weighted=False,
         test_predictions="refit",
         fold_eval_set=None,
         scoring=None,
@@ -554,6 +635,7 @@ class OOFStacker(
         self.final_estimator = final_estimator
         self.stack_method = stack_method
         self.passthrough = passthrough
+        self.feature_weighted = feature_weighted
         self.test_predictions = test_predictions
         self.fold_eval_set = fold_eval_set
         self.scoring = scoring
@@ -689,6 +771,9 @@ class OOFStackerRegressor(_ConformalIntervals, RegressorMixin, _BaseStacker):
         Folds of the out-of-fold predictions (an int is plain k-fold).
     passthrough : bool, array-like or callable, default=False
         Columns of X also given to the meta-learner (see :class:`OOFStacker`).
+    feature_weighted : bool, default=False
+        Feature-weighted linear stacking on the passthrough columns (see
+        :class:`OOFStacker`).
     test_predictions : {"refit", "fold_average"}, default="refit"
         See :class:`OOFStacker`.
     fold_eval_set : str, default=None
@@ -750,6 +835,8 @@ class OOFStackerRegressor(_ConformalIntervals, RegressorMixin, _BaseStacker):
     References
     ----------
     .. [1] Breiman, L. (1996). Stacked regressions. Machine Learning 24, 49-64.
+    .. [2] Sill, J., Takacs, G., Mackey, L. and Lin, D. (2009). Feature-weighted
+       linear stacking. arXiv:0911.0460.
 
     Examples
     --------
@@ -772,6 +859,7 @@ class OOFStackerRegressor(_ConformalIntervals, RegressorMixin, _BaseStacker):
         *,
         cv=5,
         passthrough=False,
+        feature_weighted=False,
         test_predictions="refit",
         fold_eval_set=None,
         scoring=None,
@@ -790,6 +878,7 @@ class OOFStackerRegressor(_ConformalIntervals, RegressorMixin, _BaseStacker):
         )
         self.final_estimator = final_estimator
         self.passthrough = passthrough
+        self.feature_weighted = feature_weighted
         self.test_predictions = test_predictions
         self.fold_eval_set = fold_eval_set
         self.scoring = scoring

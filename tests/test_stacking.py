@@ -7,6 +7,7 @@ import pytest
 from _helpers import CountingClassifier, count_fits
 from scipy import sparse
 from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, make_classification
 from sklearn.ensemble import StackingClassifier, StackingRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
@@ -26,6 +27,7 @@ from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from skfusion import OOFStacker, OOFStackerRegressor
+from skfusion.inspection import per_sample_contributions
 
 
 @pytest.fixture(scope="module")
@@ -216,6 +218,103 @@ def test_sparse_passthrough_stays_sparse(iris):
     dense = OOFStacker(members, passthrough=True).fit(X, y)
     # lbfgs on sparse and dense input differs in the last digits
     np.testing.assert_allclose(meta[:, :3].toarray(), dense.transform(X)[:, :3], atol=5e-3)
+
+
+# ---------------------------------------------------------------------------
+# feature-weighted linear stacking
+# ---------------------------------------------------------------------------
+def _switching_regression(n, seed):
+    """y follows x1 where x0 > 0 and x2 elsewhere; one member sees only x1,
+    one only x2: each is right in its half."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 3))
+    y = np.where(X[:, 0] > 0, 2 * X[:, 1], -2 * X[:, 2]) + 0.05 * rng.normal(size=n)
+    members = [
+        ("on_x1", make_pipeline(ColumnTransformer([("x1", "passthrough", [1])]), Ridge())),
+        ("on_x2", make_pipeline(ColumnTransformer([("x2", "passthrough", [2])]), Ridge())),
+    ]
+    return X, y, members
+
+
+def test_feature_weighted_meta_features_and_fit_by_hand():
+    X, y, members = _switching_regression(400, 0)
+    cv = KFold(4, shuffle=True, random_state=0)
+    stack = OOFStackerRegressor(
+        members, LinearRegression(), cv=cv, passthrough=[0, 2], feature_weighted=True
+    ).fit(X, y)
+    oof = stack.oof_predictions_  # (n, 2)
+    f = X[:, [0, 2]]
+    by_hand = np.column_stack(
+        [oof[:, 0], oof[:, 0] * f[:, 0], oof[:, 0] * f[:, 1]]
+        + [oof[:, 1], oof[:, 1] * f[:, 0], oof[:, 1] * f[:, 1], f]
+    )
+    reference = LinearRegression().fit(by_hand, y)
+    np.testing.assert_allclose(stack.final_estimator_.coef_, reference.coef_, rtol=1e-8)
+    test = np.column_stack([est.predict(X[:7]) for est in stack.estimators_])
+    meta = stack.transform(X[:7])
+    np.testing.assert_allclose(meta[:, :3], test[:, [0]] * np.c_[np.ones(7), X[:7, [0, 2]]])
+    np.testing.assert_allclose(stack.predict(X[:7]), reference.predict(meta))
+    assert list(stack.get_feature_names_out()) == [
+        "on_x1", "on_x1*x0", "on_x1*x2", "on_x2", "on_x2*x0", "on_x2*x2", "x0", "x2"
+    ]  # fmt: skip
+
+
+def test_feature_weighted_stacking_follows_the_member_of_each_region():
+    X, y, members = _switching_regression(1500, 1)
+    X_test, y_test, _ = _switching_regression(1500, 2)
+    plain = OOFStackerRegressor(members, LinearRegression(), passthrough=[0]).fit(X, y)
+    weighted = OOFStackerRegressor(
+        members, LinearRegression(), passthrough=[0], feature_weighted=True
+    ).fit(X, y)
+    # Constant weights cannot follow the switch at x0 = 0; weights linear in x0 can.
+    assert weighted.score(X_test, y_test) > plain.score(X_test, y_test) + 0.15
+
+
+def test_feature_weighted_classifier_products_per_class_and_sparse(iris):
+    X, y = iris
+    members = [("nb", GaussianNB()), ("lr", LogisticRegression(max_iter=1000))]
+    dense = OOFStacker(members, passthrough=[1, 3], feature_weighted=True).fit(X, y)
+    meta = dense.transform(X[:5])
+    assert meta.shape == (5, 2 * (3 + 3 * 2) + 2)
+    names = list(dense.get_feature_names_out(["a", "b", "c", "d"]))
+    assert names[:9] == ["nb__0", "nb__1", "nb__2"] + [
+        f"nb__{c}*{f}" for c in range(3) for f in "bd"
+    ]
+    np.testing.assert_allclose(
+        meta[:, 3:9].reshape(5, 3, 2), meta[:, :3, None] * X[:5, None, [1, 3]]
+    )
+    X_sparse = sparse.csr_matrix(X)
+    sparse_stack = OOFStacker(
+        [("nb", GaussianNB())], passthrough=[1, 3], feature_weighted=True
+    ).fit(X_sparse.toarray(), y)
+    got = sparse_stack._meta_features([GaussianNB().fit(X, y).predict_proba(X)], X_sparse)
+    want = sparse_stack._meta_features([GaussianNB().fit(X, y).predict_proba(X)], X)
+    assert sparse.issparse(got)
+    np.testing.assert_allclose(got.toarray(), want)
+
+
+def test_feature_weighted_needs_passthrough(iris):
+    with pytest.raises(ValueError, match="passthrough"):
+        OOFStacker(_members(), feature_weighted=True).fit(*iris)
+
+
+def test_feature_weighted_products_leave_with_their_member():
+    X, y, members = _switching_regression(300, 3)
+    stack = OOFStackerRegressor(
+        members, LinearRegression(), passthrough=[0], feature_weighted=True
+    ).fit(X, y)
+    # Each member's columns: its output and its product with x0.
+    assert [list(c) for c in stack._member_meta_columns_] == [[0, 1], [2, 3]]
+    meta, y_fit = stack._fusion_data_[0], stack._fusion_data_[2]
+    alone = LinearRegression().fit(meta[:, [0, 1, 4]], y_fit)  # member 0 and x0
+    np.testing.assert_allclose(
+        stack._subset_fusion(np.array([True, False])), alone.predict(meta[:, [0, 1, 4]])
+    )
+    contributions = per_sample_contributions(stack, X[:20])
+    coef = stack.final_estimator_.coef_
+    own = stack.transform(X[:20])
+    np.testing.assert_allclose(contributions.terms[:, 0], own[:, :2] @ coef[:2])
+    np.testing.assert_allclose(contributions.output, stack.predict(X[:20]))
 
 
 def test_multioutput_regression():
