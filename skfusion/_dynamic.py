@@ -45,6 +45,7 @@ from ._conformal import _ConformalIntervals, _ConformalSets
 from ._kernels import get_kernel
 from ._oof import label_codes
 from ._scoring import SCORING_CONSTRAINT, get_scorer, report_scores
+from .weights import optimized_weights
 
 CLASSIFIER_METHODS = ("knora_e", "knora_u", "ola", "lca", "des_knn", "meta")
 REGRESSOR_METHODS = ("ola", "weighted")
@@ -201,17 +202,23 @@ def meta_features(correct, true_proba, neighbours, profile_neighbours, member_ma
 class _PerSampleFusion(_OutputFusion):
     """Fusers whose member weights depend on the row.
 
-    A subclass learns a fusion *state* from the OOF rows
+    A subclass learns a rule's *state* from the OOF rows
     (``_fit_state(region, outputs, y, sample_weight)``, ``region`` being X
     as ``_region_features`` gives it) and turns it into the ``(n, M)``
     weights of query rows (``_state_weights``; ``query_region`` None: the
-    OOF rows themselves, as their fused OOF predictions).
+    OOF rows themselves, as their fused OOF predictions). The fusion's state
+    is ``(rule state, static weights, shrinkage)``: the rule's weights are
+    shrunk toward one static weight vector, ``(1 - s) w_row + s w``.
     """
 
     _parameter_constraints: dict = {
         **_OutputFusion._parameter_constraints,
         "scoring": SCORING_CONSTRAINT,
+        "shrinkage": [StrOptions({"auto"}), Interval(numbers.Real, 0, 1, closed="both")],
     }
+
+    # The shrinkages "auto" chooses from.
+    SHRINKAGE_GRID = np.linspace(0.0, 1.0, 11)
 
     def _member_method(self, name, estimator):
         return "predict"
@@ -222,8 +229,78 @@ class _PerSampleFusion(_OutputFusion):
         if members_in is not None:
             members_in = np.asarray(members_in, dtype=bool)
             query_outputs = [o for o, keep in zip(query_outputs, members_in) if keep]
-        weights = self._state_weights(state, query_region, query_outputs, members_in)
+        weights = self._row_weights(state, query_region, query_outputs, members_in)
         return self._combine(weights, query_outputs), weights
+
+    def _row_weights(self, state, query_region, query_outputs, members_in):
+        """The rule's weights shrunk toward the static ones."""
+        rule, static, shrinkage = state
+        weights = self._state_weights(rule, query_region, query_outputs, members_in)
+        if shrinkage == 0:
+            return weights
+        if members_in is not None:
+            static = _normalised(static[None, members_in])[0]
+        return (1.0 - shrinkage) * weights + shrinkage * static
+
+    def _learn_fusion(self, region, outputs, y, sample_weight, shrinkage):
+        """The fusion's state learnt from OOF rows (the static weights only
+        where they are used)."""
+        static = None if shrinkage == 0 else self._static_weights(outputs, y, sample_weight)
+        return self._fit_state(region, outputs, y, sample_weight), static, shrinkage
+
+    def _static_weights(self, outputs, y, sample_weight):
+        """One weight per member for every row: the simplex weights of least
+        OOF loss (log-loss of the probabilities; squared error, a 2-D y's
+        outputs counted as rows), as ``WeightedBlender(weighting="optimize")``."""
+        classes = getattr(self, "classes_", None)
+        if classes is None and np.ndim(y) == 2:  # each output's values as rows
+            n_outputs = np.shape(y)[1]
+            outputs = [np.asarray(o, np.float64).ravel() for o in outputs]
+            y = np.asarray(y, np.float64).ravel()
+            if sample_weight is not None:
+                sample_weight = np.repeat(sample_weight, n_outputs)
+        return optimized_weights(
+            list(outputs),
+            y,
+            sample_weight=sample_weight,
+            classes=classes,
+            target_type=None if classes is not None else "continuous",
+        )
+
+    def _choose_shrinkage(self, y, sample_weight):
+        """``shrinkage``, or with ``"auto"`` the one of least loss on the OOF
+        rows where the rule's state and the static weights are learnt
+        without each row's fold; those rows' fused values are kept for
+        ``fused_cv_score_``."""
+        if self.shrinkage != "auto":
+            return float(self.shrinkage)
+
+        def rule_and_static(learn, y_learn, sw_learn, fuse):
+            rule = self._fit_state(learn[0], learn[1:], y_learn, sw_learn)
+            static = self._static_weights(learn[1:], y_learn, sw_learn)
+            outputs = fuse[1:]
+            dynamic = self._combine(self._state_weights(rule, fuse[0], outputs, None), outputs)
+            fixed = self._combine(np.tile(static, (_num_samples(fuse[0]), 1)), outputs)
+            return np.stack([dynamic, fixed], axis=-1)
+
+        values = self._fold_fused_values(fusion=rule_and_static)
+        if values is None:  # too few rows to split: the rule alone
+            return 0.0
+        pooled, tested = values
+        y = y[tested]
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)[tested]
+        mixed = [(1 - s) * pooled[..., 0] + s * pooled[..., 1] for s in self.SHRINKAGE_GRID]
+        losses = np.array([self._fused_loss(m, y) for m in mixed])  # (grid, rows)
+        means = losses @ w / w.sum()
+        least = int(np.argmin(means))
+        # The one-standard-error rule: the most static shrinkage whose loss is
+        # within one standard error of the least (a rule's gain must be more
+        # than noise on the OOF rows to be kept).
+        spread = np.average((losses[least] - means[least]) ** 2, weights=w)
+        standard_error = np.sqrt(spread * np.sum(w**2)) / w.sum()
+        chosen = int(np.flatnonzero(means <= means[least] + standard_error).max())
+        self._cv_fused_values_ = ((mixed[chosen], tested),)
+        return float(self.SHRINKAGE_GRID[chosen])
 
     def _fit_per_sample(self, X, y, sample_weight, groups, params, classes=None):
         _, members = self._validate_members()
@@ -245,10 +322,14 @@ class _PerSampleFusion(_OutputFusion):
         self.oof_predictions_ = np.moveaxis(result.oof, 0, 1)
         y_fit, sw_fit = result.at_oof_rows(y), result.at_oof_rows(sample_weight)
         region = result.at_oof_rows(self._region_features(X, fit=True))
-        self._state_ = self._fit_state(region, outputs, y_fit, sw_fit)
+        response = self._response()
+        learn = [region, *outputs]
+        self._keep_fusion_data(result, learn, learn, y_fit, sw_fit, response)
+        self.shrinkage_ = self._choose_shrinkage(y_fit, sw_fit)
+        self._state_ = self._learn_fusion(region, outputs, y_fit, sw_fit, self.shrinkage_)
+        self.static_weights_ = self._state_[1]
         fused, _ = self._fusion(self._state_, None, outputs)
         self.fused_oof_predictions_ = result.at_all_rows(self._fused_output(fused))
-        response = self._response()
         report_scores(
             self,
             get_scorer(self.scoring, classifier=classes is not None),
@@ -259,12 +340,11 @@ class _PerSampleFusion(_OutputFusion):
             sample_weight=sw_fit,
             response=response,
         )
-        learn = [region, *outputs]
-        self._keep_fusion_data(result, learn, learn, y_fit, sw_fit, response)
         return self
 
     def _fold_fusion(self, learn, y, sample_weight, fuse):
-        state = self._fit_state(learn[0], learn[1:], y, sample_weight)
+        # The fitted shrinkage, chosen on all OOF rows: one number of eleven.
+        state = self._learn_fusion(learn[0], learn[1:], y, sample_weight, self.shrinkage_)
         return self._fusion(state, fuse[0], fuse[1:])[0]
 
     def _subset_fusion(self, members_in):
@@ -289,7 +369,7 @@ class _PerSampleFusion(_OutputFusion):
             cache = self._output_cache(X)
             outputs = [self._test_output(cache, m, meth) for m, meth in enumerate(self._methods)]
             return self._fusion(self._state_, region, outputs)
-        weights = self._state_weights(self._state_, region, None, None)
+        weights = self._row_weights(self._state_, region, None, None)
         outputs = [
             self._output_on_rows(X, np.flatnonzero(weights[:, m] > 0), m, method)
             for m, method in enumerate(self._methods)
@@ -324,7 +404,8 @@ class _PerSampleFusion(_OutputFusion):
         weights : ndarray of shape (n_samples, n_members)
             Non-negative, each row summing to 1, members in ``estimators``
             order (dropped ones left out). A selection rule gives its
-            selected members equal weights and the others 0.
+            selected members equal weights and the others 0, before the
+            shrinkage toward ``static_weights_`` (``shrinkage_``).
         """
         return self._test_fusion(X)[1]
 
@@ -422,6 +503,16 @@ class _PerSampleClassifier:
             return fused
         return self.classes_[np.argmax(fused, axis=1)]
 
+    def _fused_loss(self, fused, y):
+        """Each row's loss of fused class scores: log-loss of probabilities,
+        the Brier score of vote shares (``voting="hard"``)."""
+        codes = label_codes(y, self.classes_)
+        if getattr(self, "voting", "soft") == "hard":
+            shares = np.array(fused, dtype=np.float64)
+            shares[np.arange(len(codes)), codes] -= 1.0
+            return np.sum(shares**2, axis=1)
+        return -np.log(np.clip(fused[np.arange(len(codes)), codes], 1e-15, None))
+
     def _combine(self, weights, outputs):
         if getattr(self, "voting", "soft") == "hard":  # each class's share of the votes
             votes = np.zeros((len(weights), len(self.classes_)))
@@ -429,7 +520,9 @@ class _PerSampleClassifier:
                 rows = np.flatnonzero(w)  # only the rows the member votes on
                 votes[rows, np.argmax(o[rows], axis=1)] += w[rows]
             return votes
-        return sum(w[:, None] * np.asarray(o, np.float64) for w, o in zip(weights.T, outputs))
+        fused = sum(w[:, None] * np.asarray(o, np.float64) for w, o in zip(weights.T, outputs))
+        # Weights that sum to 1 up to rounding could push a probability past 1.
+        return np.clip(fused, 0.0, 1.0)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None, *, groups=None, **params):
@@ -512,6 +605,9 @@ class _PerSampleRegressor:
         y = np.asarray(y, dtype=np.float64)
         squared = [(np.asarray(o, np.float64) - y) ** 2 for o in outputs]
         return np.stack([s.reshape(len(y), -1).mean(axis=1) for s in squared], axis=1)
+
+    def _fused_loss(self, fused, y):
+        return self._squared_errors([fused], y)[:, 0]
 
     def _combine(self, weights, outputs):
         return sum(
@@ -634,6 +730,16 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
     metric : str or callable, default="minkowski"
         The distance of the neighbour search
         (:class:`~sklearn.neighbors.NearestNeighbors`).
+    shrinkage : "auto" or float in [0, 1], default="auto"
+        Each row's weights are ``1 - shrinkage`` times the rule's plus
+        ``shrinkage`` times one static weight per member (the simplex
+        weights of least OOF log-loss, as ``WeightedBlender(weighting=
+        "optimize")``): 0 is the rule alone, 1 a static blend. ``"auto"``
+        picks it from 0, 0.1, ..., 1 by the loss (log-loss; the Brier score
+        of the vote shares with hard voting) of the OOF rows fused by a rule
+        and static weights learnt without their fold: the largest whose
+        loss is within one standard error of the least. The rule where
+        members are good in different regions, a static blend where not.
     cv : int, cross-validation generator, iterable, float or "prefit", default=5
         Folds of the OOF predictions (see :class:`WeightedBlender`). With a
         float (hold-out) or ``"prefit"``, the regions are made of the rows
@@ -681,6 +787,11 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
         rows only. Computed on first access.
     scaler_ : transformer or None
         The fitted ``scaler``.
+    shrinkage_ : float
+        The shrinkage used (the chosen one with ``shrinkage="auto"``).
+    static_weights_ : ndarray of shape (n_members,) or None
+        The static weights the rule's are shrunk toward; None when
+        ``shrinkage_`` is 0.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -744,6 +855,7 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
         pct_diversity=0.3,
         scaler="standard",
         metric="minkowski",
+        shrinkage="auto",
         cv=5,
         test_predictions="refit",
         fold_eval_set=None,
@@ -771,6 +883,7 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
         self.pct_diversity = pct_diversity
         self.scaler = scaler
         self.metric = metric
+        self.shrinkage = shrinkage
         self.test_predictions = test_predictions
         self.fold_eval_set = fold_eval_set
         self.scoring = scoring
@@ -895,6 +1008,15 @@ class DynamicSelectorRegressor(
         What the neighbour search sees of X (see :class:`DynamicSelector`).
     metric : str or callable, default="minkowski"
         The distance of the neighbour search.
+    shrinkage : "auto" or float in [0, 1], default="auto"
+        Each row's weights are ``1 - shrinkage`` times the rule's plus
+        ``shrinkage`` times one static weight per member (the simplex
+        weights of least OOF squared error, as
+        ``WeightedBlenderRegressor(weighting="optimize")``): 0 is the rule
+        alone, 1 a static blend. ``"auto"`` picks it from 0, 0.1, ..., 1 by
+        the squared error of the OOF rows fused by a rule and static weights
+        learnt without their fold: the largest within one standard error of
+        the least.
     cv : int, cross-validation generator, iterable, float or "prefit", default=5
         Folds of the OOF predictions (see :class:`WeightedBlender`).
     test_predictions : {"refit", "fold_average"}, default="refit"
@@ -935,6 +1057,11 @@ class DynamicSelectorRegressor(
         rows only. Computed on first access.
     scaler_ : transformer or None
         The fitted ``scaler``.
+    shrinkage_ : float
+        The shrinkage used (the chosen one with ``shrinkage="auto"``).
+    static_weights_ : ndarray of shape (n_members,) or None
+        The static weights the rule's are shrunk toward; None when
+        ``shrinkage_`` is 0.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -978,6 +1105,7 @@ class DynamicSelectorRegressor(
         k=7,
         scaler="standard",
         metric="minkowski",
+        shrinkage="auto",
         cv=5,
         test_predictions="refit",
         fold_eval_set=None,
@@ -999,6 +1127,7 @@ class DynamicSelectorRegressor(
         self.k = k
         self.scaler = scaler
         self.metric = metric
+        self.shrinkage = shrinkage
         self.test_predictions = test_predictions
         self.fold_eval_set = fold_eval_set
         self.scoring = scoring
@@ -1080,7 +1209,7 @@ class _BaseGatedBlender(_PerSampleFusion):
     def gate_(self):
         """The fitted gate; None when one member had the least loss on every row."""
         check_is_fitted(self)
-        return self._state_[0]
+        return self._state_[0][0]
 
 
 class GatedBlender(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _BaseGatedBlender):
@@ -1111,6 +1240,16 @@ class GatedBlender(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _BaseG
     temperature : "auto" or float, default="auto"
         The soft targets' temperature; ``"auto"`` is the mean OOF loss
         (each member's log-loss on its true class).
+    shrinkage : "auto" or float in [0, 1], default="auto"
+        Each row's weights are ``1 - shrinkage`` times the rule's plus
+        ``shrinkage`` times one static weight per member (the simplex
+        weights of least OOF log-loss, as ``WeightedBlender(weighting=
+        "optimize")``): 0 is the rule alone, 1 a static blend. ``"auto"``
+        picks it from 0, 0.1, ..., 1 by the loss (log-loss; the Brier score
+        of the vote shares with hard voting) of the OOF rows fused by a rule
+        and static weights learnt without their fold: the largest whose
+        loss is within one standard error of the least. The rule where
+        members are good in different regions, a static blend where not.
     cv : int, cross-validation generator, iterable, float or "prefit", default=5
         Folds of the OOF predictions (see :class:`WeightedBlender`).
     test_predictions : {"refit", "fold_average"}, default="refit"
@@ -1153,6 +1292,11 @@ class GatedBlender(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _BaseG
     fused_cv_score_ : float or dict
         The same with the gate learnt again without each fold. Computed on
         first access.
+    shrinkage_ : float
+        The shrinkage used (the chosen one with ``shrinkage="auto"``).
+    static_weights_ : ndarray of shape (n_members,) or None
+        The static weights the rule's are shrunk toward; None when
+        ``shrinkage_`` is 0.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -1193,6 +1337,7 @@ class GatedBlender(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _BaseG
         gate=None,
         gate_target="soft",
         temperature="auto",
+        shrinkage="auto",
         cv=5,
         test_predictions="refit",
         fold_eval_set=None,
@@ -1213,6 +1358,7 @@ class GatedBlender(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _BaseG
         self.gate = gate
         self.gate_target = gate_target
         self.temperature = temperature
+        self.shrinkage = shrinkage
         self.test_predictions = test_predictions
         self.fold_eval_set = fold_eval_set
         self.scoring = scoring
@@ -1247,6 +1393,15 @@ class GatedBlenderRegressor(
     temperature : "auto" or float, default="auto"
         The soft targets' temperature; ``"auto"`` is the mean squared OOF
         error.
+    shrinkage : "auto" or float in [0, 1], default="auto"
+        Each row's weights are ``1 - shrinkage`` times the rule's plus
+        ``shrinkage`` times one static weight per member (the simplex
+        weights of least OOF squared error, as
+        ``WeightedBlenderRegressor(weighting="optimize")``): 0 is the rule
+        alone, 1 a static blend. ``"auto"`` picks it from 0, 0.1, ..., 1 by
+        the squared error of the OOF rows fused by a rule and static weights
+        learnt without their fold: the largest within one standard error of
+        the least.
     cv : int, cross-validation generator, iterable, float or "prefit", default=5
         Folds of the OOF predictions (see :class:`WeightedBlender`).
     test_predictions : {"refit", "fold_average"}, default="refit"
@@ -1285,6 +1440,11 @@ class GatedBlenderRegressor(
     fused_cv_score_ : float or dict
         The same with the gate learnt again without each fold. Computed on
         first access.
+    shrinkage_ : float
+        The shrinkage used (the chosen one with ``shrinkage="auto"``).
+    static_weights_ : ndarray of shape (n_members,) or None
+        The static weights the rule's are shrunk toward; None when
+        ``shrinkage_`` is 0.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -1324,6 +1484,7 @@ class GatedBlenderRegressor(
         gate=None,
         gate_target="soft",
         temperature="auto",
+        shrinkage="auto",
         cv=5,
         test_predictions="refit",
         fold_eval_set=None,
@@ -1344,6 +1505,7 @@ class GatedBlenderRegressor(
         self.gate = gate
         self.gate_target = gate_target
         self.temperature = temperature
+        self.shrinkage = shrinkage
         self.test_predictions = test_predictions
         self.fold_eval_set = fold_eval_set
         self.scoring = scoring

@@ -7,13 +7,21 @@ import pickle
 
 import numpy as np
 import pytest
+from _helpers import CountingClassifier, CountingRegressor, count_fits
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_iris, make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.model_selection import GridSearchCV, KFold, train_test_split
+from sklearn.metrics import log_loss
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    StratifiedKFold,
+    cross_val_predict,
+    train_test_split,
+)
 from sklearn.naive_bayes import GaussianNB, MultinomialNB
-from sklearn.neighbors import KNeighborsRegressor, NearestNeighbors
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor, NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
@@ -29,6 +37,7 @@ from skfusion import (
 )
 from skfusion._dynamic import classifier_weights, regressor_weights
 from skfusion.inspection import member_contributions
+from skfusion.weights import optimized_weights
 
 METHODS = ("knora_e", "knora_u", "ola", "lca", "des_knn", "meta")
 
@@ -127,7 +136,7 @@ def _members():
 def test_selector_replays_by_hand(method, voting):
     X, y = make_classification(400, 8, n_informative=4, n_classes=3, random_state=1)
     X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0)
-    selector = DynamicSelector(_members(), method=method, voting=voting, k=5, cv=4)
+    selector = DynamicSelector(_members(), method=method, voting=voting, k=5, cv=4, shrinkage=0)
     selector.fit(X_train, y_train)
     oof_labels = selector.oof_predictions_.argmax(axis=2)  # (n, M)
     correct = oof_labels == y_train[:, None]
@@ -153,7 +162,7 @@ def test_selector_replays_by_hand(method, voting):
 
 def test_fused_oof_rows_leave_themselves_out_of_their_region():
     X, y = load_iris(return_X_y=True)
-    selector = DynamicSelector(_members(), method="ola", k=4, cv=5).fit(X, y)
+    selector = DynamicSelector(_members(), method="ola", k=4, cv=5, shrinkage=0).fit(X, y)
     correct = selector.oof_predictions_.argmax(axis=2) == y[:, None]
     Z = StandardScaler().fit_transform(X)
     neighbours = NearestNeighbors(n_neighbors=5).fit(Z).kneighbors(Z, return_distance=False)
@@ -169,7 +178,7 @@ def test_regressor_replays_by_hand():
     X, y = load_diabetes(return_X_y=True)
     X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0)
     members = [("ridge", Ridge()), ("knn", KNeighborsRegressor(15)), ("lin", LinearRegression())]
-    selector = DynamicSelectorRegressor(members, k=9, scaler=None, cv=KFold(4)).fit(
+    selector = DynamicSelectorRegressor(members, k=9, scaler=None, cv=KFold(4), shrinkage=0).fit(
         X_train, y_train
     )
     errors = (selector.oof_predictions_ - y_train[:, None]) ** 2
@@ -182,6 +191,83 @@ def test_regressor_replays_by_hand():
     np.testing.assert_allclose(selector.predict(X_test), (weights * outputs).sum(axis=1))
     several = DynamicSelectorRegressor(members, k=9).fit(X_train, np.c_[y_train, -y_train])
     assert several.predict(X_test).shape == (len(X_test), 2)
+
+
+# -- shrinkage toward static weights -------------------------------------------
+def test_shrinkage_mixes_the_rule_with_the_static_optimised_weights():
+    X, y = make_classification(400, 6, n_informative=4, n_classes=3, random_state=4)
+    X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0)
+    cv = KFold(4, shuffle=True, random_state=0)
+    rule = DynamicSelector(_members(), method="knora_u", cv=cv, shrinkage=0).fit(X_train, y_train)
+    assert rule.shrinkage_ == 0.0 and rule.static_weights_ is None
+    shrunk = DynamicSelector(_members(), method="knora_u", cv=cv, shrinkage=0.3)
+    shrunk.fit(X_train, y_train)
+    static = optimized_weights(list(np.moveaxis(rule.oof_predictions_, 1, 0)), y_train)
+    np.testing.assert_allclose(shrunk.static_weights_, static, atol=1e-6)
+    expected = 0.7 * rule.predict_weights(X_test) + 0.3 * static
+    np.testing.assert_allclose(shrunk.predict_weights(X_test), expected, atol=1e-6)
+    outputs = [est.predict_proba(X_test) for est in shrunk.estimators_]
+    fused = sum(w[:, None] * o for w, o in zip(expected.T, outputs))
+    np.testing.assert_allclose(shrunk.predict_proba(X_test), fused, atol=1e-6)
+    everything = clone(shrunk).set_params(shrinkage=1.0).fit(X_train, y_train)
+    np.testing.assert_allclose(
+        everything.predict_weights(X_test), np.tile(static, (100, 1)), atol=1e-6
+    )
+
+
+def test_auto_shrinkage_replays_the_grid_by_hand():
+    X, y = make_classification(300, 5, n_informative=3, n_classes=3, random_state=5)
+    cv = KFold(3, shuffle=True, random_state=0)
+    selector = DynamicSelector(_members(), method="knora_e", k=5, cv=cv).fit(X, y)
+    oof = selector.oof_predictions_
+    correct = oof.argmax(axis=2) == y[:, None]
+    Z = StandardScaler().fit_transform(X)  # the scaler is fitted on all rows
+    dynamic, fixed = np.zeros(oof.shape[::2]), np.zeros(oof.shape[::2])
+    for train, test in cv.split(X):
+        search = NearestNeighbors(n_neighbors=5).fit(Z[train])
+        neighbours = search.kneighbors(Z[test], return_distance=False)
+        w = naive_classifier_weights("knora_e", correct[train][neighbours], None, None, 0, 0)
+        dynamic[test] = np.einsum("nm,nmc->nc", w, oof[test])
+        static = optimized_weights(list(np.moveaxis(oof[train], 1, 0)), y[train])
+        fixed[test] = np.einsum("m,nmc->nc", static, oof[test])
+    grid = np.linspace(0, 1, 11)
+    losses = np.array(
+        [
+            -np.log(np.clip(((1 - s) * dynamic + s * fixed)[np.arange(len(y)), y], 1e-15, 1))
+            for s in grid
+        ]
+    )
+    # The one-standard-error rule: the largest s within one standard error
+    # of the least mean loss.
+    least = losses.mean(axis=1).argmin()
+    bound = losses[least].mean() + losses[least].std() / np.sqrt(len(y))
+    assert selector.shrinkage_ == pytest.approx(grid[losses.mean(axis=1) <= bound].max())
+    # fused_cv_score_ scores those same rows, at the chosen shrinkage.
+    best = (1 - selector.shrinkage_) * dynamic + selector.shrinkage_ * fixed
+    assert selector.fused_cv_score_ == pytest.approx(np.mean(best.argmax(axis=1) == y), abs=1e-3)
+
+
+def test_auto_shrinkage_is_no_worse_than_the_static_blend_where_members_are_good_everywhere():
+    # Iris: every member is good everywhere, and KNORA-E alone gives rows to
+    # members that are sure and sometimes wrong (a tree, a kNN); "auto" leans
+    # on the static weights there.
+    X, y = load_iris(return_X_y=True)
+    members = [
+        ("lr", make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))),
+        ("nb", GaussianNB()),
+        ("tree", DecisionTreeClassifier(max_depth=5, random_state=0)),
+        ("knn", make_pipeline(StandardScaler(), KNeighborsClassifier(15))),
+    ]
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+
+    def held_out_loss(fuser):
+        return log_loss(y, cross_val_predict(fuser, X, y, cv=cv, method="predict_proba"))
+
+    static_loss = held_out_loss(WeightedBlender(members, weighting="optimize"))
+    alone_loss = held_out_loss(DynamicSelector(members, method="knora_e", shrinkage=0))
+    auto_loss = held_out_loss(DynamicSelector(members, method="knora_e"))
+    assert alone_loss > static_loss + 0.1, (alone_loss, static_loss)
+    assert auto_loss < static_loss + 0.02, (auto_loss, static_loss)
 
 
 # -- where members are specialised by region -----------------------------------
@@ -255,6 +341,51 @@ def test_bad_input():
         DynamicSelectorRegressor([("r", Ridge())], method="knora_e").fit(X, y)
 
 
+def _per_sample_fusers(log_path):
+    """The four per-sample fusers over counting members."""
+    classifiers = [("count", CountingClassifier(log_path)), ("nb", GaussianNB())]
+    regressors = [("count", CountingRegressor(log_path)), ("knn", KNeighborsRegressor(10))]
+    return [
+        (DynamicSelector(classifiers, method="knora_u", cv=3), "classifier"),
+        (GatedBlender(classifiers, cv=3), "classifier"),
+        (DynamicSelectorRegressor(regressors, cv=3), "regressor"),
+        (GatedBlenderRegressor(regressors, cv=3), "regressor"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_memory_reuses_member_fits_and_n_jobs_changes_nothing(tmp_path, index):
+    log = str(tmp_path / "fits.log")
+    fuser, kind = _per_sample_fusers(log)[index]
+    X, y = load_iris(return_X_y=True) if kind == "classifier" else load_diabetes(return_X_y=True)
+    fuser.set_params(memory=str(tmp_path / "cache"))
+    first = clone(fuser).fit(X, y)
+    fits = count_fits(log)
+    assert fits == 3 + 1  # the counting member: each fold, then the refit
+    again = clone(fuser).set_params(shrinkage=0.5).fit(X, y)  # another fusion, same fits
+    assert count_fits(log) == fits
+    assert again.shrinkage_ == 0.5
+    parallel = clone(fuser).set_params(memory=None, n_jobs=2).fit(X, y)
+    method = "predict_proba" if kind == "classifier" else "predict"
+    np.testing.assert_allclose(getattr(parallel, method)(X), getattr(first, method)(X))
+    np.testing.assert_allclose(parallel.predict_weights(X), first.predict_weights(X))
+
+
+def test_verbose_prints_progress_and_oof_scores(capsys):
+    X, y = load_iris(return_X_y=True)
+    for fuser, kind in _per_sample_fusers(None):
+        if kind == "regressor":
+            continue
+        fuser.set_params(verbose=2).fit(X, y)
+        captured = capsys.readouterr()
+        name = type(fuser).__name__
+        assert "member x fold fits" in captured.err
+        assert f"[{name}] member 'count': OOF score" in captured.out
+        assert f"[{name}] fused: OOF score {fuser.fused_score_}" in captured.out
+        fuser.set_params(verbose=0).fit(X, y)
+        assert capsys.readouterr().out == ""
+
+
 # -- the learnt gate --------------------------------------------------------------
 @pytest.mark.parametrize("gate_target", ["soft", "best"])
 def test_gate_is_a_classifier_of_each_rows_best_members(gate_target):
@@ -262,7 +393,8 @@ def test_gate_is_a_classifier_of_each_rows_best_members(gate_target):
     # its target; or each row's member of least loss.
     X, y = make_classification(400, 6, n_informative=4, n_classes=3, random_state=2)
     X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0)
-    gated = GatedBlender(_members(), gate_target=gate_target, cv=4).fit(X_train, y_train)
+    gated = GatedBlender(_members(), gate_target=gate_target, cv=4, shrinkage=0)
+    gated.fit(X_train, y_train)
     true = gated.oof_predictions_[np.arange(len(y_train)), :, y_train]
     losses = -np.log(np.clip(true, 1e-15, None))
     gate = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
@@ -287,15 +419,13 @@ def test_gate_is_a_classifier_of_each_rows_best_members(gate_target):
 
 def test_gate_without_sample_weight_and_one_best_member():
     X, y = load_iris(return_X_y=True)
-    from sklearn.neighbors import KNeighborsClassifier
-
     with pytest.raises(TypeError, match="sample_weight"):
         GatedBlender(_members(), gate=KNeighborsClassifier()).fit(X, y)
     best = GatedBlender(_members(), gate=KNeighborsClassifier(), gate_target="best").fit(X, y)
     assert best.predict_weights(X).shape == (len(y), 3)
     # Members that are copies: the first always has the least loss.
     twins = [("a", GaussianNB()), ("b", GaussianNB())]
-    gated = GatedBlender(twins, gate_target="best").fit(X, y)
+    gated = GatedBlender(twins, gate_target="best", shrinkage=0).fit(X, y)
     assert gated.gate_ is None
     np.testing.assert_array_equal(gated.predict_weights(X[:3]), [[1, 0], [1, 0], [1, 0]])
 
@@ -304,7 +434,7 @@ def test_gate_without_sample_weight_and_one_best_member():
 def test_meta_des_replays_its_meta_features_by_hand():
     X, y = make_classification(300, 6, n_informative=4, n_classes=3, random_state=3)
     X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0)
-    selector = DynamicSelector(_members(), method="meta", k=5, k_profiles=3, cv=4)
+    selector = DynamicSelector(_members(), method="meta", k=5, k_profiles=3, cv=4, shrinkage=0)
     selector.fit(X_train, y_train)
     oof = np.moveaxis(selector.oof_predictions_, 1, 0)  # (M, n, C)
     n_members = len(oof)

@@ -5,8 +5,9 @@ A bagging pool of decision trees is fitted on one part of the data; both
 libraries select from it with the rows of a second part (DESlib's DSEL;
 ``cv="prefit"`` for skfusion, so the members' labels on those rows are
 their plain predictions, as DESlib's) and predict a third part of 10 000
-rows. skfusion searches X as given (``scaler=None``) with DESlib's k=7 and
-hard voting, so both see the same regions. Reported per method and pool
+rows. skfusion searches X as given (``scaler=None``) with DESlib's k=7,
+hard voting and no shrinkage toward static weights (``shrinkage=0``), so
+both see the same regions and apply the same rules. Reported per method and pool
 size: accuracy, the share of identical predictions, and predict time per
 test row, beside the floor that no exact selector goes under: the search
 of each test row's neighbours plus every member predicting every test row,
@@ -112,7 +113,13 @@ def main(argv=None):
         floor_us = 1e6 * floor_seconds(pool, X_dsel, X_test) / n_test
         for method in args.methods:
             ours = DynamicSelector(
-                members, method=method, k=7, voting="hard", scaler=None, cv="prefit"
+                members,
+                method=method,
+                k=7,
+                voting="hard",
+                scaler=None,
+                cv="prefit",
+                shrinkage=0,  # the rule as published, as DESlib
             ).fit(X_dsel, y_dsel)
             ours.predict(X_test[:10])  # imports and first-call costs out of the timing
             ours_labels, ours_s = timed_predict(ours, X_test)
