@@ -291,14 +291,16 @@ class _PerSampleFusion(_OutputFusion):
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)[tested]
         mixed = [(1 - s) * pooled[..., 0] + s * pooled[..., 1] for s in self.SHRINKAGE_GRID]
         losses = np.array([self._fused_loss(m, y) for m in mixed])  # (grid, rows)
-        means = losses @ w / w.sum()
-        least = int(np.argmin(means))
-        # The one-standard-error rule: the most static shrinkage whose loss is
-        # within one standard error of the least (a rule's gain must be more
-        # than noise on the OOF rows to be kept).
-        spread = np.average((losses[least] - means[least]) ** 2, weights=w)
+        # The one-standard-error rule on the same rows: the most static
+        # shrinkage whose excess loss over the least is within one standard
+        # error of that excess (a rule's gain must be more than noise on the
+        # OOF rows to be kept).
+        least = int(np.argmin(losses @ w))
+        excess = losses - losses[least]
+        mean_excess = excess @ w / w.sum()
+        spread = np.average((excess - mean_excess[:, None]) ** 2, weights=w, axis=1)
         standard_error = np.sqrt(spread * np.sum(w**2)) / w.sum()
-        chosen = int(np.flatnonzero(means <= means[least] + standard_error).max())
+        chosen = int(np.flatnonzero(mean_excess <= standard_error).max())
         self._cv_fused_values_ = ((mixed[chosen], tested),)
         return float(self.SHRINKAGE_GRID[chosen])
 
@@ -738,8 +740,9 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
         picks it from 0, 0.1, ..., 1 by the loss (log-loss; the Brier score
         of the vote shares with hard voting) of the OOF rows fused by a rule
         and static weights learnt without their fold: the largest whose
-        loss is within one standard error of the least. The rule where
-        members are good in different regions, a static blend where not.
+        excess loss over the least, row by row, is within one standard
+        error. The rule where members are good in different regions, a
+        static blend where they are not.
     cv : int, cross-validation generator, iterable, float or "prefit", default=5
         Folds of the OOF predictions (see :class:`WeightedBlender`). With a
         float (hold-out) or ``"prefit"``, the regions are made of the rows
@@ -1015,8 +1018,8 @@ class DynamicSelectorRegressor(
         ``WeightedBlenderRegressor(weighting="optimize")``): 0 is the rule
         alone, 1 a static blend. ``"auto"`` picks it from 0, 0.1, ..., 1 by
         the squared error of the OOF rows fused by a rule and static weights
-        learnt without their fold: the largest within one standard error of
-        the least.
+        learnt without their fold: the largest whose excess error over the
+        least, row by row, is within one standard error.
     cv : int, cross-validation generator, iterable, float or "prefit", default=5
         Folds of the OOF predictions (see :class:`WeightedBlender`).
     test_predictions : {"refit", "fold_average"}, default="refit"
@@ -1248,8 +1251,9 @@ class GatedBlender(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _BaseG
         picks it from 0, 0.1, ..., 1 by the loss (log-loss; the Brier score
         of the vote shares with hard voting) of the OOF rows fused by a rule
         and static weights learnt without their fold: the largest whose
-        loss is within one standard error of the least. The rule where
-        members are good in different regions, a static blend where not.
+        excess loss over the least, row by row, is within one standard
+        error. The rule where members are good in different regions, a
+        static blend where they are not.
     cv : int, cross-validation generator, iterable, float or "prefit", default=5
         Folds of the OOF predictions (see :class:`WeightedBlender`).
     test_predictions : {"refit", "fold_average"}, default="refit"
@@ -1400,8 +1404,8 @@ class GatedBlenderRegressor(
         ``WeightedBlenderRegressor(weighting="optimize")``): 0 is the rule
         alone, 1 a static blend. ``"auto"`` picks it from 0, 0.1, ..., 1 by
         the squared error of the OOF rows fused by a rule and static weights
-        learnt without their fold: the largest within one standard error of
-        the least.
+        learnt without their fold: the largest whose excess error over the
+        least, row by row, is within one standard error.
     cv : int, cross-validation generator, iterable, float or "prefit", default=5
         Folds of the OOF predictions (see :class:`WeightedBlender`).
     test_predictions : {"refit", "fold_average"}, default="refit"

@@ -237,11 +237,11 @@ def test_auto_shrinkage_replays_the_grid_by_hand():
             for s in grid
         ]
     )
-    # The one-standard-error rule: the largest s within one standard error
-    # of the least mean loss.
-    least = losses.mean(axis=1).argmin()
-    bound = losses[least].mean() + losses[least].std() / np.sqrt(len(y))
-    assert selector.shrinkage_ == pytest.approx(grid[losses.mean(axis=1) <= bound].max())
+    # The one-standard-error rule, paired: the largest s whose excess loss
+    # over the least, row by row, has a mean within one standard error.
+    excess = losses - losses[losses.mean(axis=1).argmin()]
+    within = excess.mean(axis=1) <= excess.std(axis=1) / np.sqrt(len(y))
+    assert selector.shrinkage_ == pytest.approx(grid[within].max())
     # fused_cv_score_ scores those same rows, at the chosen shrinkage.
     best = (1 - selector.shrinkage_) * dynamic + selector.shrinkage_ * fixed
     assert selector.fused_cv_score_ == pytest.approx(np.mean(best.argmax(axis=1) == y), abs=1e-3)
