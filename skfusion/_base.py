@@ -29,6 +29,7 @@ from ._compat import (
     _check_n_features,
     _num_features,
     _num_samples,
+    _safe_indexing,
     _VisualBlock,
 )
 from ._kernels import member_list
@@ -871,12 +872,16 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
 
 
 def _rows(values, rows):
-    """``values`` at ``rows``: an array (dense or sparse), a list of them, or None."""
+    """``values`` at ``rows``: an array (dense or sparse), a list of them, or
+    None. Anything else (a DataFrame, a list of rows: X as a gate reads it)
+    by ``_safe_indexing``."""
     if values is None:
         return None
     if isinstance(values, list):
-        return [v[rows] for v in values]
-    return values[rows]
+        return [_rows(v, rows) for v in values]
+    if isinstance(values, np.ndarray) or issparse(values):
+        return values[rows]
+    return _safe_indexing(values, rows)
 
 
 class _MultiLabelTags:

@@ -467,10 +467,11 @@ class _BaseDynamicSelector(_PerSampleFusion):
         """``(n_query, k)`` indices of each query row's nearest reference rows,
         nearest first; ``query=None``: the reference rows' own, each row left
         out of its region."""
-        n_reference = search.n_samples_fit_
+        # As many neighbours for the query rows as the reference rows have
+        # without themselves (META-DES's features count them).
+        k = min(self.k, search.n_samples_fit_ - 1)
         if query is None:  # sklearn leaves each fitted row out of its own neighbours
-            return search.kneighbors(n_neighbors=min(self.k, n_reference - 1))[1]
-        k = min(self.k, n_reference)
+            return search.kneighbors(n_neighbors=k)[1]
         return search.kneighbors(query, n_neighbors=k, return_distance=False)
 
     def _fit_state(self, region, outputs, y, sample_weight):
@@ -939,10 +940,9 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
     def _profile_neighbours(self, profiles, query=None):
         """Nearest reference rows in output-profile space (None: the
         reference rows' own, each left out)."""
-        n_reference = profiles.n_samples_fit_
+        k = min(self.k_profiles, profiles.n_samples_fit_ - 1)
         if query is None:
-            return profiles.kneighbors(n_neighbors=min(self.k_profiles, n_reference - 1))[1]
-        k = min(self.k_profiles, n_reference)
+            return profiles.kneighbors(n_neighbors=k)[1]
         return profiles.kneighbors(query, n_neighbors=k, return_distance=False)
 
     def _state_weights(self, state, query_region, query_outputs, members_in):
@@ -1151,7 +1151,9 @@ class _BaseGatedBlender(_PerSampleFusion):
     }
 
     def _region_features(self, X, *, fit):
-        return X  # the gate takes X as given (its own pipeline transforms it)
+        # The gate takes X as given (its own pipeline transforms it); a list
+        # of rows as an array, so that rows can be taken from it.
+        return X if hasattr(X, "shape") else np.asarray(X)
 
     def _gate_template(self, X):
         if self.gate is not None:
