@@ -16,6 +16,8 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "BayesianModelAverager": "._bma",
     "BayesianModelAveragerRegressor": "._bma",
+    "Distiller": "._distill",
+    "DistillerRegressor": "._distill",
     "DynamicSelector": "._dynamic",
     "DynamicSelectorRegressor": "._dynamic",
     "GatedBlender": "._dynamic",
