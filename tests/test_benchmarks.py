@@ -47,6 +47,8 @@ def test_asv_benchmarks_run_at_small_sizes():
         (kernels.LogMixture, ("numba", 1000)),
         (kernels.LogMixture, ("numpy", 1000)),
         (kernels.BayesianBootstrap, ("numba", 100)),
+        (kernels.LocalCompetence, ("numba", 1000, "run")),
+        (kernels.LocalCompetence, ("numpy", 1000, "mean")),
     ]:
         bench = cls()
         bench.setup(*args)
@@ -225,6 +227,16 @@ def test_dynamic_benchmarks_run_at_small_sizes(monkeypatch):
     regressor = bench.DynamicRegressorPredict()
     regressor.setup("weighted")
     regressor.time_predict("weighted")
+
+
+def test_distillation_benchmarks_run_at_small_sizes(monkeypatch):
+    bench = _load("asv_bench/benchmarks/bench_distill.py")
+    monkeypatch.setattr(bench, "N_ROWS", 300)
+    for task in ("classifier", "regressor"):
+        timing = bench.DistilledPredict()
+        timing.setup(task)
+        timing.time_teacher_predict(task)
+        timing.time_student_predict(task)
 
 
 def test_compare_dynamic_agrees_with_deslib_where_it_is_installed(capsys):

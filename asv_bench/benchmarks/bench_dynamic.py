@@ -31,7 +31,7 @@ class DynamicPredict:
         members = [(f"tree{i}", FrozenEstimator(est)) for i, est in enumerate(pool.estimators_)]
         selection = slice(SELECTION_ROWS, 2 * SELECTION_ROWS)
         self.selector = DynamicSelector(
-            members, method=method, voting="hard", scaler=None, cv="prefit"
+            members, method=method, voting="hard", scaler=None, cv="prefit", shrinkage=0
         ).fit(X[selection], y[selection])
         self.X_test = X[2 * SELECTION_ROWS :]
 
