@@ -1,6 +1,6 @@
 """Distillation of a stack into one gradient-boosting model, side by side
-with the same model trained directly on the labels (and AutoGluon's
-``distill()`` where it is installed: ``--autogluon``).
+with the same model trained directly on the labels, and AutoGluon's
+``distill()`` on the same splits (``--autogluon``, where it is installed).
 
 For each bundled or generated data set: a 70/30 split (stratified for
 classification); the teacher is an ``OOFStacker`` of histogram gradient
@@ -12,8 +12,18 @@ student, the distilled student without fallback (the raw effect of
 distillation) and with it (what a user gets), and the predict time of the
 student over the teacher's.
 
-Run: ``python asv_bench/peers/compare_distillation.py`` (about 6 minutes on
-two cores); ``--quick`` for two small data sets.
+Run: ``python asv_bench/peers/compare_distillation.py`` (about 15 minutes
+on two cores); ``--quick`` for two small data sets.
+
+``--autogluon`` runs the AutoGluon side alone, on the classification data
+sets: its own teacher (``TabularPredictor.fit``, 60 s) distilled into a
+LightGBM student (``distill(hyperparameters={"GBM": {}},
+augment_method="munge")``, 60 s). It needs an environment of its own::
+
+    python -m venv /tmp/ag
+    /tmp/ag/bin/pip install "autogluon.tabular==1.6.3" numba
+    /tmp/ag/bin/pip install --no-deps -e .
+    /tmp/ag/bin/python asv_bench/peers/compare_distillation.py --autogluon
 """
 
 import argparse
@@ -145,9 +155,41 @@ def regression_row(name, X, y):
     return row
 
 
+def autogluon_row(name, X, y, time_limit):
+    import pandas as pd
+    from autogluon.tabular import TabularPredictor
+
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    columns = [f"x{i}" for i in range(X.shape[1])]
+    train = pd.DataFrame(X_train, columns=columns).assign(label=y_train)
+    test = pd.DataFrame(X_test, columns=columns)
+    predictor = TabularPredictor("label", eval_metric="log_loss", verbosity=0)
+    predictor.fit(train, time_limit=time_limit)
+    names = predictor.distill(
+        time_limit=time_limit,
+        hyperparameters={"GBM": {}},
+        augment_method="munge",
+        augment_args={"size_factor": 4},
+        verbosity=0,
+    )
+    row = {"data": name}
+    seconds = {}
+    for key, model in (("teacher", predictor.model_best), ("distilled", names[0])):
+        start = time.perf_counter()
+        proba = predictor.predict_proba(test, model=model).to_numpy()
+        seconds[key] = time.perf_counter() - start
+        labels = np.asarray(predictor.class_labels)[proba.argmax(1)]
+        row[key] = (accuracy_score(y_test, labels), log_loss(y_test, proba))
+    row["time ratio"] = seconds["distilled"] / seconds["teacher"]
+    return row
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--autogluon", action="store_true", help="AutoGluon's side alone")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", category=UserWarning)
     classification = {"breast_cancer": load_breast_cancer(return_X_y=True)}
@@ -161,6 +203,13 @@ def main(argv=None):
             3000, 15, n_informative=8, n_classes=3, random_state=1
         )
         regression["friedman1"] = make_friedman1(3000, noise=1.0, random_state=0)
+    if args.autogluon:
+        print(f"{'data':<24}{'AG teacher':>16}{'AG distilled':>16}{'time':>8}")
+        for name, (X, y) in classification.items():
+            r = autogluon_row(name, X, y, 30 if args.quick else 60)
+            cells = [f"{r[k][0]:.4f}/{r[k][1]:.4f}" for k in ("teacher", "distilled")]
+            print(f"{name:<24}" + "".join(f"{c:>16}" for c in cells) + f"{r['time ratio']:>8.3f}")
+        return
     print(f"{'data':<24}{'teacher':>16}{'direct':>16}{'distilled':>16}{'fallback':>16}{'time':>8}")
     print(f"{'(accuracy / log-loss)':<24}")
     for name, (X, y) in classification.items():
