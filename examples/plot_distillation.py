@@ -47,7 +47,7 @@ student = HistGradientBoostingRegressor(max_iter=50, random_state=0)
 
 # %%
 # The distiller fits the teacher, makes four augmented rows per training row,
-# and trains the student to regress the teacher's probability of the positive
+# and trains the student to regress the teacher's log-odds of the positive
 # class on all of them. ``validation_scores_`` compares the three models on
 # the held-out share.
 distiller = Distiller(teacher, student, random_state=0).fit(X_train, y_train)

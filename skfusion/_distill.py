@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 from joblib import Parallel, delayed
 from scipy import sparse
+from scipy.special import softmax
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -368,6 +369,22 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             return next(plain.split(np.zeros((len(y), 1))))
 
 
+# Probabilities are clipped to [PROBA_CLIP, 1 - PROBA_CLIP] before their logs
+# are regressed, so that one-hot labels (the direct student) and sure
+# teachers give finite targets (log-odds within +-6.9).
+PROBA_CLIP = 1e-3
+
+
+def _logits(proba):
+    """What a regressor student learns of class probabilities: the positive
+    class's log-odds for two classes, else each class's log-probability
+    minus the row's mean (softmax gives the probabilities back)."""
+    log_proba = np.log(np.clip(proba, PROBA_CLIP, 1.0 - PROBA_CLIP))
+    if proba.shape[1] == 2:
+        return log_proba[:, 1] - log_proba[:, 0]
+    return log_proba - log_proba.mean(axis=1, keepdims=True)
+
+
 def _required(y):
     if y is None:
         raise ValueError("requires y to be passed, but the target y is None")
@@ -441,10 +458,11 @@ _DISTILLER_DOC = (
         The fast model. A classifier learns the soft labels as weighted rows
         (each row once per class, weighted by the teacher's probability; it
         needs ``sample_weight``); a regressor learns the probabilities
-        themselves (of the positive class for two classes; one output per
-        class otherwise, through
+        as logits (the positive class's log-odds for two classes; one
+        centred log-probability per class otherwise, through
         :class:`~sklearn.multioutput.MultiOutputRegressor` when it takes one
-        output), and its outputs are clipped to [0, 1] and renormalised.
+        output; probabilities clipped to [0.001, 0.999] first), and a softmax
+        of its outputs gives the probabilities.
     soft_labels : {"auto", "weights", "regression"}, default="auto"
         How the student learns the probabilities: "auto" is "regression" for
         a regressor student and "weights" for a classifier.
@@ -602,7 +620,7 @@ class Distiller(ClassifierMixin, _BaseDistiller):
                     "with a regressor student."
                 )
             return student.fit(_safe_indexing(X, rows), self.classes_[classes], **{key: weight})
-        Y = targets[:, 1] if targets.shape[1] == 2 else targets
+        Y = _logits(targets)
         if Y.ndim == 2 and not get_tags(student).target_tags.multi_output:
             student = MultiOutputRegressor(student)
         return student.fit(X, Y, **self._fit_params(student, sample_weight))
@@ -611,12 +629,9 @@ class Distiller(ClassifierMixin, _BaseDistiller):
         if not is_regressor(student):
             return self._aligned(student.predict_proba(X), student.classes_)
         Y = np.asarray(student.predict(X), dtype=np.float64)
-        proba = np.column_stack([1 - Y, Y]) if Y.ndim == 1 else Y
-        proba = np.clip(proba, 0.0, 1.0)
-        total = proba.sum(axis=1, keepdims=True)
-        uniform = np.full_like(proba, 1.0 / proba.shape[1])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(total > 0, proba / total, uniform)
+        if Y.ndim == 1:  # the positive class's log-odds
+            Y = np.column_stack([np.zeros_like(Y), Y])
+        return softmax(Y, axis=1)
 
     def _scores(self, model, X, y, teacher=False):
         if teacher:

@@ -97,20 +97,23 @@ def test_weighted_soft_labels_equal_a_student_fitted_on_weighted_rows():
     assert distiller.distilled_ and distiller.validation_scores_ is None
 
 
-def test_regression_soft_labels_equal_a_regressor_on_the_probabilities():
+def test_regression_soft_labels_equal_a_regressor_on_the_logits():
     X, y = load_breast_cancer(return_X_y=True)
     teacher = make_pipeline(StandardScaler(), LogisticRegression())
     student = LinearRegression()
     distiller = Distiller(teacher, student, augment=None, validation=None).fit(X, y)
-    target = clone(teacher).fit(X, y).predict_proba(X)[:, 1]
-    by_hand = np.clip(clone(student).fit(X, target).predict(X), 0, 1)
-    np.testing.assert_allclose(distiller.predict_proba(X)[:, 1], by_hand, atol=1e-12)
-    # Three classes: one output per class, renormalised rows.
+    p = np.clip(clone(teacher).fit(X, y).predict_proba(X)[:, 1], 1e-3, 1 - 1e-3)
+    log_odds = clone(student).fit(X, np.log(p / (1 - p))).predict(X)
+    np.testing.assert_allclose(distiller.predict_proba(X)[:, 1], 1 / (1 + np.exp(-log_odds)))
+    # Three classes: one centred log-probability per class, then a softmax.
     X3, y3 = load_iris(return_X_y=True)
-    three = Distiller(
-        LogisticRegression(max_iter=1000), DecisionTreeRegressor(max_depth=3), validation=None
-    ).fit(X3, y3)
-    np.testing.assert_allclose(three.predict_proba(X3).sum(axis=1), 1.0)
+    teacher3, student3 = LogisticRegression(max_iter=1000), DecisionTreeRegressor(max_depth=3)
+    three = Distiller(teacher3, student3, augment=None, validation=None).fit(X3, y3)
+    log_p = np.log(np.clip(clone(teacher3).fit(X3, y3).predict_proba(X3), 1e-3, 1 - 1e-3))
+    targets = log_p - log_p.mean(axis=1, keepdims=True)
+    outputs = clone(student3).fit(X3, targets).predict(X3)  # a tree takes a 2-D y
+    expected = np.exp(outputs) / np.exp(outputs).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(three.predict_proba(X3), expected)
 
 
 def test_regressor_student_fits_the_teachers_predictions_on_real_and_augmented_rows():
