@@ -827,6 +827,7 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
     ...     [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB()),
     ...      ("tree", DecisionTreeClassifier(max_depth=2, random_state=0))],
     ...     method="knora_e",
+    ...     shrinkage=0,
     ... ).fit(X, y)
     >>> selector.predict(X[:3])
     array([0, 0, 0])

@@ -118,12 +118,16 @@ ESTIMATORS = [
     ),
     DynamicSelector(_classifiers(), cv=3, shrinkage=0),  # KNORA-E as published
     DynamicSelector(_classifiers(), method="des_knn", voting="hard", cv=3, k=5),
-    DynamicSelector(_classifiers(), method="lca", cv=3, test_predictions="fold_average"),
-    DynamicSelector(_classifiers(), method="meta", cv=3),
+    DynamicSelector(
+        _classifiers(), method="lca", cv=3, test_predictions="fold_average", shrinkage=0
+    ),
+    DynamicSelector(_classifiers(), method="meta", cv=3, shrinkage=0.5),
     DynamicSelectorRegressor(_regressors(), cv=3),
-    DynamicSelectorRegressor(_regressors(), method="ola", cv=3, scaler=None),
+    DynamicSelectorRegressor(_regressors(), method="ola", cv=3, scaler=None, shrinkage=0),
     GatedBlender(_classifiers(), cv=3, shrinkage=0),
-    GatedBlender(_classifiers(), gate_target="best", cv=3, test_predictions="fold_average"),
+    GatedBlender(
+        _classifiers(), gate_target="best", cv=3, test_predictions="fold_average", shrinkage=0.5
+    ),
     GatedBlenderRegressor(_regressors(), cv=3, shrinkage=0),
     Distiller(
         LogisticRegression(max_iter=200),
