@@ -392,12 +392,19 @@ def _required(y):
 
 
 def _concatenate(X, new):
-    """The rows of X, then the new ones (a DataFrame stays one, with its dtypes)."""
+    """The rows of X, then the new ones: a DataFrame stays one with its
+    dtypes, except that integer columns become floats, as new rows lie
+    between the integers."""
     if _is_frame(X):
         import pandas as pd
 
-        return pd.concat([X, new], ignore_index=True).astype(X.dtypes.to_dict())
-    return np.concatenate([X, np.asarray(new, dtype=X.dtype)], axis=0)
+        dtypes = {
+            name: np.float64 if getattr(dtype, "kind", "O") in "iu" else dtype
+            for name, dtype in X.dtypes.items()
+        }
+        return pd.concat([X, new], ignore_index=True).astype(dtypes)
+    dtype = np.float64 if X.dtype.kind in "iub" else X.dtype
+    return np.concatenate([X.astype(dtype, copy=False), np.asarray(new, dtype=dtype)], axis=0)
 
 
 _SHARED_PARAMETERS = """

@@ -84,6 +84,20 @@ def test_dataframe_categories_are_copied_from_the_column():
     assert distiller.predict(frame).shape == (50,)
 
 
+def test_integer_columns_are_augmented_as_floats():
+    X, y = load_iris(return_X_y=True)
+    counts = np.round(X * 10).astype(np.int64)  # integer features
+    distiller = DistillerRegressor(
+        Ridge(), DecisionTreeRegressor(random_state=0), n_augment=300, validation=None
+    )
+    distiller.fit(counts, y.astype(float))
+    rows = np.vstack([counts, augment(counts, 300, random_state=np.random.RandomState(0))])
+    teacher = Ridge().fit(counts, y.astype(float))
+    expected = DecisionTreeRegressor(random_state=0).fit(rows, teacher.predict(rows))
+    np.testing.assert_allclose(distiller.predict(counts), expected.predict(counts))
+    assert not np.allclose(rows[150:], np.round(rows[150:]))  # values between integers
+
+
 # -- the students against students fitted by hand ----------------------------------
 def test_weighted_soft_labels_equal_a_student_fitted_on_weighted_rows():
     X, y = load_iris(return_X_y=True)
