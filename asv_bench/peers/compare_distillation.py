@@ -64,7 +64,8 @@ def classification_teacher():
             (
                 "mlp",
                 make_pipeline(
-                    StandardScaler(), MLPClassifier((64,), max_iter=500, random_state=0)
+                    StandardScaler(),
+                    MLPClassifier(hidden_layer_sizes=(64,), max_iter=500, random_state=0),
                 ),
             ),
         ],
@@ -80,7 +81,8 @@ def regression_teacher():
             (
                 "mlp",
                 make_pipeline(
-                    StandardScaler(), MLPRegressor((64,), max_iter=1000, random_state=0)
+                    StandardScaler(),
+                    MLPRegressor(hidden_layer_sizes=(64,), max_iter=1000, random_state=0),
                 ),
             ),
         ],
