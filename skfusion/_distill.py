@@ -43,16 +43,13 @@ from ._compat import (
     _num_samples,
     _safe_indexing,
 )
-from ._utils import check_sample_weight
+from ._oof import align_output
+from ._utils import check_sample_weight, is_frame
 
 AUGMENT_METHODS = ("munge", "interpolate")
 
 
 # -- augmentation ---------------------------------------------------------------
-def _is_frame(X):
-    return hasattr(X, "iloc") and hasattr(X, "dtypes")
-
-
 def _is_categorical_dtype(dtype):
     """A DataFrame column that is not numbers (category, object, string, bool)."""
     if str(dtype) == "category" or getattr(dtype, "kind", "O") in "OSUb":
@@ -65,7 +62,7 @@ def _categorical_mask(X, categorical_features):
     those named), or the given indices / mask."""
     n_features = X.shape[1]
     mask = np.zeros(n_features, dtype=bool)
-    if _is_frame(X):
+    if is_frame(X):
         mask[:] = [_is_categorical_dtype(d) for d in X.dtypes]
     if categorical_features is None:
         return mask
@@ -78,7 +75,7 @@ def _categorical_mask(X, categorical_features):
             )
         return mask | given
     if given.dtype.kind in "OU":
-        if not _is_frame(X):
+        if not is_frame(X):
             raise ValueError("categorical_features by name needs X as a DataFrame.")
         columns = list(X.columns)
         unknown = [c for c in given if c not in columns]
@@ -98,7 +95,7 @@ def _numeric_view(X, categorical):
     parts = []
     n = _num_samples(X)
     for j in range(X.shape[1]):
-        column = np.asarray(X.iloc[:, j] if _is_frame(X) else X[:, j])
+        column = np.asarray(X.iloc[:, j] if is_frame(X) else X[:, j])
         if categorical[j]:
             _, codes = np.unique(column.astype(str), return_inverse=True)
             one_hot = np.zeros((n, codes.max() + 1))
@@ -155,7 +152,7 @@ def augment(X, n_rows, *, method="munge", categorical=None, p=0.5, s=1.0, k=5, r
     columns = []
     weight = rng.uniform(size=n_rows)  # "interpolate": how far along the segment
     for j in range(n_features):
-        column = X.iloc[:, j].to_numpy() if _is_frame(X) else X[:, j]
+        column = X.iloc[:, j].to_numpy() if is_frame(X) else X[:, j]
         own, other = column[base], column[partner]
         if method == "munge":
             take = rng.uniform(size=n_rows) < p
@@ -171,7 +168,7 @@ def augment(X, n_rows, *, method="munge", categorical=None, p=0.5, s=1.0, k=5, r
             own, other = own.astype(np.float64), other.astype(np.float64)
             new = own + weight * (other - own)
         columns.append(new)
-    if _is_frame(X):
+    if is_frame(X):
         frame = X.iloc[:0].copy()
         data = {name: values for name, values in zip(X.columns, columns)}
         out = type(X)(data, columns=X.columns)
@@ -245,7 +242,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 "Distillation augments rows near the training rows and needs dense X; got a "
                 "sparse matrix."
             )
-        if not _is_frame(X):
+        if not is_frame(X):
             X = check_array(X, dtype=None if self.categorical_features is not None else "numeric")
         elif reset and X.shape[0] == 0:
             raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
@@ -253,13 +250,13 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         return X
 
     @staticmethod
-    def _fit_params(estimator, sample_weight):
+    def _fit_params(estimator, sample_weight, why="sample_weight was given"):
         if sample_weight is None:
             return {}
         key = sample_weight_key(estimator)
         if key is None:
             raise TypeError(
-                f"{type(estimator).__name__} does not take sample_weight in fit, which was given."
+                f"{type(estimator).__name__} does not take sample_weight in fit ({why})."
             )
         return {key: sample_weight}
 
@@ -395,7 +392,7 @@ def _concatenate(X, new):
     """The rows of X, then the new ones: a DataFrame stays one with its
     dtypes, except that integer columns become floats, as new rows lie
     between the integers."""
-    if _is_frame(X):
+    if is_frame(X):
         import pandas as pd
 
         dtypes = {
@@ -594,13 +591,7 @@ class Distiller(ClassifierMixin, _BaseDistiller):
 
     def _teacher_outputs(self, teacher, X):
         proba = super()._teacher_outputs(teacher, X)
-        return self._aligned(proba, teacher.classes_)
-
-    def _aligned(self, proba, classes):
-        """Class scores in ``classes_`` order (0 for a class a model lacks)."""
-        out = np.zeros((len(proba), len(self.classes_)))
-        out[:, np.searchsorted(self.classes_, classes)] = proba
-        return out
+        return align_output(proba, teacher, "predict_proba", self.classes_)
 
     def _soft_mode(self):
         if self.soft_labels != "auto":
@@ -608,9 +599,7 @@ class Distiller(ClassifierMixin, _BaseDistiller):
         return "regression" if is_regressor(self.student) else "weights"
 
     def _label_targets(self, y):
-        targets = np.zeros((len(y), len(self.classes_)))
-        targets[np.arange(len(y)), np.searchsorted(self.classes_, y)] = 1.0
-        return targets
+        return align_output(y, None, "predict", self.classes_)  # one-hot rows
 
     def _fit_on_targets(self, X, targets, sample_weight):
         student = clone(self.student)
@@ -619,14 +608,12 @@ class Distiller(ClassifierMixin, _BaseDistiller):
             weight = targets[rows, classes]
             if sample_weight is not None:
                 weight = weight * sample_weight[rows]
-            key = sample_weight_key(student)
-            if key is None:
-                raise TypeError(
-                    f"The student ({type(student).__name__}) must take sample_weight in fit "
-                    "to learn soft labels as weighted rows; use soft_labels='regression' "
-                    "with a regressor student."
-                )
-            return student.fit(_safe_indexing(X, rows), self.classes_[classes], **{key: weight})
+            why = (
+                "the student learns soft labels as weighted rows; use "
+                "soft_labels='regression' with a regressor student"
+            )
+            fit_params = self._fit_params(student, weight, why)
+            return student.fit(_safe_indexing(X, rows), self.classes_[classes], **fit_params)
         Y = _logits(targets)
         if Y.ndim == 2 and not get_tags(student).target_tags.multi_output:
             student = MultiOutputRegressor(student)
@@ -634,7 +621,7 @@ class Distiller(ClassifierMixin, _BaseDistiller):
 
     def _student_proba(self, student, X):
         if not is_regressor(student):
-            return self._aligned(student.predict_proba(X), student.classes_)
+            return align_output(student.predict_proba(X), student, "predict_proba", self.classes_)
         Y = np.asarray(student.predict(X), dtype=np.float64)
         if Y.ndim == 1:  # the positive class's log-odds
             Y = np.column_stack([np.zeros_like(Y), Y])
@@ -642,7 +629,7 @@ class Distiller(ClassifierMixin, _BaseDistiller):
 
     def _scores(self, model, X, y, teacher=False):
         if teacher:
-            proba = self._aligned(model.predict_proba(X), model.classes_)
+            proba = align_output(model.predict_proba(X), model, "predict_proba", self.classes_)
         else:
             proba = self._student_proba(model, X)
         return {

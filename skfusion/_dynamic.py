@@ -276,8 +276,7 @@ class _PerSampleFusion(_OutputFusion):
             return float(self.shrinkage)
 
         def rule_and_static(learn, y_learn, sw_learn, fuse):
-            rule = self._fit_state(learn[0], learn[1:], y_learn, sw_learn)
-            static = self._static_weights(learn[1:], y_learn, sw_learn)
+            rule, static, _ = self._learn_fusion(learn[0], learn[1:], y_learn, sw_learn, 1.0)
             outputs = fuse[1:]
             dynamic = self._combine(self._state_weights(rule, fuse[0], outputs, None), outputs)
             fixed = self._combine(np.tile(static, (_num_samples(fuse[0]), 1)), outputs)

@@ -14,6 +14,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import validate_params
+from ._utils import is_frame
 
 # Rows of saved probabilities must sum to 1 within this: files round them (to
 # 2 decimals, 3 classes are off by up to 0.015). They are then rescaled.
@@ -112,14 +113,10 @@ def _width(X):
     return shape[1]
 
 
-def _is_frame(predictions):
-    return hasattr(predictions, "columns") and hasattr(predictions, "iloc")
-
-
 def _model_arrays(predictions, names, classes=None):
     """Per model: (name, array, DataFrame columns or None, the class each column
     names or None)."""
-    if _is_frame(predictions):
+    if is_frame(predictions):
         return _frame_models(predictions, names, classes)
     if isinstance(predictions, (list, tuple)):
         arrays = [np.asarray(p) for p in predictions]
@@ -262,7 +259,7 @@ class PredictionLayout:
                     np.split(predictions, np.cumsum([m.width for m in self.models])[:-1], axis=1),
                     None,
                 )
-        if _is_frame(predictions):
+        if is_frame(predictions):
             missing = [
                 c for m in self.models for c in (m.frame_columns or []) if c not in predictions
             ]

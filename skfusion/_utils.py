@@ -17,6 +17,11 @@ def check_sample_weight(sample_weight, n):
     return sw
 
 
+def is_frame(X):
+    """Whether X is a DataFrame (has columns and positional rows)."""
+    return hasattr(X, "columns") and hasattr(X, "iloc")
+
+
 def numpy_generator(random_state):
     """A numpy Generator seeded from an sklearn ``random_state``.
 
