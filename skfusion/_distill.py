@@ -44,7 +44,7 @@ from ._compat import (
     _safe_indexing,
 )
 from ._oof import align_output
-from ._utils import check_sample_weight, is_frame
+from ._utils import check_sample_weight, is_frame, paired_mean_and_error
 
 AUGMENT_METHODS = ("munge", "interpolate")
 
@@ -319,26 +319,45 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             self.n_augmented_ = self._n_new_rows(_num_samples(X))
             return self
         train, test = self._validation_split(y, rng)
-        sw_train = None if sample_weight is None else sample_weight[train]
-        X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
+        sw_train, sw_test = (
+            (None, None)
+            if sample_weight is None
+            else (
+                sample_weight[train],
+                sample_weight[test],
+            )
+        )
+        X_train, X_test, y_test = _safe_indexing(X, train), _safe_indexing(X, test), y[test]
         teacher, distilled = self._distil(X_train, y[train], sw_train, rng)
         direct = self._direct(X_train, y[train], sw_train)
-        scores = {
-            "teacher": self._scores(teacher, X_test, y[test], teacher=True),
-            "student": self._scores(distilled, X_test, y[test]),
-            "direct_student": self._scores(direct, X_test, y[test]),
+        predictions = {
+            "teacher": self._teacher_outputs(teacher, X_test),
+            "student": self._student_predictions(distilled, X_test),
+            "direct_student": self._student_predictions(direct, X_test),
         }
-        self.validation_scores_ = scores
-        key = self._deciding_score
-        self.distilled_ = (
-            not self.fallback or scores["student"][key] < scores["direct_student"][key]
+        self.validation_scores_ = {
+            model: self._scores(predicted, y_test, sw_test)
+            for model, predicted in predictions.items()
+        }
+        # The one-standard-error rule, row by row on the validation rows:
+        # the direct student is kept only when the distilled one does worse
+        # by more than noise, in the deciding loss or (classifiers) in the
+        # error rate. Per-row log-losses of a student with sure leaves are
+        # heavy-tailed; its errors are not.
+        excess, error = paired_mean_and_error(
+            self._row_losses(predictions["student"], y_test)
+            - self._row_losses(predictions["direct_student"], y_test),
+            sw_test,
         )
+        self.distilled_ = not self.fallback or bool(np.all(excess <= error))
         if not self.distilled_:
+            key = self._deciding_score
+            scores = self.validation_scores_
             warnings.warn(
-                f"Distillation did not beat the student trained directly on the labels on "
-                f"the validation rows ({key} {scores['student'][key]:.4g} against "
-                f"{scores['direct_student'][key]:.4g}); keeping the direct student "
-                "(fallback=True).",
+                f"Distillation did worse than the student trained directly on the labels "
+                f"on the validation rows, by more than one standard error ({key} "
+                f"{scores['student'][key]:.4g} against {scores['direct_student'][key]:.4g}); "
+                "keeping the direct student (fallback=True).",
                 UserWarning,
                 stacklevel=3,
             )
@@ -370,6 +389,22 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 # are regressed, so that one-hot labels (the direct student) and sure
 # teachers give finite targets (log-odds within +-6.9).
 PROBA_CLIP = 1e-3
+
+# A classifier student learns each row once per class whose probability is at
+# least SOFT_LABEL_FLOOR (a row's kept probabilities renormalised to 1). Rows
+# of a class the teacher all but excludes teach the student nothing, yet
+# count as rows in its leaf-size rules: with ten classes, every row ten times
+# let a gradient-boosting student split down to two real rows (on digits its
+# test log-loss doubled).
+SOFT_LABEL_FLOOR = 0.01
+
+
+def _soft_label_rows(proba):
+    """Rows, classes and weights of soft labels as weighted rows."""
+    kept = np.where(proba >= SOFT_LABEL_FLOOR, proba, 0.0)
+    kept /= kept.sum(axis=1, keepdims=True)
+    rows, classes = np.nonzero(kept)
+    return rows, classes, kept[rows, classes]
 
 
 def _logits(proba):
@@ -428,7 +463,9 @@ _SHARED_PARAMETERS = """
         (and the fallback). Fewer than 10 rows skip it too.
     fallback : bool, default=True
         Keep the directly trained student, with one warning, when the
-        distilled one does no better on the validation rows.
+        distilled one does worse on the validation rows by more than one
+        standard error of the row-by-row difference (in log-loss or error
+        rate for a classifier, squared error for a regressor).
     refit : bool, default=True
         After the comparison, fit the kept kind of student (and the teacher)
         again on all rows; False keeps the models fitted without the
@@ -460,8 +497,9 @@ _DISTILLER_DOC = (
         ``predict_proba``.
     student : estimator
         The fast model. A classifier learns the soft labels as weighted rows
-        (each row once per class, weighted by the teacher's probability; it
-        needs ``sample_weight``); a regressor learns the probabilities
+        (each row once per class of probability 1 % or more, weighted by
+        the teacher's probability, renormalised; it needs
+        ``sample_weight``); a regressor learns the probabilities
         as logits (the positive class's log-odds for two classes; one
         centred log-probability per class otherwise, through
         :class:`~sklearn.multioutput.MultiOutputRegressor` when it takes one
@@ -604,8 +642,7 @@ class Distiller(ClassifierMixin, _BaseDistiller):
     def _fit_on_targets(self, X, targets, sample_weight):
         student = clone(self.student)
         if self._soft_mode() == "weights":
-            rows, classes = np.nonzero(targets > 0)  # each row once per class it may be
-            weight = targets[rows, classes]
+            rows, classes, weight = _soft_label_rows(targets)
             if sample_weight is not None:
                 weight = weight * sample_weight[rows]
             why = (
@@ -619,7 +656,8 @@ class Distiller(ClassifierMixin, _BaseDistiller):
             student = MultiOutputRegressor(student)
         return student.fit(X, Y, **self._fit_params(student, sample_weight))
 
-    def _student_proba(self, student, X):
+    def _student_predictions(self, student, X):
+        """The student's class probabilities, in ``classes_`` order."""
         if not is_regressor(student):
             return align_output(student.predict_proba(X), student, "predict_proba", self.classes_)
         Y = np.asarray(student.predict(X), dtype=np.float64)
@@ -627,15 +665,20 @@ class Distiller(ClassifierMixin, _BaseDistiller):
             Y = np.column_stack([np.zeros_like(Y), Y])
         return softmax(Y, axis=1)
 
-    def _scores(self, model, X, y, teacher=False):
-        if teacher:
-            proba = align_output(model.predict_proba(X), model, "predict_proba", self.classes_)
-        else:
-            proba = self._student_proba(model, X)
+    def _scores(self, proba, y, sample_weight):
         return {
-            "log_loss": log_loss(y, proba, labels=self.classes_),
-            "accuracy": accuracy_score(y, self.classes_[np.argmax(proba, axis=1)]),
+            "log_loss": log_loss(y, proba, labels=self.classes_, sample_weight=sample_weight),
+            "accuracy": accuracy_score(
+                y, self.classes_[np.argmax(proba, axis=1)], sample_weight=sample_weight
+            ),
         }
+
+    def _row_losses(self, proba, y):
+        """Each row's log-loss (its probability clipped as ``log_loss``
+        clips) and whether the row is misclassified: shape (2, n_rows)."""
+        true = proba[np.arange(len(y)), np.searchsorted(self.classes_, y)]
+        wrong = self.classes_[np.argmax(proba, axis=1)] != y
+        return np.stack([-np.log(np.clip(true, np.finfo(proba.dtype).eps, 1.0)), wrong])
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):
@@ -686,7 +729,7 @@ class Distiller(ClassifierMixin, _BaseDistiller):
             Class probabilities in ``classes_`` order.
         """
         check_is_fitted(self)
-        return self._student_proba(self.student_, self._check_X(X, reset=False))
+        return self._student_predictions(self.student_, self._check_X(X, reset=False))
 
     def predict(self, X):
         """The student's most probable class.
@@ -797,12 +840,23 @@ class DistillerRegressor(RegressorMixin, _BaseDistiller):
             student = MultiOutputRegressor(student)
         return student.fit(X, targets, **self._fit_params(student, sample_weight))
 
-    def _scores(self, model, X, y, teacher=False):
-        predicted = model.predict(X)
+    @staticmethod
+    def _student_predictions(student, X):
+        return student.predict(X)
+
+    @staticmethod
+    def _scores(predicted, y, sample_weight):
         return {
-            "rmse": float(np.sqrt(mean_squared_error(y, predicted))),
-            "r2": r2_score(y, predicted),
+            "rmse": float(np.sqrt(mean_squared_error(y, predicted, sample_weight=sample_weight))),
+            "r2": r2_score(y, predicted, sample_weight=sample_weight),
         }
+
+    @staticmethod
+    def _row_losses(predicted, y):
+        """Each row's squared error (summed over outputs): their mean orders
+        models as their RMSE does."""
+        squared = (np.asarray(predicted, dtype=np.float64) - y) ** 2
+        return squared.reshape(len(y), -1).sum(axis=1)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):

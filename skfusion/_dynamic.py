@@ -45,6 +45,7 @@ from ._conformal import _ConformalIntervals, _ConformalSets
 from ._kernels import get_kernel
 from ._oof import label_codes
 from ._scoring import SCORING_CONSTRAINT, get_scorer, report_scores
+from ._utils import paired_mean_and_error
 from .weights import optimized_weights
 
 CLASSIFIER_METHODS = ("knora_e", "knora_u", "ola", "lca", "des_knn", "meta")
@@ -295,10 +296,7 @@ class _PerSampleFusion(_OutputFusion):
         # error of that excess (a rule's gain must be more than noise on the
         # OOF rows to be kept).
         least = int(np.argmin(losses @ w))
-        excess = losses - losses[least]
-        mean_excess = excess @ w / w.sum()
-        spread = np.average((excess - mean_excess[:, None]) ** 2, weights=w, axis=1)
-        standard_error = np.sqrt(spread * np.sum(w**2)) / w.sum()
+        mean_excess, standard_error = paired_mean_and_error(losses - losses[least], w)
         chosen = int(np.flatnonzero(mean_excess <= standard_error).max())
         self._cv_fused_values_ = ((mixed[chosen], tested),)
         return float(self.SHRINKAGE_GRID[chosen])

@@ -36,3 +36,15 @@ def true_class_columns(members, y_index):
     """``(n, M)``: each member's score of each row's true class (gathered, not stacked)."""
     rows = np.arange(len(y_index))
     return np.column_stack([np.asarray(p)[rows, y_index] for p in members]).astype(np.float64)
+
+
+def paired_mean_and_error(differences, sample_weight=None):
+    """Weighted mean over rows (the last axis) of per-row loss differences
+    and its standard error: how far one model's loss exceeds another's on
+    the same rows, and how much of that is noise (the one-standard-error
+    rules)."""
+    differences = np.asarray(differences, dtype=np.float64)
+    w = np.ones(differences.shape[-1]) if sample_weight is None else np.asarray(sample_weight)
+    mean = differences @ w / w.sum()
+    spread = np.average((differences - mean[..., None]) ** 2, weights=w, axis=-1)
+    return mean, np.sqrt(spread * np.sum(w**2)) / w.sum()

@@ -11,7 +11,7 @@ from scipy import sparse
 from sklearn.base import clone
 from sklearn.compose import make_column_transformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, make_classification
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
@@ -20,6 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from sklearn.utils import check_random_state
 
 from skfusion import Distiller, DistillerRegressor, WeightedBlender
 from skfusion._distill import augment
@@ -105,8 +106,14 @@ def test_weighted_soft_labels_equal_a_student_fitted_on_weighted_rows():
     student = DecisionTreeClassifier(max_depth=3, random_state=0)
     distiller = Distiller(teacher, student, augment=None, validation=None).fit(X, y)
     proba = clone(teacher).fit(X, y).predict_proba(X)
-    rows, classes = np.nonzero(proba > 0)
-    by_hand = clone(student).fit(X[rows], classes, sample_weight=proba[rows, classes])
+    # Each row once per class of probability 1 % or more, renormalised.
+    rows, classes, weight = [], [], []
+    for i, row in enumerate(proba):
+        kept = row >= 0.01
+        for k in np.flatnonzero(kept):
+            rows.append(i), classes.append(k), weight.append(row[k] / row[kept].sum())
+    assert len(rows) < proba.size  # the floor left some rows out
+    by_hand = clone(student).fit(X[rows], np.array(classes), sample_weight=weight)
     np.testing.assert_allclose(distiller.predict_proba(X), by_hand.predict_proba(X))
     assert distiller.distilled_ and distiller.validation_scores_ is None
 
@@ -161,6 +168,31 @@ def test_fallback_keeps_the_direct_student_when_distillation_loses():
         warnings.simplefilter("error")
         kept = Distiller(bad_teacher, student, fallback=False, random_state=0).fit(X, y)
     assert kept.distilled_
+
+
+@pytest.mark.parametrize("seed", [3, 6])
+def test_fallback_is_the_one_standard_error_rule_on_the_validation_rows(seed):
+    # Seed 6: the distilled tree does worse than the direct one on the
+    # validation rows, but by less than one standard error: kept. Seed 3: by
+    # more: the direct tree is kept.
+    X, y = load_diabetes(return_X_y=True)
+    teacher = RandomForestRegressor(30, min_samples_leaf=5, random_state=0)
+    student = DecisionTreeRegressor(max_depth=3, random_state=0)
+    params = dict(n_augment=1.0, refit=False, random_state=seed)
+    raw = DistillerRegressor(teacher, student, fallback=False, **params).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        kept = DistillerRegressor(teacher, student, **params).fit(X, y)
+    train, test = raw._validation_split(y, check_random_state(seed))
+    direct = clone(student).fit(X[train], y[train])
+    excess = (raw.student_.predict(X[test]) - y[test]) ** 2
+    excess -= (direct.predict(X[test]) - y[test]) ** 2
+    mean = sum(excess) / len(excess)
+    standard_error = np.sqrt(sum((e - mean) ** 2 for e in excess) / len(excess) ** 2)
+    assert mean > 0  # worse in both cases
+    assert kept.distilled_ == (mean <= standard_error) == (seed == 6)
+    chosen = raw.student_ if kept.distilled_ else direct
+    np.testing.assert_allclose(kept.predict(X), chosen.predict(X))
 
 
 def test_a_good_teacher_beats_the_direct_student_of_few_rows():

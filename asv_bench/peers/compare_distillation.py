@@ -4,17 +4,19 @@ with the same model trained directly on the labels, and AutoGluon's
 
 For each bundled or generated data set: a 70/30 split (stratified for
 classification); the teacher is an ``OOFStacker`` of histogram gradient
-boosting, a random forest and an MLP; the student a histogram gradient
-boosting model of 50 iterations (a regressor on the teacher's
-probabilities for classification). Reported on the 30 %: accuracy and
-log-loss (RMSE for regression) of the teacher, the same boosting trained
-as a classifier on the labels ("classifier"), the distiller's own direct
-student (the regressor on the labels' logits: its fallback), the distilled
-student without fallback (the raw effect of distillation) and with it (what
-a user gets), and the predict time of the student over the teacher's.
+boosting, a random forest and an MLP (a regressor stack for regression);
+the students are histogram gradient boosting of 50 iterations and a forest
+of 30 trees (classifiers learning soft labels as weighted rows; regressors).
+Reported on the 30 %: accuracy and log-loss (RMSE for regression) of the
+teacher, the same student trained directly on the labels, the distilled
+student without validation or fallback (the raw effect of distillation),
+and the distiller with its defaults (what a user gets; ``kept`` says which
+student its fallback kept), and the distilled student's predict time over
+the teacher's.
 
-Run: ``python asv_bench/peers/compare_distillation.py`` (about 15 minutes
-on two cores); ``--quick`` for two small data sets.
+Run: ``python asv_bench/peers/compare_distillation.py`` (about 40 minutes
+on two cores); ``--quick`` for two small data sets, ``--students hgb`` for
+one student, ``--augment interpolate`` for the other augmentation.
 
 ``--autogluon`` runs the AutoGluon side alone, on the classification data
 sets: its own teacher (``TabularPredictor.fit``, 60 s) distilled into a
@@ -91,8 +93,16 @@ def regression_teacher():
     )
 
 
-def student():
-    return HistGradientBoostingRegressor(max_iter=50, random_state=0)
+STUDENTS = {
+    "hgb": (
+        lambda: HistGradientBoostingClassifier(max_iter=50, random_state=0),
+        lambda: HistGradientBoostingRegressor(max_iter=50, random_state=0),
+    ),
+    "forest": (
+        lambda: RandomForestClassifier(30, min_samples_leaf=2, random_state=0),
+        lambda: RandomForestRegressor(30, min_samples_leaf=2, random_state=0),
+    ),
+}
 
 
 def timed(method, X):
@@ -101,67 +111,45 @@ def timed(method, X):
     return out, time.perf_counter() - start
 
 
-def classification_row(name, X, y):
+def scores(model, X, y, classifier):
+    """(accuracy, log-loss) of a classifier, (RMSE,) of a regressor."""
+    if classifier:
+        proba = model.predict_proba(X)
+        return accuracy_score(y, model.classes_[proba.argmax(1)]), log_loss(y, proba)
+    return (np.sqrt(mean_squared_error(y, model.predict(X))),)
+
+
+def comparison_row(X, y, classifier, student, augment):
+    """The teacher, the student trained on the labels, the distilled student
+    (no validation, no fallback: the raw effect of distillation) and the
+    distiller as a user gets it (validation share, fallback, refit), scored
+    on a 30 % test split; and the student's predict time over the teacher's."""
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.3, stratify=y, random_state=0
+        X, y, test_size=0.3, stratify=y if classifier else None, random_state=0
     )
-    row = {"data": name}
-    teacher = classification_teacher().fit(X_train, y_train)
-    proba, teacher_s = timed(teacher.predict_proba, X_test)
-    row["teacher"] = (
-        accuracy_score(y_test, teacher.classes_[proba.argmax(1)]),
-        log_loss(y_test, proba),
-    )
-    # The direct student as the distiller makes it (a regressor on one-hot
-    # labels), through its internals: the fallback's model on all the rows.
-    direct = Distiller(teacher, student())
-    direct.classes_ = np.unique(y_train)
-    proba = direct._student_proba(direct._direct(X_train, y_train, None), X_test)
-    row["direct"] = (
-        accuracy_score(y_test, direct.classes_[proba.argmax(1)]),
-        log_loss(y_test, proba),
-    )
-    # The same boosting as a classifier, trained on the labels: the bar a user
-    # would set.
-    classifier = HistGradientBoostingClassifier(max_iter=50, random_state=0).fit(X_train, y_train)
-    row["classifier"] = (
-        classifier.score(X_test, y_test),
-        log_loss(y_test, classifier.predict_proba(X_test)),
-    )
-    for key, fallback in (("distilled", False), ("with fallback", True)):
-        distiller = Distiller(
-            classification_teacher(), student(), fallback=fallback, random_state=0
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            distiller.fit(X_train, y_train)
-        proba, student_s = timed(distiller.predict_proba, X_test)
-        row[key] = (
-            accuracy_score(y_test, distiller.classes_[proba.argmax(1)]),
-            log_loss(y_test, proba),
-        )
+    if classifier:
+        kind, teacher = Distiller, classification_teacher
+    else:
+        kind, teacher = DistillerRegressor, regression_teacher
+    distilled = kind(teacher(), student, augment=augment, validation=None, random_state=0)
+    with_fallback = kind(teacher(), student, augment=augment, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        distilled.fit(X_train, y_train)
+        with_fallback.fit(X_train, y_train)
+    direct = clone(student).fit(X_train, y_train)
+    models = {
+        "teacher": distilled.teacher_,
+        "direct": direct,
+        "distilled": distilled,
+        "with fallback": with_fallback,
+    }
+    row = {key: scores(model, X_test, y_test, classifier) for key, model in models.items()}
+    predict = "predict_proba" if classifier else "predict"
+    _, teacher_s = timed(getattr(distilled.teacher_, predict), X_test)
+    _, student_s = timed(getattr(distilled, predict), X_test)
     row["time ratio"] = student_s / teacher_s
-    return row
-
-
-def regression_row(name, X, y):
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
-    row = {"data": name}
-    teacher = regression_teacher().fit(X_train, y_train)
-    predicted, teacher_s = timed(teacher.predict, X_test)
-    row["teacher"] = (np.sqrt(mean_squared_error(y_test, predicted)),)
-    direct = clone(student()).fit(X_train, y_train)
-    row["direct"] = (np.sqrt(mean_squared_error(y_test, direct.predict(X_test))),)
-    for key, fallback in (("distilled", False), ("with fallback", True)):
-        distiller = DistillerRegressor(
-            regression_teacher(), student(), fallback=fallback, random_state=0
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            distiller.fit(X_train, y_train)
-        predicted, student_s = timed(distiller.predict, X_test)
-        row[key] = (np.sqrt(mean_squared_error(y_test, predicted)),)
-    row["time ratio"] = student_s / teacher_s
+    row["kept"] = "distilled" if with_fallback.distilled_ else "direct"
     return row
 
 
@@ -200,6 +188,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--autogluon", action="store_true", help="AutoGluon's side alone")
+    parser.add_argument("--students", nargs="+", choices=list(STUDENTS), default=list(STUDENTS))
+    parser.add_argument("--augment", choices=["munge", "interpolate"], default="munge")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", category=UserWarning)
     classification = {"breast_cancer": load_breast_cancer(return_X_y=True)}
@@ -220,25 +210,22 @@ def main(argv=None):
             cells = [f"{r[k][0]:.4f}/{r[k][1]:.4f}" for k in ("teacher", "distilled")]
             print(f"{name:<24}" + "".join(f"{c:>16}" for c in cells) + f"{r['time ratio']:>8.3f}")
         return
-    keys = ("teacher", "classifier", "direct", "distilled", "with fallback")
-    print(f"{'data':<24}" + "".join(f"{k:>16}" for k in keys) + f"{'time':>8}")
-    print(f"{'(accuracy / log-loss)':<24}")
-    for name, (X, y) in classification.items():
-        r = classification_row(name, X, y)
-        cells = [f"{r[k][0]:.4f}/{r[k][1]:.4f}" for k in keys]
-        print(
-            f"{name:<24}" + "".join(f"{c:>16}" for c in cells) + f"{r['time ratio']:>8.3f}",
-            flush=True,
-        )
-    print(f"{'(RMSE)':<24}")
-    for name, (X, y) in regression.items():
-        r = regression_row(name, X, y)
-        cells = [f"{r[k][0]:.4f}" for k in ("teacher", "direct", "distilled", "with fallback")]
-        cells.insert(1, "-")
-        print(
-            f"{name:<24}" + "".join(f"{c:>16}" for c in cells) + f"{r['time ratio']:>8.3f}",
-            flush=True,
-        )
+    keys = ("teacher", "direct", "distilled", "with fallback")
+    for student_name in args.students:
+        print(f"\nstudent: {student_name}, augment: {args.augment}")
+        print(f"{'data':<24}" + "".join(f"{k:>16}" for k in keys) + f"{'time':>8}  kept")
+        for classifier, sets in ((True, classification), (False, regression)):
+            print("(accuracy / log-loss)" if classifier else "(RMSE)")
+            student = STUDENTS[student_name][0 if classifier else 1]()
+            for name, (X, y) in sets.items():
+                r = comparison_row(X, y, classifier, student, args.augment)
+                cells = ["/".join(f"{v:.4f}" for v in r[k]) for k in keys]
+                print(
+                    f"{name:<24}"
+                    + "".join(f"{c:>16}" for c in cells)
+                    + f"{r['time ratio']:>8.3f}  {r['kept']}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
