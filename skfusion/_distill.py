@@ -523,7 +523,8 @@ _DISTILLER_DOC = (
         Whether ``student_`` is the distilled student.
     validation_scores_ : dict or None
         Log-loss and accuracy on the validation rows of ``"teacher"``,
-        ``"student"`` (distilled) and ``"direct_student"``.
+        ``"student"`` (distilled) and ``"direct_student"``; as a table,
+        :func:`~skfusion.inspection.member_report`.
     n_augmented_ : int
         Augmented rows the kept student learnt from.
     classes_ : ndarray of shape (n_classes,)
@@ -780,7 +781,8 @@ _DISTILLER_REGRESSOR_DOC = (
         Whether ``student_`` is the distilled student.
     validation_scores_ : dict or None
         RMSE and R² on the validation rows of ``"teacher"``, ``"student"``
-        (distilled) and ``"direct_student"``.
+        (distilled) and ``"direct_student"``; as a table,
+        :func:`~skfusion.inspection.member_report`.
     n_augmented_ : int
         Augmented rows the kept student learnt from.
     n_features_in_ : int

@@ -827,7 +827,8 @@ def member_report(
         :class:`~skfusion.BayesianModelAverager` (or regressor), fitted with
         out-of-fold predictions, including one built by
         ``from_predictions``, or a :class:`~skfusion.WeightSpaceFuser` (or
-        regressor) with X and y.
+        regressor) with X and y; or a :class:`~skfusion.Distiller` (or
+        regressor) fitted with a ``validation`` share.
     X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
         Only for a :class:`~skfusion.WeightSpaceFuser` (or regressor), which
         keeps no held-out predictions: the rows on which each subset's merged
@@ -862,6 +863,13 @@ def member_report(
         whether each is right, for classifiers; of the OOF residuals, for
         regressors).
 
+        For a distiller: one row per model of its validation comparison
+        (``"teacher"``, ``"student"``: the distilled one,
+        ``"direct_student"``: the one trained on the labels), its
+        ``validation_scores_`` as columns, and ``predicts``: whether the
+        distiller kept that kind of student (as ``student_``, fitted again on
+        all rows when ``refit=True``).
+
     See Also
     --------
     member_contributions : The Shapley and leave-one-out columns.
@@ -892,6 +900,10 @@ def member_report(
     >>> list(report.columns)[:4]
     ['weight', 'weight_std', 'score', 'shapley']
     """
+    from ._distill import _BaseDistiller
+
+    if isinstance(fuser, _BaseDistiller):
+        return _distiller_report(fuser)
     _check_fuser(fuser, "member_report")
     names = list(fuser._member_names())
     weights = getattr(fuser, "weights_", None)
@@ -923,3 +935,19 @@ def member_report(
     import pandas as pd  # a dependency, imported when a report is made
 
     return pd.DataFrame(table, index=pd.Index([*names, "fused"], name="member"))
+
+
+def _distiller_report(distiller):
+    """A distiller's validation comparison, one row per model."""
+    check_is_fitted(distiller)
+    if distiller.validation_scores_ is None:
+        raise ValueError(
+            f"This {type(distiller).__name__} was fitted without a validation share "
+            "(validation=None or fewer than 10 rows): it compared no models to report."
+        )
+    import pandas as pd
+
+    report = pd.DataFrame.from_dict(distiller.validation_scores_, orient="index")
+    report.index.name = "model"
+    report["predicts"] = report.index == ("student" if distiller.distilled_ else "direct_student")
+    return report

@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 
 from skfusion import Distiller, DistillerRegressor, WeightedBlender
 from skfusion._distill import augment
+from skfusion.inspection import member_report
 
 
 # -- augmentation -----------------------------------------------------------------
@@ -219,6 +220,23 @@ def test_validation_scores_are_the_models_scores_on_held_out_rows():
     assert scores["teacher"]["accuracy"] > 0.9 and scores["teacher"]["log_loss"] < 0.2
     # Without refit, the teacher is the one fitted without the validation rows.
     assert distiller.teacher_ is not None and distiller.n_augmented_ > 0
+
+
+def test_member_report_tabulates_the_validation_comparison():
+    X, y = load_breast_cancer(return_X_y=True)
+    teacher = make_pipeline(StandardScaler(), LogisticRegression())
+    student = DecisionTreeClassifier(max_depth=3, random_state=0)
+    distiller = Distiller(teacher, student, random_state=0).fit(X, y)
+    report = member_report(distiller)
+    assert list(report.index) == ["teacher", "student", "direct_student"]
+    for model, scores in distiller.validation_scores_.items():
+        for metric, value in scores.items():
+            assert report.loc[model, metric] == value
+    kept = "student" if distiller.distilled_ else "direct_student"
+    assert list(report.index[report["predicts"]]) == [kept]
+    unchecked = Distiller(teacher, student, validation=None).fit(X, y)
+    with pytest.raises(ValueError, match="without a validation share"):
+        member_report(unchecked)
 
 
 # -- errors and sklearn use ------------------------------------------------------------
