@@ -20,10 +20,11 @@ from sklearn.base import (
     MetaEstimatorMixin,
     RegressorMixin,
     clone,
+    is_classifier,
     is_regressor,
 )
 from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_score
-from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit, check_cv
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state, gen_batches, get_tags
@@ -192,7 +193,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         "categorical_features": ["array-like", None],
         "munge_p": [Interval(numbers.Real, 0, 1, closed="both")],
         "munge_s": [Interval(numbers.Real, 0, None, closed="neither")],
-        "validation": [Interval(RealNotInt, 0, 1, closed="neither"), None],
+        "validation": [Interval(RealNotInt, 0, 1, closed="neither"), "cv_object", None],
         "fallback": ["boolean"],
         "refit": ["boolean"],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -318,26 +319,50 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             self.teacher_, self.student_ = self._distil(X, y, sample_weight, rng)
             self.n_augmented_ = self._n_new_rows(_num_samples(X))
             return self
-        train, test = self._validation_split(y, rng)
-        sw_train, sw_test = (
-            (None, None)
-            if sample_weight is None
-            else (
-                sample_weight[train],
-                sample_weight[test],
+        splits = self._validation_splits(X, y, rng)
+        if not self.refit and len(splits) > 1:
+            raise ValueError(
+                "refit=False keeps the models fitted without the validation rows, which "
+                f"needs one hold-out split; validation={self.validation!r} makes "
+                f"{len(splits)}."
             )
-        )
-        X_train, X_test, y_test = _safe_indexing(X, train), _safe_indexing(X, test), y[test]
-        teacher, distilled = self._distil(X_train, y[train], sw_train, rng)
-        direct = self._direct(X_train, y[train], sw_train)
-        predictions = {
-            "teacher": self._teacher_outputs(teacher, X_test),
-            "student": self._student_predictions(distilled, X_test),
-            "direct_student": self._student_predictions(direct, X_test),
-        }
+        models = self._compare(X, y, sample_weight, splits, rng)
+        if not self.refit:
+            teacher, distilled, direct = models
+            self.teacher_ = teacher
+            self.student_ = distilled if self.distilled_ else direct
+            self.n_augmented_ = self._n_new_rows(len(splits[0][0])) if self.distilled_ else 0
+        elif self.distilled_:
+            self.teacher_, self.student_ = self._distil(X, y, sample_weight, rng)
+            self.n_augmented_ = self._n_new_rows(_num_samples(X))
+        else:
+            self.teacher_ = clone(self.teacher).fit(
+                X, y, **self._fit_params(self.teacher, sample_weight)
+            )
+            self.student_ = self._direct(X, y, sample_weight)
+        return self
+
+    def _compare(self, X, y, sample_weight, splits, rng):
+        """Fit the teacher, the distilled and the direct student without each
+        split's validation rows and score them on those rows, pooled over the
+        splits: ``validation_scores_`` and ``distilled_``. Returns the last
+        split's (teacher, distilled, direct)."""
+        keys = ("teacher", "student", "direct_student")
+        pooled = {key: [] for key in keys}
+        for train, test in splits:
+            sw_train = None if sample_weight is None else sample_weight[train]
+            X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
+            teacher, distilled = self._distil(X_train, y[train], sw_train, rng)
+            direct = self._direct(X_train, y[train], sw_train)
+            pooled["teacher"].append(self._teacher_outputs(teacher, X_test))
+            pooled["student"].append(self._student_predictions(distilled, X_test))
+            pooled["direct_student"].append(self._student_predictions(direct, X_test))
+        predictions = {key: np.concatenate(parts) for key, parts in pooled.items()}
+        tested = np.concatenate([test for _, test in splits])
+        y_test = y[tested]
+        sw_test = None if sample_weight is None else sample_weight[tested]
         self.validation_scores_ = {
-            model: self._scores(predicted, y_test, sw_test)
-            for model, predicted in predictions.items()
+            key: self._scores(predicted, y_test, sw_test) for key, predicted in predictions.items()
         }
         # The one-standard-error rule, row by row on the validation rows:
         # the direct student is kept only when the distilled one does worse
@@ -359,22 +384,18 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 f"{scores['student'][key]:.4g} against {scores['direct_student'][key]:.4g}); "
                 "keeping the direct student (fallback=True).",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        if not self.refit:
-            self.teacher_ = teacher
-            self.student_ = distilled if self.distilled_ else direct
-            self.n_augmented_ = self._n_new_rows(len(train)) if self.distilled_ else 0
-            return self
-        if self.distilled_:
-            self.teacher_, self.student_ = self._distil(X, y, sample_weight, rng)
-            self.n_augmented_ = self._n_new_rows(_num_samples(X))
-        else:
-            self.teacher_ = clone(self.teacher).fit(
-                X, y, **self._fit_params(self.teacher, sample_weight)
-            )
-            self.student_ = self._direct(X, y, sample_weight)
-        return self
+        return teacher, distilled, direct
+
+    def _validation_splits(self, X, y, rng):
+        """A hold-out split for a share, else the cross-validation's splits."""
+        if isinstance(self.validation, numbers.Real) and not isinstance(
+            self.validation, numbers.Integral
+        ):
+            return [self._validation_split(y, rng)]
+        cv = check_cv(self.validation, y, classifier=is_classifier(self))
+        return list(cv.split(X, y))
 
     def _validation_split(self, y, rng):
         splitter = self._splitter(self.validation, rng.randint(np.iinfo(np.int32).max))
@@ -456,11 +477,15 @@ _SHARED_PARAMETERS = """
     munge_s : float, default=1.0
         MUNGE's spread divisor: a numeric value is drawn around the
         neighbour's with standard deviation their distance over ``munge_s``.
-    validation : float or None, default=0.2
-        The share of rows held out (stratified for a classifier) to compare
-        the teacher, the distilled student and the student trained directly
-        on the labels (``validation_scores_``); None skips the comparison
-        (and the fallback). Fewer than 10 rows skip it too.
+    validation : float, int, cross-validation generator, iterable or None, \
+            default=0.2
+        Where the teacher, the distilled student and the student trained
+        directly on the labels are compared (``validation_scores_``): a
+        float is the share of rows held out once (stratified for a
+        classifier); an int, splitter or iterable of splits, as sklearn's
+        ``cv``, compares them on every row, each scored by models fitted
+        without its fold (k times the cost, less noise). None skips the
+        comparison (and the fallback). Fewer than 10 rows skip it too.
     fallback : bool, default=True
         Keep the directly trained student, with one warning, when the
         distilled one does worse on the validation rows by more than one
@@ -469,7 +494,7 @@ _SHARED_PARAMETERS = """
     refit : bool, default=True
         After the comparison, fit the kept kind of student (and the teacher)
         again on all rows; False keeps the models fitted without the
-        validation rows.
+        validation rows (a hold-out share only).
     batch_size : int, default=10000
         Rows per teacher call when labelling (bounds the teacher's memory).
     n_jobs : int, default=None

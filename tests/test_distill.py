@@ -14,7 +14,8 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, make_
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.model_selection import GridSearchCV
+from sklearn.metrics import log_loss
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
@@ -220,6 +221,23 @@ def test_validation_scores_are_the_models_scores_on_held_out_rows():
     assert scores["teacher"]["accuracy"] > 0.9 and scores["teacher"]["log_loss"] < 0.2
     # Without refit, the teacher is the one fitted without the validation rows.
     assert distiller.teacher_ is not None and distiller.n_augmented_ > 0
+
+
+def test_cross_validated_comparison_scores_every_row_with_models_fitted_without_its_fold():
+    X, y = load_breast_cancer(return_X_y=True)
+    teacher = make_pipeline(StandardScaler(), LogisticRegression())
+    student = DecisionTreeClassifier(max_depth=3, random_state=0)
+    distiller = Distiller(teacher, student, augment=None, validation=3).fit(X, y)
+    by_hand = {"teacher": np.zeros((len(y), 2)), "direct_student": np.zeros((len(y), 2))}
+    for train, test in StratifiedKFold(3).split(X, y):
+        for key, model in (("teacher", teacher), ("direct_student", student)):
+            by_hand[key][test] = clone(model).fit(X[train], y[train]).predict_proba(X[test])
+    for key, proba in by_hand.items():
+        scores = distiller.validation_scores_[key]
+        assert scores["log_loss"] == pytest.approx(log_loss(y, proba))
+        assert scores["accuracy"] == pytest.approx(np.mean(proba.argmax(1) == y))
+    with pytest.raises(ValueError, match="one hold-out split"):
+        Distiller(teacher, student, validation=3, refit=False).fit(X, y)
 
 
 def test_member_report_tabulates_the_validation_comparison():
