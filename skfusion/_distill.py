@@ -366,15 +366,13 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         }
         # The one-standard-error rule, row by row on the validation rows:
         # the direct student is kept only when the distilled one does worse
-        # by more than noise, in the deciding loss or (classifiers) in the
-        # error rate. Per-row log-losses of a student with sure leaves are
-        # heavy-tailed; its errors are not.
+        # by more than noise.
         excess, error = paired_mean_and_error(
             self._row_losses(predictions["student"], y_test)
             - self._row_losses(predictions["direct_student"], y_test),
             sw_test,
         )
-        self.distilled_ = not self.fallback or bool(np.all(excess <= error))
+        self.distilled_ = not self.fallback or bool(excess <= error)
         if not self.distilled_:
             key = self._deciding_score
             scores = self.validation_scores_
@@ -489,8 +487,9 @@ _SHARED_PARAMETERS = """
     fallback : bool, default=True
         Keep the directly trained student, with one warning, when the
         distilled one does worse on the validation rows by more than one
-        standard error of the row-by-row difference (in log-loss or error
-        rate for a classifier, squared error for a regressor).
+        standard error of the row-by-row difference (in log-loss, each
+        probability clipped to at least 0.001, for a classifier; in squared
+        error for a regressor).
     refit : bool, default=True
         After the comparison, fit the kept kind of student (and the teacher)
         again on all rows; False keeps the models fitted without the
@@ -700,11 +699,12 @@ class Distiller(ClassifierMixin, _BaseDistiller):
         }
 
     def _row_losses(self, proba, y):
-        """Each row's log-loss (its probability clipped as ``log_loss``
-        clips) and whether the row is misclassified: shape (2, n_rows)."""
+        """Each row's log-loss, its probability clipped to at least
+        ``PROBA_CLIP``: a student with sure leaves that is sure and wrong on
+        a few rows would otherwise have losses too heavy-tailed for a
+        standard error to mean anything."""
         true = proba[np.arange(len(y)), np.searchsorted(self.classes_, y)]
-        wrong = self.classes_[np.argmax(proba, axis=1)] != y
-        return np.stack([-np.log(np.clip(true, np.finfo(proba.dtype).eps, 1.0)), wrong])
+        return -np.log(np.clip(true, PROBA_CLIP, 1.0))
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):
