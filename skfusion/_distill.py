@@ -382,7 +382,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 f"{scores['student'][key]:.4g} against {scores['direct_student'][key]:.4g}); "
                 "keeping the direct student (fallback=True).",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         return teacher, distilled, direct
 
