@@ -31,6 +31,7 @@ augment_method="spunge")``, 60 s). It needs an environment of its own::
 """
 
 import argparse
+import tempfile
 import time
 import warnings
 
@@ -180,7 +181,10 @@ def autogluon_row(name, X, y, time_limit):
     columns = [f"x{i}" for i in range(X.shape[1])]
     train = pd.DataFrame(X_train, columns=columns).assign(label=y_train)
     test = pd.DataFrame(X_test, columns=columns)
-    predictor = TabularPredictor("label", eval_metric="log_loss", verbosity=0)
+    # Its models go to a temporary folder, not the working directory.
+    predictor = TabularPredictor(
+        "label", eval_metric="log_loss", verbosity=0, path=tempfile.mkdtemp()
+    )
     predictor.fit(train, time_limit=time_limit)
     names = predictor.distill(
         time_limit=time_limit,
