@@ -44,8 +44,14 @@ from ._compat import (
     _num_samples,
     _safe_indexing,
 )
-from ._oof import align_output
-from ._utils import check_sample_weight, is_frame, paired_mean_and_error
+from ._oof import align_output, label_codes
+from ._utils import (
+    check_sample_weight,
+    is_frame,
+    paired_mean_and_error,
+    row_log_losses,
+    row_squared_errors,
+)
 
 AUGMENT_METHODS = ("munge", "interpolate")
 
@@ -699,12 +705,11 @@ class Distiller(ClassifierMixin, _BaseDistiller):
         }
 
     def _row_losses(self, proba, y):
-        """Each row's log-loss, its probability clipped to at least
-        ``PROBA_CLIP``: a student with sure leaves that is sure and wrong on
-        a few rows would otherwise have losses too heavy-tailed for a
-        standard error to mean anything."""
-        true = proba[np.arange(len(y)), np.searchsorted(self.classes_, y)]
-        return -np.log(np.clip(true, PROBA_CLIP, 1.0))
+        """Each row's log-loss, its probability floored at ``PROBA_CLIP``: a
+        student with sure leaves that is sure and wrong on a few rows would
+        otherwise have losses too heavy-tailed for a standard error to mean
+        anything."""
+        return row_log_losses([proba], label_codes(y, self.classes_), PROBA_CLIP)[:, 0]
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):
@@ -880,10 +885,9 @@ class DistillerRegressor(RegressorMixin, _BaseDistiller):
 
     @staticmethod
     def _row_losses(predicted, y):
-        """Each row's squared error (summed over outputs): their mean orders
-        models as their RMSE does."""
-        squared = (np.asarray(predicted, dtype=np.float64) - y) ** 2
-        return squared.reshape(len(y), -1).sum(axis=1)
+        """Each row's squared error (averaged over outputs): their mean
+        orders models as their RMSE does."""
+        return row_squared_errors([predicted], y)[:, 0]
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):

@@ -45,7 +45,7 @@ from ._conformal import _ConformalIntervals, _ConformalSets
 from ._kernels import get_kernel
 from ._oof import label_codes
 from ._scoring import SCORING_CONSTRAINT, get_scorer, report_scores
-from ._utils import paired_mean_and_error
+from ._utils import paired_mean_and_error, row_log_losses, row_squared_errors
 from .weights import optimized_weights
 
 CLASSIFIER_METHODS = ("knora_e", "knora_u", "ola", "lca", "des_knn", "meta")
@@ -511,7 +511,7 @@ class _PerSampleClassifier:
             shares = np.array(fused, dtype=np.float64)
             shares[np.arange(len(codes)), codes] -= 1.0
             return np.sum(shares**2, axis=1)
-        return -np.log(np.clip(fused[np.arange(len(codes)), codes], 1e-15, None))
+        return row_log_losses([fused], codes)[:, 0]
 
     def _combine(self, weights, outputs):
         if getattr(self, "voting", "soft") == "hard":  # each class's share of the votes
@@ -598,16 +598,8 @@ class _PerSampleRegressor:
     def _fused_output(self, fused):
         return fused
 
-    @staticmethod
-    def _squared_errors(outputs, y):
-        """``(n, M)``: each member's squared OOF error on each row (the mean
-        over the outputs of a 2-D y)."""
-        y = np.asarray(y, dtype=np.float64)
-        squared = [(np.asarray(o, np.float64) - y) ** 2 for o in outputs]
-        return np.stack([s.reshape(len(y), -1).mean(axis=1) for s in squared], axis=1)
-
     def _fused_loss(self, fused, y):
-        return self._squared_errors([fused], y)[:, 0]
+        return row_squared_errors([fused], y)[:, 0]
 
     def _combine(self, weights, outputs):
         return sum(
@@ -1134,7 +1126,7 @@ class DynamicSelectorRegressor(
         self.scoring = scoring
 
     def _row_competence(self, outputs, y):
-        return self._squared_errors(outputs, y)
+        return row_squared_errors(outputs, y)
 
     def _local_weights(self, neighbours, errors, y, query_outputs):
         return regressor_weights(self.method, errors, neighbours)
@@ -1369,10 +1361,7 @@ class GatedBlender(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _BaseG
 
     def _row_losses(self, outputs, y):
         """``(n, M)``: each member's log-loss on each row's true class."""
-        codes = label_codes(y, self.classes_)
-        rows = np.arange(len(codes))
-        true = np.stack([np.asarray(o, np.float64)[rows, codes] for o in outputs], axis=1)
-        return -np.log(np.clip(true, 1e-15, None))
+        return row_log_losses(outputs, label_codes(y, self.classes_))
 
 
 class GatedBlenderRegressor(
@@ -1515,4 +1504,4 @@ class GatedBlenderRegressor(
         self.scoring = scoring
 
     def _row_losses(self, outputs, y):
-        return self._squared_errors(outputs, y)
+        return row_squared_errors(outputs, y)

@@ -38,6 +38,20 @@ def true_class_columns(members, y_index):
     return np.column_stack([np.asarray(p)[rows, y_index] for p in members]).astype(np.float64)
 
 
+def row_log_losses(members, y_index, floor=1e-15):
+    """``(n, M)``: each member's log-loss on each row, its probability of the
+    true class floored at ``floor``."""
+    return -np.log(np.clip(true_class_columns(members, y_index), floor, None))
+
+
+def row_squared_errors(members, y):
+    """``(n, M)``: each member's squared error on each row (the mean over the
+    outputs of a 2-D y)."""
+    y = np.asarray(y, dtype=np.float64)
+    squared = [(np.asarray(o, np.float64) - y) ** 2 for o in members]
+    return np.stack([s.reshape(len(y), -1).mean(axis=1) for s in squared], axis=1)
+
+
 def paired_mean_and_error(differences, sample_weight=None):
     """Weighted mean over rows (the last axis) of per-row loss differences
     and its standard error: how far one model's loss exceeds another's on
