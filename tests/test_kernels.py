@@ -1,5 +1,7 @@
 """Every kernel backend against the numpy reference."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -486,3 +488,81 @@ def test_local_competence_reference_by_hand():
     )
     with pytest.raises(ValueError, match="rows in"):
         get_kernel("local_competence", correct)(correct, neighbours + 1, "mean")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@SETTINGS
+@given(
+    n=st.integers(0, 50),
+    n_members=st.integers(1, 6),
+    share=st.sampled_from([0.0, 1e-3, 0.3]),
+    kind=st.sampled_from(["float32", "float64", "int"]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_online_weights_matches_reference(backend, n, n_members, share, kind, seed):
+    rng = np.random.default_rng(seed)
+    if kind == "int":
+        losses = rng.integers(0, 2, (n, n_members))
+    else:
+        losses = (rng.exponential(size=(n, n_members)) * 5).astype(kind)
+    log_weights = rng.normal(size=n_members) * 3
+    rates = rng.random(n) * (rng.random(n) < 0.9)  # some rows of weight 0
+    checked, dtype = _kernels._contract.check_online_weights(losses, log_weights, rates, share)
+    assert dtype is None
+    expected = _reference.online_weights(*checked)
+    got = BACKENDS[backend]("online_weights")(*checked)
+    assert got.shape == (n + 1, n_members) and got.dtype == np.float64
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(np.exp(got).sum(axis=1), 1.0)
+
+
+def _naive_online_weights(losses, weights, rates, share):
+    """The recursion in plain Python floats, on probabilities (not logs)."""
+    rows, n_members = [], len(weights)
+    weights = [w / sum(weights) for w in weights]
+    for row, rate in zip(losses, rates):
+        rows.append(list(weights))
+        weights = [w * math.exp(-rate * loss) for w, loss in zip(weights, row)]
+        weights = [w / sum(weights) for w in weights]
+        weights = [(1 - share) * w + share / n_members for w in weights]
+    return np.array([*rows, weights])
+
+
+@pytest.mark.parametrize("share", [0.0, 0.05])
+def test_online_weights_reference_is_the_textbook_recursion(share):
+    rng = np.random.default_rng(3)
+    losses, rates = rng.random((40, 3)), rng.random(40)
+    weights = np.array([0.2, 0.5, 0.3])
+    got = _reference.online_weights(losses, np.log(weights), rates, share)
+    np.testing.assert_allclose(
+        np.exp(got), _naive_online_weights(losses, weights, rates, share), rtol=1e-12
+    )
+    if share == 0:  # Hedge: the softmax of minus the rate-weighted cumulative losses
+        cumulative = np.cumsum(rates[:, None] * losses, axis=0)
+        closed = np.log(weights) - cumulative
+        closed = np.exp(closed - closed.max(axis=1, keepdims=True))
+        np.testing.assert_allclose(np.exp(got[1:]), closed / closed.sum(1, keepdims=True))
+
+
+def test_online_weights_contract_names_the_culprit():
+    losses = np.ones((3, 2))
+    with pytest.raises(ValueError, match=r"rates \(3,\)"):
+        get_kernel("online_weights", losses)(losses, np.zeros(2), np.ones(2), 0.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        get_kernel("online_weights", losses)(losses, np.zeros(2), -np.ones(3), 0.0)
+    with pytest.raises(ValueError, match="share"):
+        get_kernel("online_weights", losses)(losses, np.zeros(2), np.ones(3), 1.0)
+    losses[1, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        get_kernel("online_weights", losses)(losses, np.zeros(2), np.ones(3), 0.0)
+
+
+def test_online_weights_survive_losses_that_underflow_the_weights():
+    # A member 5000 nats behind still has a finite log-weight (exp would be 0),
+    # and comes back when the others fall behind it.
+    losses = np.array([[5000.0, 0.0]] * 1 + [[0.0, 5001.0]] * 1)
+    for engine in ("numpy", "numba"):
+        with skfusion.config_context(engine=engine):
+            got = get_kernel("online_weights", losses)(losses, np.zeros(2), np.ones(2), 0.0)
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(np.exp(got[-1]), [1 / (1 + np.exp(-1)), 1 / (1 + np.exp(1))])

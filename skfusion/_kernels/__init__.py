@@ -20,6 +20,7 @@ KERNELS = (
     "subset_losses",
     "cv_plus_bounds",
     "local_competence",
+    "online_weights",
     "log_mixture",
     "bayesian_bootstrap",
     "weighted_average_params",

@@ -392,3 +392,32 @@ def check_dare_merge(tensors, base, density, weights, scaling, seeds):
             f"dare_merge: seeds must be {len(members)} non-negative integers; got {seeds!r}."
         )
     return (members, base, density, weights, scaling, seeds.astype(np.uint64)), out_dtype
+
+
+def check_online_weights(losses, log_weights, rates, share):
+    name = "online_weights"
+    xp = namespace([losses, log_weights, rates])
+    losses, log_weights, rates = (xp.asarray(a) for a in (losses, log_weights, rates))
+    _numeric([losses, log_weights, rates], name)
+    if losses.ndim != 2 or losses.shape[1] == 0:
+        raise ValueError(
+            f"{name}: losses must be (n_rows, n_members) with at least one member; got "
+            f"{losses.shape}."
+        )
+    n, n_members = losses.shape
+    if log_weights.shape != (n_members,) or rates.shape != (n,):
+        raise ValueError(
+            f"{name}: log_weights must be ({n_members},) and rates ({n},) for losses of shape "
+            f"{losses.shape}; got {log_weights.shape} and {rates.shape}."
+        )
+    # The recursion runs in float64 whatever comes in: errors would compound row by row.
+    losses, log_weights, rates = (
+        a.astype(xp.float64, copy=False) for a in (losses, log_weights, rates)
+    )
+    check_finite([losses, log_weights, rates], f"{name} inputs", xp)
+    if n and float(rates.min()) < 0:
+        raise ValueError(f"{name}: rates must be non-negative.")
+    share = float(share)
+    if not 0.0 <= share < 1.0:
+        raise ValueError(f"{name}: share must be in [0, 1); got {share}.")
+    return (losses, log_weights, rates, share), None

@@ -274,6 +274,30 @@ def local_competence(competence, neighbours, rule, xp=None):
     return _to_caller(out.astype(dtype, copy=False), xp, keep)
 
 
+def online_weights(losses, log_weights, rates, share, xp=None):
+    """Exponential weights with fixed share (see ``_reference.online_weights``).
+
+    Hedge (``share=0``) has a closed form, the softmax of minus the
+    rate-weighted cumulative losses, computed for all rows at once; fixed
+    share is a recursion through the rows, run on the host.
+    """
+    xp = _cupy() if xp is None else xp
+    keep = _is_device_array(losses) or xp is np
+    if share > 0:
+        host = [
+            a.get() if _is_device_array(a) else np.asarray(a) for a in (losses, log_weights, rates)
+        ]
+        out = _reference.online_weights(*host, share)
+        return out if xp is np or not keep else xp.asarray(out)
+    losses = xp.asarray(losses, dtype=xp.float64)
+    steps = xp.asarray(rates, dtype=xp.float64)[:, None] * losses
+    start = xp.asarray(log_weights, dtype=xp.float64)[None, :]
+    out = xp.concatenate([start, start - xp.cumsum(steps, axis=0)])
+    top = out.max(axis=1, keepdims=True)
+    out -= top + xp.log(xp.exp(out - top).sum(axis=1, keepdims=True))
+    return _to_caller(out, xp, keep)
+
+
 def log_mixture(log_densities, weights, xp=None):
     """Log of the weighted mixture (see ``_reference.log_mixture``)."""
     xp, members, keep = _namespace_and_members(log_densities, xp)

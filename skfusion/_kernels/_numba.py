@@ -526,6 +526,38 @@ def local_competence(competence, neighbours, rule):
 
 
 @_jit
+def _online_weights(losses, current, rates, share, out):
+    n, n_members = losses.shape
+    for t in range(n + 1):
+        top = -np.inf  # normalise: subtract the log of the total
+        for m in range(n_members):
+            top = max(top, current[m])
+        total = 0.0
+        for m in range(n_members):
+            total += math.exp(current[m] - top)
+        log_total = top + math.log(total)
+        for m in range(n_members):
+            current[m] -= log_total
+        if share > 0 and t > 0:
+            for m in range(n_members):
+                current[m] = math.log((1.0 - share) * math.exp(current[m]) + share / n_members)
+        out[t] = current
+        if t < n:
+            for m in range(n_members):
+                current[m] -= rates[t] * losses[t, m]
+
+
+def online_weights(losses, log_weights, rates, share):
+    """Exponential weights with fixed share, row by row (see
+    ``_reference.online_weights``): sequential, so one thread."""
+    losses = np.ascontiguousarray(losses, dtype=np.float64)
+    out = np.empty((losses.shape[0] + 1, losses.shape[1]))
+    current = np.array(log_weights, dtype=np.float64)
+    _online_weights(losses, current, np.asarray(rates, dtype=np.float64), float(share), out)
+    return out
+
+
+@_jit
 def _log_mixture_members(members, log_weights, out, lo, hi):
     buffer = np.empty(_BLOCK)
     top = np.empty(_BLOCK)

@@ -200,6 +200,35 @@ def local_competence(competence, neighbours, rule):
     return np.where(nonzero.all(axis=1), k, np.argmin(nonzero, axis=1)).astype(dtype)
 
 
+def online_weights(losses, log_weights, rates, share):
+    """Exponential weights with fixed share, one row after the other.
+
+    Before row ``t`` the members' weights are ``exp(log_weights)``
+    (normalised). After it each member's log-weight falls by
+    ``rates[t] * losses[t, m]``, the weights are normalised, and with
+    ``share > 0`` a share of the total is spread equally over the members
+    (Herbster & Warmuth's fixed share): ``w <- (1 - share) * w + share / M``.
+    ``share=0`` is Hedge, whose weights are then the softmax of minus the
+    rate-weighted cumulative losses.
+
+    Returns ``(n + 1, M)`` normalised log-weights: row ``t`` holds those that
+    weighed row ``t``, row ``n`` those after the last row.
+    """
+    losses = np.asarray(losses, dtype=np.float64)
+    n, n_members = losses.shape
+    out = np.empty((n + 1, n_members))
+    current = np.asarray(log_weights, dtype=np.float64)
+    current = current - np.logaddexp.reduce(current)
+    for t in range(n):
+        out[t] = current
+        current = current - rates[t] * losses[t]
+        current = current - np.logaddexp.reduce(current)
+        if share > 0:
+            current = np.log((1.0 - share) * np.exp(current) + share / n_members)
+    out[n] = current
+    return out
+
+
 def log_mixture(log_densities, weights):
     """``log sum_m weights[m] * exp(log_densities[m])``, computed in log space.
 
