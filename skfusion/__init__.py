@@ -22,6 +22,8 @@ _LAZY = {
     "DynamicSelectorRegressor": "._dynamic",
     "GatedBlender": "._dynamic",
     "GatedBlenderRegressor": "._dynamic",
+    "OnlineBlender": "._online",
+    "OnlineBlenderRegressor": "._online",
     "OOFStacker": "._stacking",
     "OOFStackerRegressor": "._stacking",
     "WeightedBlender": "._blending",

@@ -1,0 +1,877 @@
+"""Fusion that adapts under drift: exponential weights learnt row by row.
+
+The members' weights follow the stream: each row is first predicted with
+the current weights (prequential order), then every member's weight is
+multiplied by ``exp(-learning_rate * loss)`` of its own prediction of that
+row. Hedge keeps every row's evidence forever; fixed share spreads a small
+share of the weight back over all members after each row, so a member that
+was poor before a drift can take over after it.
+
+References
+----------
+.. [1] N. Littlestone and M. K. Warmuth, "The weighted majority algorithm",
+   Information and Computation 108(2), 212-261, 1994.
+.. [2] Y. Freund and R. E. Schapire, "A decision-theoretic generalization of
+   on-line learning and an application to boosting", Journal of Computer and
+   System Sciences 55(1), 119-139, 1997.
+.. [3] M. Herbster and M. K. Warmuth, "Tracking the best expert", Machine
+   Learning 32(2), 151-178, 1998.
+.. [4] N. Cesa-Bianchi and G. Lugosi, "Prediction, Learning, and Games",
+   Cambridge University Press, 2006.
+"""
+
+import copy
+import inspect
+import math
+import numbers
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import (
+    accuracy_score,
+    brier_score_loss,
+    log_loss,
+    mean_absolute_error,
+    mean_pinball_loss,
+    mean_squared_error,
+    zero_one_loss,
+)
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._base import _BaseFusion, _is_drop, _listed, _MemberPredictionColumns
+from ._compat import Interval, StrOptions, _fit_context, _num_samples, _safe_indexing
+from ._kernels import get_kernel
+from ._oof import check_member_output
+from ._utils import check_sample_weight, row_log_losses, row_squared_errors
+
+# Scorer names whose metric is a mean of per-row losses, and the loss of one row.
+_PER_ROW_OBJECTIVES = {
+    True: {"neg_log_loss": "log_loss", "neg_brier_score": "brier", "accuracy": "zero_one"},
+    False: {
+        "neg_mean_squared_error": "squared_error",
+        "neg_mean_absolute_error": "absolute_error",
+    },
+}
+_PER_ROW_METRICS = {
+    log_loss: "log_loss",
+    brier_score_loss: "brier",
+    accuracy_score: "zero_one",
+    zero_one_loss: "zero_one",
+    mean_squared_error: "squared_error",
+    mean_absolute_error: "absolute_error",
+    mean_pinball_loss: "pinball",
+}
+# Losses whose weighted-average prediction is exp-concave for a known rate:
+# their "auto" rate needs no horizon (regret at most log(M) / rate).
+_EXP_CONCAVE = ("log_loss", "brier", "squared_error")
+
+
+def _is_fitted(estimator):
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return False
+    except TypeError:  # not an sklearn estimator: trust it
+        return True
+    return True
+
+
+def _appended(buffer, count, rows):
+    """``buffer`` (holding ``count`` rows) with ``rows`` after them; grown by
+    doubling, so a stream of one-row calls costs linear time."""
+    needed = count + len(rows)
+    if needed > len(buffer):
+        grown = np.empty((max(needed, 2 * len(buffer)), *buffer.shape[1:]), buffer.dtype)
+        grown[:count] = buffer[:count]
+        buffer = grown
+    buffer[count:needed] = rows
+    return buffer
+
+
+def _takes(method, parameter):
+    return parameter in inspect.signature(method).parameters
+
+
+class _BaseOnlineBlender(_BaseFusion):
+    """Members weighed by exponential weights learnt one row after the other."""
+
+    _parameter_constraints: dict = {
+        "estimators": [list],
+        "weighting": [StrOptions({"hedge", "fixed_share"}), None],
+        "objective": [None, str, callable],
+        "learning_rate": [StrOptions({"auto"}), Interval(numbers.Real, 0, None, closed="left")],
+        "share": [Interval(numbers.Real, 0, 1, closed="left")],
+        "horizon": [None, Interval(numbers.Integral, 1, None, closed="left")],
+        "update_members": ["boolean"],
+        "batch_size": [None, Interval(numbers.Integral, 1, None, closed="left")],
+        "record_every": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        estimators,
+        *,
+        weighting="fixed_share",
+        objective=None,
+        learning_rate="auto",
+        share=0.01,
+        horizon=None,
+        update_members=False,
+        batch_size=1000,
+        record_every=1,
+    ):
+        self.estimators = estimators
+        self.weighting = weighting
+        self.objective = objective
+        self.learning_rate = learning_rate
+        self.share = share
+        self.horizon = horizon
+        self.update_members = update_members
+        self.batch_size = batch_size
+        self.record_every = record_every
+
+    # -- the stream --------------------------------------------------------------
+    def _stream(self, X, y, sample_weight, classes, *, reset):
+        """fit (``reset``) or partial_fit: check, start if new, then process the rows
+        ``batch_size`` at a time."""
+        first = reset or not hasattr(self, "weights_")
+        X, y = self._check_X(X, reset=first, y=y)
+        if first:
+            self._start(y, classes)
+        y = self._check_stream_y(y)
+        n = _num_samples(X)
+        self._sample_weight_given = sample_weight is not None
+        sample_weight = check_sample_weight(sample_weight, n)
+        step = n if self.batch_size is None else self.batch_size
+        for start in range(0, n, step):
+            rows = np.arange(start, min(start + step, n))
+            self._process(_safe_indexing(X, rows), y[rows], sample_weight[rows])
+        return self
+
+    def _start(self, y, classes):
+        """Members, the loss, the classes and a fresh state (uniform weights)."""
+        names, members = self._validate_members()
+        self._loss, self._quantile = self._per_row_loss()
+        fitted = [_is_fitted(est) for _, est in members]
+        for (name, est), is_fitted in zip(members, fitted):
+            if is_fitted or (self.update_members and hasattr(est, "partial_fit")):
+                continue
+            how = (
+                "has no partial_fit to learn from the stream"
+                if self.update_members
+                else "is not fitted; with update_members=False the members must be fitted"
+            )
+            raise ValueError(f"Member {name!r} ({type(est).__name__}) {how}.")
+        if self.update_members:  # the caller's members are left as they are
+            estimators = [
+                copy.deepcopy(e) if f else clone(e) for (_, e), f in zip(members, fitted)
+            ]
+        else:
+            estimators = [est for _, est in members]
+        self._set_fitted_members(estimators)
+        self._start_targets(y, classes, members, fitted)
+        for name, est in members:
+            self._check_member_methods(name, est)
+        self._warm_up = not all(fitted)
+        n_members = len(estimators)
+        self._log_weights = np.full(n_members, -math.log(n_members))
+        self.weights_ = np.exp(self._log_weights)
+        self._set_named_weights(self.weights_)
+        self.cumulative_losses_ = np.zeros(n_members)
+        self.fused_cumulative_loss_ = 0.0
+        self.regret_ = 0.0
+        self.n_samples_seen_ = 0
+        self._weight_seen = 0.0  # the horizon of the doubling trick, in sample weight
+        self._history = np.empty((0, n_members))
+        self._history_rows = np.empty(0, dtype=np.int64)
+        self.weights_history_ = self._history
+        self.history_rows_ = self._history_rows
+
+    def _per_row_loss(self):
+        """(loss, quantile): the per-row loss that ``objective`` averages."""
+        classifier = isinstance(self, ClassifierMixin)
+        names = _PER_ROW_OBJECTIVES[classifier]
+        if self.objective is None:
+            return ("log_loss" if classifier else "squared_error"), None
+        if isinstance(self.objective, str) and self.objective in names:
+            return names[self.objective], None
+        metric = getattr(self.objective, "_score_func", None)
+        kwargs = getattr(self.objective, "_kwargs", {})
+        loss = _PER_ROW_METRICS.get(metric) if metric is not None else None
+        if loss is not None and (loss in names.values() or loss == "pinball" and not classifier):
+            return loss, kwargs.get("alpha", 0.5) if loss == "pinball" else None
+        also = "" if classifier else ", or make_scorer(mean_pinball_loss, alpha=...)"
+        raise ValueError(
+            f"{type(self).__name__} learns its weights row by row, so its objective must be a "
+            f"mean of per-row losses: None, {sorted(names)}{also}; got {self.objective!r}."
+        )
+
+    def _process(self, X, y, sample_weight):
+        """One batch: predict, weigh row by row, account, then let members learn."""
+        if self._warm_up:  # unfitted members learn the first batch before they predict
+            self._learn(X, y, sample_weight)
+            self._warm_up = False
+            self.n_samples_seen_ += len(y)
+            return
+        outputs = [self._member_output(est, name, X) for name, est in self._named_members()]
+        losses = self._row_losses(outputs, y)
+        rates = self._rates(outputs, y, sample_weight) * sample_weight
+        share = self.share if self.weighting == "fixed_share" else 0.0
+        log_weights = get_kernel("online_weights", losses)(losses, self._log_weights, rates, share)
+        row_weights = np.exp(log_weights[:-1])
+        fused = self._combine(row_weights, outputs)
+        self.cumulative_losses_ = self.cumulative_losses_ + sample_weight @ losses
+        fused_losses = self._row_losses([fused], y)[:, 0]
+        self.fused_cumulative_loss_ += float(sample_weight @ fused_losses)
+        self.regret_ = self.fused_cumulative_loss_ - float(self.cumulative_losses_.min())
+        self._record(row_weights)
+        self._log_weights = log_weights[-1]
+        self.weights_ = np.exp(self._log_weights)
+        self._set_named_weights(self.weights_)
+        self.n_samples_seen_ += len(y)
+        self._learn(X, y, sample_weight)
+
+    def _record(self, row_weights):
+        """Keep the weights of the stream's rows ``0, record_every, 2 * record_every, ...``."""
+        positions = self.n_samples_seen_ + np.arange(len(row_weights))
+        kept = positions % self.record_every == 0
+        count = len(self.history_rows_)
+        self._history = _appended(self._history, count, row_weights[kept])
+        self._history_rows = _appended(self._history_rows, count, positions[kept])
+        count += int(kept.sum())
+        self.weights_history_ = self._history[:count]
+        self.history_rows_ = self._history_rows[:count]
+
+    def _learn(self, X, y, sample_weight):
+        if not self.update_members:
+            return
+        for name, est in self._named_members():
+            if not hasattr(est, "partial_fit"):
+                continue  # a fitted member without partial_fit stays as it is
+            kwargs = self._partial_fit_kwargs(est)
+            if self._sample_weight_given:
+                if not _takes(est.partial_fit, "sample_weight"):
+                    raise TypeError(
+                        f"Member {name!r} ({type(est).__name__}) does not take sample_weight "
+                        "in partial_fit."
+                    )
+                kwargs["sample_weight"] = sample_weight
+            est.partial_fit(X, y, **kwargs)
+
+    def _named_members(self):
+        return zip(self._member_names(), self.estimators_)
+
+    # -- learning rates -----------------------------------------------------------
+    def _rates(self, outputs, y, sample_weight):
+        """Each row's learning rate (before its sample weight).
+
+        ``"auto"``: for losses whose weighted-average prediction is
+        exp-concave (log-loss, Brier, squared error), the largest rate for
+        which that holds, which bounds the regret by ``log(M) / rate`` at any
+        horizon; for the others (0-1, absolute, pinball), Hedge's
+        ``sqrt(8 log(M) / T) / B`` with ``B`` the loss's range and ``T`` the
+        ``horizon``, or, when it is None, the doubling trick: ``T`` is the
+        largest power of two not above the (weighted) rows seen so far.
+        """
+        n = len(y)
+        if self.weighting is None:
+            return np.zeros(n)
+        if self.learning_rate != "auto":
+            return np.full(n, float(self.learning_rate))
+        span = self._loss_range(outputs, y)
+        if self._loss == "log_loss":
+            return np.ones(n)
+        if self._loss == "brier":
+            # The half-scaled binary Brier is a squared error on [0, 1].
+            return np.full(n, 0.5 if len(self.classes_) == 2 else 0.25)
+        if self._loss == "squared_error":
+            return 1.0 / (2.0 * span**2)
+        seen = self._weight_seen + np.cumsum(sample_weight)
+        self._weight_seen = float(seen[-1])
+        if self.horizon is not None:
+            horizon = np.full(n, float(self.horizon))
+        else:
+            horizon = 2.0 ** np.floor(np.log2(np.maximum(seen, 1.0)))
+        return np.sqrt(8.0 * math.log(len(self.estimators_)) / horizon) / span
+
+    def _loss_range(self, outputs, y):
+        """Each row's bound on the loss (1 for the classifiers' bounded losses)."""
+        return np.ones(len(y))
+
+    # -- the prediction -------------------------------------------------------------
+    def _combine(self, weights, outputs):
+        """Each row's weighted average of the member outputs (``weights`` is (n, M))."""
+        fused = np.zeros(np.shape(outputs[0]))
+        for m, output in enumerate(outputs):
+            w = weights[:, m]
+            fused += (w if output.ndim == 1 else w[:, None]) * output
+        return fused
+
+    def _fused(self, X):
+        check_is_fitted(self)
+        X, _ = self._check_X(X, reset=False)
+        outputs = [self._member_output(est, name, X) for name, est in self._named_members()]
+        return self._combine(
+            np.broadcast_to(self.weights_, (len(outputs[0]), len(outputs))), outputs
+        )
+
+
+_PARAMETERS = """
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        The members. A member is fitted (used as given; a
+        ``FrozenEstimator`` works) or, with ``update_members=True``, may be
+        unfitted if it has ``partial_fit``. A member may be ``"drop"``.
+
+    weighting : {{"fixed_share", "hedge"}} or None, default="fixed_share"
+        How the weights follow the stream. ``"hedge"``: exponential weights,
+        every row's evidence kept forever (the weights are the softmax of
+        minus the rate-weighted cumulative losses). ``"fixed_share"``: after
+        each row, ``share`` of the weight is spread equally over the
+        members, so a member that was poor can take over after a drift.
+        None: equal weights throughout (a baseline: only the losses are
+        accounted).
+
+    objective : str or callable, default=None
+        What the weights minimise, row by row: a scorer whose metric is a
+        mean of per-row losses. {objectives}
+
+    learning_rate : "auto" or float, default="auto"
+        How fast a loss lowers a member's weight (``w *= exp(-rate *
+        loss)``). ``"auto"``: where the weighted-average prediction is
+        exp-concave in the loss (log-loss, Brier, squared error), the
+        largest rate for which it is: 1 for the log-loss, 1/2 (binary) or
+        1/4 for Brier, ``1 / (2 R^2)`` for the squared error with ``R`` the
+        range of targets and member predictions seen so far; the regret to
+        the best member is then at most ``log(M) / rate`` at any horizon.
+        For the other losses Hedge's ``sqrt(8 log(M) / T) / B``, ``B`` the
+        loss's range, ``T`` the ``horizon`` or, when it is None, the
+        doubling trick (``T`` the largest power of two not above the rows
+        seen so far, so the rate is set anew at rows 1, 2, 4, 8, ...; the
+        weights carry over).
+
+    share : float in [0, 1), default=0.01
+        Fixed share's share of the weight spread equally over the members
+        after each row (about the expected number of switches of the best
+        member per row). Used with ``weighting="fixed_share"``.
+
+    horizon : int, default=None
+        The stream's expected number of rows, for ``learning_rate="auto"``
+        with a bounded loss that is not exp-concave (0-1, absolute,
+        pinball). None: the doubling trick.
+
+    update_members : bool, default=False
+        Whether members with ``partial_fit`` learn from the stream: each
+        batch is first predicted (and weighed) and then learnt, so no row is
+        scored by a member that has seen it. Members are copied first, the
+        given ones are left unchanged. Unfitted members learn the first
+        batch before they predict; that batch is then only learnt.
+
+    batch_size : int, default=1000
+        Rows per call of the members (predict, then ``partial_fit``). The
+        weights are updated row by row whatever it is; with
+        ``update_members=True`` it sets how often members learn. None: each
+        call of ``fit`` or ``partial_fit`` is one batch.
+
+    record_every : int, default=1
+        Keep the weights of every ``record_every``-th row of the stream in
+        ``weights_history_``.
+"""
+
+_ATTRIBUTES = """
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The members, non-dropped, in ``estimators`` order (copies that
+        learn, with ``update_members=True``).
+
+    named_estimators_ : :class:`~sklearn.utils.Bunch`
+        The members by name (``"drop"`` kept).
+
+    weights_ : ndarray of shape (n_members,)
+        The weights now, summing to 1 (dropped members left out).
+
+    named_weights_ : :class:`~sklearn.utils.Bunch`
+        ``weights_`` by member name, ``"drop"`` as 0.
+
+    weights_history_ : ndarray of shape (n_records, n_members)
+        The weights that predicted the stream's rows ``history_rows_``.
+
+    history_rows_ : ndarray of shape (n_records,)
+        The positions in the stream (counted from 0 over every row given to
+        ``fit`` and ``partial_fit``) of the rows of ``weights_history_``.
+
+    cumulative_losses_ : ndarray of shape (n_members,)
+        Each member's loss summed over the rows it predicted before learning
+        them (weighted by ``sample_weight``).
+
+    fused_cumulative_loss_ : float
+        The same sum for the fused prediction, each row predicted with the
+        weights of before it.
+
+    regret_ : float
+        ``fused_cumulative_loss_`` minus the best member's cumulative loss.
+
+    n_samples_seen_ : int
+        Rows seen since the stream started (``fit`` starts it anew).
+{classes}
+    n_features_in_ : int
+        Number of features seen in the first ``fit`` or ``partial_fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen then, when X had string column names.
+"""
+
+_SEE_ALSO = """
+    See Also
+    --------
+    WeightedBlender : Weights learnt once, on out-of-fold predictions.
+    DynamicSelector : Weights that change from row to row with X.
+    BayesianModelAverager : Weights from each member's evidence.
+
+    References
+    ----------
+    .. [1] N. Littlestone and M. K. Warmuth, "The weighted majority
+       algorithm", Information and Computation 108(2), 212-261, 1994.
+    .. [2] Y. Freund and R. E. Schapire, "A decision-theoretic generalization
+       of on-line learning and an application to boosting", JCSS 55(1),
+       119-139, 1997.
+    .. [3] M. Herbster and M. K. Warmuth, "Tracking the best expert",
+       Machine Learning 32(2), 151-178, 1998.
+    .. [4] N. Cesa-Bianchi and G. Lugosi, "Prediction, Learning, and Games",
+       Cambridge University Press, 2006.
+"""
+
+
+class OnlineBlender(ClassifierMixin, _BaseOnlineBlender):
+    __doc__ = (
+        """Class probabilities blended by weights that follow a stream.
+
+    Each row of ``fit`` or ``partial_fit`` is first predicted with the
+    current weights, then each member's weight is multiplied by
+    ``exp(-learning_rate * loss)`` of its own prediction of that row (row
+    by row, in a compiled loop), so weights track which member is best now.
+    The fused prediction is the weighted average of the members' class
+    probabilities.
+
+    Read more in the :ref:`User Guide <online>`.
+"""
+        + _PARAMETERS.format(
+            objectives='None (or ``"neg_log_loss"``): the log-loss, the members\' '
+            'probabilities of the true class floored at 1e-15; ``"neg_brier_score"``: '
+            "the Brier score (half the squared distance to the one-hot label for two "
+            'classes, as sklearn); ``"accuracy"``: the 0-1 loss (members without '
+            "``predict_proba`` then vote with ``predict``). The scorers made by "
+            "``make_scorer`` from ``log_loss``, ``brier_score_loss``, ``accuracy_score`` "
+            "or ``zero_one_loss`` are read the same way."
+        )
+        + _ATTRIBUTES.format(
+            classes="""
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+"""
+        )
+        + _SEE_ALSO
+        + """
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from skfusion import OnlineBlender
+    >>> X, y = make_classification(n_samples=600, random_state=0)
+    >>> members = [
+    ...     ("lr", FrozenEstimator(LogisticRegression().fit(X[:200], y[:200]))),
+    ...     ("nb", FrozenEstimator(GaussianNB().fit(X[:200], y[:200]))),
+    ... ]
+    >>> blender = OnlineBlender(members).fit(X[200:400], y[200:400])
+    >>> blender = blender.partial_fit(X[400:], y[400:])
+    >>> blender.n_samples_seen_, blender.weights_history_.shape
+    (400, (400, 2))
+    >>> bool(abs(blender.weights_.sum() - 1) < 1e-12)
+    True
+    """
+    )
+
+    def _start_targets(self, y, classes, members, fitted):
+        member_classes = [
+            (name, np.asarray(est.classes_))
+            for (name, est), is_fitted in zip(members, fitted)
+            if is_fitted and hasattr(est, "classes_")
+        ]
+        if classes is not None:
+            self.classes_ = np.unique(classes)
+        elif member_classes:
+            self.classes_ = member_classes[0][1]
+        elif self._fitting:
+            self.classes_ = np.unique(self._checked_labels(y))
+        else:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit when no member is fitted."
+            )
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes; got {_listed([self.classes_])}."
+            )
+        for name, known in member_classes:
+            if not np.array_equal(known, self.classes_):
+                raise ValueError(
+                    f"Member {name!r} was fitted on classes {known.tolist()} but the stream "
+                    f"has classes {self.classes_.tolist()}."
+                )
+
+    def _checked_labels(self, y):
+        target = type_of_target(y, input_name="y")
+        if target in ("multilabel-indicator", "multiclass-multioutput"):
+            raise ValueError(
+                f"{type(self).__name__} supports binary and multiclass targets; got {target!r} "
+                f"y of shape {np.shape(y)}."
+            )
+        check_classification_targets(y)
+        return column_or_1d(y, warn=True)
+
+    def _check_stream_y(self, y):
+        # The full target checks once, when the stream starts; later batches
+        # only need their labels among classes_ (a few microseconds, not a ms).
+        y = self._checked_labels(y) if self.n_samples_seen_ == 0 else column_or_1d(y, warn=True)
+        unknown = ~np.isin(y, self.classes_)
+        if unknown.any():
+            raise ValueError(
+                f"y has labels {np.unique(y[unknown]).tolist()} that are not in classes_ "
+                f"{self.classes_.tolist()}; give every class in classes on the first call "
+                "to partial_fit."
+            )
+        return y
+
+    def _check_member_methods(self, name, est):
+        methods = ("predict_proba",) if self._loss != "zero_one" else ("predict_proba", "predict")
+        self._check_member_method(name, est, methods, f"objective {self._loss!r}")
+
+    def _member_output(self, est, name, X):
+        """A member's class probabilities (one-hot ``predict`` without them)."""
+        if hasattr(est, "predict_proba"):
+            proba = np.asarray(est.predict_proba(X), dtype=np.float64)
+            check_member_output(proba, name, "predict_proba")
+            return proba
+        labels = np.asarray(est.predict(X))
+        codes = np.searchsorted(self.classes_, labels).clip(0, len(self.classes_) - 1)
+        if not np.array_equal(self.classes_[codes], labels):
+            raise ValueError(f"Member {name!r} predicted labels that are not in classes_.")
+        return np.eye(len(self.classes_))[codes]
+
+    def _row_losses(self, outputs, y):
+        codes = np.searchsorted(self.classes_, y)
+        if self._loss == "log_loss":
+            return row_log_losses(outputs, codes)
+        if self._loss == "zero_one":
+            return np.column_stack([np.argmax(p, axis=1) != codes for p in outputs]).astype(float)
+        onehot = np.eye(len(self.classes_))[codes]
+        scale = 0.5 if len(self.classes_) == 2 else 1.0
+        return np.column_stack([scale * ((p - onehot) ** 2).sum(axis=1) for p in outputs])
+
+    def _partial_fit_kwargs(self, est):
+        return {"classes": self.classes_} if _takes(est.partial_fit, "classes") else {}
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None):
+        """Start a new stream and learn from its rows, in order.
+
+        Equivalent to forgetting everything learnt and calling
+        ``partial_fit(X, y)``; the classes are those of the fitted members,
+        else those of ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The stream's rows, in order.
+        y : array-like of shape (n_samples,)
+            Their labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights: a row's loss counts this many times in the weight
+            update and the cumulative losses; members that learn get them
+            too.
+
+        Returns
+        -------
+        self : object
+            The fitted blender.
+        """
+        self._fitting = True
+        return self._stream(X, y, sample_weight, None, reset=True)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Learn from the next rows of the stream, in order.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The next rows.
+        y : array-like of shape (n_samples,)
+            Their labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the stream. Needed on the first call when no
+            member is fitted (as sklearn's ``partial_fit``); ignored after.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights (see ``fit``).
+
+        Returns
+        -------
+        self : object
+            The blender.
+        """
+        self._fitting = False
+        return self._stream(X, y, sample_weight, classes, reset=False)
+
+    def predict(self, X):
+        """The class of highest blended probability, with the current weights.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        return self.classes_[np.argmax(self._fused(X), axis=1)]
+
+    def _proba_available(self):
+        return all(
+            hasattr(est, "predict_proba")
+            for est in getattr(self, "estimators_", [e for _, e in self.estimators])
+            if not _is_drop(est)
+        )
+
+    @available_if(_proba_available)
+    def predict_proba(self, X):
+        """The weighted average of the members' class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities, columns in ``classes_`` order.
+        """
+        return self._fused(X)
+
+    def transform(self, X):
+        """Each member's class probabilities (one-hot ``predict`` without them).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        outputs : ndarray of shape (n_samples, n_members * n_classes)
+            The members' outputs side by side.
+        """
+        check_is_fitted(self)
+        X, _ = self._check_X(X, reset=False)
+        return np.hstack([self._member_output(est, n, X) for n, est in self._named_members()])
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the ``transform`` columns: ``<member>__<class>``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Not used; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Transformed feature names.
+        """
+        check_is_fitted(self)
+        return self._class_feature_names()
+
+
+class OnlineBlenderRegressor(RegressorMixin, _BaseOnlineBlender):
+    __doc__ = (
+        """Member predictions averaged with weights that follow a stream.
+
+    Each row of ``fit`` or ``partial_fit`` is first predicted with the
+    current weights, then each member's weight is multiplied by
+    ``exp(-learning_rate * loss)`` of its own prediction of that row (row
+    by row, in a compiled loop), so weights track which member is best now.
+    A 2-D ``y`` (several outputs) shares one weight per member; a row's loss
+    is the mean over the outputs.
+
+    Read more in the :ref:`User Guide <online>`.
+"""
+        + _PARAMETERS.format(
+            objectives='None (or ``"neg_mean_squared_error"``): the squared error; '
+            '``"neg_mean_absolute_error"``: the absolute error; a scorer made by '
+            "``make_scorer(mean_pinball_loss, alpha=q, greater_is_better=False)``: the "
+            "pinball loss of quantile ``q``."
+        )
+        + _ATTRIBUTES.format(classes="")
+        + _SEE_ALSO.replace("WeightedBlender :", "WeightedBlenderRegressor :")
+        .replace("DynamicSelector :", "DynamicSelectorRegressor :")
+        .replace("BayesianModelAverager :", "BayesianModelAveragerRegressor :")
+        + """
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sklearn.linear_model import SGDRegressor
+    >>> from skfusion import OnlineBlenderRegressor
+    >>> X, y = make_regression(n_samples=600, n_features=5, noise=5.0, random_state=0)
+    >>> members = [
+    ...     ("sgd", SGDRegressor(random_state=0)),
+    ...     ("slow", SGDRegressor(eta0=1e-4, random_state=0)),
+    ... ]
+    >>> blender = OnlineBlenderRegressor(members, update_members=True, batch_size=50)
+    >>> blender = blender.fit(X, y)
+    >>> bool(blender.named_weights_.sgd > blender.named_weights_.slow)
+    True
+    """
+    )
+
+    _multi_output = True
+
+    def _start_targets(self, y, classes, members, fitted):
+        self._n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
+        self._low, self._high = np.inf, -np.inf
+
+    def _check_stream_y(self, y):
+        y = self._check_regression_y(y)
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        if n_outputs != self._n_outputs:
+            raise ValueError(
+                f"y has {n_outputs} output(s) but the stream started with {self._n_outputs}."
+            )
+        return y.astype(np.float64)
+
+    def _check_member_methods(self, name, est):
+        self._check_member_method(name, est, ("predict",), "Blending predictions")
+
+    def _member_output(self, est, name, X):
+        values = np.asarray(est.predict(X), dtype=np.float64)
+        check_member_output(values, name, "predict")
+        shape = (len(values),) if self._n_outputs == 1 else (len(values), self._n_outputs)
+        if values.size != math.prod(shape):
+            raise ValueError(f"Member {name!r} predicted shape {values.shape}; expected {shape}.")
+        return values.reshape(shape)
+
+    def _row_losses(self, outputs, y):
+        if self._loss == "squared_error":
+            return row_squared_errors(outputs, y)
+        errors = [(y - o).reshape(len(y), -1) for o in outputs]
+        if self._loss == "absolute_error":
+            return np.column_stack([np.abs(e).mean(axis=1) for e in errors])
+        q = self._quantile
+        return np.column_stack([np.maximum(q * e, (q - 1) * e).mean(axis=1) for e in errors])
+
+    def _loss_range(self, outputs, y):
+        """Each row's range of the targets and member predictions seen so far,
+        times the loss's slope (pinball), or squared nothing: 1 where it is 0."""
+        values = np.column_stack(
+            [y.reshape(len(y), -1), *(o.reshape(len(y), -1) for o in outputs)]
+        )
+        low = np.minimum.accumulate(np.minimum(values.min(axis=1), self._low))
+        high = np.maximum.accumulate(np.maximum(values.max(axis=1), self._high))
+        self._low, self._high = float(low[-1]), float(high[-1])
+        span = high - low
+        if self._loss == "pinball":
+            span = span * max(self._quantile, 1 - self._quantile)
+        return np.where(span > 0, span, 1.0)
+
+    def _partial_fit_kwargs(self, est):
+        return {}
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None):
+        """Start a new stream and learn from its rows, in order.
+
+        Equivalent to forgetting everything learnt and calling
+        ``partial_fit(X, y)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The stream's rows, in order.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Their targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights: a row's loss counts this many times in the weight
+            update and the cumulative losses; members that learn get them
+            too.
+
+        Returns
+        -------
+        self : object
+            The fitted blender.
+        """
+        self._fitting = True
+        return self._stream(X, y, sample_weight, None, reset=True)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Learn from the next rows of the stream, in order.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The next rows.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Their targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights (see ``fit``).
+
+        Returns
+        -------
+        self : object
+            The blender.
+        """
+        self._fitting = False
+        return self._stream(X, y, sample_weight, None, reset=False)
+
+    def predict(self, X):
+        """The weighted average of the member predictions, with the current weights.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted targets.
+        """
+        return self._fused(X)
+
+    def transform(self, X):
+        """Each member's predictions.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        predictions : ndarray of shape (n_samples, n_members) or \
+                (n_samples, n_members * n_outputs)
+            One column per member (per member and output for a 2-D y).
+        """
+        check_is_fitted(self)
+        X, _ = self._check_X(X, reset=False)
+        outputs = [self._member_output(est, n, X) for n, est in self._named_members()]
+        return np.column_stack([o.reshape(len(o), -1) for o in outputs])
+
+    get_feature_names_out = _MemberPredictionColumns.get_feature_names_out

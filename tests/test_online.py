@@ -1,0 +1,449 @@
+"""OnlineBlender / OnlineBlenderRegressor against a naive per-row recursion,
+on drifting streams, and as sklearn estimators (pickle, clone, search)."""
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.datasets import make_classification, make_regression
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier, SGDRegressor
+from sklearn.metrics import make_scorer, mean_pinball_loss
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from skfusion import OnlineBlender, OnlineBlenderRegressor
+
+PINBALL_80 = make_scorer(mean_pinball_loss, alpha=0.8, greater_is_better=False)
+
+
+def _classification_stream(n=300, n_classes=3, seed=0):
+    X, y = make_classification(
+        n_samples=n + 200,
+        n_features=6,
+        n_informative=4,
+        n_classes=n_classes,
+        random_state=seed,
+    )
+    members = [
+        ("lr", FrozenEstimator(LogisticRegression(max_iter=500).fit(X[:200], y[:200]))),
+        ("nb", FrozenEstimator(GaussianNB().fit(X[:200], y[:200]))),
+        # Probabilities of exactly 0 and 1: the floored log-loss is exercised.
+        ("tree", FrozenEstimator(DecisionTreeClassifier(max_depth=3).fit(X[:200], y[:200]))),
+    ]
+    return members, X[200:], y[200:]
+
+
+def _regression_stream(n=300, seed=0, n_targets=1):
+    X, y = make_regression(
+        n_samples=n + 200, n_features=5, noise=10.0, n_targets=n_targets, random_state=seed
+    )
+    members = [
+        ("ridge", FrozenEstimator(Ridge().fit(X[:200], y[:200]))),
+        ("tree", FrozenEstimator(DecisionTreeRegressor(max_depth=3).fit(X[:200], y[:200]))),
+        ("shrunk", FrozenEstimator(Ridge(alpha=500.0).fit(X[:200], y[:200]))),
+    ]
+    return members, X[200:], y[200:]
+
+
+# -- the naive recursion: plain Python, one row at a time ------------------------------
+def _row_loss(loss, output, target, classes=None, quantile=0.5):
+    if loss == "log_loss":
+        return -math.log(max(output[list(classes).index(target)], 1e-15))
+    if loss == "brier":
+        onehot = [float(c == target) for c in classes]
+        total = sum((p - o) ** 2 for p, o in zip(output, onehot))
+        return total / 2 if len(classes) == 2 else total
+    if loss == "zero_one":
+        return float(classes[int(np.argmax(output))] != target)
+    errors = [t - o for t, o in zip(np.atleast_1d(target), np.atleast_1d(output))]
+    if loss == "squared_error":
+        per_output = [e * e for e in errors]
+    elif loss == "absolute_error":
+        per_output = [abs(e) for e in errors]
+    else:
+        per_output = [max(quantile * e, (quantile - 1) * e) for e in errors]
+    return sum(per_output) / len(per_output)
+
+
+def _naive(members, X, y, *, loss, weighting, rate="auto", share=0.01, horizon=None,
+           classes=None, sample_weight=None, quantile=0.5):  # fmt: skip
+    n_members = len(members)
+    weights = [1.0 / n_members] * n_members
+    history, cumulative, fused_total = [], [0.0] * n_members, 0.0
+    low, high, seen = math.inf, -math.inf, 0.0
+    for i in range(len(y)):
+        row = X[i : i + 1]
+        if classes is not None:
+            outputs = [list(est.predict_proba(row)[0]) for _, est in members]
+        else:
+            outputs = [np.ravel(est.predict(row)).tolist() for _, est in members]
+        sw = 1.0 if sample_weight is None else float(sample_weight[i])
+        history.append(list(weights))
+        fused = [sum(w * o[j] for w, o in zip(weights, outputs)) for j in range(len(outputs[0]))]
+        losses = [_row_loss(loss, o, y[i], classes, quantile) for o in outputs]
+        fused_total += sw * _row_loss(loss, fused, y[i], classes, quantile)
+        cumulative = [c + sw * v for c, v in zip(cumulative, losses)]
+        seen += sw
+        values = [*np.atleast_1d(y[i]).tolist(), *(v for o in outputs for v in o)]
+        low, high = min(low, *values), max(high, *values)
+        span = (high - low) or 1.0
+        if weighting is None:
+            eta = 0.0
+        elif rate != "auto":
+            eta = rate
+        elif loss == "log_loss":
+            eta = 1.0
+        elif loss == "brier":
+            eta = 0.5 if len(classes) == 2 else 0.25
+        elif loss == "squared_error":
+            eta = 1 / (2 * span**2)
+        else:
+            bound = 1.0 if loss == "zero_one" else span * max(quantile, 1 - quantile)
+            if loss == "absolute_error":
+                bound = span
+            horizon_now = horizon or 2.0 ** math.floor(math.log2(max(seen, 1.0)))
+            eta = math.sqrt(8 * math.log(n_members) / horizon_now) / bound
+        weights = [w * math.exp(-eta * sw * v) for w, v in zip(weights, losses)]
+        weights = [w / sum(weights) for w in weights]
+        if weighting == "fixed_share":
+            weights = [(1 - share) * w + share / n_members for w in weights]
+    return np.array(history), np.array(weights), np.array(cumulative), fused_total
+
+
+CLASSIFIER_OBJECTIVES = {None: "log_loss", "neg_brier_score": "brier", "accuracy": "zero_one"}
+REGRESSOR_OBJECTIVES = {
+    None: "squared_error",
+    "neg_mean_absolute_error": "absolute_error",
+    PINBALL_80: "pinball",
+}
+
+
+@pytest.mark.parametrize("weighting", ["hedge", "fixed_share", None])
+@pytest.mark.parametrize("objective", list(CLASSIFIER_OBJECTIVES))
+@pytest.mark.parametrize("rate", ["auto", 0.7])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_classifier_equals_the_naive_recursion(weighting, objective, rate, n_classes):
+    members, X, y = _classification_stream(n_classes=n_classes)
+    blender = OnlineBlender(
+        members, weighting=weighting, objective=objective, learning_rate=rate, share=0.05
+    )
+    blender.fit(X[:100], y[:100]).partial_fit(X[100:], y[100:])
+    history, weights, cumulative, fused = _naive(
+        members, X, y, loss=CLASSIFIER_OBJECTIVES[objective], weighting=weighting, rate=rate,
+        share=0.05, classes=blender.classes_,
+    )  # fmt: skip
+    np.testing.assert_allclose(blender.weights_history_, history, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(blender.weights_, weights, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(blender.cumulative_losses_, cumulative, rtol=1e-12)
+    np.testing.assert_allclose(blender.fused_cumulative_loss_, fused, rtol=1e-12)
+    assert blender.regret_ == pytest.approx(fused - cumulative.min(), rel=1e-12, abs=1e-9)
+    np.testing.assert_array_equal(blender.history_rows_, np.arange(len(y)))
+
+
+@pytest.mark.parametrize("weighting", ["hedge", "fixed_share"])
+@pytest.mark.parametrize("objective", list(REGRESSOR_OBJECTIVES), ids=["sq", "abs", "pinball"])
+@pytest.mark.parametrize("horizon", [None, 250])
+@pytest.mark.parametrize("n_targets", [1, 2])
+def test_regressor_equals_the_naive_recursion(weighting, objective, horizon, n_targets):
+    members, X, y = _regression_stream(n_targets=n_targets)
+    sample_weight = np.random.default_rng(0).integers(0, 3, len(y)).astype(float)
+    sample_weight[0] = 1.0
+    blender = OnlineBlenderRegressor(
+        members, weighting=weighting, objective=objective, horizon=horizon, batch_size=64
+    ).fit(X, y, sample_weight=sample_weight)
+    history, weights, cumulative, fused = _naive(
+        members, X, y, loss=REGRESSOR_OBJECTIVES[objective], weighting=weighting,
+        horizon=horizon, sample_weight=sample_weight, quantile=0.8,
+    )  # fmt: skip
+    np.testing.assert_allclose(blender.weights_history_, history, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(blender.weights_, weights, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(blender.cumulative_losses_, cumulative, rtol=1e-12)
+    np.testing.assert_allclose(blender.fused_cumulative_loss_, fused, rtol=1e-12)
+
+
+# -- drift: fixed share tracks a switch, Hedge does not -------------------------------
+class _Constant(ClassifierMixin, BaseEstimator):
+    """A fitted member that gives every row the same probability of class 1."""
+
+    def __init__(self, p=0.5):
+        self.p = p
+
+    def fit(self, X, y):
+        return self
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    @property
+    def classes_(self):
+        return np.array([0, 1])
+
+    def predict_proba(self, X):
+        return np.tile([1 - self.p, self.p], (len(X), 1))
+
+    def predict(self, X):
+        return (np.full(len(X), self.p) > 0.5).astype(int)
+
+
+def _switching_stream(n=2000, switch=1000, seed=0):
+    rng = np.random.default_rng(seed)
+    truth = np.where(np.arange(n) < switch, 0.85, 0.15)  # P(y=1): member "high", then "low"
+    y = (rng.random(n) < truth).astype(int)
+    members = [("high", _Constant(0.85)), ("mid", _Constant(0.5)), ("low", _Constant(0.15))]
+    return members, np.zeros((n, 1)), y
+
+
+def test_fixed_share_tracks_a_switch_within_its_bound_and_hedge_does_not():
+    members, X, y = _switching_stream()
+    share, n, switch, n_members = 0.002, len(y), 1000, 3
+    fixed = OnlineBlender(members, weighting="fixed_share", share=share).fit(X, y)
+    hedge = OnlineBlender(members, weighting="hedge").fit(X, y)
+    # The best sequence with one switch: "high" then "low" (log-loss, rate 1).
+    p_one = np.where(np.arange(n) < switch, 0.85, 0.15)
+    best_sequence = -np.log(np.where(y == 1, p_one, 1 - p_one)).sum()
+    # Herbster & Warmuth: the fixed-share prior gives that sequence probability
+    # at least (1/M) (share/M) (1 - share)^(T-2); with rate 1 the mixture's
+    # log-loss exceeds the sequence's by at most minus its log.
+    bound = best_sequence + math.log(n_members) + math.log(n_members / share)
+    bound += (n - 2) * -math.log(1 - share)
+    assert fixed.fused_cumulative_loss_ <= bound
+    assert hedge.fused_cumulative_loss_ > bound  # no share: it does not track
+    # 150 rows after the switch fixed share has moved to "low", Hedge has not.
+    row = np.searchsorted(fixed.history_rows_, switch + 150)
+    assert fixed.weights_history_[row, 2] > 0.9
+    assert hedge.weights_history_[row, 2] < 0.01
+    # Before the switch both had settled on "high".
+    assert fixed.weights_history_[switch - 1, 0] > 0.9
+    assert hedge.weights_history_[switch - 1, 0] > 0.99
+
+
+def test_hedge_equals_its_closed_form_and_its_regret_bound():
+    members, X, y = _classification_stream(n=500)
+    sample_weight = np.random.default_rng(1).random(len(y)) * 2
+    for rate in (0.3, "auto"):
+        hedge = OnlineBlender(members, weighting="hedge", learning_rate=rate, batch_size=37)
+        hedge.fit(X, y, sample_weight=sample_weight)
+        eta = 1.0 if rate == "auto" else rate  # the log-loss's auto rate is 1
+        closed = np.exp(-eta * (hedge.cumulative_losses_ - hedge.cumulative_losses_.min()))
+        np.testing.assert_allclose(hedge.weights_, closed / closed.sum(), rtol=1e-10)
+    # Rate 1 on the log-loss is Bayes' mixture: regret at most log(M) (rows
+    # of weight above 1 would make the rate above 1).
+    hedge = OnlineBlender(members, weighting="hedge").fit(X, y)
+    assert 0 < hedge.regret_ <= math.log(3) + 1e-9
+
+
+def test_squared_error_regret_is_within_the_exp_concave_bound():
+    members, X, y = _regression_stream(n=600, seed=3)
+    hedge = OnlineBlenderRegressor(members, weighting="hedge").fit(X, y)
+    outputs = np.column_stack([est.predict(X) for _, est in members])
+    span = max(y.max(), outputs.max()) - min(y.min(), outputs.min())
+    assert hedge.regret_ <= 2 * span**2 * math.log(3)
+
+
+# -- the stream in pieces -------------------------------------------------------------
+@pytest.mark.parametrize("weighting", ["hedge", "fixed_share"])
+def test_batches_and_calls_do_not_change_the_weights(weighting):
+    members, X, y = _classification_stream(n=400)
+    whole = OnlineBlender(members, weighting=weighting, batch_size=None).fit(X, y)
+    pieces = OnlineBlender(members, weighting=weighting, batch_size=7, record_every=5)
+    for start, stop in [(0, 1), (1, 50), (50, 51), (51, 400)]:
+        pieces.partial_fit(X[start:stop], y[start:stop])
+    np.testing.assert_allclose(pieces.weights_, whole.weights_, rtol=1e-12)
+    np.testing.assert_allclose(pieces.weights_history_, whole.weights_history_[::5], rtol=1e-12)
+    np.testing.assert_array_equal(pieces.history_rows_, np.arange(0, 400, 5))
+    assert pieces.n_samples_seen_ == 400
+    # fit starts anew
+    again = pieces.fit(X[:10], y[:10])
+    assert again.n_samples_seen_ == 10 and len(again.weights_history_) == 2
+
+
+def test_a_row_of_weight_two_is_the_row_twice_for_hedge():
+    members, X, y = _classification_stream(n=60)
+    sample_weight = np.ones(len(y))
+    sample_weight[::3] = 2
+    weighted = OnlineBlender(members, weighting="hedge", learning_rate=0.5)
+    weighted.fit(X, y, sample_weight=sample_weight)
+    rows = np.repeat(np.arange(len(y)), sample_weight.astype(int))
+    repeated = OnlineBlender(members, weighting="hedge", learning_rate=0.5).fit(X[rows], y[rows])
+    np.testing.assert_allclose(weighted.weights_, repeated.weights_, rtol=1e-12)
+    np.testing.assert_allclose(weighted.cumulative_losses_, repeated.cumulative_losses_)
+
+
+# -- members that learn -----------------------------------------------------------------
+class _Memoriser(ClassifierMixin, BaseEstimator):
+    """Certain of the label of every row it has learnt, uniform on the others:
+    a member that saw a row before predicting it would have loss 0 there."""
+
+    def partial_fit(self, X, y, classes=None):
+        self.classes_ = np.asarray(classes)
+        self.seen_ = {**getattr(self, "seen_", {}), **{tuple(r): t for r, t in zip(X, y)}}
+        return self
+
+    def fit(self, X, y):
+        return self.partial_fit(X, y, np.unique(y))
+
+    def predict_proba(self, X):
+        proba = np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+        for i, row in enumerate(map(tuple, X)):
+            if row in self.seen_:
+                proba[i] = self.classes_ == self.seen_[row]
+        return proba
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def test_members_predict_each_batch_before_learning_it():
+    X, y = make_classification(n_samples=400, random_state=0)
+    members = [("memo", _Memoriser()), ("sgd", SGDClassifier(loss="log_loss", random_state=0))]
+    blender = OnlineBlender(members, update_members=True, batch_size=50).fit(X, y)
+    # The first batch only trains (unfitted members); every later row is new
+    # to the memoriser when it is scored: log(2) each, never 0.
+    np.testing.assert_array_equal(blender.history_rows_, np.arange(50, 400))
+    assert blender.n_samples_seen_ == 400
+    assert blender.cumulative_losses_[0] == pytest.approx(350 * math.log(2))
+    # It did learn them: after the stream it knows every row.
+    np.testing.assert_array_equal(blender.named_estimators_.memo.predict(X), y)
+    assert members[0][1].__dict__.keys() == _Memoriser().__dict__.keys()  # the given one
+
+
+def test_fitted_members_that_learn_are_copies():
+    X, y = make_classification(n_samples=300, random_state=0)
+    given = SGDClassifier(loss="log_loss", random_state=0).fit(X[:100], y[:100])
+    coef = given.coef_.copy()
+    blender = OnlineBlender([("sgd", given), ("nb", GaussianNB())], update_members=True)
+    blender.fit(X[100:], y[100:])
+    np.testing.assert_array_equal(given.coef_, coef)
+    assert not np.array_equal(blender.named_estimators_.sgd.coef_, coef)
+    # Without update_members the given fitted members are used as they are.
+    frozen = OnlineBlender([("sgd", given)]).fit(X, y)
+    assert frozen.estimators_[0] is given
+
+
+def test_pickled_mid_stream_resumes_identically():
+    X, y = make_regression(n_samples=600, n_features=4, noise=5.0, random_state=0)
+    members = [("a", SGDRegressor(random_state=0)), ("b", SGDRegressor(eta0=1e-3, random_state=1))]
+    blender = OnlineBlenderRegressor(members, update_members=True, batch_size=40)
+    blender.fit(X[:300], y[:300])
+    resumed = pickle.loads(pickle.dumps(blender))
+    blender.partial_fit(X[300:], y[300:])
+    resumed.partial_fit(X[300:], y[300:])
+    np.testing.assert_array_equal(resumed.weights_, blender.weights_)
+    np.testing.assert_array_equal(resumed.weights_history_, blender.weights_history_)
+    np.testing.assert_array_equal(resumed.history_rows_, blender.history_rows_)
+    np.testing.assert_array_equal(resumed.estimators_[0].coef_, blender.estimators_[0].coef_)
+    assert resumed.fused_cumulative_loss_ == blender.fused_cumulative_loss_
+    np.testing.assert_array_equal(resumed.predict(X[:5]), blender.predict(X[:5]))
+
+
+# -- sklearn use -------------------------------------------------------------------------
+def test_clone_pipeline_and_grid_search():
+    members, X, y = _classification_stream(n=300)
+    blender = OnlineBlender(members)
+    cloned = clone(blender).fit(X, y)  # FrozenEstimator members survive clone
+    np.testing.assert_allclose(cloned.weights_, blender.fit(X, y).weights_)
+    search = GridSearchCV(
+        OnlineBlender(members), {"share": [1e-3, 0.3], "weighting": ["hedge", "fixed_share"]},
+        cv=KFold(3), scoring="neg_log_loss",
+    ).fit(X, y)  # fmt: skip
+    assert search.best_params_["share"] in (1e-3, 0.3)
+    X_raw, y_raw = make_classification(n_samples=300, random_state=0)
+    pipe = make_pipeline(
+        StandardScaler(),
+        OnlineBlender(
+            [("sgd", SGDClassifier(loss="log_loss", random_state=0)), ("nb", GaussianNB())],
+            update_members=True,
+            batch_size=50,
+        ),
+    ).fit(X_raw, y_raw)
+    assert pipe.score(X_raw, y_raw) > 0.7
+
+
+def test_string_labels_frames_and_float32():
+    pd = pytest.importorskip("pandas")
+    X, y = make_classification(n_samples=300, n_features=4, random_state=0)
+    labels = np.array(["no", "yes"])[y]
+    frame = pd.DataFrame(X.astype(np.float32), columns=list("abcd"))
+    members = [("lr", LogisticRegression()), ("nb", GaussianNB())]
+    members = [(n, FrozenEstimator(est.fit(frame[:100], labels[:100]))) for n, est in members]
+    blender = OnlineBlender(members).fit(frame[100:], labels[100:])
+    assert set(blender.predict(frame)) <= {"no", "yes"}
+    np.testing.assert_array_equal(blender.feature_names_in_, list("abcd"))
+    assert blender.transform(frame).shape == (300, 4)
+    assert list(blender.get_feature_names_out()) == ["lr__no", "lr__yes", "nb__no", "nb__yes"]
+    with pytest.raises(ValueError, match="feature names"):
+        blender.predict(frame.rename(columns={"a": "z"}))
+
+
+def test_zero_one_objective_lets_members_without_probabilities_vote():
+    X, y = make_classification(n_samples=300, random_state=0)
+    members = [("sgd", FrozenEstimator(SGDClassifier(random_state=0).fit(X[:100], y[:100])))]
+    members.append(("nb", FrozenEstimator(GaussianNB().fit(X[:100], y[:100]))))
+    blender = OnlineBlender(members, objective="accuracy").fit(X[100:], y[100:])
+    assert not hasattr(blender, "predict_proba")
+    expected = [
+        (est.predict(X[100:]) != y[100:]).sum() for _, est in members
+    ]  # the 0-1 losses, counted
+    np.testing.assert_array_equal(blender.cumulative_losses_, expected)
+    with pytest.raises(AttributeError, match="predict_proba"):
+        OnlineBlender(members).fit(X, y)
+
+
+# -- bad input: a clear error, nothing lost ------------------------------------------
+def test_bad_input_is_named():
+    X, y = make_classification(n_samples=200, random_state=0)
+    fitted = FrozenEstimator(GaussianNB().fit(X, y))
+    with pytest.raises(ValueError, match="'nb' .* is not fitted"):
+        OnlineBlender([("nb", GaussianNB())]).fit(X, y)
+    with pytest.raises(ValueError, match="'lr' .* has no partial_fit"):
+        OnlineBlender([("lr", LogisticRegression())], update_members=True).fit(X, y)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        OnlineBlender([("nb", GaussianNB())], update_members=True).partial_fit(X, y)
+    blender = OnlineBlender([("nb", fitted)]).partial_fit(X, y)
+    with pytest.raises(ValueError, match=r"labels \[7\] that are not in classes_"):
+        blender.partial_fit(X[:3], [0, 7, 1])
+    with pytest.raises(ValueError, match="mean of per-row losses"):
+        OnlineBlender([("nb", fitted)], objective="roc_auc").fit(X, y)
+    with pytest.raises(ValueError, match="'nb' was fitted on classes"):
+        OnlineBlender([("nb", fitted)]).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="multilabel"):
+        OnlineBlender([("nb", fitted)]).fit(X, np.column_stack([y, y]))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        OnlineBlender([("nb", fitted)]).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="sample_weight"):
+        OnlineBlender([("nb", fitted)]).fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="X has 19 features"):
+        blender.partial_fit(X[:, 1:], y)
+    with pytest.raises(TypeError, match="'memo' .* does not take sample_weight"):
+        OnlineBlender([("memo", _Memoriser())], update_members=True, batch_size=50).fit(
+            X, y, sample_weight=np.ones(len(y))
+        )
+    Xr, yr = make_regression(n_samples=100, n_features=3, random_state=0)
+    regressor = OnlineBlenderRegressor([("r", FrozenEstimator(Ridge().fit(Xr, yr)))]).fit(Xr, yr)
+    with pytest.raises(ValueError, match="2 output"):
+        regressor.partial_fit(Xr, np.column_stack([yr, yr]))
+    with pytest.raises(ValueError, match="not a regressor"):
+        OnlineBlenderRegressor([("nb", fitted)]).fit(X, y)
+
+
+def test_member_nan_outputs_are_named():
+    X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+
+    class _NaN(Ridge):
+        def predict(self, X):
+            out = super().predict(X)
+            out[3] = np.nan
+            return out
+
+    members = [
+        ("ok", FrozenEstimator(Ridge().fit(X, y))),
+        ("bad", FrozenEstimator(_NaN().fit(X, y))),
+    ]
+    with pytest.raises(ValueError, match="'bad' returned non-finite"):
+        OnlineBlenderRegressor(members).fit(X, y)
