@@ -39,9 +39,9 @@ from sklearn.metrics import (
 )
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
-from ._base import _BaseFusion, _is_drop, _listed, _MemberPredictionColumns
+from ._base import _BaseFusion, _is_drop, _MemberPredictionColumns
 from ._compat import Interval, StrOptions, _fit_context, _num_samples, _safe_indexing
 from ._kernels import get_kernel
 from ._oof import check_member_output
@@ -139,6 +139,7 @@ class _BaseOnlineBlender(_BaseFusion):
         ``batch_size`` at a time."""
         first = reset or not hasattr(self, "weights_")
         X, y = self._check_X(X, reset=first, y=y)
+        check_consistent_length(X, y)
         if first:
             self._start(y, classes)
         y = self._check_stream_y(y)
@@ -516,7 +517,8 @@ class OnlineBlender(ClassifierMixin, _BaseOnlineBlender):
             )
         if len(self.classes_) < 2:
             raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes; got {_listed([self.classes_])}."
+                f"{type(self).__name__} needs at least 2 classes; got 1 class "
+                f"({self.classes_[0]!r})."
             )
         for name, known in member_classes:
             if not np.array_equal(known, self.classes_):
@@ -641,7 +643,8 @@ class OnlineBlender(ClassifierMixin, _BaseOnlineBlender):
         y_pred : ndarray of shape (n_samples,)
             Predicted labels.
         """
-        return self.classes_[np.argmax(self._fused(X), axis=1)]
+        fused = self._fused(X)
+        return self.classes_[np.argmax(fused, axis=1)]
 
     def _proba_available(self):
         return all(
@@ -744,7 +747,8 @@ class OnlineBlenderRegressor(RegressorMixin, _BaseOnlineBlender):
     _multi_output = True
 
     def _start_targets(self, y, classes, members, fitted):
-        self._n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
+        y = self._check_regression_y(y)
+        self._n_outputs = 1 if y.ndim == 1 else y.shape[1]
         self._low, self._high = np.inf, -np.inf
 
     def _check_stream_y(self, y):

@@ -39,7 +39,9 @@ FUSERS = [
 ]
 # Estimators that fuse no members but follow the same vocabulary.
 DISTILLERS = ["Distiller", "DistillerRegressor"]
-ESTIMATORS = FUSERS + DISTILLERS
+# Fusers of a stream: no folds, so none of the words of cv, caching or OOF scores.
+ONLINE = ["OnlineBlender", "OnlineBlenderRegressor"]
+ESTIMATORS = FUSERS + DISTILLERS + ONLINE
 PUBLIC_FUNCTIONS = [
     ("skfusion", "blend"),
     *(("skfusion.weights", name) for name in skfusion.weights.__all__),
@@ -120,11 +122,16 @@ def _fitted(fuser):
     X, y = load_iris(return_X_y=True) if classifier else load_diabetes(return_X_y=True)
     member = LogisticRegression(max_iter=1000) if classifier else Ridge()
     other = LogisticRegression(C=0.1, max_iter=1000) if classifier else Ridge(alpha=10.0)
+    if fuser in ONLINE:  # fitted members, a stream of shuffled rows
+        order = np.random.default_rng(0).permutation(len(y))
+        X, y = X[order], y[order]
+        members = [("a", member.fit(X, y)), ("b", other.fit(X, y)), ("c", "drop")]
+        return getattr(skfusion, fuser)(members).fit(X, y)
     members = [("a", member), ("b", other), ("c", "drop")]
     return getattr(skfusion, fuser)(members, cv=3).fit(X, y)
 
 
-@pytest.mark.parametrize("fuser", FUSERS)
+@pytest.mark.parametrize("fuser", FUSERS + ONLINE)
 def test_every_documented_attribute_is_set_by_fit(fuser):
     fitted = _fitted(fuser)
     for name in _expected(_table("Fitted attributes"), fuser) - {"feature_names_in_"}:
