@@ -924,3 +924,145 @@ class CoverageDisplay:
         sizes = [set_size(p) if sets else interval_width(p) for p in predictions]
         name = "mean set size" if sets else "mean interval width"
         return cls(levels, coverages, sizes, size_name=name).plot(ax=ax)
+
+
+class WeightsHistoryDisplay:
+    """Member weights over a stream: one line per member, drift at a glance.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_records, n_members)
+        The weights at each recorded row (an online blender's
+        ``weights_history_``).
+    rows : array-like of shape (n_records,)
+        The rows' positions in the stream (``history_rows_``).
+    names : list of str
+        The members' names.
+
+    Attributes
+    ----------
+    lines_ : list of matplotlib Line2D
+        One line per member; its y data are the member's weights.
+    ax_ : matplotlib Axes
+        The axes plotted on.
+    figure_ : matplotlib Figure
+        The figure holding them.
+
+    See Also
+    --------
+    skfusion.OnlineBlender : Weights that follow a stream.
+    WeightsDisplay : One set of weights as bars.
+
+    References
+    ----------
+    .. [1] M. Herbster and M. K. Warmuth, "Tracking the best expert",
+       Machine Learning 32(2), 151-178, 1998.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skfusion.inspection import WeightsHistoryDisplay
+    >>> weights = [[0.5, 0.5], [0.8, 0.2], [0.3, 0.7]]
+    >>> display = WeightsHistoryDisplay(weights, rows=[0, 1, 2], names=["a", "b"]).plot()
+    >>> display.lines_[1].get_ydata().tolist()
+    [0.5, 0.2, 0.7]
+    """
+
+    def __init__(self, weights, *, rows, names):
+        self.weights = weights
+        self.rows = rows
+        self.names = names
+
+    def plot(self, ax=None, **line_kwargs):
+        """Draw the lines.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **line_kwargs : dict
+            Passed to ``Axes.plot``.
+
+        Returns
+        -------
+        display : WeightsHistoryDisplay
+            This display, with ``lines_``, ``ax_`` and ``figure_`` set.
+        """
+        ax = _axes(ax, "WeightsHistoryDisplay")
+        weights = np.asarray(self.weights, dtype=np.float64)
+        rows = np.asarray(self.rows)
+        if weights.ndim != 2 or weights.shape != (len(rows), len(self.names)):
+            raise ValueError(
+                f"WeightsHistoryDisplay: weights must be (n_records, n_members) = "
+                f"({len(rows)}, {len(self.names)}); got {weights.shape}."
+            )
+        self.lines_ = [
+            ax.plot(rows, weights[:, m], label=name, **line_kwargs)[0]
+            for m, name in enumerate(self.names)
+        ]
+        ax.set_xlabel("row of the stream")
+        ax.set_ylabel("weight")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title("Member weights over the stream")
+        ax.legend(loc="best")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_estimator(cls, fuser, *, ax=None, **line_kwargs):
+        """Plot a fitted online blender's ``weights_history_``.
+
+        Parameters
+        ----------
+        fuser : fitted OnlineBlender or OnlineBlenderRegressor
+            The blender.
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **line_kwargs : dict
+            Passed to ``Axes.plot``.
+
+        Returns
+        -------
+        display : WeightsHistoryDisplay
+            The plotted display.
+        """
+        check_is_fitted(fuser)
+        history = getattr(fuser, "weights_history_", None)
+        if history is None:
+            raise ValueError(
+                "WeightsHistoryDisplay needs an online blender (weights_history_); got "
+                f"{type(fuser).__name__}, whose weights do not change along a stream."
+            )
+        display = cls(history, rows=fuser.history_rows_, names=list(fuser._member_names()))
+        return display.plot(ax=ax, **line_kwargs)
+
+    @classmethod
+    def from_predictions(cls, predictions, y, *, names=None, ax=None, **fuser_params):
+        """Follow saved predictions of a stream with online weights and plot them.
+
+        Parameters
+        ----------
+        predictions : list of array-like, array-like or DataFrame
+            The models' predictions of the stream's rows, in order, in any
+            layout that ``OnlineBlender.from_predictions`` reads.
+        y : array-like of shape (n_samples,)
+            The targets (a float y makes a regressor, other labels a
+            classifier).
+        names : list of str, default=None
+            The models' names.
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+        **fuser_params : dict
+            Parameters of the online blender (``weighting``, ``share``...).
+
+        Returns
+        -------
+        display : WeightsHistoryDisplay
+            The plotted display.
+        """
+        from ._online import OnlineBlender, OnlineBlenderRegressor
+
+        cls_ = OnlineBlenderRegressor if _is_regression(y) else OnlineBlender
+        fuser = cls_.from_predictions(predictions, y, names=names, **fuser_params)
+        return cls.from_estimator(fuser, ax=ax)

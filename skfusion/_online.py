@@ -45,6 +45,7 @@ from ._base import _BaseFusion, _is_drop, _MemberPredictionColumns
 from ._compat import Interval, StrOptions, _fit_context, _num_samples, _safe_indexing
 from ._kernels import get_kernel
 from ._oof import check_member_output
+from ._saved import _FromPredictions
 from ._utils import check_sample_weight, row_log_losses, row_squared_errors
 
 # Scorer names whose metric is a mean of per-row losses, and the loss of one row.
@@ -95,7 +96,7 @@ def _takes(method, parameter):
     return parameter in inspect.signature(method).parameters
 
 
-class _BaseOnlineBlender(_BaseFusion):
+class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
     """Members weighed by exponential weights learnt one row after the other."""
 
     _parameter_constraints: dict = {

@@ -475,6 +475,8 @@ class _FromPredictions:
         # Fitted already (fitting learns nothing), so cv="prefit" takes them too.
         members = [(name, member.fit(matrix)) for name, member in layout.members(classifier)]
         fuser = cls(members, **params)
-        fuser.fit(matrix, y, sample_weight=sample_weight, groups=groups)
+        # groups only where given: the online blenders' fit has no folds to group.
+        fit_params = {} if groups is None else {"groups": groups}
+        fuser.fit(matrix, y, sample_weight=sample_weight, **fit_params)
         fuser._prediction_layout_ = layout
         return fuser

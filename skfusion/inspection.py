@@ -41,6 +41,7 @@ from ._displays import (
     DiversityDisplay,
     SelectionPathDisplay,
     WeightsDisplay,
+    WeightsHistoryDisplay,
 )
 from ._kernels import get_kernel, member_list
 from ._kernels._contract import SUBSET_LOSSES_MAX_MEMBERS
@@ -62,6 +63,7 @@ __all__ = [
     "DiversityDisplay",
     "SelectionPathDisplay",
     "WeightsDisplay",
+    "WeightsHistoryDisplay",
     "member_contributions",
     "member_report",
     "per_sample_contributions",

@@ -199,3 +199,27 @@ def test_coverage_display_plots_the_held_out_coverage_of_each_level():
     bounds = regressor.predict_interval(Xr[1::2], coverage=0.8)
     assert display.line_.get_ydata()[1] == pytest.approx(coverage_score(yr[1::2], bounds))
     assert display.size_line_.get_ydata()[1] == pytest.approx(interval_width(bounds))
+
+
+def test_weights_history_display_draws_each_members_weights_over_the_stream():
+    from skfusion import OnlineBlender
+    from skfusion.inspection import WeightsHistoryDisplay
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    good = np.where(y == 1, 0.8, 0.2)
+    good[200:] = 1 - good[200:]  # the good model turns bad half way
+    bad = 1 - good
+    display = WeightsHistoryDisplay.from_predictions(
+        [good, bad], y, names=["early", "late"], record_every=10, share=0.01
+    )
+    fuser = OnlineBlender.from_predictions([good, bad], y, names=["early", "late"], share=0.01)
+    assert [line.get_label() for line in display.lines_] == ["early", "late"]
+    np.testing.assert_array_equal(display.lines_[0].get_xdata(), np.arange(0, 400, 10))
+    np.testing.assert_allclose(display.lines_[1].get_ydata(), fuser.weights_history_[::10, 1])
+    assert display.lines_[0].get_ydata()[19] > 0.9 and display.lines_[1].get_ydata()[-1] > 0.9
+    # Saved predictions of the stream's next rows continue it, laid out as at fit.
+    fuser.partial_fit([good[:50], bad[:50]], y[:50])
+    assert fuser.n_samples_seen_ == 450
+    with pytest.raises(ValueError, match="online blender"):
+        WeightsHistoryDisplay.from_estimator(WeightedBlender(MEMBERS).fit(X, Y))
