@@ -149,7 +149,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         sample_weight = check_sample_weight(sample_weight, n)
         step = n if self.batch_size is None else self.batch_size
         for start in range(0, n, step):
-            rows = np.arange(start, min(start + step, n))
+            rows = slice(start, start + step)  # views, not copies
             self._process(_safe_indexing(X, rows), y[rows], sample_weight[rows])
         return self
 
@@ -222,15 +222,15 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         losses = self._row_losses(outputs, y)
         rates = self._rates(outputs, y, sample_weight) * sample_weight
         share = self.share if self.weighting == "fixed_share" else 0.0
-        log_weights = get_kernel("online_weights", losses)(losses, self._log_weights, rates, share)
-        row_weights = np.exp(log_weights[:-1])
+        kernel = get_kernel("online_weights", losses)
+        row_weights, log_weights = kernel(losses, self._log_weights, rates, share)
         fused = self._combine(row_weights, outputs)
         self.cumulative_losses_ = self.cumulative_losses_ + sample_weight @ losses
         fused_losses = self._row_losses([fused], y)[:, 0]
         self.fused_cumulative_loss_ += float(sample_weight @ fused_losses)
         self.regret_ = self.fused_cumulative_loss_ - float(self.cumulative_losses_.min())
         self._record(row_weights)
-        self._log_weights = log_weights[-1]
+        self._log_weights = log_weights
         self.weights_ = np.exp(self._log_weights)
         self._set_named_weights(self.weights_)
         self.n_samples_seen_ += len(y)
@@ -306,10 +306,11 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
     # -- the prediction -------------------------------------------------------------
     def _combine(self, weights, outputs):
         """Each row's weighted average of the member outputs (``weights`` is (n, M))."""
-        fused = np.zeros(np.shape(outputs[0]))
+        if outputs[0].ndim == 1:
+            return np.einsum("nm,mn->n", weights, np.asarray(outputs))
+        fused = np.zeros(outputs[0].shape)
         for m, output in enumerate(outputs):
-            w = weights[:, m]
-            fused += (w if output.ndim == 1 else w[:, None]) * output
+            fused += weights[:, m, None] * output
         return fused
 
     def _fused(self, X):

@@ -49,6 +49,8 @@ def test_asv_benchmarks_run_at_small_sizes():
         (kernels.BayesianBootstrap, ("numba", 100)),
         (kernels.LocalCompetence, ("numba", 1000, "run")),
         (kernels.LocalCompetence, ("numpy", 1000, "mean")),
+        (kernels.OnlineWeights, ("numba", 1000, 0.01)),
+        (kernels.OnlineWeights, ("numpy", 1000, 0.0)),
     ]:
         bench = cls()
         bench.setup(*args)
@@ -237,6 +239,30 @@ def test_distillation_benchmarks_run_at_small_sizes(monkeypatch):
         timing.setup(task)
         timing.time_teacher_predict(task)
         timing.time_student_predict(task)
+
+
+def test_online_benchmarks_run_at_small_sizes(monkeypatch):
+    bench = _load("asv_bench/benchmarks/bench_online.py")
+    monkeypatch.setattr(bench, "N_ROWS", 500)
+    monkeypatch.setattr(bench, "LEARNING_ROWS", 500)
+    for weighting in bench.SavedPredictionsStream.params[0]:
+        saved = bench.SavedPredictionsStream()
+        saved.setup(weighting)
+        saved.time_batch_partial_fit(weighting)
+        saved.time_one_row_partial_fit_x100(weighting)
+    for cls in (bench.LearningMembers, bench.FrozenMembersStream):
+        timing = cls()
+        timing.setup()
+        timing.time_fit()
+
+
+def test_compare_online_follows_hedges_closed_form(capsys):
+    # Without river's environment only the skfusion side runs.
+    blender = _load("asv_bench/peers/compare_online.py").main(["--rows", "3000"])
+    out = capsys.readouterr().out
+    gap = float(out.split("closed form: ")[1].split()[0])
+    assert gap < 1e-9
+    assert blender.n_samples_seen_ == 3000
 
 
 def test_compare_dynamic_agrees_with_deslib_where_it_is_installed(capsys):

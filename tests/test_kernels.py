@@ -509,11 +509,14 @@ def test_online_weights_matches_reference(backend, n, n_members, share, kind, se
     rates = rng.random(n) * (rng.random(n) < 0.9)  # some rows of weight 0
     checked, dtype = _kernels._contract.check_online_weights(losses, log_weights, rates, share)
     assert dtype is None
-    expected = _reference.online_weights(*checked)
-    got = BACKENDS[backend]("online_weights")(*checked)
-    assert got.shape == (n + 1, n_members) and got.dtype == np.float64
-    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(np.exp(got).sum(axis=1), 1.0)
+    expected, expected_final = _reference.online_weights(*checked)
+    got, final = BACKENDS[backend]("online_weights")(*checked)
+    assert got.shape == (n, n_members) and got.dtype == np.float64
+    assert final.shape == (n_members,)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(final, expected_final, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.exp(final).sum(), 1.0)
 
 
 def _naive_online_weights(losses, weights, rates, share):
@@ -533,15 +536,16 @@ def test_online_weights_reference_is_the_textbook_recursion(share):
     rng = np.random.default_rng(3)
     losses, rates = rng.random((40, 3)), rng.random(40)
     weights = np.array([0.2, 0.5, 0.3])
-    got = _reference.online_weights(losses, np.log(weights), rates, share)
+    got, final = _reference.online_weights(losses, np.log(weights), rates, share)
+    got = np.vstack([got, np.exp(final)])
     np.testing.assert_allclose(
-        np.exp(got), _naive_online_weights(losses, weights, rates, share), rtol=1e-12
+        got, _naive_online_weights(losses, weights, rates, share), rtol=1e-12
     )
     if share == 0:  # Hedge: the softmax of minus the rate-weighted cumulative losses
         cumulative = np.cumsum(rates[:, None] * losses, axis=0)
         closed = np.log(weights) - cumulative
         closed = np.exp(closed - closed.max(axis=1, keepdims=True))
-        np.testing.assert_allclose(np.exp(got[1:]), closed / closed.sum(1, keepdims=True))
+        np.testing.assert_allclose(got[1:], closed / closed.sum(1, keepdims=True))
 
 
 def test_online_weights_contract_names_the_culprit():
@@ -563,6 +567,7 @@ def test_online_weights_survive_losses_that_underflow_the_weights():
     losses = np.array([[5000.0, 0.0]] * 1 + [[0.0, 5001.0]] * 1)
     for engine in ("numpy", "numba"):
         with skfusion.config_context(engine=engine):
-            got = get_kernel("online_weights", losses)(losses, np.zeros(2), np.ones(2), 0.0)
-        assert np.all(np.isfinite(got))
-        np.testing.assert_allclose(np.exp(got[-1]), [1 / (1 + np.exp(-1)), 1 / (1 + np.exp(1))])
+            got, final = get_kernel("online_weights", losses)(losses, np.zeros(2), np.ones(2), 0.0)
+        assert np.all(np.isfinite(final))
+        np.testing.assert_allclose(got[1], [0.0, 1.0])
+        np.testing.assert_allclose(np.exp(final), [1 / (1 + np.exp(-1)), 1 / (1 + np.exp(1))])

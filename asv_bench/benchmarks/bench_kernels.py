@@ -137,3 +137,19 @@ class LocalCompetence(_KernelBenchmark):
 
     def time_local_competence(self, engine, n_rows, rule):
         self._call()
+
+
+class OnlineWeights(_KernelBenchmark):
+    """Exponential weights row by row (online fusion): 10 members, Hedge and
+    fixed share."""
+
+    params = (ENGINES, [100_000, 1_000_000], [0.0, 0.01])
+    param_names = ["engine", "n_rows", "share"]
+
+    def setup(self, engine, n_rows, share):
+        rng = np.random.default_rng(0)
+        losses = rng.exponential(size=(n_rows, 10))
+        self._prepare(engine, "online_weights", losses, np.zeros(10), np.ones(n_rows), share)
+
+    def time_online_weights(self, engine, n_rows, share):
+        self._call()

@@ -31,6 +31,9 @@ KERNELS = (
 # Below this many input elements the numba call overhead and first-call
 # compilation cost more than the numpy reference takes.
 AUTO_NUMBA_MIN_SIZE = 1 << 16
+# Kernels whose reference is a Python loop over rows (microseconds a row)
+# win with numba from a few rows on.
+AUTO_NUMBA_MIN_SIZE_OF = {"online_weights": 256}
 
 _backend_cache = {}
 
@@ -87,8 +90,9 @@ def require_cupy():
     return module
 
 
-def get_backend(*arrays):
-    """Return the backend module that kernels on ``arrays`` should use."""
+def get_backend(*arrays, min_size=AUTO_NUMBA_MIN_SIZE):
+    """Return the backend module that kernels on ``arrays`` should use
+    (``"auto"``: numba from ``min_size`` input elements on)."""
     flat = list(_flatten(arrays))
     engine = get_config()["engine"]
     if engine == "cupy" or any(_is_device_array(a) for a in flat):
@@ -102,7 +106,7 @@ def get_backend(*arrays):
         _warn_unavailable(engine, module)
         return _reference
     size = sum(getattr(a, "size", 0) for a in flat)
-    if size >= AUTO_NUMBA_MIN_SIZE:
+    if size >= min_size:
         module = _load("numba")
         if not isinstance(module, str):
             return module
@@ -145,4 +149,5 @@ def get_kernel(name, *arrays):
     """
     if name not in KERNELS:
         raise ValueError(f"Unknown kernel {name!r}; known: {KERNELS}.")
-    return _CheckedKernel(name, getattr(get_backend(*arrays), name))
+    min_size = AUTO_NUMBA_MIN_SIZE_OF.get(name, AUTO_NUMBA_MIN_SIZE)
+    return _CheckedKernel(name, getattr(get_backend(*arrays, min_size=min_size), name))

@@ -284,18 +284,19 @@ def online_weights(losses, log_weights, rates, share, xp=None):
     xp = _cupy() if xp is None else xp
     keep = _is_device_array(losses) or xp is np
     if share > 0:
-        host = [
-            a.get() if _is_device_array(a) else np.asarray(a) for a in (losses, log_weights, rates)
-        ]
-        out = _reference.online_weights(*host, share)
-        return out if xp is np or not keep else xp.asarray(out)
+        host = [a.get() if _is_device_array(a) else np.asarray(a) for a in (losses, log_weights)]
+        rates = rates.get() if _is_device_array(rates) else np.asarray(rates)
+        weights, final = _reference.online_weights(*host, rates, share)
+        return (
+            (weights, final) if xp is np or not keep else (xp.asarray(weights), xp.asarray(final))
+        )
     losses = xp.asarray(losses, dtype=xp.float64)
     steps = xp.asarray(rates, dtype=xp.float64)[:, None] * losses
     start = xp.asarray(log_weights, dtype=xp.float64)[None, :]
-    out = xp.concatenate([start, start - xp.cumsum(steps, axis=0)])
-    top = out.max(axis=1, keepdims=True)
-    out -= top + xp.log(xp.exp(out - top).sum(axis=1, keepdims=True))
-    return _to_caller(out, xp, keep)
+    logs = xp.concatenate([start, start - xp.cumsum(steps, axis=0)])
+    top = logs.max(axis=1, keepdims=True)
+    logs -= top + xp.log(xp.exp(logs - top).sum(axis=1, keepdims=True))
+    return _to_caller(xp.exp(logs[:-1]), xp, keep), _to_caller(logs[-1], xp, keep)
 
 
 def log_mixture(log_densities, weights, xp=None):

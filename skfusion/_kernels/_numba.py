@@ -526,35 +526,59 @@ def local_competence(competence, neighbours, rule):
 
 
 @_jit
-def _online_weights(losses, current, rates, share, out):
+def _hedge(losses, current, rates, out):
+    # Log-weights carried (a weight far below the smallest float still
+    # counts); each row's weights are exp(log-weight - the largest) / total.
     n, n_members = losses.shape
-    for t in range(n + 1):
-        top = -np.inf  # normalise: subtract the log of the total
-        for m in range(n_members):
+    for t in range(n):
+        top = current[0]
+        for m in range(1, n_members):
             top = max(top, current[m])
         total = 0.0
         for m in range(n_members):
-            total += math.exp(current[m] - top)
-        log_total = top + math.log(total)
+            current[m] -= top
+            out[t, m] = math.exp(current[m])
+            total += out[t, m]
         for m in range(n_members):
-            current[m] -= log_total
-        if share > 0 and t > 0:
-            for m in range(n_members):
-                current[m] = math.log((1.0 - share) * math.exp(current[m]) + share / n_members)
-        out[t] = current
-        if t < n:
-            for m in range(n_members):
-                current[m] -= rates[t] * losses[t, m]
+            out[t, m] /= total
+            current[m] -= rates[t] * losses[t, m]
+
+
+@_jit
+def _fixed_share(losses, weights, rates, share, out):
+    # Weights carried as they are: after the share no weight is below
+    # share / M, so none underflows. Losses are taken relative to the row's
+    # smallest, which leaves the normalised weights unchanged.
+    n, n_members = losses.shape
+    floor = share / n_members
+    for t in range(n):
+        least = losses[t, 0]
+        for m in range(1, n_members):
+            least = min(least, losses[t, m])
+        total = 0.0
+        for m in range(n_members):
+            out[t, m] = weights[m]
+            weights[m] *= math.exp(-rates[t] * (losses[t, m] - least))
+            total += weights[m]
+        for m in range(n_members):
+            weights[m] = (1.0 - share) * weights[m] / total + floor
 
 
 def online_weights(losses, log_weights, rates, share):
     """Exponential weights with fixed share, row by row (see
     ``_reference.online_weights``): sequential, so one thread."""
     losses = np.ascontiguousarray(losses, dtype=np.float64)
-    out = np.empty((losses.shape[0] + 1, losses.shape[1]))
-    current = np.array(log_weights, dtype=np.float64)
-    _online_weights(losses, current, np.asarray(rates, dtype=np.float64), float(share), out)
-    return out
+    rates = np.asarray(rates, dtype=np.float64)
+    out = np.empty(losses.shape)
+    start = np.asarray(log_weights, dtype=np.float64)
+    start = start - start.max()
+    if share > 0:
+        weights = np.exp(start) / np.exp(start).sum()
+        _fixed_share(losses, weights, rates, float(share), out)
+        return out, np.log(weights)
+    current = start.copy()
+    _hedge(losses, current, rates, out)
+    return out, current - current.max() - np.log(np.exp(current - current.max()).sum())
 
 
 @_jit

@@ -211,22 +211,23 @@ def online_weights(losses, log_weights, rates, share):
     ``share=0`` is Hedge, whose weights are then the softmax of minus the
     rate-weighted cumulative losses.
 
-    Returns ``(n + 1, M)`` normalised log-weights: row ``t`` holds those that
-    weighed row ``t``, row ``n`` those after the last row.
+    Returns ``(weights, log_weights)``: the ``(n, M)`` normalised weights
+    that weighed each row, and the ``(M,)`` normalised log-weights after the
+    last row (logs, so that Hedge's weights far below the smallest float
+    still count when the others fall behind them).
     """
     losses = np.asarray(losses, dtype=np.float64)
     n, n_members = losses.shape
-    out = np.empty((n + 1, n_members))
+    weights = np.empty((n, n_members))
     current = np.asarray(log_weights, dtype=np.float64)
     current = current - np.logaddexp.reduce(current)
     for t in range(n):
-        out[t] = current
+        weights[t] = np.exp(current)
         current = current - rates[t] * losses[t]
         current = current - np.logaddexp.reduce(current)
         if share > 0:
             current = np.log((1.0 - share) * np.exp(current) + share / n_members)
-    out[n] = current
-    return out
+    return weights, current
 
 
 def log_mixture(log_densities, weights):
