@@ -187,6 +187,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         self.regret_ = 0.0
         self.n_samples_seen_ = 0
         self._weight_seen = 0.0  # the horizon of the doubling trick, in sample weight
+        self._scored_weight = 0.0  # of the rows in the cumulative losses
         self._history = np.empty((0, n_members))
         self._history_rows = np.empty(0, dtype=np.int64)
         self.weights_history_ = self._history
@@ -226,6 +227,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         row_weights, log_weights = kernel(losses, self._log_weights, rates, share)
         fused = self._combine(row_weights, outputs)
         self.cumulative_losses_ = self.cumulative_losses_ + sample_weight @ losses
+        self._scored_weight += float(sample_weight.sum())
         fused_losses = self._row_losses([fused], y)[:, 0]
         self.fused_cumulative_loss_ += float(sample_weight @ fused_losses)
         self.regret_ = self.fused_cumulative_loss_ - float(self.cumulative_losses_.min())

@@ -830,7 +830,8 @@ def member_report(
         out-of-fold predictions, including one built by
         ``from_predictions``, or a :class:`~skfusion.WeightSpaceFuser` (or
         regressor) with X and y; or a :class:`~skfusion.Distiller` (or
-        regressor) fitted with a ``validation`` share.
+        regressor) fitted with a ``validation`` share; or an
+        :class:`~skfusion.OnlineBlender` (or regressor).
     X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
         Only for a :class:`~skfusion.WeightSpaceFuser` (or regressor), which
         keeps no held-out predictions: the rows on which each subset's merged
@@ -864,6 +865,11 @@ def member_report(
         baseline), and ``mean_correlation`` with the other members (of
         whether each is right, for classifiers; of the OOF residuals, for
         regressors).
+
+        For an online blender: one row per member and a ``"fused"`` row,
+        with the ``weight`` now, the ``cumulative_loss`` and ``mean_loss``
+        (per unit of sample weight) over the rows predicted before they were
+        learnt, and the ``regret`` to the best member.
 
         For a distiller: one row per model of its validation comparison
         (``"teacher"``, ``"student"``: the distilled one,
@@ -903,9 +909,12 @@ def member_report(
     ['weight', 'weight_std', 'score', 'shapley']
     """
     from ._distill import _BaseDistiller
+    from ._online import _BaseOnlineBlender
 
     if isinstance(fuser, _BaseDistiller):
         return _distiller_report(fuser)
+    if isinstance(fuser, _BaseOnlineBlender):
+        return _online_report(fuser)
     _check_fuser(fuser, "member_report")
     names = list(fuser._member_names())
     weights = getattr(fuser, "weights_", None)
@@ -937,6 +946,26 @@ def member_report(
     import pandas as pd  # a dependency, imported when a report is made
 
     return pd.DataFrame(table, index=pd.Index([*names, "fused"], name="member"))
+
+
+def _online_report(blender):
+    """An online blender's stream so far, one row per member and the blend."""
+    check_is_fitted(blender)
+    import pandas as pd
+
+    names = [*blender._member_names(), "fused"]
+    cumulative = np.append(blender.cumulative_losses_, blender.fused_cumulative_loss_)
+    seen = blender._scored_weight if blender._scored_weight > 0 else np.nan
+    report = pd.DataFrame(
+        {
+            "weight": np.append(blender.weights_, np.nan),
+            "cumulative_loss": cumulative,
+            "mean_loss": cumulative / seen,
+            "regret": cumulative - blender.cumulative_losses_.min(),
+        },
+        index=pd.Index(names, name="member"),
+    )
+    return report
 
 
 def _distiller_report(distiller):

@@ -447,3 +447,20 @@ def test_member_nan_outputs_are_named():
     ]
     with pytest.raises(ValueError, match="'bad' returned non-finite"):
         OnlineBlenderRegressor(members).fit(X, y)
+
+
+def test_member_report_of_a_stream():
+    pytest.importorskip("pandas")
+    from skfusion.inspection import member_report
+
+    members, X, y = _classification_stream(n=200)
+    blender = OnlineBlender(members).fit(X, y)
+    report = member_report(blender)
+    assert list(report.index) == ["lr", "nb", "tree", "fused"]
+    np.testing.assert_allclose(report["weight"][:3], blender.weights_)
+    np.testing.assert_allclose(report["cumulative_loss"][:3], blender.cumulative_losses_)
+    assert report.loc["fused", "cumulative_loss"] == blender.fused_cumulative_loss_
+    assert report.loc["fused", "regret"] == pytest.approx(blender.regret_)
+    expected_mean = _naive(members, X, y, loss="log_loss", weighting="fixed_share",
+                           classes=blender.classes_)[2] / len(y)  # fmt: skip
+    np.testing.assert_allclose(report["mean_loss"][:3], expected_mean, rtol=1e-12)
