@@ -86,11 +86,14 @@ def river_side(path):
 
     rows = [dict(enumerate(map(float, p))) for p in predictions]
     targets = y.tolist()
-    model = ensemble.EWARegressor([Saved(m) for m in range(N_MEMBERS)])
-    start = time.perf_counter()
-    for x, target in zip(rows, targets):
-        model.learn_predict_one(x, target)
-    out["ewa_saved_seconds"] = time.perf_counter() - start
+    best = np.inf
+    for _ in range(3):  # best of three, as the skfusion side
+        model = ensemble.EWARegressor([Saved(m) for m in range(N_MEMBERS)])
+        start = time.perf_counter()
+        for x, target in zip(rows, targets):
+            model.learn_predict_one(x, target)
+        best = min(best, time.perf_counter() - start)
+    out["ewa_saved_seconds"] = best
     # The weights after every row, in a second (untimed) pass.
     model = ensemble.EWARegressor([Saved(m) for m in range(N_MEMBERS)])
     history = np.empty((len(rows), N_MEMBERS))
@@ -98,6 +101,9 @@ def river_side(path):
         model.learn_predict_one(x, target)
         history[i] = model.weights
     np.save(Path(path).with_name("river_weights.npy"), history)
+    if "X" not in data:  # the weights part only (run_all)
+        Path(path).with_name("river.json").write_text(json.dumps(out))
+        return
 
     # River's example: three linear regressions with different optimisers.
     X = data["X"]
@@ -155,6 +161,16 @@ def river_side(path):
         seconds = time.perf_counter() - start
         out[name] = {"accuracy": float(np.mean(right[skip:])), "seconds": seconds}
     Path(path).with_name("river.json").write_text(json.dumps(out))
+
+
+def river_ewa(river_python, predictions, y):
+    """river's EWARegressor on saved predictions: (seconds, weights after each row)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "stream.npz"
+        np.savez(path, predictions=predictions, y=y)
+        subprocess.run([river_python, __file__, "--river-side", str(path)], check=True)
+        out = json.loads((Path(tmp) / "river.json").read_text())
+        return out["ewa_saved_seconds"], np.load(Path(tmp) / "river_weights.npy")
 
 
 # -- the skfusion side ------------------------------------------------------------------

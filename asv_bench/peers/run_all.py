@@ -9,7 +9,9 @@ Peers: sklearn's VotingClassifier and StackingClassifier; a textbook Caruana
 (the ensemble rescored for every candidate, as AutoGluon's ensemble selection
 does); a per-draw loop for the Bayesian bootstrap, and arviz's ``compare``
 when arviz is installed; TIES with an argsort top-k on stacked task vectors,
-as mergekit computes it. AutoGluon itself is used when it is installed.
+as mergekit computes it. AutoGluon itself is used when it is installed;
+river's EWARegressor (online weights) when ``--river-python`` names the
+python of an environment with river 0.26.1 (see ``compare_online.py``).
 GPU rows (share of the measured device copy bandwidth) when cupy runs. The
 ``skfusion blend`` command on 50 model files of 200 000 rows has no peer: its
 target is a time. Exact Shapley contributions against a naive subset loop
@@ -40,6 +42,7 @@ sys.path.insert(0, str(HERE))
 import compare_bma  # noqa: E402
 import compare_diversity  # noqa: E402
 import compare_merge  # noqa: E402
+import compare_online  # noqa: E402
 import compare_shapley  # noqa: E402
 import compare_stacking  # noqa: E402
 import compare_voting  # noqa: E402
@@ -323,6 +326,24 @@ def inspection_rows(table, quick):
     )
 
 
+def online_rows(table, quick, river_python):
+    """Online weights of 3 members' saved predictions: river's EWARegressor
+    (one ``learn_predict_one`` a row, in river's own environment) against one
+    batch ``partial_fit``, per row."""
+    n = 20_000 if quick else 100_000
+    predictions, y = compare_online.member_stream(n)
+    _, ours_s, _ = compare_online.skfusion_weights(predictions, y)
+    work = f"online weights (Hedge), 3 members x {n} rows"
+    if river_python is None:
+        table.add(work, "river: not given (--river-python)", None, ours_s, "-", "-", None)
+        return
+    river_s, _ = compare_online.river_ewa(river_python, predictions, y)
+    ratio = river_s / ours_s
+    table.add(
+        work, "river EWARegressor, a call a row", river_s, ours_s, ratio, ">= 50x", ratio >= 50
+    )
+
+
 def _run_python(code, env=None):
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
@@ -398,6 +419,7 @@ def gpu_rows(table):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
+    parser.add_argument("--river-python", help="python of an environment with river 0.26.1")
     args = parser.parse_args(argv)
     table = Table()
     with config_context(engine="numba"):
@@ -407,6 +429,7 @@ def main(argv=None):
     grid_rows(table, args.quick)
     saved_predictions_rows(table, args.quick)
     inspection_rows(table, args.quick)
+    online_rows(table, args.quick, args.river_python)
     import_and_compile_rows(table)
     gpu_rows(table)
     table.print()
