@@ -240,12 +240,13 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
 
     def _record(self, row_weights):
         """Keep the weights of the stream's rows ``0, record_every, 2 * record_every, ...``."""
-        positions = self.n_samples_seen_ + np.arange(len(row_weights))
-        kept = positions % self.record_every == 0
+        first = -self.n_samples_seen_ % self.record_every  # the batch's first kept row
+        kept = row_weights[first :: self.record_every]
+        positions = self.n_samples_seen_ + first + self.record_every * np.arange(len(kept))
         count = len(self.history_rows_)
-        self._history = _appended(self._history, count, row_weights[kept])
-        self._history_rows = _appended(self._history_rows, count, positions[kept])
-        count += int(kept.sum())
+        self._history = _appended(self._history, count, kept)
+        self._history_rows = _appended(self._history_rows, count, positions)
+        count += len(kept)
         self.weights_history_ = self._history[:count]
         self.history_rows_ = self._history_rows[:count]
 
@@ -309,7 +310,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
     def _combine(self, weights, outputs):
         """Each row's weighted average of the member outputs (``weights`` is (n, M))."""
         if outputs[0].ndim == 1:
-            return np.einsum("nm,mn->n", weights, np.asarray(outputs))
+            return np.einsum("nm,nm->n", weights, np.column_stack(outputs))
         fused = np.zeros(outputs[0].shape)
         for m, output in enumerate(outputs):
             fused += weights[:, m, None] * output
