@@ -27,7 +27,7 @@ autodoc_default_options = {
     "members": True,
     # sklearn generates these; their docstrings link into sklearn's own site.
     "exclude-members": "set_fit_request,set_score_request,set_predict_request,"
-    "set_transform_request,set_predict_proba_request",
+    "set_transform_request,set_predict_proba_request,set_partial_fit_request",
 }
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False

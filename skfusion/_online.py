@@ -428,7 +428,7 @@ _ATTRIBUTES = """
     n_features_in_ : int
         Number of features seen in the first ``fit`` or ``partial_fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen then, when X had string column names.
 """
 
