@@ -26,7 +26,10 @@ Three comparisons, one run:
    batch is predicted before it is learnt, with the weights of its start
    (the blender's own weights move row by row inside it). The libraries have
    no members in common; the stream is the same. The first batch (which
-   trains the unfitted members) is left out of every accuracy.
+   trains the unfitted members) is left out of every accuracy. For
+   skfusion's rows the blend's prequential log-loss (what its weights
+   minimise, each row predicted with the weights of just before it) is
+   printed too.
 
 river runs in an environment of its own (the side that needs it is run as a
 subprocess of that environment's python)::
@@ -239,7 +242,13 @@ def sea_accuracy(path, batch, skip):
                 right[rows] = blender.predict(X[rows]) == y[rows]
             blender.partial_fit(X[rows], y[rows], classes=[0, 1])
         seconds = time.perf_counter() - start
-        results[name] = {"accuracy": float(right[skip:].mean()), "seconds": seconds}
+        results[name] = {
+            "accuracy": float(right[skip:].mean()),
+            "seconds": seconds,
+            # What the weights minimise: the blend's log-loss, each row
+            # predicted with the weights of just before it.
+            "log_loss": blender.fused_cumulative_loss_ / blender._scored_weight,
+        }
     return results
 
 
@@ -329,8 +338,10 @@ def main(argv=None):
                 **{k: river[k] for k in river if k.startswith("river ")},
                 **sea,
             }.items():
+                log_loss = f"  log-loss {result['log_loss']:.4f}" if "log_loss" in result else ""
                 print(
                     f"   {name:38s} {100 * result['accuracy']:.2f} %  ({result['seconds']:.1f} s)"
+                    + log_loss
                 )
         else:
             print("   (river not given: --river-python PATH runs its side)")
