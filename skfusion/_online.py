@@ -24,6 +24,7 @@ import copy
 import inspect
 import math
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, clone
@@ -39,7 +40,12 @@ from sklearn.metrics import (
 )
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
+from sklearn.utils.validation import (
+    assert_all_finite,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+)
 
 from ._base import _BaseFusion, _is_drop, _MemberPredictionColumns
 from ._compat import Interval, StrOptions, _fit_context, _num_samples, _safe_indexing
@@ -134,6 +140,20 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         self.batch_size = batch_size
         self.record_every = record_every
 
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object.
+
+        The online blenders consume ``sample_weight`` themselves (and pass it
+        to members that learn); they route nothing else, and have no
+        splitter.
+
+        Returns
+        -------
+        routing : MetadataRequest
+            The request of this object.
+        """
+        return super(_BaseFusion, self).get_metadata_routing()
+
     # -- the stream --------------------------------------------------------------
     def _stream(self, X, y, sample_weight, classes, *, reset):
         """fit (``reset``) or partial_fit: check, start if new, then process the rows
@@ -143,14 +163,27 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         check_consistent_length(X, y)
         if first:
             self._start(y, classes)
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} is not the stream's classes_ "
+                f"{self.classes_.tolist()} (set on the first call to partial_fit)."
+            )
         y = self._check_stream_y(y)
         n = _num_samples(X)
         self._sample_weight_given = sample_weight is not None
-        sample_weight = check_sample_weight(sample_weight, n)
+        sample_weight = check_sample_weight(sample_weight, n, all_zero=not reset)
         step = n if self.batch_size is None else self.batch_size
         for start in range(0, n, step):
             rows = slice(start, start + step)  # views, not copies
             self._process(_safe_indexing(X, rows), y[rows], sample_weight[rows])
+        if reset and not len(self.history_rows_):
+            warnings.warn(
+                f"All {n} rows trained the unfitted members (their first batch of "
+                f"batch_size={self.batch_size} rows) before any weight was learnt: give a "
+                "longer stream or a smaller batch_size.",
+                UserWarning,
+                stacklevel=3,
+            )
         return self
 
     def _start(self, y, classes):
@@ -167,7 +200,10 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
                 else "is not fitted; with update_members=False the members must be fitted"
             )
             raise ValueError(f"Member {name!r} ({type(est).__name__}) {how}.")
-        if self.update_members:  # the caller's members are left as they are
+        # Fixed for the stream: a later set_params must not make the caller's
+        # own members learn.
+        self._updating = self.update_members
+        if self._updating:  # the caller's members are left as they are
             estimators = [
                 copy.deepcopy(e) if f else clone(e) for (_, e), f in zip(members, fitted)
             ]
@@ -202,10 +238,23 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         if isinstance(self.objective, str) and self.objective in names:
             return names[self.objective], None
         metric = getattr(self.objective, "_score_func", None)
-        kwargs = getattr(self.objective, "_kwargs", {})
+        kwargs = dict(getattr(self.objective, "_kwargs", {}))
         loss = _PER_ROW_METRICS.get(metric) if metric is not None else None
         if loss is not None and (loss in names.values() or loss == "pinball" and not classifier):
-            return loss, kwargs.get("alpha", 0.5) if loss == "pinball" else None
+            quantile = kwargs.pop("alpha", 0.5) if loss == "pinball" else None
+            # A loss is maximised negated, accuracy as it is.
+            sign = 1 if metric is accuracy_score else -1
+            if kwargs or getattr(self.objective, "_sign", sign) != sign:
+                raise ValueError(
+                    f"objective: the scorer of {metric.__name__} must be made with "
+                    f"greater_is_better={sign > 0} and no arguments but a pinball loss's "
+                    f"alpha; got {self.objective!r}."
+                )
+            if quantile is not None and not 0 < quantile < 1:
+                raise ValueError(
+                    f"objective: the pinball loss's alpha must be in (0, 1); got {quantile}."
+                )
+            return loss, quantile
         also = "" if classifier else ", or make_scorer(mean_pinball_loss, alpha=...)"
         raise ValueError(
             f"{type(self).__name__} learns its weights row by row, so its objective must be a "
@@ -219,16 +268,27 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
             self._warm_up = False
             self.n_samples_seen_ += len(y)
             return
+        # The state changes only once the whole batch is computed: a batch
+        # that fails (a member's NaN, a bad row) leaves the weights as they were.
+        self._pending = {}
         outputs = [self._member_output(est, name, X) for name, est in self._named_members()]
         losses = self._row_losses(outputs, y)
-        rates = self._rates(outputs, y, sample_weight) * sample_weight
-        share = self.share if self.weighting == "fixed_share" else 0.0
+        seen = self._weight_seen + np.cumsum(sample_weight)
+        rates = self._rates(outputs, y, seen) * sample_weight
+        # A row of weight s shares as s rows without losses would: a row of
+        # weight 0 changes nothing.
+        share = 0.0
+        if self.weighting == "fixed_share":
+            share = 1.0 - (1.0 - self.share) ** sample_weight
         kernel = get_kernel("online_weights", losses)
         row_weights, log_weights = kernel(losses, self._log_weights, rates, share)
-        fused = self._combine(row_weights, outputs)
+        fused_losses = self._row_losses([self._combine(row_weights, outputs)], y)[:, 0]
+        # The batch is through: commit.
+        for name, value in self._pending.items():
+            setattr(self, name, value)
+        self._weight_seen = float(seen[-1])
         self.cumulative_losses_ = self.cumulative_losses_ + sample_weight @ losses
         self._scored_weight += float(sample_weight.sum())
-        fused_losses = self._row_losses([fused], y)[:, 0]
         self.fused_cumulative_loss_ += float(sample_weight @ fused_losses)
         self.regret_ = self.fused_cumulative_loss_ - float(self.cumulative_losses_.min())
         self._record(row_weights)
@@ -251,7 +311,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         self.history_rows_ = self._history_rows[:count]
 
     def _learn(self, X, y, sample_weight):
-        if not self.update_members:
+        if not self._updating:
             return
         for name, est in self._named_members():
             if not hasattr(est, "partial_fit"):
@@ -270,8 +330,9 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         return zip(self._member_names(), self.estimators_)
 
     # -- learning rates -----------------------------------------------------------
-    def _rates(self, outputs, y, sample_weight):
-        """Each row's learning rate (before its sample weight).
+    def _rates(self, outputs, y, seen):
+        """Each row's learning rate (before its sample weight); ``seen`` is the
+        sample weight seen up to each row, that row included.
 
         ``"auto"``: for losses whose weighted-average prediction is
         exp-concave (log-loss, Brier, squared error), the largest rate for
@@ -294,8 +355,6 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
             return np.full(n, 0.5 if len(self.classes_) == 2 else 0.25)
         if self._loss == "squared_error":
             return 1.0 / (2.0 * span**2)
-        seen = self._weight_seen + np.cumsum(sample_weight)
-        self._weight_seen = float(seen[-1])
         if self.horizon is not None:
             horizon = np.full(n, float(self.horizon))
         else:
@@ -523,7 +582,7 @@ class OnlineBlender(ClassifierMixin, _BaseOnlineBlender):
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 classes; got 1 class "
-                f"({self.classes_[0]!r})."
+                f"({self.classes_[0].item()!r})."
             )
         for name, known in member_classes:
             if not np.array_equal(known, self.classes_):
@@ -758,6 +817,7 @@ class OnlineBlenderRegressor(RegressorMixin, _BaseOnlineBlender):
 
     def _check_stream_y(self, y):
         y = self._check_regression_y(y)
+        assert_all_finite(y, input_name="y")
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         if n_outputs != self._n_outputs:
             raise ValueError(
@@ -786,14 +846,15 @@ class OnlineBlenderRegressor(RegressorMixin, _BaseOnlineBlender):
         return np.column_stack([np.maximum(q * e, (q - 1) * e).mean(axis=1) for e in errors])
 
     def _loss_range(self, outputs, y):
-        """Each row's range of the targets and member predictions seen so far,
-        times the loss's slope (pinball), or squared nothing: 1 where it is 0."""
+        """Each row's bound on the loss's slope: the range of the targets and
+        member predictions seen so far (times the pinball's larger slope); 1
+        while that range is 0."""
         values = np.column_stack(
             [y.reshape(len(y), -1), *(o.reshape(len(y), -1) for o in outputs)]
         )
         low = np.minimum.accumulate(np.minimum(values.min(axis=1), self._low))
         high = np.maximum.accumulate(np.maximum(values.max(axis=1), self._high))
-        self._low, self._high = float(low[-1]), float(high[-1])
+        self._pending.update(_low=float(low[-1]), _high=float(high[-1]))
         span = high - low
         if self._loss == "pinball":
             span = span * max(self._quantile, 1 - self._quantile)

@@ -4,15 +4,22 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 
-def check_sample_weight(sample_weight, n):
-    """Row weights as floats: ones when None; finite, non-negative, not all zero."""
+def check_sample_weight(sample_weight, n, *, all_zero=False):
+    """Row weights as floats: ones when None; finite, non-negative, not all
+    zero (unless ``all_zero``: a batch of a stream may weigh nothing)."""
     if sample_weight is None:
         return np.ones(n)
     sw = np.asarray(sample_weight, dtype=np.float64)
-    if sw.shape != (n,) or np.any(sw < 0) or not np.all(np.isfinite(sw)) or sw.sum() <= 0:
+    if (
+        sw.shape != (n,)
+        or np.any(sw < 0)
+        or not np.all(np.isfinite(sw))
+        or (sw.sum() <= 0 and not all_zero)
+    ):
         raise ValueError(
-            "sample_weight must be finite, non-negative, not all zero and have one "
-            f"entry per row ({n}); got shape {sw.shape}."
+            "sample_weight must be finite, non-negative, "
+            + ("" if all_zero else "not all zero ")
+            + f"and have one entry per row ({n}); got shape {sw.shape}."
         )
     return sw
 

@@ -495,7 +495,7 @@ def test_local_competence_reference_by_hand():
 @given(
     n=st.integers(0, 50),
     n_members=st.integers(1, 6),
-    share=st.sampled_from([0.0, 1e-3, 0.3]),
+    share=st.sampled_from([0.0, 1e-3, 0.3, "per row"]),
     kind=st.sampled_from(["float32", "float64", "int"]),
     seed=st.integers(0, 2**31 - 1),
 )
@@ -507,6 +507,8 @@ def test_online_weights_matches_reference(backend, n, n_members, share, kind, se
         losses = (rng.exponential(size=(n, n_members)) * 5).astype(kind)
     log_weights = rng.normal(size=n_members) * 3
     rates = rng.random(n) * (rng.random(n) < 0.9)  # some rows of weight 0
+    if share == "per row":
+        share = 0.2 * rng.random(n) * (rng.random(n) < 0.7)
     checked, dtype = _kernels._contract.check_online_weights(losses, log_weights, rates, share)
     assert dtype is None
     expected, expected_final = _reference.online_weights(*checked)
@@ -556,6 +558,8 @@ def test_online_weights_contract_names_the_culprit():
         get_kernel("online_weights", losses)(losses, np.zeros(2), -np.ones(3), 0.0)
     with pytest.raises(ValueError, match="share"):
         get_kernel("online_weights", losses)(losses, np.zeros(2), np.ones(3), 1.0)
+    with pytest.raises(ValueError, match="share"):
+        get_kernel("online_weights", losses)(losses, np.zeros(2), np.ones(3), [0.1, -0.1, 0])
     losses[1, 1] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         get_kernel("online_weights", losses)(losses, np.zeros(2), np.ones(3), 0.0)

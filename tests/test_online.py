@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier, SGDRegressor
-from sklearn.metrics import make_scorer, mean_pinball_loss
+from sklearn.metrics import accuracy_score, make_scorer, mean_pinball_loss, mean_squared_error
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
@@ -111,8 +111,9 @@ def _naive(members, X, y, *, loss, weighting, rate="auto", share=0.01, horizon=N
             eta = math.sqrt(8 * math.log(n_members) / horizon_now) / bound
         weights = [w * math.exp(-eta * sw * v) for w, v in zip(weights, losses)]
         weights = [w / sum(weights) for w in weights]
-        if weighting == "fixed_share":
-            weights = [(1 - share) * w + share / n_members for w in weights]
+        if weighting == "fixed_share":  # a row of weight s shares as s rows would
+            row_share = 1 - (1 - share) ** sw
+            weights = [(1 - row_share) * w + row_share / n_members for w in weights]
     return np.array(history), np.array(weights), np.array(cumulative), fused_total
 
 
@@ -318,7 +319,7 @@ def test_fitted_members_that_learn_are_copies():
     given = SGDClassifier(loss="log_loss", random_state=0).fit(X[:100], y[:100])
     coef = given.coef_.copy()
     blender = OnlineBlender([("sgd", given), ("nb", GaussianNB())], update_members=True)
-    blender.fit(X[100:], y[100:])
+    blender.set_params(batch_size=50).fit(X[100:], y[100:])
     np.testing.assert_array_equal(given.coef_, coef)
     assert not np.array_equal(blender.named_estimators_.sgd.coef_, coef)
     # Without update_members the given fitted members are used as they are.
@@ -464,3 +465,110 @@ def test_member_report_of_a_stream():
     expected_mean = _naive(members, X, y, loss="log_loss", weighting="fixed_share",
                            classes=blender.classes_)[2] / len(y)  # fmt: skip
     np.testing.assert_allclose(report["mean_loss"][:3], expected_mean, rtol=1e-12)
+
+
+@pytest.mark.parametrize("weighting", ["hedge", "fixed_share"])
+def test_rows_of_weight_zero_change_nothing(weighting):
+    members, X, y = _classification_stream(n=300)
+    sample_weight = np.tile([1.0, 0.0, 2.0], 100)
+    weighted = OnlineBlender(members, weighting=weighting, share=0.05)
+    weighted.fit(X, y, sample_weight=sample_weight)
+    kept = sample_weight > 0
+    without = OnlineBlender(members, weighting=weighting, share=0.05)
+    without.fit(X[kept], y[kept], sample_weight=sample_weight[kept])
+    np.testing.assert_allclose(weighted.weights_, without.weights_, rtol=1e-12)
+    np.testing.assert_allclose(weighted.cumulative_losses_, without.cumulative_losses_)
+    # A batch that weighs nothing is accepted by partial_fit and changes nothing.
+    before = weighted.weights_.copy()
+    weighted.partial_fit(X[:5], y[:5], sample_weight=np.zeros(5))
+    np.testing.assert_allclose(weighted.weights_, before, rtol=1e-14)
+    assert weighted.n_samples_seen_ == 305
+
+
+class _NaNOnNegativeFirstColumn(Ridge):
+    """NaN for rows whose first feature is below -2.5."""
+
+    def predict(self, X):
+        return np.where(X[:, 0] < -2.5, np.nan, super().predict(X))
+
+
+def test_a_batch_that_fails_leaves_the_weights_as_they_were():
+    X, y = make_regression(n_samples=200, n_features=3, noise=5.0, random_state=0)
+    members = [
+        ("ok", FrozenEstimator(Ridge().fit(X, y))),
+        ("flaky", FrozenEstimator(_NaNOnNegativeFirstColumn(alpha=50.0).fit(X, y))),
+    ]
+    good = X[:, 0] > -2.5
+    X_bad = X[~good][:1]
+    blender = OnlineBlenderRegressor(members, objective="neg_mean_absolute_error")
+    blender.fit(X[good][:100], y[good][:100])
+    state = pickle.dumps(blender)
+    with pytest.raises(ValueError, match="'flaky' returned non-finite"):
+        blender.partial_fit(np.vstack([X[good][100:110], X_bad]), np.append(y[good][100:110], 0))
+    untouched = pickle.loads(state)
+    for fitted in (blender, untouched):
+        fitted.partial_fit(X[good][100:], y[good][100:])
+    np.testing.assert_array_equal(blender.weights_, untouched.weights_)
+    np.testing.assert_array_equal(blender.weights_history_, untouched.weights_history_)
+    assert blender.n_samples_seen_ == untouched.n_samples_seen_
+
+
+def test_members_stay_the_callers_when_update_members_changes_mid_stream():
+    X, y = make_classification(n_samples=300, random_state=0)
+    given = SGDClassifier(loss="log_loss", random_state=0).fit(X[:100], y[:100])
+    coef = given.coef_.copy()
+    blender = OnlineBlender([("sgd", given)]).fit(X[100:200], y[100:200])
+    blender.set_params(update_members=True).partial_fit(X[200:], y[200:])
+    np.testing.assert_array_equal(given.coef_, coef)
+
+
+def test_fit_warns_when_every_row_only_trained_the_members():
+    X, y = make_classification(n_samples=100, random_state=0)
+    members = [("nb", GaussianNB()), ("sgd", SGDClassifier(loss="log_loss", random_state=0))]
+    with pytest.warns(UserWarning, match="before any weight was learnt"):
+        OnlineBlender(members, update_members=True).fit(X, y)
+
+
+def test_metadata_routing_passes_sample_weight():
+    import sklearn
+
+    members, X, y = _classification_stream(n=300)
+    sample_weight = np.random.default_rng(0).random(len(y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        blender = OnlineBlender(members).set_fit_request(sample_weight=True)
+        blender.set_score_request(sample_weight=False)
+        search = GridSearchCV(blender, {"share": [1e-3, 0.1]}, cv=KFold(3))
+        search.fit(X, y, sample_weight=sample_weight)
+        routed = search.best_estimator_
+    direct = OnlineBlender(members, share=routed.share).fit(X, y, sample_weight=sample_weight)
+    np.testing.assert_allclose(routed.weights_, direct.weights_)
+
+
+def test_objective_scorers_are_read_whole():
+    members, X, y = _regression_stream(n=50)
+    for objective, match in [
+        (make_scorer(mean_pinball_loss, alpha=1.5, greater_is_better=False), "in \\(0, 1\\)"),
+        (make_scorer(mean_pinball_loss, alpha=0.5), "greater_is_better=False"),
+        (make_scorer(mean_squared_error, greater_is_better=False, multioutput="raw_values"),
+         "no arguments"),
+    ]:  # fmt: skip
+        with pytest.raises(ValueError, match=match):
+            OnlineBlenderRegressor(members, objective=objective).fit(X, y)
+    classifiers, Xc, yc = _classification_stream(n=50)
+    with pytest.raises(ValueError, match="greater_is_better=True"):
+        OnlineBlender(
+            classifiers, objective=make_scorer(accuracy_score, greater_is_better=False)
+        ).fit(Xc, yc)
+
+
+def test_targets_and_classes_are_checked_on_every_batch():
+    members, X, y = _regression_stream(n=50)
+    blender = OnlineBlenderRegressor(members).fit(X, y)
+    y_nan = y.copy()
+    y_nan[3] = np.nan
+    with pytest.raises(ValueError, match="y"):
+        blender.partial_fit(X, y_nan)
+    classifiers, Xc, yc = _classification_stream(n=50)
+    stream = OnlineBlender(classifiers).fit(Xc, yc)
+    with pytest.raises(ValueError, match="not the stream's classes_"):
+        stream.partial_fit(Xc, yc, classes=[0, 1, 2, 3])

@@ -417,7 +417,7 @@ def check_online_weights(losses, log_weights, rates, share):
     check_finite([losses, log_weights, rates], f"{name} inputs", xp)
     if n and float(rates.min()) < 0:
         raise ValueError(f"{name}: rates must be non-negative.")
-    share = float(share)
-    if not 0.0 <= share < 1.0:
-        raise ValueError(f"{name}: share must be in [0, 1); got {share}.")
+    share = np.broadcast_to(np.asarray(share, dtype=np.float64), (n,))
+    if n and not (float(share.min()) >= 0.0 and float(share.max()) < 1.0):
+        raise ValueError(f"{name}: share must be in [0, 1) on every row.")
     return (losses, log_weights, rates, share), None

@@ -283,7 +283,8 @@ def online_weights(losses, log_weights, rates, share, xp=None):
     """
     xp = _cupy() if xp is None else xp
     keep = _is_device_array(losses) or xp is np
-    if share > 0:
+    share = share.get() if _is_device_array(share) else np.asarray(share)
+    if share.size and share.max() > 0:
         host = [a.get() if _is_device_array(a) else np.asarray(a) for a in (losses, log_weights)]
         rates = rates.get() if _is_device_array(rates) else np.asarray(rates)
         weights, final = _reference.online_weights(*host, rates, share)

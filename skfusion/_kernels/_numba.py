@@ -545,13 +545,13 @@ def _hedge(losses, current, rates, out):
 
 
 @_jit
-def _fixed_share(losses, weights, rates, share, out):
+def _fixed_share(losses, weights, rates, shares, out):
     # Weights carried as they are: after the share no weight is below
     # share / M, so none underflows. Losses are taken relative to the row's
     # smallest, which leaves the normalised weights unchanged.
     n, n_members = losses.shape
-    floor = share / n_members
     for t in range(n):
+        share = shares[t]
         least = losses[t, 0]
         for m in range(1, n_members):
             least = min(least, losses[t, m])
@@ -561,7 +561,7 @@ def _fixed_share(losses, weights, rates, share, out):
             weights[m] *= math.exp(-rates[t] * (losses[t, m] - least))
             total += weights[m]
         for m in range(n_members):
-            weights[m] = (1.0 - share) * weights[m] / total + floor
+            weights[m] = (1.0 - share) * weights[m] / total + share / n_members
 
 
 def online_weights(losses, log_weights, rates, share):
@@ -572,9 +572,10 @@ def online_weights(losses, log_weights, rates, share):
     out = np.empty(losses.shape)
     start = np.asarray(log_weights, dtype=np.float64)
     start = start - start.max()
-    if share > 0:
+    shares = np.ascontiguousarray(np.broadcast_to(share, (losses.shape[0],)), dtype=np.float64)
+    if shares.size and shares.max() > 0:
         weights = np.exp(start) / np.exp(start).sum()
-        _fixed_share(losses, weights, rates, float(share), out)
+        _fixed_share(losses, weights, rates, shares, out)
         return out, np.log(weights)
     current = start.copy()
     _hedge(losses, current, rates, out)

@@ -206,10 +206,11 @@ def online_weights(losses, log_weights, rates, share):
     Before row ``t`` the members' weights are ``exp(log_weights)``
     (normalised). After it each member's log-weight falls by
     ``rates[t] * losses[t, m]``, the weights are normalised, and with
-    ``share > 0`` a share of the total is spread equally over the members
-    (Herbster & Warmuth's fixed share): ``w <- (1 - share) * w + share / M``.
-    ``share=0`` is Hedge, whose weights are then the softmax of minus the
-    rate-weighted cumulative losses.
+    ``share[t] > 0`` that share of the total is spread equally over the
+    members (Herbster & Warmuth's fixed share): ``w <- (1 - share[t]) * w +
+    share[t] / M``. ``share`` is one number or one per row; 0 is Hedge, whose
+    weights are then the softmax of minus the rate-weighted cumulative
+    losses.
 
     Returns ``(weights, log_weights)``: the ``(n, M)`` normalised weights
     that weighed each row, and the ``(M,)`` normalised log-weights after the
@@ -218,6 +219,7 @@ def online_weights(losses, log_weights, rates, share):
     """
     losses = np.asarray(losses, dtype=np.float64)
     n, n_members = losses.shape
+    share = np.broadcast_to(np.asarray(share, dtype=np.float64), (n,))
     weights = np.empty((n, n_members))
     current = np.asarray(log_weights, dtype=np.float64)
     current = current - np.logaddexp.reduce(current)
@@ -225,8 +227,8 @@ def online_weights(losses, log_weights, rates, share):
         weights[t] = np.exp(current)
         current = current - rates[t] * losses[t]
         current = current - np.logaddexp.reduce(current)
-        if share > 0:
-            current = np.log((1.0 - share) * np.exp(current) + share / n_members)
+        if share[t] > 0:
+            current = np.log((1.0 - share[t]) * np.exp(current) + share[t] / n_members)
     return weights, current
 
 
