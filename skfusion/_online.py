@@ -124,7 +124,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         weighting="fixed_share",
         objective=None,
         learning_rate="auto",
-        share=0.01,
+        share=0.001,
         horizon=None,
         update_members=False,
         batch_size=1000,
@@ -410,19 +410,25 @@ _PARAMETERS = """
         loss)``). ``"auto"``: where the weighted-average prediction is
         exp-concave in the loss (log-loss, Brier, squared error), the
         largest rate for which it is: 1 for the log-loss, 1/2 (binary) or
-        1/4 for Brier, ``1 / (2 R^2)`` for the squared error with ``R`` the
-        range of targets and member predictions seen so far; the regret to
-        the best member is then at most ``log(M) / rate`` at any horizon.
-        For the other losses Hedge's ``sqrt(8 log(M) / T) / B``, ``B`` the
-        loss's range, ``T`` the ``horizon`` or, when it is None, the
-        doubling trick (``T`` the largest power of two not above the rows
-        seen so far, so the rate is set anew at rows 1, 2, 4, 8, ...; the
-        weights carry over).
+        1/4 for Brier (Hedge's regret to the best member is then at most
+        ``log(M) / rate`` at any horizon), ``1 / (2 R^2)`` for the squared
+        error with ``R`` the range of targets and member predictions seen
+        so far. For the other losses Hedge's ``sqrt(8 log(M) / T) / B``,
+        ``B`` the loss's range, ``T`` the ``horizon`` or, when it is None,
+        the doubling trick (``T`` the largest power of two not above the
+        rows seen so far, so the rate is set anew at rows 1, 2, 4, 8, ...;
+        the weights carry over instead of restarting). Where the rate falls
+        along the stream (the squared error's ``R`` grows, the doubling
+        trick) each row keeps the rate it was learnt with, so the textbook
+        bounds, proved for one rate, hold only as a guide.
 
-    share : float in [0, 1), default=0.01
+    share : float in [0, 1), default=0.001
         Fixed share's share of the weight spread equally over the members
-        after each row (about the expected number of switches of the best
-        member per row). Used with ``weighting="fixed_share"``.
+        after each row: about the expected number of switches of the best
+        member per row. It costs about ``share / rate`` of loss a row, so
+        with a small rate (a squared error on a wide range of targets)
+        keep it small, or use ``"hedge"``. Used with
+        ``weighting="fixed_share"``.
 
     horizon : int, default=None
         The stream's expected number of rows, for ``learning_rate="auto"``
@@ -437,14 +443,16 @@ _PARAMETERS = """
         batch before they predict; that batch is then only learnt.
 
     batch_size : int, default=1000
-        Rows per call of the members (predict, then ``partial_fit``). The
-        weights are updated row by row whatever it is; with
-        ``update_members=True`` it sets how often members learn. None: each
-        call of ``fit`` or ``partial_fit`` is one batch.
+        Rows per call of the members (predict, then ``partial_fit``) within
+        one call of ``fit`` or ``partial_fit`` (calls are never merged: a
+        one-row ``partial_fit`` is a batch of one row). The weights are
+        updated row by row whatever it is; with ``update_members=True`` it
+        sets how often members learn. None: each call is one batch.
 
     record_every : int, default=1
         Keep the weights of every ``record_every``-th row of the stream in
-        ``weights_history_``.
+        ``weights_history_`` (``n_members`` floats a kept row: on a long
+        stream, keep fewer).
 """
 
 _ATTRIBUTES = """

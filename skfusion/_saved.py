@@ -7,6 +7,8 @@ on a row does not depend on the rows it was "fitted" on, its out-of-fold
 predictions are exactly the saved ones, and no model is refit.
 """
 
+import inspect
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.metaestimators import available_if
@@ -386,12 +388,14 @@ class _FromPredictions:
     def from_predictions(
         cls, predictions, y, *, names=None, sample_weight=None, groups=None, **params
     ):
-        """Fit the fuser on saved out-of-fold predictions of models.
+        """Fit the fuser on saved predictions of models.
 
         Each model becomes a member that serves its saved predictions, so no
         model is refit and nothing leaks: the fuser learns exactly what it
         would learn from the same models' out-of-fold predictions made in
-        ``fit`` (its weights, meta-learner or model-averaging weights).
+        ``fit`` (its weights, meta-learner or model-averaging weights). An
+        online blender takes the models' predictions of a stream's rows, in
+        order, and follows them as its ``fit`` would.
 
         Parameters
         ----------
@@ -426,7 +430,8 @@ class _FromPredictions:
             Row weights, as in ``fit``.
         groups : array-like of shape (n_samples,), default=None
             Group labels for a group splitter ``cv``, as in ``fit``: the folds
-            of ``fused_cv_score_`` then keep each group whole.
+            of ``fused_cv_score_`` then keep each group whole (not for the
+            online blenders, which have no folds).
         **params : dict
             Parameters of the fuser (all but ``estimators``), e.g.
             ``weighting="caruana"`` or ``final_estimator=...``.
@@ -462,6 +467,8 @@ class _FromPredictions:
         """
         if "estimators" in params:
             raise TypeError("from_predictions makes the members from the predictions.")
+        if groups is not None and "groups" not in inspect.signature(cls.fit).parameters:
+            raise ValueError(f"{cls.__name__} has no folds to group: groups is not used.")
         classifier = issubclass(cls, ClassifierMixin)
         if classifier:
             target = type_of_target(y, input_name="y")

@@ -71,7 +71,7 @@ def _row_loss(loss, output, target, classes=None, quantile=0.5):
     return sum(per_output) / len(per_output)
 
 
-def _naive(members, X, y, *, loss, weighting, rate="auto", share=0.01, horizon=None,
+def _naive(members, X, y, *, loss, weighting, rate="auto", share=0.001, horizon=None,
            classes=None, sample_weight=None, quantile=0.5):  # fmt: skip
     n_members = len(members)
     weights = [1.0 / n_members] * n_members
@@ -572,3 +572,10 @@ def test_targets_and_classes_are_checked_on_every_batch():
     stream = OnlineBlender(classifiers).fit(Xc, yc)
     with pytest.raises(ValueError, match="not the stream's classes_"):
         stream.partial_fit(Xc, yc, classes=[0, 1, 2, 3])
+
+
+def test_from_predictions_of_a_stream_has_no_groups():
+    y = np.array([0, 1, 1, 0, 1, 0])
+    good = np.array([0.2, 0.8, 0.7, 0.3, 0.9, 0.1])
+    with pytest.raises(ValueError, match="no folds"):
+        OnlineBlender.from_predictions([good, 1 - good], y, groups=[0, 0, 1, 1, 2, 2])

@@ -224,7 +224,7 @@ def sea_accuracy(path, batch, skip):
     X, y = data["X"] / 10.0, data["y"]  # SEA's features are in [0, 10]
     results = {}
     for name, params in [
-        ("skfusion OnlineBlender fixed_share", {"weighting": "fixed_share", "share": 0.01}),
+        ("skfusion OnlineBlender fixed_share", {"weighting": "fixed_share"}),
         ("skfusion OnlineBlender hedge", {"weighting": "hedge"}),
         ("skfusion equal weights (voting)", {"weighting": None}),
     ]:
