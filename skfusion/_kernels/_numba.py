@@ -526,42 +526,78 @@ def local_competence(competence, neighbours, rule):
 
 
 @_jit
-def _hedge(losses, current, rates, out):
+def _hedge_logs(losses, current, rates, out):
     # Log-weights carried (a weight far below the smallest float still
-    # counts); each row's weights are exp(log-weight - the largest) / total.
+    # counts), each row's shifted so that its largest is 0.
     n, n_members = losses.shape
     for t in range(n):
         top = current[0]
         for m in range(1, n_members):
             top = max(top, current[m])
-        total = 0.0
         for m in range(n_members):
             current[m] -= top
-            out[t, m] = math.exp(current[m])
-            total += out[t, m]
-        for m in range(n_members):
-            out[t, m] /= total
+            out[t, m] = current[m]
             current[m] -= rates[t] * losses[t, m]
 
 
 @_jit
-def _fixed_share(losses, weights, rates, shares, out):
-    # Weights carried as they are: after the share no weight is below
-    # share / M, so none underflows. Losses are taken relative to the row's
-    # smallest, which leaves the normalised weights unchanged.
+def _normalise_rows(out):
+    n, n_members = out.shape
+    for t in range(n):
+        total = 0.0
+        for m in range(n_members):
+            total += out[t, m]
+        for m in range(n_members):
+            out[t, m] /= total
+
+
+def _hedge(losses, current, rates, out):
+    """Hedge: the log-weights row by row (compiled: additions only), then all
+    their exponentials in one vectorised numpy call (its SIMD exp; a compiled
+    loop calls the scalar one), then each row normalised."""
+    _hedge_logs(losses, current, rates, out)
+    np.exp(out, out=out)
+    _normalise_rows(out)
+
+
+@_jit
+def _share_exponents(losses, rates, out):
+    # Each row's losses relative to its smallest (the normalised weights are
+    # the same), times minus the rate: the exponents of the factors.
     n, n_members = losses.shape
     for t in range(n):
-        share = shares[t]
         least = losses[t, 0]
         for m in range(1, n_members):
             least = min(least, losses[t, m])
+        for m in range(n_members):
+            out[t, m] = -rates[t] * (losses[t, m] - least)
+
+
+@_jit
+def _fixed_share_rows(factors, weights, shares, out):
+    # Weights carried as they are: after the share no weight is below
+    # share / M, and each row's best member keeps its factor 1, so none
+    # underflows to a total of 0.
+    n, n_members = factors.shape
+    for t in range(n):
+        share = shares[t]
         total = 0.0
         for m in range(n_members):
             out[t, m] = weights[m]
-            weights[m] *= math.exp(-rates[t] * (losses[t, m] - least))
+            weights[m] *= factors[t, m]
             total += weights[m]
         for m in range(n_members):
             weights[m] = (1.0 - share) * weights[m] / total + share / n_members
+
+
+def _fixed_share(losses, weights, rates, shares, out):
+    """Fixed share: the factors ``exp(-rate * loss)`` of every row in one
+    vectorised exp (numpy's SIMD one), then the recursion, which only
+    multiplies, adds and divides."""
+    factors = np.empty(losses.shape)
+    _share_exponents(losses, rates, factors)
+    np.exp(factors, out=factors)
+    _fixed_share_rows(factors, weights, shares, out)
 
 
 def online_weights(losses, log_weights, rates, share):
