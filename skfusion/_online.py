@@ -98,6 +98,12 @@ def _appended(buffer, count, rows):
     return buffer
 
 
+def _block(outputs):
+    """One-dimensional member outputs as one ``(n, M)`` block (as they are when
+    they are one already)."""
+    return outputs if isinstance(outputs, np.ndarray) else np.column_stack(outputs)
+
+
 def _takes(method, parameter):
     return parameter in inspect.signature(method).parameters
 
@@ -272,6 +278,8 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         # that fails (a member's NaN, a bad row) leaves the weights as they were.
         self._pending = {}
         outputs = [self._member_output(est, name, X) for name, est in self._named_members()]
+        if outputs[0].ndim == 1:
+            outputs = _block(outputs)  # stacked once for the losses and the blend
         losses = self._row_losses(outputs, y)
         seen = self._weight_seen + np.cumsum(sample_weight)
         rates = self._rates(outputs, y, seen) * sample_weight
@@ -282,7 +290,8 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
             share = 1.0 - (1.0 - self.share) ** sample_weight
         kernel = get_kernel("online_weights", losses)
         row_weights, log_weights = kernel(losses, self._log_weights, rates, share)
-        fused_losses = self._row_losses([self._combine(row_weights, outputs)], y)[:, 0]
+        fused = self._combine(row_weights, outputs)
+        fused_losses = self._row_losses(fused[:, None] if fused.ndim == 1 else [fused], y)[:, 0]
         # The batch is through: commit.
         for name, value in self._pending.items():
             setattr(self, name, value)
@@ -368,8 +377,8 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
     # -- the prediction -------------------------------------------------------------
     def _combine(self, weights, outputs):
         """Each row's weighted average of the member outputs (``weights`` is (n, M))."""
-        if outputs[0].ndim == 1:
-            return np.einsum("nm,nm->n", weights, np.column_stack(outputs))
+        if isinstance(outputs, np.ndarray) or outputs[0].ndim == 1:
+            return np.einsum("nm,nm->n", weights, _block(outputs))
         fused = np.zeros(outputs[0].shape)
         for m, output in enumerate(outputs):
             fused += weights[:, m, None] * output
@@ -845,6 +854,14 @@ class OnlineBlenderRegressor(RegressorMixin, _BaseOnlineBlender):
         return values.reshape(shape)
 
     def _row_losses(self, outputs, y):
+        if y.ndim == 1:  # one (n, M) block: each loss in one pass
+            errors = y[:, None] - _block(outputs)
+            if self._loss == "squared_error":
+                return errors * errors
+            if self._loss == "absolute_error":
+                return np.abs(errors)
+            q = self._quantile
+            return np.maximum(q * errors, (q - 1) * errors)
         if self._loss == "squared_error":
             return row_squared_errors(outputs, y)
         errors = [(y - o).reshape(len(y), -1) for o in outputs]
@@ -857,9 +874,10 @@ class OnlineBlenderRegressor(RegressorMixin, _BaseOnlineBlender):
         """Each row's bound on the loss's slope: the range of the targets and
         member predictions seen so far (times the pinball's larger slope); 1
         while that range is 0."""
-        values = np.column_stack(
-            [y.reshape(len(y), -1), *(o.reshape(len(y), -1) for o in outputs)]
-        )
+        if y.ndim == 1:
+            values = np.column_stack([y, _block(outputs)])
+        else:
+            values = np.column_stack([y, *(o.reshape(len(y), -1) for o in outputs)])
         low = np.minimum.accumulate(np.minimum(values.min(axis=1), self._low))
         high = np.maximum.accumulate(np.maximum(values.max(axis=1), self._high))
         self._pending.update(_low=float(low[-1]), _high=float(high[-1]))

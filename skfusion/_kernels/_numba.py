@@ -536,7 +536,10 @@ def _hedge_logs(losses, current, rates, out):
             top = max(top, current[m])
         for m in range(n_members):
             current[m] -= top
-            out[t, m] = current[m]
+            # exp(-700) is 1e-304 of the largest weight: near the smallest
+            # normal float numpy's vectorised exp takes a slow path (ten
+            # times slower), for weights that count for nothing.
+            out[t, m] = max(current[m], -700.0)
             current[m] -= rates[t] * losses[t, m]
 
 
