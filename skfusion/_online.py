@@ -181,7 +181,8 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         step = n if self.batch_size is None else self.batch_size
         for start in range(0, n, step):
             rows = slice(start, start + step)  # views, not copies
-            self._process(_safe_indexing(X, rows), y[rows], sample_weight[rows])
+            batch = X if step >= n else _safe_indexing(X, rows)
+            self._process(batch, y[rows], sample_weight[rows])
         if reset and not len(self.history_rows_):
             warnings.warn(
                 f"All {n} rows trained the unfitted members (their first batch of "
@@ -621,7 +622,10 @@ class OnlineBlender(ClassifierMixin, _BaseOnlineBlender):
     def _check_stream_y(self, y):
         # The full target checks once, when the stream starts; later batches
         # only need their labels among classes_ (a few microseconds, not a ms).
-        y = self._checked_labels(y) if self.n_samples_seen_ == 0 else column_or_1d(y, warn=True)
+        if self.n_samples_seen_ == 0:
+            y = self._checked_labels(y)
+        elif not (isinstance(y, np.ndarray) and y.ndim == 1):
+            y = column_or_1d(y, warn=True)
         unknown = ~np.isin(y, self.classes_)
         if unknown.any():
             raise ValueError(
@@ -833,8 +837,10 @@ class OnlineBlenderRegressor(RegressorMixin, _BaseOnlineBlender):
         self._low, self._high = np.inf, -np.inf
 
     def _check_stream_y(self, y):
-        y = self._check_regression_y(y)
-        assert_all_finite(y, input_name="y")
+        if not (isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind == "f"):
+            y = self._check_regression_y(y)  # a float vector needs nothing of it
+        if not np.isfinite(y).all():
+            assert_all_finite(y, input_name="y")  # its message
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         if n_outputs != self._n_outputs:
             raise ValueError(
