@@ -8,10 +8,10 @@ stream then moves from one concept to the next. Weights learnt once would
 stay on the model that was best at the start; :class:`~skfusion.OnlineBlender`
 updates them after every row, predicting each row before learning from it.
 
-Hedge keeps all the evidence: after a long first concept, it needs about as
-long again to leave the first model. Fixed share spreads a small share of
-the weight back over all members after each row, so it follows each switch
-within a few dozen rows.
+Hedge keeps all the evidence: the first model's lead, built over the first
+concept, takes as long to lose as it took to build, so here Hedge stays with
+it throughout. Fixed share spreads a small share of the weight back over all
+members after each row, so it follows each switch within a few dozen rows.
 """
 
 # %%
