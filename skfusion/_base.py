@@ -894,6 +894,27 @@ class _MultiLabelTags:
         return tags
 
 
+class _MemberClassColumns:
+    """``get_feature_names_out`` of the classifiers whose ``transform`` puts each
+    member's class columns side by side."""
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the ``transform`` columns: ``<member>__<class>``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Not used; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Transformed feature names.
+        """
+        check_is_fitted(self)
+        return self._class_feature_names()
+
+
 class _MemberPredictionColumns:
     """``transform`` of the regressors that fuse member predictions: one column a member."""
 

@@ -8,7 +8,7 @@ from scipy.special import ndtr, ndtri
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _MemberPredictionColumns, _OutputFusion
+from ._base import _MemberClassColumns, _MemberPredictionColumns, _OutputFusion
 from ._calibration import CALIBRATION_CONSTRAINT, _CalibratedProbabilities
 from ._compat import Interval, StrOptions, _fit_context
 from ._conformal import _ConformalIntervals, _ConformalSets, conformal_threshold
@@ -176,7 +176,7 @@ class _BaseAverager(_OutputFusion):
 
 
 class BayesianModelAverager(
-    _CalibratedProbabilities, _ConformalSets, ClassifierMixin, _BaseAverager
+    _CalibratedProbabilities, _ConformalSets, ClassifierMixin, _MemberClassColumns, _BaseAverager
 ):
     """Classifier averaging members with weights from out-of-fold log densities.
 
@@ -489,22 +489,6 @@ class BayesianModelAverager(
             Member probabilities.
         """
         return self._member_outputs_side_by_side(X)
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the ``transform`` columns: ``<member>__<class>``.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Not used; present for API consistency.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            Transformed feature names.
-        """
-        check_is_fitted(self)
-        return self._class_feature_names()
 
 
 class BayesianModelAveragerRegressor(

@@ -47,7 +47,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._base import _BaseFusion, _is_drop, _MemberPredictionColumns
+from ._base import _BaseFusion, _is_drop, _MemberClassColumns, _MemberPredictionColumns
 from ._compat import Interval, StrOptions, _fit_context, _num_samples, _safe_indexing
 from ._kernels import get_kernel
 from ._oof import check_member_output
@@ -168,7 +168,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         X, y = self._check_X(X, reset=first, y=y)
         check_consistent_length(X, y)
         if first:
-            self._start(y, classes)
+            self._start(y, classes, from_fit=reset)
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(
                 f"classes={np.unique(classes).tolist()} is not the stream's classes_ "
@@ -193,7 +193,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
             )
         return self
 
-    def _start(self, y, classes):
+    def _start(self, y, classes, from_fit):
         """Members, the loss, the classes and a fresh state (uniform weights)."""
         names, members = self._validate_members()
         self._loss, self._quantile = self._per_row_loss()
@@ -217,7 +217,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         else:
             estimators = [est for _, est in members]
         self._set_fitted_members(estimators)
-        self._start_targets(y, classes, members, fitted)
+        self._start_targets(y, classes, members, fitted, from_fit)
         for name, est in members:
             self._check_member_methods(name, est)
         self._warm_up = not all(fitted)
@@ -229,8 +229,8 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         self.fused_cumulative_loss_ = 0.0
         self.regret_ = 0.0
         self.n_samples_seen_ = 0
-        self._weight_seen = 0.0  # the horizon of the doubling trick, in sample weight
-        self._scored_weight = 0.0  # of the rows in the cumulative losses
+        # Of the rows in the cumulative losses; the doubling trick's horizon.
+        self._scored_weight = 0.0
         self._history = np.empty((0, n_members))
         self._history_rows = np.empty(0, dtype=np.int64)
         self.weights_history_ = self._history
@@ -282,7 +282,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         if outputs[0].ndim == 1:
             outputs = _block(outputs)  # stacked once for the losses and the blend
         losses = self._row_losses(outputs, y)
-        seen = self._weight_seen + np.cumsum(sample_weight)
+        seen = self._scored_weight + np.cumsum(sample_weight)
         rates = self._rates(outputs, y, seen) * sample_weight
         # A row of weight s shares as s rows without losses would: a row of
         # weight 0 changes nothing.
@@ -296,9 +296,8 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         # The batch is through: commit.
         for name, value in self._pending.items():
             setattr(self, name, value)
-        self._weight_seen = float(seen[-1])
+        self._scored_weight = float(seen[-1])
         self.cumulative_losses_ = self.cumulative_losses_ + sample_weight @ losses
-        self._scored_weight += float(sample_weight.sum())
         self.fused_cumulative_loss_ += float(sample_weight @ fused_losses)
         self.regret_ = self.fused_cumulative_loss_ - float(self.cumulative_losses_.min())
         self._record(row_weights)
@@ -530,7 +529,7 @@ _SEE_ALSO = """
 """
 
 
-class OnlineBlender(ClassifierMixin, _BaseOnlineBlender):
+class OnlineBlender(ClassifierMixin, _MemberClassColumns, _BaseOnlineBlender):
     __doc__ = (
         """Class probabilities blended by weights that follow a stream.
 
@@ -581,7 +580,7 @@ class OnlineBlender(ClassifierMixin, _BaseOnlineBlender):
     """
     )
 
-    def _start_targets(self, y, classes, members, fitted):
+    def _start_targets(self, y, classes, members, fitted, from_fit):
         member_classes = [
             (name, np.asarray(est.classes_))
             for (name, est), is_fitted in zip(members, fitted)
@@ -591,7 +590,7 @@ class OnlineBlender(ClassifierMixin, _BaseOnlineBlender):
             self.classes_ = np.unique(classes)
         elif member_classes:
             self.classes_ = member_classes[0][1]
-        elif self._fitting:
+        elif from_fit:
             self.classes_ = np.unique(self._checked_labels(y))
         else:
             raise ValueError(
@@ -688,7 +687,6 @@ class OnlineBlender(ClassifierMixin, _BaseOnlineBlender):
         self : object
             The fitted blender.
         """
-        self._fitting = True
         return self._stream(X, y, sample_weight, None, reset=True)
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -712,7 +710,6 @@ class OnlineBlender(ClassifierMixin, _BaseOnlineBlender):
         self : object
             The blender.
         """
-        self._fitting = False
         return self._stream(X, y, sample_weight, classes, reset=False)
 
     def predict(self, X):
@@ -771,24 +768,8 @@ class OnlineBlender(ClassifierMixin, _BaseOnlineBlender):
         X, _ = self._check_X(X, reset=False)
         return np.hstack([self._member_output(est, n, X) for n, est in self._named_members()])
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the ``transform`` columns: ``<member>__<class>``.
 
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Not used; present for API consistency.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            Transformed feature names.
-        """
-        check_is_fitted(self)
-        return self._class_feature_names()
-
-
-class OnlineBlenderRegressor(RegressorMixin, _BaseOnlineBlender):
+class OnlineBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseOnlineBlender):
     __doc__ = (
         """Member predictions averaged with weights that follow a stream.
 
@@ -831,7 +812,7 @@ class OnlineBlenderRegressor(RegressorMixin, _BaseOnlineBlender):
 
     _multi_output = True
 
-    def _start_targets(self, y, classes, members, fitted):
+    def _start_targets(self, y, classes, members, fitted, from_fit):
         y = self._check_regression_y(y)
         self._n_outputs = 1 if y.ndim == 1 else y.shape[1]
         self._low, self._high = np.inf, -np.inf
@@ -918,7 +899,6 @@ class OnlineBlenderRegressor(RegressorMixin, _BaseOnlineBlender):
         self : object
             The fitted blender.
         """
-        self._fitting = True
         return self._stream(X, y, sample_weight, None, reset=True)
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -939,7 +919,6 @@ class OnlineBlenderRegressor(RegressorMixin, _BaseOnlineBlender):
         self : object
             The blender.
         """
-        self._fitting = False
         return self._stream(X, y, sample_weight, None, reset=False)
 
     def predict(self, X):
@@ -975,5 +954,3 @@ class OnlineBlenderRegressor(RegressorMixin, _BaseOnlineBlender):
         X, _ = self._check_X(X, reset=False)
         outputs = [self._member_output(est, n, X) for n, est in self._named_members()]
         return np.column_stack([o.reshape(len(o), -1) for o in outputs])
-
-    get_feature_names_out = _MemberPredictionColumns.get_feature_names_out

@@ -55,9 +55,6 @@ def row_squared_errors(members, y):
     """``(n, M)``: each member's squared error on each row (the mean over the
     outputs of a 2-D y)."""
     y = np.asarray(y, dtype=np.float64)
-    if y.ndim == 1 and all(np.ndim(o) == 1 for o in members):
-        errors = np.column_stack(members).astype(np.float64, copy=False) - y[:, None]
-        return errors * errors
     squared = [(np.asarray(o, np.float64) - y) ** 2 for o in members]
     return np.stack([s.reshape(len(y), -1).mean(axis=1) for s in squared], axis=1)
 
