@@ -92,3 +92,40 @@ for weighting in ["hedge", "fixed_share"]:
         f"{weighting:12s} fused {1 - blender.fused_cumulative_loss_ / len(y_stream):.3f}  "
         f"best member {members_accuracy.max():.3f}"
     )
+
+# %%
+# The same for a regressor
+# ------------------------
+# :class:`~skfusion.OnlineBlenderRegressor` averages the members' predictions
+# with weights that follow the squared error. Two linear models, each fitted
+# on one regime of a target whose slope flips half way through the stream;
+# a third, fitted on both regimes together, is never the best.
+from sklearn.linear_model import Ridge
+
+from skfusion import OnlineBlenderRegressor
+
+
+def regime(slope, n):
+    X = rng.normal(size=(n, 2))
+    return X, slope * X[:, 0] + 0.5 * X[:, 1] + 0.3 * rng.normal(size=n)
+
+
+X_up, y_up = regime(1.0, 1000)
+X_down, y_down = regime(-1.0, 1000)
+regressors = [
+    ("up", FrozenEstimator(Ridge().fit(X_up, y_up))),
+    ("down", FrozenEstimator(Ridge().fit(X_down, y_down))),
+    ("both", FrozenEstimator(Ridge().fit(np.vstack([X_up, X_down]), np.r_[y_up, y_down]))),
+]
+X_flow = np.vstack([regime(1.0, 2000)[0], regime(-1.0, 2000)[0]])
+y_flow = np.where(np.arange(4000) < 2000, 1.0, -1.0) * X_flow[:, 0] + 0.5 * X_flow[:, 1]
+for weighting in ["hedge", "fixed_share"]:
+    regressor = OnlineBlenderRegressor(regressors, weighting=weighting, record_every=10)
+    regressor.fit(X_flow, y_flow)
+    mse = regressor.fused_cumulative_loss_ / len(y_flow)
+    best = regressor.cumulative_losses_.min() / len(y_flow)
+    print(
+        f"{weighting:12s} prequential MSE {mse:.3f} (best single member {best:.3f}); "
+        f"weights now { ({n: round(float(w), 2) for n, w in regressor.named_weights_.items()}) }"
+    )
+WeightsHistoryDisplay.from_estimator(regressor)
