@@ -417,6 +417,30 @@ def test_soft_vote_backends_agree_on_nan_and_inf(backend, form, bad):
     np.testing.assert_allclose(got, expected, rtol=1e-12, equal_nan=True)
 
 
+@pytest.mark.parametrize("n_rows", [0, 1, 7, 300_001])  # 300 001: threaded, 4 streams + rest
+@pytest.mark.parametrize("view", ["C", "every other row", "classes reversed", "2-D", "float32"])
+def test_numba_soft_vote_of_a_row_major_block_matches_the_reference(n_rows, view):
+    # The row-major kernel takes the weighted members four at a time and
+    # four rows a quarter apart: 9 members leave a remainder of one, and the
+    # zero weights (inside a group of four) must keep their NaN out.
+    rng = np.random.default_rng(0)
+    block = rng.random((n_rows, 9, 3))
+    weights = np.array([0.3, 0.0, 0.2, 0.1, 0.4, 0.0, 0.5, 0.2, 0.1])
+    block[:, weights == 0] = np.nan
+    given = {
+        "C": block,
+        "every other row": block[::2],
+        "classes reversed": block[:, :, ::-1],
+        "2-D": block[:, :, 0],
+        "float32": block.astype(np.float32),
+    }[view]
+    got = _numba.soft_vote(given, weights)
+    expected = _reference.soft_vote(given, weights)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-6 if view == "float32" else 1e-12)
+    assert np.isfinite(got).all()
+
+
 @pytest.mark.parametrize(
     "name, args",
     [

@@ -68,42 +68,44 @@ def timed(fn):
     return time.perf_counter() - start, result
 
 
-def grid_search(X, y, refit, member_list=members):
+def grid_search(X, y, refit, member_list=members, repeat=1):
     """GridSearchCV over 5 values of C: (seconds, search) for sklearn's stacking,
-    OOFStacker with memory, and the same with fold-averaged test predictions."""
+    OOFStacker with memory, and the same with fold-averaged test predictions.
+
+    With ``repeat`` > 1 the three searches run in turn that many times and
+    each keeps its best time: a forest's fit time drifts by 10-15 % between
+    runs on a shared machine, which one run of each side turns into the
+    ratio's noise.
+    """
     final = LogisticRegression(max_iter=1000)
     grid = {"final_estimator__C": [0.01, 0.1, 1.0, 10.0, 100.0]}
     assert len(grid["final_estimator__C"]) == N_CANDIDATES
-    sklearn_run = timed(
-        lambda: GridSearchCV(
+
+    def sklearn_search():
+        return GridSearchCV(
             StackingClassifier(member_list(), final, cv=N_INNER), grid, cv=N_OUTER, refit=refit
         ).fit(X, y)
-    )
-    runs = []
-    for kind in ("refit", "fold_average"):
-        # A fresh cache each: no variant may reuse fits that another one made.
+
+    def ours(kind):
+        # A fresh cache each time: no run may reuse fits that another one made.
         with tempfile.TemporaryDirectory() as cache:
-            runs.append(
-                timed(
-                    lambda kind=kind, cache=cache: GridSearchCV(
-                        OOFStacker(
-                            member_list(),
-                            final,
-                            cv=N_INNER,
-                            memory=cache,
-                            test_predictions=kind,
-                        ),
-                        grid,
-                        cv=N_OUTER,
-                        refit=refit,
-                    ).fit(X, y)
-                )
+            stacker = OOFStacker(
+                member_list(), final, cv=N_INNER, memory=cache, test_predictions=kind
             )
+            return GridSearchCV(stacker, grid, cv=N_OUTER, refit=refit).fit(X, y)
+
+    searches = [sklearn_search, lambda: ours("refit"), lambda: ours("fold_average")]
+    best = [None] * len(searches)
+    for _ in range(repeat):
+        for i, search in enumerate(searches):
+            run = timed(search)
+            if best[i] is None or run[0] < best[i][0]:
+                best[i] = run
     np.testing.assert_allclose(
-        runs[0][1].cv_results_["mean_test_score"],
-        sklearn_run[1].cv_results_["mean_test_score"],
+        best[1][1].cv_results_["mean_test_score"],
+        best[0][1].cv_results_["mean_test_score"],
     )
-    return sklearn_run, runs[0], runs[1]
+    return tuple(best)
 
 
 def main():

@@ -118,8 +118,9 @@ def voting_rows(table, scale):
         ">= 5x",
         average / ours >= 5,
     )
+    layout_rows = compare_voting.layouts(n_soft, 11)
     for voting in ("soft", "hard"):
-        rows = [r for r in compare_voting.layouts(n_soft, 5) if r[0].startswith(voting)]
+        rows = [r for r in layout_rows if r[0].startswith(voting)]
         slowest = max(rows, key=lambda r: r[2])
         table.add(
             f"blend, {voting} vote, 4 layouts (time/fastest)",
@@ -221,6 +222,8 @@ def merge_rows(table, quick):
 
 
 def grid_rows(table, quick):
+    """GridSearchCV of OOFStacker with ``memory`` against StackingClassifier,
+    each search timed best of three runs in turn (one in the quick run)."""
     from sklearn.datasets import make_classification
 
     warnings.filterwarnings("ignore")
@@ -232,7 +235,7 @@ def grid_rows(table, quick):
         random_state=0,
     )
     for final_refit in (True, False):
-        runs = compare_stacking.grid_search(X, y, refit=final_refit)
+        runs = compare_stacking.grid_search(X, y, refit=final_refit, repeat=1 if quick else 3)
         (t_sk, _), ours = runs[0], runs[1:]
         label = "final refit" if final_refit else "no final refit"
         for (t_ours, _), fold_average in zip(ours, (False, True)):
