@@ -123,14 +123,13 @@ def test_blender_regressor_benchmark_tracks_the_fused_score():
 
 @pytest.mark.parametrize("final_refit", [True, False])
 def test_grid_search_comparison_fits_members_as_its_bound_says(tmp_path, final_refit):
-    # grid_search builds the members once per variant, in order: sklearn,
-    # OOFStacker refit, OOFStacker fold_average; each variant logs its own fits.
+    # grid_search names the search it builds members for (sklearn, OOFStacker
+    # refit, OOFStacker fold_average); each search logs its own fits.
     stacking = _load("asv_bench/peers/compare_stacking.py")
     logs = [tmp_path / f"{variant}.log" for variant in ("sklearn", "refit", "fold_average")]
-    variants = iter(logs)
 
-    def counting_members():
-        return [("c", CountingClassifier(log_path=str(next(variants))))]
+    def counting_members(search):
+        return [("c", CountingClassifier(log_path=str(tmp_path / f"{search}.log")))]
 
     X, y = make_classification(n_samples=150, n_informative=4, n_classes=3, random_state=0)
     # Also asserts internally that both searches score every candidate alike.

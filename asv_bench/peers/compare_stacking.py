@@ -19,15 +19,17 @@ fold_average, which fits no member on all rows); without the final refit
 5x (6x).
 """
 
+import os
 import tempfile
 import time
 import warnings
+from functools import partial
 
 import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier, StackingClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
@@ -36,7 +38,8 @@ from sklearn.preprocessing import StandardScaler
 from skfusion import OOFStacker
 
 
-def members():
+def members(search=None):
+    """The four members (the same for every ``search``, which names who asks)."""
     return [
         ("forest", RandomForestClassifier(n_estimators=100, random_state=0)),
         ("knn", KNeighborsClassifier(n_neighbors=15)),
@@ -69,44 +72,66 @@ def timed(fn):
 
 
 def grid_search(X, y, refit, member_list=members, repeat=1):
-    """GridSearchCV over 5 values of C: (seconds, search) for sklearn's stacking,
-    OOFStacker with memory, and the same with fold-averaged test predictions.
+    """GridSearchCV over 5 values of C, for sklearn's stacking, OOFStacker with
+    memory, and the same with fold-averaged test predictions.
 
-    With ``repeat`` > 1 the three searches run in turn that many times (each
-    round starting with the next one) and each keeps its best time: a
-    forest's fit time drifts by 10-15 % between runs on a shared machine,
-    which one run of each side turns into the ratio's noise.
+    Returns one ``(seconds, best CV score, search's final model or None)``
+    per search; ``member_list(search)`` gives the members of the search named
+    "sklearn", "refit" or "fold_average". The work is GridSearchCV's with
+    ``cv=3`` (stratified, as for any classifier), timed one outer split at a
+    time so that the three searches take turns: ``GridSearchCV(cv=[split])``
+    per split, then, with ``refit``, the best candidate fitted on all rows as
+    GridSearchCV's own refit does. A forest's fit time drifts by 10-15 % over
+    minutes on a shared machine; whole searches timed one after the other
+    turned that drift into the ratio's noise. With ``repeat`` > 1 every part
+    is timed that many times, and each keeps its best time.
     """
     final = LogisticRegression(max_iter=1000)
     grid = {"final_estimator__C": [0.01, 0.1, 1.0, 10.0, 100.0]}
     assert len(grid["final_estimator__C"]) == N_CANDIDATES
+    outer = list(StratifiedKFold(N_OUTER).split(X, y))
+    kinds = ["sklearn", "refit", "fold_average"]
+    seconds = {kind: np.full(N_OUTER + 1, np.inf) for kind in kinds}  # splits, final refit
+    scores = {}  # kind: each candidate's test score, (split, candidate)
+    fitted = dict.fromkeys(kinds)
 
-    def sklearn_search():
-        return GridSearchCV(
-            StackingClassifier(member_list(), final, cv=N_INNER), grid, cv=N_OUTER, refit=refit
-        ).fit(X, y)
+    with tempfile.TemporaryDirectory() as root:
 
-    def ours(kind):
-        # A fresh cache each time: no run may reuse fits that another one made.
-        with tempfile.TemporaryDirectory() as cache:
-            stacker = OOFStacker(
-                member_list(), final, cv=N_INNER, memory=cache, test_predictions=kind
+        def stacker(kind, round_):
+            if kind == "sklearn":
+                return StackingClassifier(member_list(kind), final, cv=N_INNER)
+            # A cache per search and round: no run reuses fits another one made.
+            cache = os.path.join(root, f"{kind}-{round_}")
+            return OOFStacker(
+                member_list(kind), final, cv=N_INNER, memory=cache, test_predictions=kind
             )
-            return GridSearchCV(stacker, grid, cv=N_OUTER, refit=refit).fit(X, y)
 
-    searches = [sklearn_search, lambda: ours("refit"), lambda: ours("fold_average")]
-    best = [None] * len(searches)
-    for round_ in range(repeat):
-        # Each round starts with another search: none always follows sklearn's long one.
-        for i in np.roll(np.arange(len(searches)), -round_):
-            run = timed(searches[i])
-            if best[i] is None or run[0] < best[i][0]:
-                best[i] = run
-    np.testing.assert_allclose(
-        best[1][1].cv_results_["mean_test_score"],
-        best[0][1].cv_results_["mean_test_score"],
-    )
-    return tuple(best)
+        def part(kind, round_, split):
+            if split < N_OUTER:
+                search = GridSearchCV(stacker(kind, round_), grid, cv=[outer[split]], refit=False)
+                return search.fit(X, y).cv_results_["split0_test_score"]
+            best = int(np.argmax(scores[kind].mean(axis=0)))  # GridSearchCV's pick
+            params = {"final_estimator__C": grid["final_estimator__C"][best]}
+            return stacker(kind, round_).set_params(**params).fit(X, y)
+
+        parts = range(N_OUTER + (1 if refit else 0))
+        for round_ in range(repeat):
+            for split in parts:
+                # Each part starts with another search: none always follows sklearn's.
+                first = (round_ * len(parts) + split) % len(kinds)
+                for kind in kinds[first:] + kinds[:first]:
+                    t, result = timed(partial(part, kind, round_, split))
+                    seconds[kind][split] = min(seconds[kind][split], t)
+                    if split < N_OUTER:
+                        scores.setdefault(kind, np.zeros((N_OUTER, N_CANDIDATES)))[split] = result
+                    else:
+                        fitted[kind] = result
+
+    np.testing.assert_allclose(scores["refit"], scores["sklearn"])
+    return [
+        (seconds[kind][list(parts)].sum(), scores[kind].mean(axis=0).max(), fitted[kind])
+        for kind in kinds
+    ]
 
 
 def main():
@@ -131,11 +156,12 @@ def main():
     ]
 
     for refit in (True, False):
-        (t_sk_gs, sk_gs), (t_gs, gs), (t_avg_gs, avg_gs) = grid_search(X_tr, y_tr, refit)
+        (t_sk_gs, score_sk, sk_gs), (t_gs, score, gs), (t_avg_gs, score_avg, avg_gs) = grid_search(
+            X_tr, y_tr, refit
+        )
         label = "with final refit" if refit else "no final refit"
-        score_sk = sk_gs.score(X_te, y_te) if refit else sk_gs.best_score_
-        score = gs.score(X_te, y_te) if refit else gs.best_score_
-        score_avg = avg_gs.score(X_te, y_te) if refit else avg_gs.best_score_
+        if refit:
+            score_sk, score, score_avg = (m.score(X_te, y_te) for m in (sk_gs, gs, avg_gs))
         bounds = [member_fit_bound(fold_average, refit) for fold_average in (False, True)]
         rows += [
             (f"grid 5 x C, {label}: sklearn", t_sk_gs, score_sk, None),

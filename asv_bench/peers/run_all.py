@@ -222,8 +222,9 @@ def merge_rows(table, quick):
 
 
 def grid_rows(table, quick):
-    """GridSearchCV of OOFStacker with ``memory`` against StackingClassifier,
-    each search timed best of three runs in turn (one in the quick run)."""
+    """GridSearchCV of OOFStacker with ``memory`` against StackingClassifier:
+    each part (an outer split's search, the final refit) timed in turn for
+    the three searches, best of three rounds (one in the quick run)."""
     from sklearn.datasets import make_classification
 
     warnings.filterwarnings("ignore")
@@ -236,9 +237,9 @@ def grid_rows(table, quick):
     )
     for final_refit in (True, False):
         runs = compare_stacking.grid_search(X, y, refit=final_refit, repeat=1 if quick else 3)
-        (t_sk, _), ours = runs[0], runs[1:]
+        (t_sk, _, _), ours = runs[0], runs[1:]
         label = "final refit" if final_refit else "no final refit"
-        for (t_ours, _), fold_average in zip(ours, (False, True)):
+        for (t_ours, _, _), fold_average in zip(ours, (False, True)):
             bound = compare_stacking.member_fit_bound(fold_average, final_refit)
             work = (
                 f"GridSearchCV 5 x C, cv=3, {label}"
