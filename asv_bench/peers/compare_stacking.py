@@ -91,8 +91,9 @@ def grid_search(X, y, refit, member_list=members, repeat=1):
     assert len(grid["final_estimator__C"]) == N_CANDIDATES
     outer = list(StratifiedKFold(N_OUTER).split(X, y))
     kinds = ["sklearn", "refit", "fold_average"]
-    seconds = {kind: np.full(N_OUTER + 1, np.inf) for kind in kinds}  # splits, final refit
-    scores = {}  # kind: each candidate's test score, (split, candidate)
+    parts = range(N_OUTER + (1 if refit else 0))  # the outer splits, then the final refit
+    seconds = {kind: np.full(len(parts), np.inf) for kind in kinds}
+    scores = {kind: np.zeros((N_OUTER, N_CANDIDATES)) for kind in kinds}  # split x candidate
     fitted = dict.fromkeys(kinds)
 
     with tempfile.TemporaryDirectory() as root:
@@ -114,7 +115,6 @@ def grid_search(X, y, refit, member_list=members, repeat=1):
             params = {"final_estimator__C": grid["final_estimator__C"][best]}
             return stacker(kind, round_).set_params(**params).fit(X, y)
 
-        parts = range(N_OUTER + (1 if refit else 0))
         for round_ in range(repeat):
             for split in parts:
                 # Each part starts with another search: none always follows sklearn's.
@@ -123,15 +123,12 @@ def grid_search(X, y, refit, member_list=members, repeat=1):
                     t, result = timed(partial(part, kind, round_, split))
                     seconds[kind][split] = min(seconds[kind][split], t)
                     if split < N_OUTER:
-                        scores.setdefault(kind, np.zeros((N_OUTER, N_CANDIDATES)))[split] = result
+                        scores[kind][split] = result
                     else:
                         fitted[kind] = result
 
     np.testing.assert_allclose(scores["refit"], scores["sklearn"])
-    return [
-        (seconds[kind][list(parts)].sum(), scores[kind].mean(axis=0).max(), fitted[kind])
-        for kind in kinds
-    ]
+    return [(seconds[kind].sum(), scores[kind].mean(axis=0).max(), fitted[kind]) for kind in kinds]
 
 
 def main():
