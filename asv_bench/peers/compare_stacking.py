@@ -71,7 +71,7 @@ def timed(fn):
     return time.perf_counter() - start, result
 
 
-def grid_search(X, y, refit=True, member_list=members, repeat=1):
+def grid_search(X, y, refit=True, member_list=members, repeat=1, final_timings=1):
     """GridSearchCV over 5 values of C, for sklearn's stacking, OOFStacker with
     memory, and the same with fold-averaged test predictions.
 
@@ -88,44 +88,48 @@ def grid_search(X, y, refit=True, member_list=members, repeat=1):
     refit does. A forest's fit time drifts by 10-15 % over minutes on a
     shared machine; whole searches timed one after the other turned that
     drift into the ratio's noise. With ``repeat`` > 1 every part is timed
-    that many times, and each keeps its best time. A search with and
-    without its final refit differ only by that part, so one run times both.
+    that many times, and each keeps its best time; the final refit,
+    ``final_timings`` times per round (one fit of the whole stack, its best
+    of five still varied by 15 %). A search with and without its final
+    refit differ only by that part, so one run times both.
     """
     final = LogisticRegression(max_iter=1000)
     grid = {"final_estimator__C": [0.01, 0.1, 1.0, 10.0, 100.0]}
     assert len(grid["final_estimator__C"]) == N_CANDIDATES
     outer = list(StratifiedKFold(N_OUTER).split(X, y))
     kinds = ["sklearn", "refit", "fold_average"]
-    parts = range(N_OUTER + (1 if refit else 0))  # the outer splits, then the final refit
+    # The outer splits, then the final refit (as often as asked).
+    parts = list(range(N_OUTER)) + [N_OUTER] * (final_timings if refit else 0)
     seconds = {kind: np.full(N_OUTER + 1, np.inf) for kind in kinds}
     scores = {kind: np.zeros((N_OUTER, N_CANDIDATES)) for kind in kinds}  # split x candidate
     fitted = dict.fromkeys(kinds)
 
     with tempfile.TemporaryDirectory() as root:
 
-        def stacker(kind, round_):
+        def stacker(kind, step):
             if kind == "sklearn":
                 return StackingClassifier(member_list(kind), final, cv=N_INNER)
-            # A cache per search and round: no run reuses fits another one made.
-            cache = os.path.join(root, f"{kind}-{round_}")
+            # A cache per search and timed part: no run reuses fits another one made.
+            cache = os.path.join(root, f"{kind}-{step}")
             return OOFStacker(
                 member_list(kind), final, cv=N_INNER, memory=cache, test_predictions=kind
             )
 
-        def part(kind, round_, split):
+        def part(kind, step, split):
             if split < N_OUTER:
-                search = GridSearchCV(stacker(kind, round_), grid, cv=[outer[split]], refit=False)
+                search = GridSearchCV(stacker(kind, step), grid, cv=[outer[split]], refit=False)
                 return search.fit(X, y).cv_results_["split0_test_score"]
             best = int(np.argmax(scores[kind].mean(axis=0)))  # GridSearchCV's pick
             params = {"final_estimator__C": grid["final_estimator__C"][best]}
-            return stacker(kind, round_).set_params(**params).fit(X, y)
+            return stacker(kind, step).set_params(**params).fit(X, y)
 
         for round_ in range(repeat):
-            for split in parts:
+            for i, split in enumerate(parts):
+                step = round_ * len(parts) + i
                 # Each part starts with another search: none always follows sklearn's.
-                first = (round_ * len(parts) + split) % len(kinds)
+                first = step % len(kinds)
                 for kind in kinds[first:] + kinds[:first]:
-                    t, result = timed(partial(part, kind, round_, split))
+                    t, result = timed(partial(part, kind, step, split))
                     seconds[kind][split] = min(seconds[kind][split], t)
                     if split < N_OUTER:
                         scores[kind][split] = result
