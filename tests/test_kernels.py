@@ -313,6 +313,29 @@ def test_caruana_first_pick_is_best_member():
     assert picks[0] == 1
 
 
+def test_numba_unweighted_caruana_log_loss_in_blocks_matches_the_reference():
+    # Without sample weights the log-loss is summed as logs of 16-row
+    # products: rows past the last full block, probabilities clipped at
+    # LOG_LOSS_EPS (a member sure of the wrong class) and probabilities of 1
+    # must all count as in the row-by-row sum.
+    rng = np.random.default_rng(7)
+    n, k = 1003, 3
+    y = rng.integers(0, k, n)
+    arrays = [rng.dirichlet(np.ones(k), n) for _ in range(7)]
+    wrong = np.eye(k)[(y + 1) % k]  # probability 0 of the true class
+    right = np.eye(k)[y]  # probability 1
+    arrays += [wrong, right]
+    picks, losses = _numba.caruana_select(arrays, y, 12)
+    ref_picks, ref_losses = _reference.caruana_select(arrays, y, 12)
+    np.testing.assert_array_equal(picks, ref_picks)
+    np.testing.assert_array_equal(picks, _naive_caruana(arrays, y, 12, "log_loss", None))
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-10)
+    # Every candidate's loss, not only the picked one: the member with
+    # clipped rows alone, after one round.
+    only_wrong = _numba.caruana_select([wrong, wrong], y, 1)[1]
+    np.testing.assert_allclose(only_wrong, [-np.log(_reference.LOG_LOSS_EPS)], rtol=1e-12)
+
+
 def test_stacked_views_are_not_copied_by_numba(monkeypatch):
     # A member-major block seen as (n, M, k) has contiguous member slices: the
     # kernel must read them in place.
