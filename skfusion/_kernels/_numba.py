@@ -301,7 +301,7 @@ def soft_vote(predictions, weights):
         out = np.empty((block.shape[2], block.shape[0]), dtype=dtype)  # the result, transposed
         columns = block.T  # (k, M, n), C-contiguous
         for j in range(columns.shape[0]):
-            out[j] = _soft_vote_list(list(columns[j]), weights, dtype)
+            _soft_vote_list(list(columns[j]), weights, dtype, out=out[j])
         return out.T
     if block.flags.f_contiguous and block.ndim == 2:  # each member's column is contiguous
         return _soft_vote_list(list(block.T), weights, dtype)
@@ -321,8 +321,9 @@ def soft_vote(predictions, weights):
     return out.reshape(block.shape[:1] + block.shape[2:])
 
 
-def _soft_vote_list(arrays, weights, dtype):
-    out = np.empty(arrays[0].shape, dtype=dtype)
+def _soft_vote_list(arrays, weights, dtype, out=None):
+    # ``out``: a C-contiguous array of the members' shape to write into.
+    out = np.empty(arrays[0].shape, dtype=dtype) if out is None else out
     members, padded_weights = _member_tuple(arrays, dtype, 1, weights)
     _run_ranges(_soft_vote_members, out.size, (members, padded_weights, out.reshape(-1)))
     return out
