@@ -434,16 +434,9 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         self.fused_oof_predictions_ = self._fused_oof(folds, len(y))
 
         # 2. Fuse with those recipes the members fitted on all rows.
-        if self.refit and not is_prefit(self.cv):
-            base = self._fit_base(X, y, fit_params, names)
-            fused = None
-            for recipe in recipes:
-                estimators = self._fit_round(members, adapter, X, y, fit_params, base, fused)
-                fisher = self._fisher(adapter, estimators, X)
-                fused = self._apply(recipe, adapter, estimators, base, fisher)
-        else:
-            base, estimators, fused = folds[0].base, folds[0].estimators, folds[0].fused
-            fisher = folds[0].fisher
+        base, estimators, fused, fisher = self._fuse_with(
+            recipes, members, adapter, X, y, fit_params, folds[0]
+        )
         self.fused_estimator_ = fused
         self.base_estimator_ = base
         self._set_fitted_members(estimators)
@@ -459,6 +452,21 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         # calls it from inside transform).
         self._n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
         return self
+
+    def _fuse_with(self, recipes, members, adapter, X, y, fit_params, first_fold):
+        """(base, members, fused model, Fisher information) of the recipes
+        applied round after round to the members refitted on all rows; without
+        ``refit`` (or with prefit members), the first fold's."""
+        if not self.refit or is_prefit(self.cv):
+            fold = first_fold
+            return fold.base, fold.estimators, fold.fused, fold.fisher
+        base = self._fit_base(X, y, fit_params, [name for name, _ in members])
+        fused = None
+        for recipe in recipes:
+            estimators = self._fit_round(members, adapter, X, y, fit_params, base, fused)
+            fisher = self._fisher(adapter, estimators, X)
+            fused = self._apply(recipe, adapter, estimators, base, fisher)
+        return base, estimators, fused, fisher
 
     def _probability_rows(self):
         """The folds' fused probabilities on their test rows, the rows' label
