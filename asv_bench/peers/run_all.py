@@ -20,8 +20,9 @@ loop.
 Numba compile times are measured in fresh processes, with an empty cache
 directory and with a warm one.
 
-Run: ``python asv_bench/peers/run_all.py`` (about 5 minutes on two cores),
-``--quick`` for small sizes (under a minute; ratios are then indicative only).
+Run: ``python asv_bench/peers/run_all.py`` (about 16 minutes on two cores,
+10 of them the grid-search rows), ``--quick`` for small sizes (ratios are
+then indicative only).
 """
 
 import argparse
