@@ -458,8 +458,7 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         applied round after round to the members refitted on all rows; without
         ``refit`` (or with prefit members), the first fold's."""
         if not self.refit or is_prefit(self.cv):
-            fold = first_fold
-            return fold.base, fold.estimators, fold.fused, fold.fisher
+            return first_fold.base, first_fold.estimators, first_fold.fused, first_fold.fisher
         base = self._fit_base(X, y, fit_params, [name for name, _ in members])
         fused = None
         for recipe in recipes:

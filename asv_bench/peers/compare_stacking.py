@@ -89,9 +89,9 @@ def grid_search(X, y, refit=True, member_list=members, repeat=1, final_timings=1
     shared machine; whole searches timed one after the other turned that
     drift into the ratio's noise. With ``repeat`` > 1 every part is timed
     that many times, and each keeps its best time; the final refit,
-    ``final_timings`` times per round (one fit of the whole stack, its best
-    of five still varied by 15 %). A search with and without its final
-    refit differ only by that part, so one run times both.
+    ``final_timings`` times per round (a single fit of the whole stack, whose
+    best of five moved by about 10 % between runs). A search with and
+    without its final refit differ only by that part, so one run times both.
     """
     final = LogisticRegression(max_iter=1000)
     grid = {"final_estimator__C": [0.01, 0.1, 1.0, 10.0, 100.0]}
