@@ -15,6 +15,7 @@ from ._kernels import get_kernel, member_list
 from ._kernels._contract import all_finite
 from ._oof import (
     check_model_predictions,
+    check_model_probabilities,
     is_multi_output,
     label_codes,
     labels_from_scores,
@@ -109,7 +110,10 @@ def blend(predictions, weights=None, *, voting="soft", reference=None):
         stacked into one block; a block is read in its own memory order.
         NaN or inf in a model's predictions is a ValueError naming the
         model (its index) and the number of rows (for soft voting, in a
-        model of weight > 0: one of weight 0 is not read).
+        model of weight > 0: one of weight 0 is not read). Soft voting
+        averages class scores as probabilities: a model of weight > 0 whose
+        rows are not non-negative and summing to 1 (within 1e-4) is a
+        ValueError naming it; rank and hard voting take any scores.
     weights : array-like of shape (n_models,), default=None
         Non-negative model weights (normalised to sum 1); None is uniform.
     voting : {"soft", "hard", "rank"}, default="soft"
@@ -158,6 +162,8 @@ def blend(predictions, weights=None, *, voting="soft", reference=None):
         # counts (weight > 0); only a non-finite one needs the models read.
         if not all_finite(blended, np):
             check_model_predictions(predictions, members)
+        if blended.ndim == 2:  # class scores are averaged as probabilities
+            check_model_probabilities(predictions, members, weights)
         return blended
     check_model_predictions(predictions, members)
     if voting == "rank":
@@ -325,7 +331,8 @@ class _BaseBlender(_OutputFusion):
         if getattr(self, "picks_", None) is None:
             return None
         if getattr(self, "_pick_scores_", None) is None:
-            _, inputs, y, sample_weight, _, response = self._fusion_data_
+            data = self._fusion_data_
+            inputs, y, sample_weight = data.fuse, data.y, data.sample_weight
             index = {name: m for m, name in enumerate(self._member_names())}
             scorer = get_scorer(self.scoring, classifier=is_classifier(self))
             counts, scores = np.zeros(len(index)), []
@@ -339,7 +346,7 @@ class _BaseBlender(_OutputFusion):
                         y,
                         classes=getattr(self, "classes_", None),
                         sample_weight=sample_weight,
-                        response=response,
+                        response=data.response,
                     )
                 )
             self._pick_scores_ = scores
@@ -347,7 +354,7 @@ class _BaseBlender(_OutputFusion):
 
     def _subset_fusion(self, members_in):
         raw = self._vote_weights * members_in
-        return self._blend_values(self._fusion_data_[1], raw) if raw.sum() > 0 else None
+        return self._blend_values(self._fusion_data_.fuse, raw) if raw.sum() > 0 else None
 
     def _linear_pool_weights(self):
         return None if self._voting == "hard" else self._vote_weights

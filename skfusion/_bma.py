@@ -153,7 +153,7 @@ class _BaseAverager(_OutputFusion):
     def _subset_fusion(self, members_in):
         weights = self.weights_ * members_in
         total = weights.sum()
-        return _mixture(self._fusion_data_[1], weights / total) if total > 0 else None
+        return _mixture(self._fusion_data_.fuse, weights / total) if total > 0 else None
 
     def _linear_pool_weights(self):
         return self.weights_
@@ -376,11 +376,9 @@ class BayesianModelAverager(
         oof, logs = [], []
         for method, m_oof in zip(self._methods, result.oof):
             if method == "predict_log_proba":
-                # Rows predicted more than once (repeated cv) hold the mean log
-                # probability; renormalise its exponential to a distribution.
-                with np.errstate(invalid="ignore"):
-                    proba = np.exp(m_oof)
-                    oof.append(proba / proba.sum(axis=1, keepdims=True))
+                # The log of each row's mean probability over the repeats of
+                # the cv (the engine averages as probabilities).
+                oof.append(np.exp(m_oof))
                 logs.append(m_oof)
             else:
                 oof.append(m_oof)
@@ -764,7 +762,7 @@ class BayesianModelAveragerRegressor(
             values = (_central_intervals(*components, self.weights_, coverage),)
             values += (np.ones(len(components[0]), dtype=bool),)
         oof_bounds, tested = values
-        y = self._fusion_data_[2][tested]
+        y = self._fusion_data_.y[tested]
         outside = np.maximum(oof_bounds[..., 0] - y, y - oof_bounds[..., 1])  # (n[, T])
         margin = np.array(
             [conformal_threshold(column, coverage) for column in outside.reshape(len(y), -1).T]

@@ -37,6 +37,7 @@ from ._compat import _num_samples, _safe_indexing
 from ._config import config_context, get_config
 from ._kernels._contract import all_finite
 from ._saved import _SavedColumns, _SavedPredictionsClassifier
+from ._utils import off_simplex_rows
 
 
 # ---------------------------------------------------------------------------
@@ -170,6 +171,45 @@ def check_member_output(values, name, method, *, allow_neg_inf=False, where=""):
     )
 
 
+# A member's class probabilities must be distributions: non-negative, each
+# row summing to 1 within this. Computed outputs are off by rounding only (a
+# float32 softmax over a thousand classes: ~1e-5); a member 3x a distribution
+# would otherwise outweigh the others and make fused rows sum to 3. Saved
+# files, rounded to a few decimals, have their own tolerance (``_saved``).
+PROBABILITY_TOLERANCE = 1e-4
+
+
+def check_probabilities(
+    values,
+    name,
+    what="predict_proba values",
+    *,
+    classes=None,
+    tolerance=PROBABILITY_TOLERANCE,
+    where="",
+):
+    """Raise a ValueError naming the member if its class probabilities are
+    no distributions (see :func:`~skfusion._utils.off_simplex_rows`); each
+    output's columns on their own for a multi-output ``classes``."""
+    values = np.asarray(values)
+    if values.dtype.kind == "f" and values.ndim == 2:
+        # Low precision rounds each of a row's values (float16: by ~5e-4).
+        tolerance = max(tolerance, values.shape[1] * float(np.finfo(values.dtype).eps))
+    groups = output_slices(classes) if classes is not None and is_multi_output(classes) else None
+    off = off_simplex_rows(values, tolerance, groups)
+    if off is None:
+        return
+    row = int(np.argmax(off))
+    shown = values[row] if values.ndim > 1 else values[row : row + 1]
+    raise ValueError(
+        f"Member {name!r}: its {what}{where} are not probabilities in "
+        f"{int(off.sum())} of {len(off)} rows (first: row {row}, values "
+        f"{np.array2string(np.asarray(shown)[:6], precision=4)}, sum {shown.sum():.6g}); "
+        "each row must be non-negative and sum to 1. Fix the member's probabilities, or "
+        "stack its scores instead (OOFStacker with stack_method='decision_function')."
+    )
+
+
 def check_model_predictions(predictions, members, what="predictions"):
     """A ValueError naming the model whose predictions hold NaN or inf.
 
@@ -181,6 +221,23 @@ def check_model_predictions(predictions, members, what="predictions"):
         return
     for m, p in enumerate(members):
         check_member_output(p, m, what)
+
+
+def check_model_probabilities(predictions, members, weights=None):
+    """:func:`check_probabilities` of each model's class scores (``members``,
+    those of weight > 0 when ``weights`` are given), naming the model by
+    index. A ``(n, M, k)`` block of all models is read whole, once for its
+    minimum and once for its row sums, in its own memory order; only when
+    that fails are the models looked at one by one."""
+    active = np.arange(len(members)) if weights is None else np.flatnonzero(weights)
+    block = predictions if isinstance(predictions, np.ndarray) else None
+    if block is not None and block.ndim == 3 and len(active) == block.shape[1]:
+        if block.dtype.kind == "f" and block.dtype.itemsize >= 4 and block.size:
+            sums = block @ np.ones(block.shape[2], dtype=block.dtype)
+            if block.min() >= 0 and np.abs(sums - 1).max() <= PROBABILITY_TOLERANCE:
+                return
+    for m in active:
+        check_probabilities(members[m], int(m), "class scores")
 
 
 # ---------------------------------------------------------------------------
@@ -583,15 +640,16 @@ def member_output(estimator, X, method, classes=None, name=None):
         output = _member_output(estimator, X, method, classes)
     except Exception as exc:  # noqa: BLE001 - re-raised with the member's name
         raise_member_error(exc, name, method)
-    check_output(output, name, method, estimator)
+    check_output(output, name, method, estimator, classes=classes)
     return output
 
 
-def check_output(output, name, method, estimator=None, where=""):
+def check_output(output, name, method, estimator=None, where="", classes=None):
     """:func:`check_member_output` with the rules of each method.
 
     ``predict_std``'s std column is NaN by design for members without a
-    predictive std; ``predict_log_proba`` may give ``-inf``.
+    predictive std; ``predict_log_proba`` may give ``-inf``; ``predict_proba``
+    must give distributions (:func:`check_probabilities`, on ``classes``).
     """
     if method == "predict_std":
         own_std = estimator is None or has_return_std(estimator)
@@ -599,6 +657,8 @@ def check_output(output, name, method, estimator=None, where=""):
     check_member_output(
         output, name, method, allow_neg_inf=method == "predict_log_proba", where=where
     )
+    if method == "predict_proba":
+        check_probabilities(output, name, f"{method} values", classes=classes, where=where)
 
 
 def _member_output(estimator, X, method, classes):
@@ -990,15 +1050,23 @@ def cross_fit(
         leave=False,
     )
     result = CrossFit(splits=splits)
-    oof_sum = _collect(result, zip(tasks, results), len(members), _num_samples(X), executor)
+    oof_sum = _collect(
+        result, zip(tasks, results), len(members), methods, _num_samples(X), executor
+    )
     if oof_sum is not None:
-        _set_oof(result, oof_sum, times_tested, members, methods)
+        _set_oof(result, oof_sum, times_tested, members, methods, classes)
     return result
 
 
-def _collect(result, done, n_members, n_samples, executor):
+def _collect(result, done, n_members, methods, n_samples, executor):
     """Put each finished task's model and its cache key in ``result``; return
-    the OOF outputs summed per row (None without folds)."""
+    the OOF outputs summed per row (None without folds).
+
+    Log probabilities are summed as probabilities, ``log(sum(exp))``: a row
+    tested more than once (repeated cv) then gets the log of its mean
+    probability, as the other outputs get their mean; a mean of logs would
+    be ``-inf`` wherever one repeat gave a class probability 0.
+    """
     oof_sum = None
     for task, (fitted, aligned) in done:
         if isinstance(fitted, str) and fitted == IN_CACHE:
@@ -1018,7 +1086,14 @@ def _collect(result, done, n_members, n_samples, executor):
             result.fold_fit_keys[task.member][task.fold] = task.key
         if oof_sum is None:
             oof_sum = np.zeros((n_members, n_samples) + aligned.shape[1:])
-        oof_sum[task.member, task.test] += aligned
+            for m, method in enumerate(methods):
+                if method == "predict_log_proba":
+                    oof_sum[m] = -np.inf
+        if task.method == "predict_log_proba":
+            rows = oof_sum[task.member]
+            rows[task.test] = np.logaddexp(rows[task.test], aligned)
+        else:
+            oof_sum[task.member, task.test] += aligned
     return oof_sum
 
 
@@ -1096,9 +1171,14 @@ def _prefit_outputs(members, X, methods, classes):
     return result
 
 
-def _set_oof(result, oof_sum, times_tested, members, methods):
+def _set_oof(result, oof_sum, times_tested, members, methods, classes):
     """Each row's OOF output: the mean over the folds that tested it (checked)."""
     result.oof_rows = np.flatnonzero(times_tested > 0)
     result.oof = mean_over_folds(oof_sum, times_tested, row_axis=1)
+    for m, method in enumerate(methods):
+        if method == "predict_log_proba":  # summed as probabilities (see _collect)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_times = np.log(times_tested).reshape((-1,) + (1,) * (oof_sum.ndim - 2))
+                result.oof[m] = oof_sum[m] - log_times  # untested rows: -inf + inf = NaN
     for (name, est), method, m_oof in zip(members, methods, result.member_oof()):
-        check_output(m_oof, name, method, est, where=" (out-of-fold)")
+        check_output(m_oof, name, method, est, where=" (out-of-fold)", classes=classes)

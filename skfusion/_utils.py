@@ -24,6 +24,33 @@ def check_sample_weight(sample_weight, n, *, all_zero=False):
     return sw
 
 
+def off_simplex_rows(values, tolerance, column_groups=None):
+    """Mask of the rows of class probabilities that are no distribution, or
+    None when every row is one.
+
+    A row is a distribution when its values are non-negative and sum to 1
+    within ``tolerance`` (each group of ``column_groups``, a list of column
+    slices, on its own: one per output of a multi-output classifier). One
+    column, or 1-D values, is a binary model's probability of the positive
+    class: in [0, 1]. The common case, every row fine, costs a minimum and
+    one matrix-vector product of row sums, nothing row by row.
+    """
+    values = np.asarray(values)
+    if values.size == 0:
+        return None
+    if values.ndim == 1 or values.shape[1] == 1:
+        off = (values < 0) | (values > 1)
+        return off.reshape(len(values), -1)[:, 0] if off.any() else None
+    groups = column_groups or [slice(None)]
+    sums = [values[:, cols] @ np.ones(values[:, cols].shape[1]) for cols in groups]
+    if values.min() >= 0 and all(np.abs(s - 1.0).max() <= tolerance for s in sums):
+        return None
+    off = np.any(values < 0, axis=1)
+    for s in sums:
+        off |= ~(np.abs(s - 1.0) <= tolerance)  # NaN sums count as off
+    return off
+
+
 def is_frame(X):
     """Whether X is a DataFrame (has columns and positional rows)."""
     return hasattr(X, "columns") and hasattr(X, "iloc")

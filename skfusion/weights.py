@@ -17,7 +17,10 @@ regression values, scored with the squared error. ``target_type`` decides
 explicitly (``"continuous"`` for a regression on a 0/1 target).
 
 NaN or inf in a model's predictions is a ValueError naming the model (its
-index) and the number of rows: no weight is learnt from them.
+index) and the number of rows: no weight is learnt from them. So are class
+scores that are not probabilities (a negative value, or a row not summing to
+1 within 1e-4; 1-D scores of a binary target outside [0, 1]): every weighting
+scores the blend as probabilities.
 """
 
 import numbers
@@ -32,7 +35,7 @@ from sklearn.utils.multiclass import type_of_target
 from ._compat import Interval, StrOptions, is_negated_loss, validate_params
 from ._kernels import get_kernel
 from ._kernels._reference import LOG_LOSS_EPS, member_list
-from ._oof import check_model_predictions
+from ._oof import check_model_predictions, check_model_probabilities
 from ._scoring import (
     OBJECTIVE_CONSTRAINT,
     is_builtin_objective,
@@ -206,6 +209,8 @@ def _problem(predictions, y, classes, target_type=None):
             f"target_type='continuous' needs 1-D predictions per model; got {members[0].shape}."
         )
     if members[0].ndim == 2:
+        # Every weighting scores the blend as probabilities.
+        check_model_probabilities(predictions, members)
         classes = np.unique(y) if classes is None else np.asarray(classes)
         if len(classes) != members[0].shape[1]:
             raise ValueError(

@@ -204,3 +204,26 @@ def run_cross_fit(
         schedule=Schedule(memory, n_jobs, verbose),
         **rest,
     )
+
+
+class ScaledProbaClassifier(ClassifierMixin, BaseEstimator):
+    """LogisticRegression whose ``predict_proba`` is ``scale`` times its own
+    plus ``shift`` (scale=1, shift=0: valid probabilities)."""
+
+    def __init__(self, scale=1.0, shift=0.0):
+        self.scale = scale
+        self.shift = shift
+
+    def fit(self, X, y, sample_weight=None):
+        self.model_ = LogisticRegression(max_iter=500).fit(X, y, sample_weight)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+    def predict_proba(self, X):
+        return self.scale * self.model_.predict_proba(X) + self.shift
+
+    def decision_function(self, X):
+        return self.model_.decision_function(X)

@@ -16,11 +16,13 @@ from _helpers import (
     FailingClassifier,
     NaNOutputClassifier,
     NaNOutputRegressor,
+    ScaledProbaClassifier,
     run_cross_fit,
 )
+from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier
 
@@ -28,6 +30,8 @@ import skfusion
 from skfusion import (
     BayesianModelAverager,
     BayesianModelAveragerRegressor,
+    DynamicSelector,
+    GatedBlender,
     OOFStacker,
     OOFStackerRegressor,
     WeightedBlender,
@@ -504,7 +508,7 @@ def test_hard_vote_of_large_integer_labels_uses_memory_bounded_by_rows_x_members
 @pytest.mark.parametrize("n", [10, 40_000])  # below and above the auto numba switch
 def test_float16_is_computed_in_float32_and_the_same_at_any_size(n):
     rng = np.random.default_rng(0)
-    p = [rng.random((n, 3)).astype(np.float16) for _ in range(3)]
+    p = [rng.dirichlet(np.ones(3), size=n).astype(np.float16) for _ in range(3)]
     got = skfusion.blend(p, weights=[1, 2, 3])
     assert got.dtype == np.float16
     expected = np.tensordot(
@@ -523,7 +527,7 @@ def test_every_layout_gives_the_same_blend(voting):
     rng = np.random.default_rng(0)
     n, m, k = 70_000, 4, 3
     if voting == "soft":
-        members = [rng.random((n, k)) for _ in range(m)]
+        members = [rng.dirichlet(np.ones(k), size=n) for _ in range(m)]
     else:
         members = [rng.integers(0, k, n) for _ in range(m)]
     weights = [1.0, 2.0, 0.5, 1.0]
@@ -731,3 +735,113 @@ def test_memory_clear_removes_skfusions_entries(tmp_path, clf_data):
     assert _entries(str(tmp_path), "_fit_member_sealed")
     memory.clear(warn=False)
     assert not _entries(str(tmp_path), "_fit_member_sealed")
+
+
+# ---------------------------------------------------------------------------
+# Member probabilities that are no distributions (refused where they enter)
+# ---------------------------------------------------------------------------
+_PROBABILITY_FUSERS = [
+    lambda m: WeightedBlender(m, weighting="optimize"),
+    lambda m: WeightedBlender(m),
+    lambda m: BayesianModelAverager(m),
+    lambda m: DynamicSelector(m, k=10),
+    lambda m: GatedBlender(m),
+    lambda m: OOFStacker(m, stack_method="predict_proba"),
+]
+
+
+def _scaled_members(**params):
+    return [("lr", LogisticRegression(max_iter=500)), ("odd", ScaledProbaClassifier(**params))]
+
+
+@pytest.mark.parametrize("make", _PROBABILITY_FUSERS)
+@pytest.mark.parametrize("params", [{"scale": 3.0}, {"shift": -0.2}, {"scale": 0.5}])
+def test_member_probabilities_off_the_simplex_are_refused_at_fit(clf_data, make, params):
+    X, y = clf_data
+    fuser = make(_scaled_members(**params))
+    if isinstance(fuser, WeightedBlender) and fuser.weighting is None:
+        fuser.set_params(scoring="accuracy")  # given weights make OOF outputs only when scored
+    with pytest.raises(ValueError, match="Member 'odd'.*predict_proba.*not probabilities"):
+        fuser.fit(X, y)
+
+
+@pytest.mark.parametrize("make", _PROBABILITY_FUSERS)
+def test_member_probabilities_off_the_simplex_are_refused_at_predict(clf_data, make):
+    X, y = clf_data
+    fitted = make(_scaled_members()).fit(X, y)
+    fitted.named_estimators_["odd"].scale = 3.0  # spoil the fitted member
+    with pytest.raises(ValueError, match="Member 'odd'.*not probabilities in 150 of 150 rows"):
+        fitted.predict_proba(X)
+
+
+def test_probabilities_within_rounding_are_accepted(clf_data):
+    X, y = clf_data
+    # float32 rounding of a softmax: rows off 1 by ~1e-7.
+    members = _scaled_members(scale=1.0 + 2e-7)
+    blender = WeightedBlender(members, weighting="optimize").fit(X, y)
+    np.testing.assert_allclose(blender.predict_proba(X).sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_stacker_takes_member_scores_that_are_not_probabilities(clf_data):
+    X, y = clf_data
+    members = _scaled_members(scale=3.0)
+    stack = OOFStacker(members, stack_method="decision_function").fit(X, y)
+    assert stack.score(X, y) > 0.7
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        lambda p, y: skfusion.weights.optimized_weights(p, y),
+        lambda p, y: skfusion.weights.caruana_weights(p, y),
+        lambda p, y: skfusion.weights.score_weights(p, y),
+        lambda p, y: skfusion.weights.optimized_weights(p, y, objective="accuracy"),
+        lambda p, y: skfusion.blend(p),
+        lambda p, y: skfusion.blend(np.stack(p, axis=1)),
+    ],
+)
+@pytest.mark.parametrize("spoil", [lambda q: 3 * q, lambda q: q - 0.1, lambda q: q * 0.9])
+def test_array_level_probabilities_off_the_simplex_name_the_model(function, spoil):
+    p, y = _probabilities(np.random.default_rng(0))
+    p[1] = spoil(p[1])
+    with pytest.raises(ValueError, match="Member 1: its class scores are not probabilities"):
+        function(p, y)
+
+
+def test_blend_skips_a_model_of_weight_zero_and_rank_voting_takes_scores():
+    p, y = _probabilities(np.random.default_rng(0))
+    p[1] = p[1] - 0.5  # scores, not probabilities
+    expected = (p[0] + p[2]) / 2
+    np.testing.assert_allclose(skfusion.blend(p, weights=[1, 0, 1]), expected)
+    ranked = skfusion.blend(p, voting="rank", reference=p)
+    np.testing.assert_allclose(ranked.sum(axis=1), 1.0)
+
+
+# ---------------------------------------------------------------------------
+# Repeated cv in the model averager: repeats averaged as probabilities
+# ---------------------------------------------------------------------------
+def test_model_averager_repeated_cv_averages_repeats_as_probabilities(clf_data):
+    X, y = clf_data
+    cv = RepeatedStratifiedKFold(n_splits=3, n_repeats=3, random_state=0)
+    tree = DecisionTreeClassifier(random_state=0)  # probabilities of exactly 0 and 1
+    members = [("tree", tree), ("lr", LogisticRegression(max_iter=500))]
+    bma = BayesianModelAverager(members, cv=cv, scoring="neg_log_loss").fit(X, y)
+    # The naive reference: each row's tree probabilities averaged over the repeats.
+    total, times = np.zeros((len(y), 3)), np.zeros(len(y))
+    for train, test in cv.split(X, y):
+        total[test] += clone(tree).fit(X[train], y[train]).predict_proba(X[test])
+        times[test] += 1
+    np.testing.assert_allclose(bma.oof_predictions_[:, 0], total / times[:, None], atol=1e-12)
+    assert np.isfinite(bma.fused_oof_predictions_).all()
+    assert np.isfinite(bma.fused_score_)
+
+
+def test_model_averager_single_cv_keeps_log_probabilities_exactly(clf_data):
+    X, y = clf_data
+    cv = StratifiedKFold(n_splits=3)
+    members = [("lr", LogisticRegression(max_iter=500)), ("nb", GaussianNB())]
+    bma = BayesianModelAverager(members, cv=cv).fit(X, y)
+    expected = np.zeros((len(y), 3))
+    for train, test in cv.split(X, y):
+        expected[test] = GaussianNB().fit(X[train], y[train]).predict_proba(X[test])
+    np.testing.assert_allclose(bma.oof_predictions_[:, 1], expected, rtol=1e-12, atol=1e-300)
