@@ -3,6 +3,7 @@
 import numbers
 import os
 from abc import abstractmethod
+from typing import NamedTuple
 
 import numpy as np
 from scipy.sparse import issparse
@@ -118,6 +119,16 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         self : object
             This estimator.
         """
+        own = self.get_params(deep=False)
+        for key in params:
+            head, nested, _ = key.partition("__")
+            if nested and head in own and own[head] is None:
+                # BaseEstimator would call None.set_params: an AttributeError.
+                raise ValueError(
+                    f"Cannot set {key!r}: {head} is None, whose default estimator is "
+                    f"made at fit. Give {head} an estimator to set its parameters: "
+                    f"{type(self).__name__}(..., {head}=<estimator>)."
+                )
         self._set_params("estimators", **params)
         return self
 
@@ -595,6 +606,25 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
     _multi_output = False
 
 
+class FusionData(NamedTuple):
+    """What an output fuser's fit kept of its OOF rows (``_fusion_data_``).
+
+    Read by name: the fusers keep different things in ``learn`` and
+    ``fuse`` (a blender its members' outputs, a stacker its meta-features,
+    a per-row fuser the region features before the outputs), so a reader
+    that needs the members' outputs takes ``members``.
+    """
+
+    learn: object  # what the fusion step learns from
+    fuse: object  # what it fuses (the fused values are fusion(learn)(fuse))
+    y: object
+    sample_weight: object
+    splits: list  # folds of the OOF rows, for the cross-validated fusion
+    response: str  # what the fused values are (see score_predictions)
+    members: list  # each member's OOF output, as member_scores_ scores it
+    member_responses: list  # what each member's output is
+
+
 class _OutputFusion(_FromPredictions, _BaseFusion):
     """The fusers that fuse member outputs (blenders, stackers, averagers).
 
@@ -655,17 +685,26 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
                 "Pipeline's does not: its steps would not transform the held-out rows)."
             )
 
-    def _keep_fusion_data(self, result, learn, fuse, y, sample_weight, response):
-        """Keep what the fusion step learns from (``learn``) and fuses
-        (``fuse``), per OOF row, for ``fused_cv_score_``. ``response``: what
-        the fused values are (see ``score_predictions``)."""
-        self._fusion_data_ = (
-            learn,
-            fuse,
-            y,
-            sample_weight,
-            self._oof_row_splits(result, y),
-            response,
+    def _keep_fusion_data(
+        self, result, learn, fuse, y, sample_weight, response, members=None, responses=None
+    ):
+        """Keep what the fusion step learns from and fuses, per OOF row, for
+        ``fused_cv_score_``, calibration, intervals and inspection (see
+        :class:`FusionData`). ``members``: each member's OOF output as
+        ``member_scores_`` scores it (default: ``fuse``'s members), of kind
+        ``responses`` (default: ``response`` for every member)."""
+        members = member_list(fuse) if members is None else list(members)
+        self._fusion_data_ = FusionData(
+            learn=learn,
+            fuse=fuse,
+            y=y,
+            sample_weight=sample_weight,
+            splits=self._oof_row_splits(result, y),
+            response=response,
+            members=members,
+            member_responses=(
+                [response] * len(members) if responses is None else list(responses)
+            ),
         )
         self._oof_rows = result.holdout_rows  # None: every row
 
@@ -691,15 +730,15 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         if values is None:
             return None
         fused, tested = values
-        _, _, y, sample_weight, _, response = self._fusion_data_
+        data = self._fusion_data_
         classes = getattr(self, "classes_", None)
         return score_predictions(
             get_scorer(self.scoring, classifier=classes is not None),
             fused,
-            _rows(y, tested),
+            _rows(data.y, tested),
             classes=classes,
-            sample_weight=_rows(sample_weight, tested),
-            response=response,
+            sample_weight=_rows(data.sample_weight, tested),
+            response=data.response,
         )
 
     def _cross_validated_fused_values(self):
@@ -722,9 +761,10 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         fusion step, ``_fold_fusion``, on the members' OOF outputs) of each
         split's test rows, learnt on its training rows; see
         ``_cross_validated_fused_values``."""
-        learn, own_fuse, y, sample_weight, splits, response = self._fusion_data_
+        data = self._fusion_data_
+        learn, y, sample_weight, splits = data.learn, data.y, data.sample_weight, data.splits
         fusion = self._fold_fusion if fusion is None else fusion
-        fuse = own_fuse if fuse is None else fuse
+        fuse = data.fuse if fuse is None else fuse
         pooled, times = None, np.zeros(len(y))
         for train, test in splits:
             part = fusion(
@@ -754,7 +794,7 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         what ``calibration`` and ``predict_set`` learn from."""
         data = getattr(self, "_fusion_data_", None)
         values = None if data is None else self._uncalibrated_cv_values()
-        if values is None or data[5] != "predict_proba":
+        if values is None or data.response != "predict_proba":
             raise ValueError(
                 "calibration and predict_set learn from the fused out-of-fold probabilities, "
                 f"which this {type(self).__name__} did not make: fit it with a weighting or a "
@@ -764,12 +804,12 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         position = np.cumsum(tested) - 1  # an OOF row's index among the tested rows
         splits = [
             (position[train[tested[train]]], position[test[tested[test]]])
-            for train, test in data[4]
+            for train, test in data.splits
         ]
         return (
             fused,
-            label_codes(_rows(data[2], tested), self.classes_),
-            _rows(data[3], tested),
+            label_codes(_rows(data.y, tested), self.classes_),
+            _rows(data.sample_weight, tested),
             splits,
         )
 
@@ -791,14 +831,15 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         data = getattr(self, "_fusion_data_", None)
         if getattr(self, "fold_estimators_", None) is None or data is None:
             return False
-        tests = np.concatenate([test for _, test in data[4]]) if data[4] else np.array([])
-        return self._oof_rows is None and len(tests) == len(data[2]) == len(np.unique(tests))
+        tests = [test for _, test in data.splits]
+        tests = np.concatenate(tests) if tests else np.array([])
+        return self._oof_rows is None and len(tests) == len(data.y) == len(np.unique(tests))
 
     def _calibration_folds(self):
         """Each OOF row's fold (``_has_fold_models``: every row in one test fold)."""
-        splits = self._fusion_data_[4]
-        fold_of = np.empty(len(self._fusion_data_[2]), dtype=np.intp)
-        for f, (_, test) in enumerate(splits):
+        data = self._fusion_data_
+        fold_of = np.empty(len(data.y), dtype=np.intp)
+        for f, (_, test) in enumerate(data.splits):
             fold_of[test] = f
         return fold_of
 
@@ -820,16 +861,17 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
             outputs, _ = self._scored_member_outputs()
             spread = np.std(np.stack([np.asarray(o, np.float64) for o in outputs]), axis=0)
             spread = spread[tested]
-        return {"y": _rows(data[2], tested), "fused": fused, "fold_of": fold_of, "spread": spread}
+        return {"y": _rows(data.y, tested), "fused": fused, "fold_of": fold_of, "spread": spread}
 
     def _fold_fused_predictions(self, X):
         """``(n, n_folds[, n_outputs])``: on each fold, its members' fold models
         fused by the fusion step learnt without that fold."""
-        learn, _, y, sample_weight, splits, _ = self._fusion_data_
+        data = self._fusion_data_
+        learn, y, sample_weight = data.learn, data.y, data.sample_weight
         cache = self._output_cache(X)
         methods = self._interval_methods()
         columns = []
-        for f, (train, _) in enumerate(splits):
+        for f, (train, _) in enumerate(data.splits):
             predictions = [
                 self._member_prediction(self._fold_output(cache, m, f, method))
                 for m, method in enumerate(methods)
@@ -866,9 +908,8 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
     def _scored_member_outputs(self):
         """Each member's OOF output as ``member_scores_`` scores it (OOF rows),
         and what kind of output each is."""
-        fuse, response = self._fusion_data_[1], self._fusion_data_[5]
-        outputs = member_list(fuse)
-        return outputs, [response] * len(outputs)
+        data = self._fusion_data_
+        return data.members, data.member_responses
 
 
 def _rows(values, rows):

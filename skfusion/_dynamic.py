@@ -323,7 +323,7 @@ class _PerSampleFusion(_OutputFusion):
         region = result.at_oof_rows(self._region_features(X, fit=True))
         response = self._response()
         learn = [region, *outputs]
-        self._keep_fusion_data(result, learn, learn, y_fit, sw_fit, response)
+        self._keep_fusion_data(result, learn, learn, y_fit, sw_fit, response, outputs)
         self.shrinkage_ = self._choose_shrinkage(y_fit, sw_fit)
         self._state_ = self._learn_fusion(region, outputs, y_fit, sw_fit, self.shrinkage_)
         self.static_weights_ = self._state_[1]
@@ -349,7 +349,7 @@ class _PerSampleFusion(_OutputFusion):
     def _subset_fusion(self, members_in):
         if not np.any(members_in):
             return None
-        outputs = self._fusion_data_[0][1:]
+        outputs = self._fusion_data_.members
         return self._fusion(self._state_, None, outputs, members_in)[0]
 
     def _fusion_values(self, predictions, X):
@@ -361,19 +361,25 @@ class _PerSampleFusion(_OutputFusion):
 
     def _test_fusion(self, X):
         """Fused values of X and the ``(n, M)`` weights."""
+        weights, outputs = self._weights_and_outputs(X)
+        return self._combine(weights, outputs), weights
+
+    def _weights_and_outputs(self, X):
+        """The ``(n, M)`` weights of X's rows and each member's outputs on X
+        (zeros where a member has no weight, unless the weights read them)."""
         check_is_fitted(self)
         X, _ = self._check_X(X, reset=False)
         region = self._region_features(X, fit=False)
         if self._weights_read_outputs:
             cache = self._output_cache(X)
             outputs = [self._test_output(cache, m, meth) for m, meth in enumerate(self._methods)]
-            return self._fusion(self._state_, region, outputs)
+            return self._row_weights(self._state_, region, outputs, None), outputs
         weights = self._row_weights(self._state_, region, None, None)
         outputs = [
             self._output_on_rows(X, np.flatnonzero(weights[:, m] > 0), m, method)
             for m, method in enumerate(self._methods)
         ]
-        return self._combine(weights, outputs), weights
+        return weights, outputs
 
     def _output_on_rows(self, X, rows, member, method):
         """A member's output on X, computed on ``rows`` only (zeros elsewhere:
@@ -940,7 +946,7 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
             return super()._state_weights(state, query_region, query_outputs, members_in)
         search, correct, _, (profiles, true_proba, meta) = state
         if query_region is None:  # the reference rows: their own outputs, each left out
-            query_outputs = self._fusion_data_[0][1:] if members_in is not None else query_outputs
+            query_outputs = self._fusion_data_.members if members_in is not None else query_outputs
             profile_query = None
         else:
             profile_query = self._output_profiles(query_outputs)

@@ -276,7 +276,9 @@ class _BaseStacker(_OutputFusion):
         )
         response = self._report_fused(scorer, meta, y_fit, sw_fit, classes)
         self.fused_oof_predictions_ = result.at_all_rows(self.fused_oof_predictions_)
-        self._keep_fusion_data(result, meta, meta, y_fit, sw_fit, response)
+        self._keep_fusion_data(
+            result, meta, meta, y_fit, sw_fit, response, outputs, self.stack_method_
+        )
         return self
 
     def _fit_final(self, meta, y, sample_weight):
@@ -337,7 +339,8 @@ class _BaseStacker(_OutputFusion):
 
     def _subset_fusion(self, members_in):
         """The meta-learner refit on the subset's columns (and the passthrough ones)."""
-        meta, _, y, sample_weight = self._fusion_data_[:4]
+        data = self._fusion_data_
+        meta, y, sample_weight = data.learn, data.y, data.sample_weight
         member_columns = [c for c, inside in zip(self._member_meta_columns_, members_in) if inside]
         n_member_columns = sum(len(c) for c in self._member_meta_columns_)
         passthrough = np.arange(n_member_columns, meta.shape[1])
@@ -360,11 +363,6 @@ class _BaseStacker(_OutputFusion):
 
     def _fusion_values(self, predictions, X):
         return self._meta_features(predictions, X)
-
-    def _scored_member_outputs(self):
-        rows = self._oof_rows
-        oof = self.oof_predictions_ if rows is None else self.oof_predictions_[rows]
-        return [oof[:, m] for m in range(oof.shape[1])], list(self.stack_method_)
 
     def _each_output_answer(self, meta, method, **params):
         """``method`` of each output's meta-learner on its columns: labels or

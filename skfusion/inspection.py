@@ -105,13 +105,20 @@ def _check_output_fuser(fuser, what):
 
 
 def _check_fuser(fuser, what):
-    """A fitted skfusion fuser."""
+    """A fitted skfusion fuser that keeps what ``what`` reads."""
     from ._base import _BaseFusion
+    from ._online import _BaseOnlineBlender
 
+    if isinstance(fuser, _BaseOnlineBlender) and what == "member_contributions":
+        raise TypeError(
+            "member_contributions scores subsets of members on out-of-fold predictions, "
+            f"which an online blender does not keep; member_report({type(fuser).__name__}) "
+            "gives each member's cumulative loss and its regret to the best one."
+        )
     if not isinstance(fuser, _BaseFusion):
         raise TypeError(
-            f"{what} takes a fitted skfusion fuser (a blender, stacker, averager or "
-            f"weight-space fuser); got {type(fuser).__name__}."
+            f"{what} takes a fitted skfusion fuser (a blender, stacker, averager, per-row "
+            f"or weight-space fuser); got {type(fuser).__name__}."
         )
     check_is_fitted(fuser)
 
@@ -172,16 +179,24 @@ class _Game:
 
     def __call__(self, mask):
         if mask not in self._values:
-            members_in = ((mask >> np.arange(self.n_members)) & 1).astype(bool)
-            self._values[mask] = self._value(members_in)
+            self._values[mask] = self._value(_members_in(mask, self.n_members))
         return self._values[mask]
+
+
+def _members_in(mask, n_members):
+    """The boolean members-in vector of a subset's bit mask: a Python int of
+    any size (64 members or more do not fit a numpy integer)."""
+    packed = np.frombuffer(mask.to_bytes((n_members + 7) // 8, "little"), dtype=np.uint8)
+    return np.unpackbits(packed, bitorder="little")[:n_members].astype(bool)
 
 
 class _SubsetScores(_Game):
     """The game: a subset of members (a bit mask) -> its fused OOF score."""
 
     def __init__(self, fuser, scoring):
-        _, self.fuse, self.y, self.sample_weight, _, self.response = fuser._fusion_data_
+        data = fuser._fusion_data_
+        self.fuse, self.y, self.sample_weight = data.fuse, data.y, data.sample_weight
+        self.response = data.response
         self.fuser = fuser
         self.classes = getattr(fuser, "classes_", None)
         self.scoring = scoring
@@ -552,6 +567,37 @@ def _linear_terms(fuser, X):
     return terms, kind
 
 
+def _per_row_terms(fuser, X):
+    """A per-row fuser's terms: each member's output on X times its weight
+    on each row (vote shares of its label, with ``voting="hard"``)."""
+    weights, outputs = fuser._weights_and_outputs(X)
+    classes = getattr(fuser, "classes_", None)
+    if classes is not None and getattr(fuser, "voting", "soft") == "hard":
+        outputs = [_one_hot(np.argmax(o, axis=1), classes, len(classes)) for o in outputs]
+        kind = "vote_shares"
+    else:
+        kind = "predict" if classes is None else "predict_proba"
+    outputs = [np.asarray(o, dtype=np.float64) for o in outputs]
+    terms = np.stack(
+        [w.reshape((-1,) + (1,) * (o.ndim - 1)) * o for w, o in zip(weights.T, outputs)], axis=1
+    )
+    return terms, kind
+
+
+def _online_terms(fuser, X):
+    """An online blender's terms: each member's output on X (its ``transform``
+    columns) times its current weight."""
+    outputs = np.asarray(fuser.transform(X), dtype=np.float64)
+    n_members = len(fuser.weights_)
+    outputs = outputs.reshape(len(outputs), n_members, -1)
+    if outputs.shape[2] == 1 and not hasattr(fuser, "classes_"):
+        outputs = outputs[:, :, 0]
+    terms = fuser.weights_.reshape((1, -1) + (1,) * (outputs.ndim - 2)) * outputs
+    if not hasattr(fuser, "classes_"):
+        return terms, "predict"
+    return terms, "predict_proba" if hasattr(fuser, "predict_proba") else "vote_shares"
+
+
 def _one_hot(codes, classes, width):
     """Label codes (one column per output) as one-hot columns side by side."""
     codes = np.asarray(codes).reshape(len(codes), -1)
@@ -614,7 +660,7 @@ def _stacker_terms(fuser, X, method, n_permutations, random_state):
         # A multi-output meta-learner's probabilities: each output's side by side.
         return np.hstack(output) if isinstance(output, list) else output
 
-    oof_meta = fuser._fusion_data_[0]
+    oof_meta = fuser._fusion_data_.learn
     reference = np.asarray(oof_meta.mean(axis=0), dtype=np.float64).reshape(-1)
 
     def value(mask):
@@ -645,6 +691,13 @@ def per_sample_contributions(fuser, X, *, method="auto", n_permutations=100, ran
       ``predict_proba`` (soft and rank voting, averagers), ``predict``
       (regressors) or the weighted vote shares (hard voting, whose
       ``predict`` is their argmax).
+    - Per-row fusers (:class:`~skfusion.DynamicSelector`,
+      :class:`~skfusion.GatedBlender` and their regressors): member m's
+      term is its output times its weight on that row (``predict_weights``;
+      ``base`` is 0), of the same kinds of output. The soft classifiers'
+      ``predict_proba`` is that sum clipped to [0, 1] (it differs by rounding).
+    - Online blenders: member m's term is its output times its current
+      weight (``weights_``; ``base`` is 0).
     - Stackers with a linear meta-learner (one whose ``decision_function``,
       for classifiers, or ``predict`` is ``coef_`` times the meta-features
       plus ``intercept_``, which is checked on X: a generalised linear
@@ -668,8 +721,10 @@ def per_sample_contributions(fuser, X, *, method="auto", n_permutations=100, ran
     ----------
     fuser : fitted fuser
         A fitted :class:`~skfusion.WeightedBlender`,
-        :class:`~skfusion.OOFStacker` or
-        :class:`~skfusion.BayesianModelAverager` (or regressor).
+        :class:`~skfusion.OOFStacker`,
+        :class:`~skfusion.BayesianModelAverager`,
+        :class:`~skfusion.DynamicSelector`, :class:`~skfusion.GatedBlender`
+        or :class:`~skfusion.OnlineBlender` (or regressor).
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The rows to explain (test predictions for a fuser built by
         ``from_predictions``).
@@ -718,6 +773,8 @@ def per_sample_contributions(fuser, X, *, method="auto", n_permutations=100, ran
     >>> np.allclose(parts.terms.sum(axis=1), blender.predict_proba(X[:3]))
     True
     """
+    from ._dynamic import _PerSampleFusion
+    from ._online import _BaseOnlineBlender
     from ._stacking import _BaseStacker
     from ._weight_space import _BaseWeightSpaceFuser
 
@@ -728,12 +785,18 @@ def per_sample_contributions(fuser, X, *, method="auto", n_permutations=100, ran
             "into member terms; member_contributions(fuser, X, y) credits the members for "
             "its score."
         )
-    _check_output_fuser(fuser, "per_sample_contributions")
-    if isinstance(fuser, _BaseStacker):
+    base, used = None, "linear"  # base: 0 where the output is the terms' sum
+    if isinstance(fuser, _BaseOnlineBlender):
+        terms, kind = _online_terms(fuser, X)
+    elif isinstance(fuser, _BaseStacker):
+        _check_output_fuser(fuser, "per_sample_contributions")
         terms, base, kind, used = _stacker_terms(fuser, X, method, n_permutations, random_state)
     else:
-        terms, kind = _linear_terms(fuser, X)
-        base, used = np.zeros((terms.shape[0],) + terms.shape[2:]), "linear"
+        _check_output_fuser(fuser, "per_sample_contributions")
+        linear = _per_row_terms if isinstance(fuser, _PerSampleFusion) else _linear_terms
+        terms, kind = linear(fuser, X)
+    if base is None:
+        base = np.zeros((terms.shape[0],) + terms.shape[2:])
     if kind == "predict_proba" and getattr(fuser, "calibrator_", None) is not None:
         kind = "uncalibrated_proba"  # predict_proba is calibrator_.transform(output)
     return Bunch(

@@ -559,3 +559,120 @@ def test_non_fusers_are_refused_by_name():
     for function in (member_contributions, member_report):
         with pytest.raises(TypeError, match="skfusion fuser"):
             function(model)
+
+
+# ---------------------------------------------------------------------------
+# Per-row and online fusers
+# ---------------------------------------------------------------------------
+def _per_row_fusers():
+    from skfusion import (
+        DynamicSelector,
+        DynamicSelectorRegressor,
+        GatedBlender,
+        GatedBlenderRegressor,
+    )
+
+    return [
+        (DynamicSelector(classifiers()[:3], k=10), X_IRIS, Y_IRIS),
+        (DynamicSelector(classifiers()[:3], k=10, voting="hard"), X_IRIS, Y_IRIS),
+        (GatedBlender(classifiers()[:3]), X_IRIS, Y_IRIS),
+        (DynamicSelectorRegressor(regressors(), k=10), X_DIAB, Y_DIAB),
+        (GatedBlenderRegressor(regressors()), X_DIAB, Y_DIAB),
+    ]
+
+
+@pytest.mark.parametrize("fuser, X, y", _per_row_fusers())
+def test_per_row_fusers_report_their_members_scores(fuser, X, y):
+    fuser.fit(X, y)
+    report = member_report(fuser)
+    assert list(report.index) == [*fuser._member_names(), "fused"]
+    # Each member's score: its own OOF output scored independently.
+    classifier = hasattr(fuser, "classes_")
+    for m, name in enumerate(fuser._member_names()):
+        oof = fuser.oof_predictions_[:, m]
+        if classifier:
+            expected = accuracy_score(y, fuser.classes_[np.argmax(oof, axis=1)])
+        else:
+            expected = r2_score(y, oof)
+        assert report.loc[name, "score"] == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("fuser, X, y", _per_row_fusers())
+def test_per_row_fusers_split_each_row_into_weighted_member_outputs(fuser, X, y):
+    fuser.fit(X, y)
+    rows = X[:15]
+    parts = per_sample_contributions(fuser, rows)
+    weights = fuser.predict_weights(rows)
+    classifier = hasattr(fuser, "classes_")
+    for m, member in enumerate(fuser.estimators_):
+        if not classifier:
+            own = member.predict(rows)
+        elif getattr(fuser, "voting", "soft") == "hard":
+            own = np.eye(3)[np.searchsorted(fuser.classes_, member.predict(rows))]
+        else:
+            own = member.predict_proba(rows)
+        w = weights[:, m].reshape((-1,) + (1,) * (own.ndim - 1))
+        np.testing.assert_allclose(parts.terms[:, m], w * own, atol=1e-12)
+    if classifier and getattr(fuser, "voting", "soft") == "soft":
+        np.testing.assert_allclose(parts.output, fuser.predict_proba(rows), atol=1e-12)
+    elif not classifier:
+        np.testing.assert_allclose(parts.output, fuser.predict(rows), atol=1e-9)
+    np.testing.assert_array_equal(parts.base, 0.0)
+
+
+@pytest.mark.parametrize("fuser, X, y", _per_row_fusers()[3:])
+def test_per_row_regressors_normalized_intervals(fuser, X, y):
+    fuser.fit(X, y)
+    bounds = fuser.predict_interval(X[:10], coverage=0.8, normalized=True)
+    assert bounds.shape == (10, 2) and np.all(bounds[:, 0] <= bounds[:, 1])
+    # Scaled by the members' spread: rows where they disagree more get wider intervals.
+    spread = np.std([est.predict(X[:10]) for est in fuser.estimators_], axis=0)
+    width = bounds[:, 1] - bounds[:, 0]
+    assert np.corrcoef(width, spread)[0, 1] > 0.99
+
+
+def _online_blender():
+    from skfusion import OnlineBlender
+
+    fitted = [(name, clone(est).fit(X_IRIS, Y_IRIS)) for name, est in classifiers()[:2]]
+    order = np.random.default_rng(0).permutation(len(Y_IRIS))
+    return OnlineBlender(fitted).fit(X_IRIS[order], Y_IRIS[order])
+
+
+def test_online_blender_member_contributions_is_a_clear_type_error():
+    with pytest.raises(TypeError, match="online blender does not keep.*member_report"):
+        member_contributions(_online_blender())
+
+
+def test_online_blender_per_sample_terms_are_current_weights_times_outputs():
+    blender = _online_blender()
+    parts = per_sample_contributions(blender, X_IRIS[:10])
+    for m, member in enumerate(blender.estimators_):
+        expected = blender.weights_[m] * member.predict_proba(X_IRIS[:10])
+        np.testing.assert_allclose(parts.terms[:, m], expected, atol=1e-12)
+    np.testing.assert_allclose(parts.output, blender.predict_proba(X_IRIS[:10]), atol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# 64 members and more
+# ---------------------------------------------------------------------------
+def test_shapley_of_seventy_members_by_permutation():
+    rng = np.random.default_rng(0)
+    n, n_members = 150, 70
+    y = rng.integers(0, 2, n)
+    strength = np.where(np.arange(n_members) % 2, 0.3, 0.05)
+    predictions = [
+        np.clip(0.5 + s * (2 * y - 1) + rng.normal(0, 0.2, n), 0.01, 0.99) for s in strength
+    ]
+    blender = WeightedBlender.from_predictions(predictions, y, weighting="score", cv=3)
+    result = member_contributions(
+        blender, scoring="neg_log_loss", method="permutation", n_permutations=2, random_state=0
+    )
+    assert result.shapley.shape == (n_members,)
+    np.testing.assert_allclose(result.shapley.sum(), result.fused_score - result.baseline)
+    # Leave-one-out of the last member, against the blend computed here.
+    weights = blender.weights_.copy()
+    weights[-1] = 0.0
+    blend = sum(w * p for w, p in zip(weights / weights.sum(), predictions))
+    without_last = -log_loss(y, blend)
+    assert result.loo[-1] == pytest.approx(result.fused_score - without_last, abs=1e-12)

@@ -305,7 +305,7 @@ def test_feature_weighted_products_leave_with_their_member():
     ).fit(X, y)
     # Each member's columns: its output and its product with x0.
     assert [list(c) for c in stack._member_meta_columns_] == [[0, 1], [2, 3]]
-    meta, y_fit = stack._fusion_data_[0], stack._fusion_data_[2]
+    meta, y_fit = stack._fusion_data_.learn, stack._fusion_data_.y
     alone = LinearRegression().fit(meta[:, [0, 1, 4]], y_fit)  # member 0 and x0
     np.testing.assert_allclose(
         stack._subset_fusion(np.array([True, False])), alone.predict(meta[:, [0, 1, 4]])
