@@ -935,7 +935,9 @@ class WeightsHistoryDisplay:
         The weights at each recorded row (an online blender's
         ``weights_history_``).
     rows : array-like of shape (n_records,)
-        The rows' positions in the stream (``history_rows_``).
+        The rows' positions in the stream (``history_rows_``), where each
+        line's points are drawn: a history thinned to ``max_history`` rows
+        still spans the whole stream.
     names : list of str
         The members' names.
 
@@ -1013,6 +1015,10 @@ class WeightsHistoryDisplay:
     def from_estimator(cls, fuser, *, ax=None, **line_kwargs):
         """Plot a fitted online blender's ``weights_history_``.
 
+        Each point is drawn at its row of the stream (``history_rows_``):
+        every ``record_every``-th row, fewer on a stream longer than
+        ``max_history`` of them (the blender's parameters).
+
         Parameters
         ----------
         fuser : fitted OnlineBlender or OnlineBlenderRegressor
@@ -1054,7 +1060,8 @@ class WeightsHistoryDisplay:
         ax : matplotlib Axes, default=None
             Where to draw; None makes a new figure.
         **fuser_params : dict
-            Parameters of the online blender (``weighting``, ``share``...).
+            Parameters of the online blender (``weighting``, ``share``,
+            ``record_every``, ``max_history``...).
 
         Returns
         -------

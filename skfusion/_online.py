@@ -50,8 +50,9 @@ from sklearn.utils.validation import (
 from ._base import _BaseFusion, _is_drop, _MemberClassColumns, _MemberPredictionColumns
 from ._compat import Interval, StrOptions, _fit_context, _num_samples, _safe_indexing
 from ._kernels import get_kernel
-from ._oof import check_member_output
-from ._saved import _FromPredictions
+from ._kernels._contract import all_finite
+from ._oof import check_member_output, check_output
+from ._saved import _FromPredictions, _SavedColumns
 from ._utils import check_sample_weight, row_log_losses, row_squared_errors
 
 # Scorer names whose metric is a mean of per-row losses, and the loss of one row.
@@ -74,6 +75,16 @@ _PER_ROW_METRICS = {
 # Losses whose weighted-average prediction is exp-concave for a known rate:
 # their "auto" rate needs no horizon (regret at most log(M) / rate).
 _EXP_CONCAVE = ("log_loss", "brier", "squared_error")
+_BELOW_ONE = np.nextafter(1.0, 0.0)
+# The per-row losses as the messages name them.
+_LOSS_NAMES = {
+    "log_loss": "log-loss",
+    "brier": "Brier score",
+    "zero_one": "0-1 loss",
+    "squared_error": "squared error",
+    "absolute_error": "absolute error",
+    "pinball": "pinball loss",
+}
 
 
 def _is_fitted(estimator):
@@ -86,12 +97,19 @@ def _is_fitted(estimator):
     return True
 
 
-def _appended(buffer, count, rows):
+def _is_saved(estimator):
+    """Whether a member serves saved predictions (made by ``from_predictions``)."""
+    return isinstance(estimator, _SavedColumns)
+
+
+def _appended(buffer, count, rows, limit=None):
     """``buffer`` (holding ``count`` rows) with ``rows`` after them; grown by
-    doubling, so a stream of one-row calls costs linear time."""
+    doubling, so a stream of one-row calls costs linear time, but never past
+    ``limit`` rows (when ``count + len(rows)`` is within it)."""
     needed = count + len(rows)
     if needed > len(buffer):
-        grown = np.empty((max(needed, 2 * len(buffer)), *buffer.shape[1:]), buffer.dtype)
+        size = 2 * len(buffer) if limit is None else min(2 * len(buffer), limit)
+        grown = np.empty((max(needed, size), *buffer.shape[1:]), buffer.dtype)
         grown[:count] = buffer[:count]
         buffer = grown
     buffer[count:needed] = rows
@@ -102,6 +120,13 @@ def _block(outputs):
     """One-dimensional member outputs as one ``(n, M)`` block (as they are when
     they are one already)."""
     return outputs if isinstance(outputs, np.ndarray) else np.column_stack(outputs)
+
+
+def _shown(values):
+    """A number or a row of numbers, as a message shows them."""
+    values = np.ravel(values)
+    shown = ", ".join(f"{v:.3g}" for v in values)
+    return shown if len(values) == 1 else f"[{shown}]"
 
 
 def _takes(method, parameter):
@@ -121,6 +146,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         "update_members": ["boolean"],
         "batch_size": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "record_every": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_history": [Interval(numbers.Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -135,6 +161,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         update_members=False,
         batch_size=1000,
         record_every=1,
+        max_history=10_000,
     ):
         self.estimators = estimators
         self.weighting = weighting
@@ -145,6 +172,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         self.update_members = update_members
         self.batch_size = batch_size
         self.record_every = record_every
+        self.max_history = max_history
 
     def get_metadata_routing(self):
         """Get the metadata routing of this object.
@@ -168,7 +196,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         X, y = self._check_X(X, reset=first, y=y)
         check_consistent_length(X, y)
         if first:
-            self._start(y, classes, from_fit=reset)
+            self._start(X, y, classes, from_fit=reset)
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(
                 f"classes={np.unique(classes).tolist()} is not the stream's classes_ "
@@ -193,9 +221,15 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
             )
         return self
 
-    def _start(self, y, classes, from_fit):
+    def _start(self, X, y, classes, from_fit):
         """Members, the loss, the classes and a fresh state (uniform weights)."""
         names, members = self._validate_members()
+        # Saved predictions learn nothing: reading X fits them (a clone of a
+        # blender made by from_predictions holds unfitted ones).
+        members = [
+            (name, clone(est).fit(X) if _is_saved(est) and not _is_fitted(est) else est)
+            for name, est in members
+        ]
         self._loss, self._quantile = self._per_row_loss()
         fitted = [_is_fitted(est) for _, est in members]
         for (name, est), is_fitted in zip(members, fitted):
@@ -233,6 +267,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
         self._scored_weight = 0.0
         self._history = np.empty((0, n_members))
         self._history_rows = np.empty(0, dtype=np.int64)
+        self._history_doublings = 0  # of record_every, to keep within max_history
         self.weights_history_ = self._history
         self.history_rows_ = self._history_rows
 
@@ -276,48 +311,127 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
             self.n_samples_seen_ += len(y)
             return
         # The state changes only once the whole batch is computed: a batch
-        # that fails (a member's NaN, a bad row) leaves the weights as they were.
+        # that fails (a member's NaN, a bad row, an overflow) leaves the
+        # weights as they were.
         self._pending = {}
         outputs = [self._member_output(est, name, X) for name, est in self._named_members()]
         if outputs[0].ndim == 1:
             outputs = _block(outputs)  # stacked once for the losses and the blend
+        with np.errstate(over="ignore"):  # an overflow is refused with its cause instead
+            row_weights = self._weigh(outputs, y, sample_weight)
+        # The batch is through: commit.
+        for name, value in self._pending.items():
+            setattr(self, name, value)
+        self.regret_ = self.fused_cumulative_loss_ - float(self.cumulative_losses_.min())
+        self._set_named_weights(self.weights_)
+        self._record(row_weights)
+        self.n_samples_seen_ += len(y)
+        self._learn(X, y, sample_weight)
+
+    def _weigh(self, outputs, y, sample_weight):
+        """The weights that predict each row of the batch; the state after it
+        goes to ``_pending``. A batch whose losses or sums overflow is refused."""
         losses = self._row_losses(outputs, y)
         seen = self._scored_weight + np.cumsum(sample_weight)
         rates = self._rates(outputs, y, seen) * sample_weight
+        cumulative = self.cumulative_losses_ + sample_weight @ losses
+        # One finite sum says all is (a loss of inf or NaN makes its member's
+        # cumulative loss so); the kernel would not name the cause.
+        if not math.isfinite(cumulative.sum() + rates.sum() + seen[-1]):
+            self._refuse(
+                outputs, y, losses, sample_weight,
+                {"the cumulative losses overflow": cumulative,
+                 "the learning rates times sample_weight overflow": rates,
+                 "the sample weight seen overflows": seen[-1:]},
+            )  # fmt: skip
         # A row of weight s shares as s rows without losses would: a row of
-        # weight 0 changes nothing.
+        # weight 0 changes nothing, a heavy row (0.999^s is 0 from s = 7e5)
+        # all but everything (the kernel takes a share below 1).
         share = 0.0
         if self.weighting == "fixed_share":
-            share = 1.0 - (1.0 - self.share) ** sample_weight
+            share = np.minimum(1.0 - (1.0 - self.share) ** sample_weight, _BELOW_ONE)
         kernel = get_kernel("online_weights", losses)
         row_weights, log_weights = kernel(losses, self._log_weights, rates, share)
         fused = self._combine(row_weights, outputs)
         fused_losses = self._row_losses(fused[:, None] if fused.ndim == 1 else [fused], y)[:, 0]
-        # The batch is through: commit.
-        for name, value in self._pending.items():
-            setattr(self, name, value)
-        self._scored_weight = float(seen[-1])
-        self.cumulative_losses_ = self.cumulative_losses_ + sample_weight @ losses
-        self.fused_cumulative_loss_ += float(sample_weight @ fused_losses)
-        self.regret_ = self.fused_cumulative_loss_ - float(self.cumulative_losses_.min())
-        self._record(row_weights)
-        self._log_weights = log_weights
-        self.weights_ = np.exp(self._log_weights)
-        self._set_named_weights(self.weights_)
-        self.n_samples_seen_ += len(y)
-        self._learn(X, y, sample_weight)
+        fused_cumulative = self.fused_cumulative_loss_ + float(sample_weight @ fused_losses)
+        weights = np.exp(log_weights)  # NaN where every member's rate times loss overflows
+        if not math.isfinite(fused_cumulative + weights.sum()):
+            self._refuse(
+                outputs, y, losses, sample_weight,
+                {"the fused cumulative loss overflows": np.array([fused_cumulative]),
+                 "the learning rates times the losses overflow": weights},
+            )  # fmt: skip
+        self._pending.update(
+            _scored_weight=float(seen[-1]),
+            cumulative_losses_=cumulative,
+            fused_cumulative_loss_=fused_cumulative,
+            _log_weights=log_weights,
+            weights_=weights,
+        )
+        return row_weights
+
+    def _refuse(self, outputs, y, losses, sample_weight, sums):
+        """Raise the ValueError of an overflow in the batch, if one of its
+        ``sums`` (keyed by what the message says of them) did: naming the
+        cause, a loss too large (y or a member, see ``_blame``) or sample
+        weights too large."""
+        if not all_finite(losses, np):
+            row, m = np.argwhere(~np.isfinite(losses))[0]
+            raise self._overflow(outputs, y, row, m, f"the {_LOSS_NAMES[self._loss]} overflows")
+        for what, values in sums.items():
+            if all_finite(values, np):
+                continue
+            if sample_weight.max() <= 1:  # the losses are too large on their own
+                row, m = np.unravel_index(np.argmax(losses), losses.shape)
+                raise self._overflow(outputs, y, row, m, what)
+            first = self.n_samples_seen_
+            raise ValueError(
+                f"sample_weight is too large: {what} float64 (inf) in stream rows {first} to "
+                f"{first + len(losses) - 1}, where the largest sample weight is "
+                f"{sample_weight.max():.3g} and the largest {_LOSS_NAMES[self._loss]} "
+                f"{losses.max():.3g}. Give smaller sample weights."
+            )
+
+    def _overflow(self, outputs, y, row, m, what):
+        """The ValueError of member ``m``'s loss of ``row`` (of this batch) grown
+        past the largest float, naming who made it so large (``_blame``: a
+        regressor's; a classifier's losses are bounded, its probabilities checked)."""
+        name = list(self._member_names())[m]
+        output = outputs[:, m] if isinstance(outputs, np.ndarray) else outputs[m]
+        culprit, advice = self._blame(name, output[row], y[row], self.n_samples_seen_ + row)
+        return ValueError(f"{culprit}, and {what} float64 (inf). {advice}")
 
     def _record(self, row_weights):
-        """Keep the weights of the stream's rows ``0, record_every, 2 * record_every, ...``."""
-        first = -self.n_samples_seen_ % self.record_every  # the batch's first kept row
-        kept = row_weights[first :: self.record_every]
-        positions = self.n_samples_seen_ + first + self.record_every * np.arange(len(kept))
+        """Keep the weights of the stream's rows at multiples of a stride:
+        ``record_every``, doubled (every other kept row dropped) whenever more
+        than ``max_history`` rows would be kept, so they span the whole stream."""
+        start, stop = self.n_samples_seen_, self.n_samples_seen_ + len(row_weights)
+        stride = self.record_every << self._history_doublings
         count = len(self.history_rows_)
-        self._history = _appended(self._history, count, kept)
-        self._history_rows = _appended(self._history_rows, count, positions)
+        if self.max_history is not None:  # once a batch (a few integers), not a row
+            while count + len(range(start + -start % stride, stop, stride)) > self.max_history:
+                stride *= 2
+                self._history_doublings += 1
+                count = self._thin(stride)
+        first = -start % stride  # the batch's first kept row
+        kept = row_weights[first::stride]
+        positions = np.arange(start + first, stop, stride)
+        self._history = _appended(self._history, count, kept, self.max_history)
+        self._history_rows = _appended(self._history_rows, count, positions, self.max_history)
         count += len(kept)
         self.weights_history_ = self._history[:count]
         self.history_rows_ = self._history_rows[:count]
+
+    def _thin(self, stride):
+        """Keep only the history's rows at multiples of ``stride``; their count."""
+        keep = self.history_rows_ % stride == 0
+        count = int(np.count_nonzero(keep))
+        self._history[:count] = self.weights_history_[keep]
+        self._history_rows[:count] = self.history_rows_[keep]
+        self.weights_history_ = self._history[:count]
+        self.history_rows_ = self._history_rows[:count]
+        return count
 
     def _learn(self, X, y, sample_weight):
         if not self._updating:
@@ -459,9 +573,21 @@ _PARAMETERS = """
         sets how often members learn. None: each call is one batch.
 
     record_every : int, default=1
-        Keep the weights of every ``record_every``-th row of the stream in
-        ``weights_history_`` (``n_members`` floats a kept row: on a long
-        stream, keep fewer).
+        Keep the weights of every ``record_every``-th row of the stream
+        (rows ``0, record_every, 2 * record_every, ...``) in
+        ``weights_history_``, within ``max_history``.
+
+    max_history : int or None, default=10_000
+        The most rows kept in ``weights_history_`` (``n_members + 1``
+        numbers a row), so that memory stays flat over any stream: when one
+        more row would exceed it, the stride between kept rows doubles and
+        every other kept row is dropped. The history then holds the
+        stream's rows at the multiples of ``record_every * 2**k``, ``k`` the
+        smallest for which they are at most ``max_history``: spread evenly
+        over the whole stream, at least about half of ``max_history`` once
+        thinned, each with exactly the weights that predicted it
+        (``history_rows_`` says which rows). None: every
+        ``record_every``-th row is kept (memory grows with the stream).
 """
 
 _ATTRIBUTES = """
@@ -481,7 +607,9 @@ _ATTRIBUTES = """
         ``weights_`` by member name, ``"drop"`` as 0.
 
     weights_history_ : ndarray of shape (n_records, n_members)
-        The weights that predicted the stream's rows ``history_rows_``.
+        The weights that predicted the stream's rows ``history_rows_``:
+        every ``record_every``-th row, thinned to at most ``max_history``
+        rows over the whole stream.
 
     history_rows_ : ndarray of shape (n_records,)
         The positions in the stream (counted from 0 over every row given to
@@ -636,13 +764,14 @@ class OnlineBlender(ClassifierMixin, _MemberClassColumns, _BaseOnlineBlender):
 
     def _check_member_methods(self, name, est):
         methods = ("predict_proba",) if self._loss != "zero_one" else ("predict_proba", "predict")
-        self._check_member_method(name, est, methods, f"objective {self._loss!r}")
+        purpose = f"objective={self.objective!r} (the {_LOSS_NAMES[self._loss]})"
+        self._check_member_method(name, est, methods, purpose)
 
     def _member_output(self, est, name, X):
         """A member's class probabilities (one-hot ``predict`` without them)."""
         if hasattr(est, "predict_proba"):
             proba = np.asarray(est.predict_proba(X), dtype=np.float64)
-            check_member_output(proba, name, "predict_proba")
+            check_output(proba, name, "predict_proba")  # finite, and distributions
             return proba
         labels = np.asarray(est.predict(X))
         codes = np.searchsorted(self.classes_, labels).clip(0, len(self.classes_) - 1)
@@ -856,6 +985,20 @@ class OnlineBlenderRegressor(RegressorMixin, _MemberPredictionColumns, _BaseOnli
             return np.column_stack([np.abs(e).mean(axis=1) for e in errors])
         q = self._quantile
         return np.column_stack([np.maximum(q * e, (q - 1) * e).mean(axis=1) for e in errors])
+
+    def _blame(self, name, predicted, target, row):
+        """Who made a loss too large: the larger of y and the member's prediction."""
+        if np.abs(target).max() >= np.abs(predicted).max():
+            return (
+                f"y is too large: at stream row {row} y is {_shown(target)} and member "
+                f"{name!r} predicted {_shown(predicted)}",
+                "Rescale y (and the members' predictions with it).",
+            )
+        return (
+            f"Member {name!r} predicted {_shown(predicted)} at stream row {row}, where y is "
+            f"{_shown(target)}",
+            "Check the member's predictions.",
+        )
 
     def _loss_range(self, outputs, y):
         """Each row's bound on the loss's slope: the range of the targets and

@@ -774,6 +774,15 @@ def test_member_probabilities_off_the_simplex_are_refused_at_predict(clf_data, m
         fitted.predict_proba(X)
 
 
+def test_online_blender_refuses_member_probabilities_off_the_simplex(clf_data):
+    from skfusion import OnlineBlender
+
+    X, y = clf_data
+    members = [(name, clone(est).fit(X, y)) for name, est in _scaled_members(scale=3.0)]
+    with pytest.raises(ValueError, match="Member 'odd': its predict_proba.*not probabilities"):
+        OnlineBlender(members).fit(X, y)
+
+
 def test_probabilities_within_rounding_are_accepted(clf_data):
     X, y = clf_data
     # float32 rounding of a softmax: rows off 1 by ~1e-7.

@@ -223,3 +223,22 @@ def test_weights_history_display_draws_each_members_weights_over_the_stream():
     assert fuser.n_samples_seen_ == 450
     with pytest.raises(ValueError, match="online blender"):
         WeightsHistoryDisplay.from_estimator(WeightedBlender(MEMBERS).fit(X, Y))
+
+
+def test_weights_history_display_draws_a_long_stream_from_its_bounded_history():
+    from skfusion import OnlineBlender
+    from skfusion.inspection import WeightsHistoryDisplay
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 30_000)
+    good = np.where(y == 1, 0.8, 0.2)
+    good[15_000:] = 1 - good[15_000:]
+    display = WeightsHistoryDisplay.from_predictions([good, 1 - good], y, share=0.01)
+    # The default keeps at most 10 000 rows: every 4th of 30 000 (every 2nd is
+    # 15 000), drawn at their own rows, over the whole stream.
+    rows = np.arange(0, 30_000, 4)
+    np.testing.assert_array_equal(display.lines_[0].get_xdata(), rows)
+    assert display.lines_[0].get_ydata()[3000] > 0.9 and display.lines_[1].get_ydata()[-1] > 0.9
+    # Their weights are those of a blender that keeps every row, at these rows.
+    full = OnlineBlender.from_predictions([good, 1 - good], y, share=0.01, max_history=None)
+    np.testing.assert_allclose(display.lines_[1].get_ydata(), full.weights_history_[rows, 1])

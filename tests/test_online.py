@@ -433,6 +433,13 @@ def test_bad_input_is_named():
         OnlineBlenderRegressor([("nb", fitted)]).fit(X, y)
 
 
+def test_messages_name_the_objective_as_given():
+    X, y = make_classification(n_samples=100, random_state=0)
+    hinge = FrozenEstimator(SGDClassifier(random_state=0).fit(X, y))  # no predict_proba
+    with pytest.raises(AttributeError, match=r"objective='neg_brier_score' \(the Brier score\)"):
+        OnlineBlender([("svm", hinge)], objective="neg_brier_score").fit(X, y)
+
+
 def test_member_nan_outputs_are_named():
     X, y = make_regression(n_samples=50, n_features=3, random_state=0)
 
@@ -579,3 +586,169 @@ def test_from_predictions_of_a_stream_has_no_groups():
     good = np.array([0.2, 0.8, 0.7, 0.3, 0.9, 0.1])
     with pytest.raises(ValueError, match="no folds"):
         OnlineBlender.from_predictions([good, 1 - good], y, groups=[0, 0, 1, 1, 2, 2])
+
+
+# -- the history: bounded by default, exact at the rows it keeps ----------------------------
+def _saved_stream(n, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=n)
+    return y[:, None] + rng.normal(size=(n, 3)) * [0.5, 1.0, 2.0], y
+
+
+@pytest.mark.parametrize("record_every, stride", [(1, 32), (3, 24)])
+def test_history_keeps_the_rows_of_a_doubled_stride_within_max_history(record_every, stride):
+    predictions, y = _saved_stream(1000)
+    params = dict(weighting="fixed_share", share=0.01, batch_size=7, record_every=record_every)
+    pieces = [(0, 1), (1, 137), (137, 138), (138, 700), (700, 1000)]
+
+    def stream(**extra):
+        blender = OnlineBlenderRegressor.from_predictions(
+            list(predictions[:1].T), y[:1], **params, **extra
+        )
+        for start, stop in pieces[1:]:
+            blender.partial_fit(predictions[start:stop], y[start:stop])
+        return blender
+
+    bounded, full = stream(max_history=50), stream(max_history=None)
+    # By hand: the multiples of record_every * 2^k below 1000, k the smallest
+    # that keeps at most 50 of them (1: 1000, 2: 500, ... 32: 32; 3: 334, ... 24: 42).
+    expected = np.arange(0, 1000, stride)
+    np.testing.assert_array_equal(bounded.history_rows_, expected)
+    np.testing.assert_array_equal(full.history_rows_, np.arange(0, 1000, record_every))
+    np.testing.assert_array_equal(
+        bounded.weights_history_, full.weights_history_[expected // record_every]
+    )
+    np.testing.assert_array_equal(bounded.weights_, full.weights_)
+    # The same rows, and the same weights there, whatever the calls.
+    whole = OnlineBlenderRegressor.from_predictions(
+        list(predictions.T), y, **{**params, "batch_size": None}, max_history=50
+    )
+    np.testing.assert_array_equal(whole.history_rows_, expected)
+    np.testing.assert_allclose(whole.weights_history_, bounded.weights_history_, rtol=1e-12)
+
+
+def test_history_memory_is_flat_over_a_long_stream_by_default():
+    predictions, y = _saved_stream(250_000)
+    blender = OnlineBlenderRegressor.from_predictions(list(predictions[:1].T), y[:1])
+    sizes = []
+    for start in range(1, 250_000, 31_250):
+        blender.partial_fit(predictions[start : start + 31_250], y[start : start + 31_250])
+        sizes.append(len(pickle.dumps(blender)))
+    # A naive loop: the smallest power-of-two stride keeping at most 10 000 rows.
+    stride = 1
+    while len(range(0, 250_000, stride)) > 10_000:
+        stride *= 2
+    np.testing.assert_array_equal(blender.history_rows_, np.arange(0, 250_000, stride))
+    # Flat: from 31 251 rows to 250 000 the pickled blender grows by less than
+    # one history of 10 000 rows (keeping every row would add 7 MB of history).
+    assert max(sizes) - sizes[0] < 10_000 * 4 * 8
+    # At the rows both keep, the weights of a blender that keeps every row.
+    full = OnlineBlenderRegressor.from_predictions(
+        list(predictions[:1].T), y[:1], max_history=None
+    )
+    full.partial_fit(predictions[1:31_251], y[1:31_251])
+    np.testing.assert_array_equal(full.history_rows_, np.arange(31_251))
+    early = blender.history_rows_[blender.history_rows_ <= 31_250]
+    assert len(early) > 100
+    np.testing.assert_array_equal(
+        blender.weights_history_[: len(early)], full.weights_history_[early]
+    )
+
+
+def test_a_clone_of_a_blender_of_saved_predictions_fits():
+    predictions, y = _saved_stream(300)
+    blender = OnlineBlenderRegressor.from_predictions(list(predictions.T), y, share=0.01)
+    for params in ({}, {"update_members": True}):
+        again = clone(blender).set_params(**params).fit(predictions, y)
+        np.testing.assert_array_equal(again.weights_history_, blender.weights_history_)
+        np.testing.assert_array_equal(again.weights_, blender.weights_)
+    labels = (y > 0).astype(int)
+    proba = 1 / (1 + np.exp(-predictions))
+    classifier = OnlineBlender.from_predictions(list(proba.T), labels)
+    again = clone(classifier).fit(proba, labels)
+    np.testing.assert_array_equal(again.weights_, classifier.weights_)
+    np.testing.assert_array_equal(again.predict(proba[:5]), classifier.predict(proba[:5]))
+
+
+# -- overflow: the culprit named, before the weights change --------------------------------
+def _assert_untouched(blender, state):
+    untouched = pickle.loads(state)
+    np.testing.assert_array_equal(blender.weights_, untouched.weights_)
+    np.testing.assert_array_equal(blender.weights_history_, untouched.weights_history_)
+    np.testing.assert_array_equal(blender.cumulative_losses_, untouched.cumulative_losses_)
+    assert blender.fused_cumulative_loss_ == untouched.fused_cumulative_loss_
+    assert blender.n_samples_seen_ == untouched.n_samples_seen_
+
+
+@pytest.mark.parametrize("n_targets", [1, 2])
+def test_an_overflowing_target_is_named_before_the_weights_change(n_targets):
+    members, X, y = _regression_stream(n=100, n_targets=n_targets)
+    blender = OnlineBlenderRegressor(members).fit(X[:50], y[:50])
+    state = pickle.dumps(blender)
+    y_big = y[50:].copy()
+    y_big[7] = 1e200  # (1e200 - prediction)^2 is above the largest float
+    with pytest.raises(ValueError, match=r"^y is too large.*stream row 57.*squared error") as err:
+        blender.partial_fit(X[50:], y_big)
+    assert "1e+200" in str(err.value) and "overflow" in str(err.value)
+    assert "member 0" not in str(err.value)
+    _assert_untouched(blender, state)
+    # Rows whose squared errors (8e307) are finite but sum above the largest float.
+    with pytest.raises(ValueError, match=r"^y is too large.*cumulative losses overflow"):
+        blender.partial_fit(X[50:], np.full(y[50:].shape, 9e153))
+    _assert_untouched(blender, state)
+
+
+def test_a_member_that_overflows_is_named_not_y():
+    predictions, y = _saved_stream(100)
+    blender = OnlineBlenderRegressor.from_predictions(
+        list(predictions[:50].T), y[:50], names=["a", "b", "c"]
+    )
+    state = pickle.dumps(blender)
+    wild = predictions[50:].copy()
+    wild[3, 1] = -1e200
+    with pytest.raises(ValueError, match=r"^Member 'b' predicted -1e\+200 at stream row 53"):
+        blender.partial_fit(wild, y[50:])
+    _assert_untouched(blender, state)
+
+
+class _Unbounded(_Constant):
+    """Class probabilities far outside [0, 1] on the rows whose first feature is 1."""
+
+    def predict_proba(self, X):
+        return np.where(np.asarray(X)[:, :1] == 1, [-1e200, 1e200], super().predict_proba(X))
+
+
+def test_a_heavy_row_under_fixed_share_shares_everything():
+    predictions, y = _saved_stream(60)
+    sample_weight = np.ones(60)
+    sample_weight[40] = 1e6  # 0.999^1e6 is 0 in float64: a share of 1
+    blender = OnlineBlenderRegressor.from_predictions(
+        list(predictions.T), y, sample_weight=sample_weight, share=0.001
+    )
+    # After it the weights are back to equal: (1 - share) w + share / M, share 1.
+    np.testing.assert_allclose(blender.weights_history_[41], np.full(3, 1 / 3), rtol=1e-12)
+    assert not np.allclose(blender.weights_history_[40], 1 / 3, rtol=1e-3)
+
+
+# check_sample_weight's own sum of weights of 1e308 warns before the blender refuses them.
+@pytest.mark.filterwarnings("ignore:overflow encountered in reduce:RuntimeWarning")
+@pytest.mark.parametrize("objective", [None, "neg_brier_score", "accuracy"])
+def test_classifier_overflow_names_sample_weight_or_the_member(objective):
+    members, X, y = _switching_stream(n=200)
+    blender = OnlineBlender(members, objective=objective, weighting="hedge").fit(X[:100], y[:100])
+    state = pickle.dumps(blender)
+    # Weighted losses above the largest float: weights of NaN before the fix.
+    with pytest.raises(ValueError, match=r"^sample_weight is too large.*overflow"):
+        blender.partial_fit(X[100:], y[100:], sample_weight=np.full(100, 1e308))
+    _assert_untouched(blender, state)
+    if objective != "neg_brier_score":
+        return
+    wild = OnlineBlender([*members, ("wild", _Unbounded())], objective=objective)
+    wild.fit(X[:100], y[:100])
+    state = pickle.dumps(wild)
+    X_wild = X[100:].copy()
+    X_wild[5] = 1
+    # Refused as no probabilities before any loss is computed.
+    with pytest.raises(ValueError, match=r"^Member 'wild': its predict_proba.*not probabilities"):
+        wild.partial_fit(X_wild, y[100:])
+    _assert_untouched(wild, state)

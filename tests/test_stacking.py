@@ -441,3 +441,36 @@ def test_scoring_reads_each_member_output_as_what_it_is():
     assert stack.member_scores_["svc"] == pytest.approx(roc_auc_score(y, decision))
     with pytest.raises(ValueError, match="cannot score member 'svc'.*decision_function"):
         OOFStacker(members, scoring="neg_log_loss").fit(X, y)
+
+
+def test_a_parameter_of_the_default_meta_learner_cannot_be_set_and_says_why():
+    stack = OOFStacker([("lr", LogisticRegression()), ("nb", GaussianNB())])
+    with pytest.raises(ValueError, match="final_estimator is None.*final_estimator=<estimator>"):
+        stack.set_params(final_estimator__C=2.0)
+    assert stack.final_estimator is None  # left as it was
+    given = stack.set_params(final_estimator=LogisticRegression()).set_params(
+        final_estimator__C=2.0
+    )
+    assert given.final_estimator.C == 2.0
+
+
+def test_grid_search_over_a_given_meta_learner_with_memory(tmp_path):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = load_iris(return_X_y=True)
+    members = [("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB())]
+    search = GridSearchCV(
+        OOFStacker(members, LogisticRegression(max_iter=1000), memory=str(tmp_path)),
+        {"final_estimator__C": [0.01, 100.0]},
+        cv=3,
+    ).fit(X, y)
+    # The same search without memory: the cache changes no score.
+    plain = GridSearchCV(
+        OOFStacker(members, LogisticRegression(max_iter=1000)),
+        {"final_estimator__C": [0.01, 100.0]},
+        cv=3,
+    ).fit(X, y)
+    np.testing.assert_allclose(
+        search.cv_results_["mean_test_score"], plain.cv_results_["mean_test_score"]
+    )
+    assert search.best_params_ == {"final_estimator__C": 100.0}

@@ -1,7 +1,11 @@
 """asv benchmarks of online fusion: a batch ``partial_fit`` of a stream per
-row, one-row ``partial_fit`` calls, and members that learn each batch (the
-side-by-side run against river's EWARegressor is ``peers/compare_online.py``;
-the target is 50x river's per-row time in batch ``partial_fit``)."""
+row, one-row ``partial_fit`` calls, members that learn each batch, and the
+memory a blender holds after a 10 M-row stream (the side-by-side run against
+river's EWARegressor is ``peers/compare_online.py``; the targets are 50x
+river's per-row time in batch ``partial_fit``, and memory flat over a 10
+M-row stream by default)."""
+
+import pickle
 
 import numpy as np
 from sklearn.datasets import make_classification
@@ -69,3 +73,23 @@ class FrozenMembersStream:
 
     def time_fit(self):
         self.blender.fit(self.X, self.y)
+
+
+class LongStreamMemory:
+    """The pickled size of a blender after 10 000 000 rows of 3 members' saved
+    predictions (100 000 rows a call): flat with the default ``max_history``,
+    where keeping every row would hold 320 MB of history."""
+
+    timeout = 300
+    unit = "bytes"
+
+    def setup(self):
+        self.predictions, self.y = _saved_stream(N_ROWS)
+
+    def track_pickled_bytes_after_ten_million_rows(self):
+        blender = OnlineBlenderRegressor.from_predictions(
+            list(self.predictions[:10].T), self.y[:10], batch_size=None
+        )
+        for _ in range(100):  # the same rows again: a stream of 10 M rows
+            blender.partial_fit(self.predictions, self.y)
+        return len(pickle.dumps(blender))

@@ -190,6 +190,7 @@ def skfusion_weights(predictions, y):
         learning_rate=RIVER_RATE,
         batch_size=None,
         record_every=1,
+        max_history=None,  # every row's weights, for the closed-form check below
     )
     matrix = predictions
     best = np.inf
