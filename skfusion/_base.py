@@ -63,6 +63,14 @@ class MemberMethodError(AttributeError, ValueError):
     """
 
 
+# What a blender with given weights needs to make out-of-fold predictions
+# (the others always make them), for the errors of what reads them.
+NO_OOF_HINT = (
+    "fit it with a cv (e.g. cv=5), a weighting or a scoring; given weights alone make "
+    "no out-of-fold predictions."
+)
+
+
 class _BaseFusion(TransformerMixin, _BaseComposition):
     """Members as a list of (name, estimator), cross-fitted by the shared engine."""
 
@@ -702,9 +710,7 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
             splits=self._oof_row_splits(result, y),
             response=response,
             members=members,
-            member_responses=(
-                [response] * len(members) if responses is None else list(responses)
-            ),
+            member_responses=([response] * len(members) if responses is None else list(responses)),
         )
         self._oof_rows = result.holdout_rows  # None: every row
 
@@ -797,8 +803,7 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         if values is None or data.response != "predict_proba":
             raise ValueError(
                 "calibration and predict_set learn from the fused out-of-fold probabilities, "
-                f"which this {type(self).__name__} did not make: fit it with a weighting or a "
-                "scoring (given weights and no scoring make no OOF predictions)."
+                f"which this {type(self).__name__} did not make: {NO_OOF_HINT}"
             )
         fused, tested = values
         position = np.cumsum(tested) - 1  # an OOF row's index among the tested rows
@@ -851,8 +856,7 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         if values is None:
             raise ValueError(
                 "predict_interval calibrates on the fused out-of-fold predictions, which this "
-                f"{type(self).__name__} did not make: fit it with a weighting or a scoring "
-                "(given weights and no scoring make no OOF predictions)."
+                f"{type(self).__name__} did not make: {NO_OOF_HINT}"
             )
         fused, tested = values
         fold_of = self._calibration_folds() if self._has_fold_models() else None

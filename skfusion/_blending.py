@@ -225,10 +225,11 @@ class _BaseBlender(_OutputFusion):
     _voting = "soft"  # the classifier has a parameter instead
 
     def _needs_oof(self):
-        # Fold-averaged test outputs come from the fold models, which make OOF
-        # predictions anyway.
+        # A cv given asks for held-out predictions; fold-averaged test outputs
+        # come from the fold models, which make OOF predictions anyway.
         return (
-            self.weighting is not None
+            self.cv is not None
+            or self.weighting is not None
             or self.scoring is not None
             or self._voting == "rank"
             or self.test_predictions == "fold_average"
@@ -451,12 +452,19 @@ class WeightedBlender(
         gets the same answer as inside a batch. Rank voting always computes
         OOF predictions; its normalised quantiles are no probabilities until
         ``calibration`` makes them so (``"auto"`` does).
-    cv : int, cross-validation generator, iterable, float or "prefit", default=5
+    cv : int, cross-validation generator, iterable, float, "prefit" or None, default=None
         Folds of the OOF predictions: an int is (stratified) k-fold, any
         splitter (group, repeated) or iterable of (train, test) works; a
         float in (0, 1) is one stratified hold-out split of that size whose
         rows alone carry OOF predictions; ``"prefit"`` uses the fitted
         members as given and learns only the weights on the data of ``fit``.
+        A cv given makes the OOF predictions whatever the weights, so that
+        ``fused_cv_score_``, ``predict_set``, ``predict_interval`` and
+        ``calibration`` have them. None is 5 folds where the blend needs
+        them (a ``weighting``, ``scoring``, rank voting, ``calibration`` or
+        ``test_predictions="fold_average"``) and none otherwise: with given
+        (or equal) weights alone, the members are fitted once each, as in
+        scikit-learn's voting.
     test_predictions : {"refit", "fold_average"}, default="refit"
         ``"refit"``: members are refit on all rows and predict the test rows.
         ``"fold_average"``: no refit (one fit fewer per member); a member's
@@ -622,7 +630,7 @@ class WeightedBlender(
         weights=None,
         weighting=None,
         voting="soft",
-        cv=5,
+        cv=None,
         test_predictions="refit",
         fold_eval_set=None,
         objective=None,
@@ -843,8 +851,9 @@ class WeightedBlenderRegressor(
         Fixed member weights, as in :class:`WeightedBlender`.
     weighting : {"score", "optimize", "caruana"}, default=None
         How weights are learnt, as in :class:`WeightedBlender`.
-    cv : int, cross-validation generator, iterable, float or "prefit", default=5
-        As in :class:`WeightedBlender` (an int is plain k-fold).
+    cv : int, cross-validation generator, iterable, float, "prefit" or None, default=None
+        As in :class:`WeightedBlender` (an int is plain k-fold; given, OOF
+        predictions are made whatever the weights).
     test_predictions : {"refit", "fold_average"}, default="refit"
         See :class:`WeightedBlender`.
     fold_eval_set : str, default=None
@@ -936,7 +945,7 @@ class WeightedBlenderRegressor(
         *,
         weights=None,
         weighting=None,
-        cv=5,
+        cv=None,
         test_predictions="refit",
         fold_eval_set=None,
         objective=None,

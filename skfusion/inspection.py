@@ -88,7 +88,7 @@ _SHAPLEY_PARAMS = {
 
 def _check_output_fuser(fuser, what):
     """A fitted blender, stacker or averager that kept its OOF fusion data."""
-    from ._base import _OutputFusion  # the fusers import this module's callers
+    from ._base import NO_OOF_HINT, _OutputFusion  # the fusers import this module's callers
 
     check_is_fitted(fuser)
     if not isinstance(fuser, _OutputFusion):
@@ -99,8 +99,7 @@ def _check_output_fuser(fuser, what):
     if getattr(fuser, "_fusion_data_", None) is None:
         raise ValueError(
             f"{what} needs the members' out-of-fold predictions, which this "
-            f"{type(fuser).__name__} did not make: fit it with a weighting or a scoring "
-            "(given weights and no scoring make none)."
+            f"{type(fuser).__name__} did not make: {NO_OOF_HINT}"
         )
 
 

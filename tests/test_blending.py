@@ -247,11 +247,10 @@ def test_grid_search_over_fusion_parameters_fits_each_member_fold_once(tmp_path,
     grid = {"weighting": ["score", "optimize", "caruana", None], "voting": ["soft", "hard"]}
     search = GridSearchCV(blender, grid, cv=2).fit(X, y)
     # Per member: 2 outer splits x (3 inner folds + 1 refit) + final refit
-    # on all rows (3 folds + 1, or 1 for a candidate without OOF
-    # predictions), whatever the size of the grid.
-    best = search.best_estimator_
-    final = 1 if best.weighting is None and best.voting == "soft" else 4
-    assert count_fits(log_a) == count_fits(log_b) == 2 * 4 + final
+    # on all rows (3 folds + 1: a cv given makes OOF predictions for every
+    # candidate), whatever the size of the grid.
+    assert search.best_estimator_.oof_predictions_ is not None
+    assert count_fits(log_a) == count_fits(log_b) == 2 * 4 + 4
 
 
 def test_grid_search_without_memory_refits(tmp_path, iris):
@@ -566,3 +565,41 @@ def test_iterable_cv_with_routing_is_read_once_by_fit(iris):
         blender.fit(X, y)
     expected = cross_val_predict(_clf_members()[0][1], X, y, cv=folds, method="predict_proba")
     np.testing.assert_allclose(blender.oof_predictions_[:, 0], expected)
+
+
+# ---------------------------------------------------------------------------
+# cv given means held-out predictions
+# ---------------------------------------------------------------------------
+def test_a_cv_given_makes_held_out_predictions_with_given_weights(iris):
+    X, y = iris
+    blender = WeightedBlender(_clf_members(), cv=5).fit(X, y)  # equal weights
+    np.testing.assert_allclose(blender.weights_, np.full(3, 1 / 3))
+    # Each member's OOF output: sklearn's cross_val_predict on the same folds.
+    for m, (_, member) in enumerate(_clf_members()):
+        expected = cross_val_predict(member, X, y, cv=5, method="predict_proba")
+        np.testing.assert_allclose(blender.oof_predictions_[:, m], expected, atol=1e-12)
+    fused = blender.oof_predictions_.mean(axis=1)
+    assert blender.fused_cv_score_ == pytest.approx(np.mean(fused.argmax(axis=1) == y))
+    sets = blender.predict_set(X[:10], coverage=0.9)
+    assert sets.shape == (10, 3) and sets.any(axis=1).all()
+
+
+def test_given_weights_without_cv_fit_each_member_once(tmp_path, iris):
+    X, y = iris
+    log = str(tmp_path / "a.log")
+    members = [("a", CountingClassifier(log)), ("b", GaussianNB())]
+    blender = WeightedBlender(members, weights=[2, 1]).fit(X, y)
+    assert count_fits(log) == 1  # scikit-learn's voting's cost
+    assert blender.oof_predictions_ is None and blender.fused_cv_score_ is None
+    with pytest.raises(ValueError, match=r"fit it with a cv \(e.g. cv=5\)"):
+        blender.predict_set(X, coverage=0.9)
+
+
+def test_a_cv_given_to_the_regressor_gives_intervals():
+    X, y = load_diabetes(return_X_y=True)
+    members = [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3, random_state=0))]
+    blender = WeightedBlenderRegressor(members, cv=5).fit(X, y)
+    bounds = blender.predict_interval(X[:20], coverage=0.9)
+    assert bounds.shape == (20, 2) and np.all(bounds[:, 0] < bounds[:, 1])
+    with pytest.raises(ValueError, match="fit it with a cv"):
+        WeightedBlenderRegressor(members).fit(X, y).predict_interval(X[:20])
