@@ -49,7 +49,7 @@ from ._oof import (
     resolve_cv,
     stand_in,
 )
-from ._saved import _FromPredictions
+from ._saved import _FromPredictions, member_kind
 from ._scoring import get_scorer, score_predictions
 from ._utils import check_sample_weight
 from .weights import check_weights
@@ -173,12 +173,12 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
                 raise TypeError(f"Member {name!r} is not an estimator: {est!r}.")
             if classifier and not is_classifier(est):
                 raise ValueError(
-                    f"Member {name!r} ({type(est).__name__}) is not a classifier; "
+                    f"Member {name!r} ({member_kind(est)}) is not a classifier; "
                     f"{type(self).__name__} fuses classifiers."
                 )
             if not classifier and not is_regressor(est):
                 raise ValueError(
-                    f"Member {name!r} ({type(est).__name__}) is not a regressor; "
+                    f"Member {name!r} ({member_kind(est)}) is not a regressor; "
                     f"{type(self).__name__} fuses regressors."
                 )
         return names, members
@@ -272,7 +272,7 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         why = getattr(estimator, "why_missing", lambda methods: "")(methods)
         raise MemberMethodError(
             f"{purpose} needs {' or '.join(methods)}, which member {name!r} "
-            f"({type(estimator).__name__}) does not have{': ' + why if why else ''}."
+            f"({member_kind(estimator)}) does not have{': ' + why if why else ''}."
         )
 
     # -- data ---------------------------------------------------------------
@@ -491,7 +491,7 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
                 key = sample_weight_key(est)
                 if key is None:
                     raise TypeError(
-                        f"Member {name!r} ({type(est).__name__}) does not support "
+                        f"Member {name!r} ({member_kind(est)}) does not support "
                         "sample_weight; drop it, or fit without sample_weight."
                     )
                 fit_params[name][key] = sample_weight
@@ -908,6 +908,19 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         """The raw member weights when a subset's fusion is its members'
         fusion inputs averaged with these weights renormalised; else None."""
         return None
+
+    def _score_fused_rows(self, fused, tested):
+        """``fused_score_`` of fused probabilities of every row (``tested``:
+        the OOF rows), as the fit scores its fused output."""
+        data = self._fusion_data_
+        return score_predictions(
+            get_scorer(self.scoring, classifier=True),
+            fused[tested],
+            data.y,
+            classes=self.classes_,
+            sample_weight=data.sample_weight,
+            response="predict_proba",
+        )
 
     def _scored_member_outputs(self):
         """Each member's OOF output as ``member_scores_`` scores it (OOF rows),

@@ -30,10 +30,19 @@ METRICS = {
 WEIGHTINGS = ("caruana", "optimize", "score", "uniform", "rank")
 FINAL_ESTIMATORS = ("logistic", "ridge", "hgb", "forest")
 PARQUET = (".parquet", ".pq")
+# Column names read as row ids, in any case, when --id is not given.
+ID_NAMES = ("id", "index")
 
 
 class CommandError(Exception):
     """A bad input, reported as one line naming the file and column."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors on one line, as the command's other errors."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def main(argv=None):
@@ -47,16 +56,15 @@ def main(argv=None):
     try:
         result = _fuse(args)
     except (CommandError, ValueError) as exc:
-        print(f"skfusion {args.command}: error: {exc}", file=sys.stderr)
+        # One line, whatever the message: some of pandas' and sklearn's span several.
+        print(f"skfusion {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2) if args.json else _table(result))
     return 0
 
 
 def _parser():
-    parser = argparse.ArgumentParser(
-        prog="skfusion", description="Fuse models' saved out-of-fold predictions."
-    )
+    parser = _Parser(prog="skfusion", description="Fuse models' saved out-of-fold predictions.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="every fuser on the digits data")
     for name, help_text in [
@@ -136,16 +144,56 @@ def _expand(patterns):
 
 
 def _read(path):
+    """A file's DataFrame; a file that cannot be read is an error naming it."""
     import pandas as pd
 
+    if Path(path).is_dir():
+        raise CommandError(f"{path}: a folder, not a file")
     if not Path(path).is_file():
         raise CommandError(f"{path}: no such file")
-    if Path(path).suffix.lower() in PARQUET:
-        try:
+    try:
+        if Path(path).suffix.lower() in PARQUET:
             return pd.read_parquet(path)
-        except ImportError as exc:
-            raise CommandError(f"{path}: reading Parquet needs pyarrow ({exc})") from None
-    return pd.read_csv(path)
+        return pd.read_csv(path)
+    except ImportError as exc:
+        raise CommandError(f"{path}: reading Parquet needs pyarrow ({exc})") from None
+    except pd.errors.EmptyDataError:
+        raise CommandError(f"{path}: the file is empty (no header)") from None
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{path}: not UTF-8 text ({exc}); save it as UTF-8") from None
+    except (ValueError, OSError) as exc:  # pandas' ParserError, pyarrow's errors
+        kind = "Parquet" if Path(path).suffix.lower() in PARQUET else "CSV"
+        raise CommandError(f"{path}: not a valid {kind} file ({str(exc).strip()})") from None
+
+
+def _column(frame, name, option, path):
+    """Column ``name`` of a file (its ``option`` column: target, id, groups),
+    checked: present, with rows, no value missing or infinite."""
+    import numpy as np
+
+    if name not in frame:
+        raise CommandError(f"{path}: no {option} column {name!r} (columns: {list(frame.columns)})")
+    column = frame[name].reset_index(drop=True)
+    if not len(column):
+        raise CommandError(f"{path}: {option} column {name!r} has no rows")
+    bad = column.isna().to_numpy()
+    if column.dtype.kind in "fc":
+        bad = bad | np.isinf(column.to_numpy())
+    if bad.any():
+        raise CommandError(
+            f"{path}: {option} column {name!r} holds NaN or inf in {bad.sum()} row(s), "
+            f"first row {np.argmax(bad)}"
+        )
+    return column
+
+
+def _unique(ids, path, column):
+    """Row ids, each given once."""
+    repeated = ids[ids.duplicated()]
+    if len(repeated):
+        first = repeated.iloc[:1].tolist()[0]
+        raise CommandError(f"{path}: id {first!r} appears more than once in column {column!r}")
+    return ids
 
 
 def _model_name(text):
@@ -160,17 +208,13 @@ class _Frame:
 
     def __init__(self, path, id_column):
         frame = _read(path)
+        if not len(frame):
+            raise CommandError(f"{path}: no rows (a header only)")
         self.path = path
         self.ids = None
         if id_column is not None:
-            if id_column not in frame:
-                raise CommandError(
-                    f"{path}: no id column {id_column!r} (columns: {list(frame.columns)})"
-                )
-            self.ids = frame.pop(id_column)
-            if self.ids.duplicated().any():
-                first = self.ids[self.ids.duplicated()].iloc[:1].tolist()[0]
-                raise CommandError(f"{path}: id {first!r} appears more than once")
+            self.ids = _unique(_column(frame, id_column, "id", path), path, id_column)
+            frame = frame.drop(columns=id_column)
         for column in frame.columns:
             if str(column).startswith("Unnamed:"):
                 raise CommandError(
@@ -179,8 +223,10 @@ class _Frame:
                 )
             if frame[column].dtype.kind not in "biuf":
                 raise CommandError(
-                    f"{path}: column {column!r} is not numbers (an id column? give --id)"
+                    f"{path}: column {column!r} is not numbers (an id column? give --id {column})"
                 )
+        if id_column is None:
+            _refuse_row_ids(frame, path)
         original = [str(c) for c in frame.columns]
         if not original:
             raise CommandError(f"{path}: no prediction column")
@@ -220,6 +266,35 @@ class _Frame:
                 f"{n_extra} extra; e.g. {example!r})"
             )
         return self.frame.iloc[position].reset_index(drop=True)
+
+
+def _in_unit_interval(frame):
+    """Whether every value of ``frame`` is in [0, 1], as probabilities are."""
+    return bool(((frame >= 0) & (frame <= 1)).all(axis=None))
+
+
+def _refuse_row_ids(frame, path):
+    """Without --id, a column of row ids would be read as a model's
+    predictions: one named like ids, or of distinct integers beside columns
+    of probabilities, is an error suggesting --id."""
+    for column in frame.columns:
+        values = frame[column]
+        if str(column).lower() in ID_NAMES:
+            why = "its name"
+        elif (
+            values.dtype.kind in "iu"
+            and values.is_unique
+            and not values.between(0, 1).all()
+            and len(frame.columns) > 1
+            and _in_unit_interval(frame.drop(columns=column))
+        ):
+            why = "distinct integers beside probabilities"
+        else:
+            continue
+        raise CommandError(
+            f"{path}: column {column!r} looks like a row id ({why}); give --id {column} "
+            "(without --id every column is read as predictions)"
+        )
 
 
 def _read_predictions(files, id_column, ids, n_rows, what, progress):
@@ -266,27 +341,22 @@ def _check_finite(table, source, ids):
 
 
 def _read_target(spec, id_column, groups_column):
-    """(y, ids or None, groups or None, target column name) from FILE:COLUMN."""
+    """(y, ids or None, groups or None, target column name, target described
+    for messages) from FILE:COLUMN."""
     path, sep, column = spec.rpartition(":")
     if not sep or not path:
         raise CommandError(f"--target {spec!r}: give FILE:COLUMN")
     frame = _read(path)
-    found = {}
-    for option, name in [("target", column), ("id", id_column), ("groups", groups_column)]:
-        if name is None:
-            continue
-        if name not in frame:
-            raise CommandError(
-                f"{path}: no {option} column {name!r} (columns: {list(frame.columns)})"
-            )
-        if frame[name].isna().any():
-            raise CommandError(f"{path}: {option} column {name!r} has missing values")
-        found[option] = frame[name].reset_index(drop=True)
+    found = {
+        option: _column(frame, name, option, path)
+        for option, name in [("target", column), ("id", id_column), ("groups", groups_column)]
+        if name is not None
+    }
     ids, groups = found.get("id"), found.get("groups")
-    if ids is not None and ids.duplicated().any():
-        first = ids[ids.duplicated()].iloc[:1].tolist()[0]
-        raise CommandError(f"{path}: id {first!r} appears more than once")
-    return found["target"].to_numpy(), ids, None if groups is None else groups.to_numpy(), column
+    if ids is not None:
+        _unique(ids, path, id_column)
+    groups = None if groups is None else groups.to_numpy()
+    return found["target"].to_numpy(), ids, groups, column, f"{column!r} of {path}"
 
 
 # -- fusing -------------------------------------------------------------------
@@ -295,6 +365,10 @@ def _fuse(args):
 
     if args.out and not args.test:
         raise CommandError("--out needs --test: the files of test predictions to fuse")
+    if args.out:
+        _check_out(args.out)
+    if args.cv < 2:
+        raise CommandError(f"--cv {args.cv}: give 2 folds or more")
     oof_files, test_files = _expand(args.oof), _expand(args.test or [])
     # One bar over the files and the steps, shown on a terminal past a second.
     with tqdm(
@@ -307,17 +381,25 @@ def _fuse(args):
         return _fuse_files(args, oof_files, test_files, progress)
 
 
+def _check_out(out):
+    """``--out`` names a file in a folder that exists: checked before any work."""
+    if Path(out).is_dir():
+        raise CommandError(f"--out {out}: a folder; give a file name")
+    if not Path(out).parent.is_dir():
+        raise CommandError(f"--out {out}: no folder {Path(out).parent}")
+
+
 def _fuse_files(args, oof_files, test_files, progress):
     import numpy as np
 
-    y, ids, groups, target = _read_target(args.target, args.id, args.groups)
+    y, ids, groups, target, described = _read_target(args.target, args.id, args.groups)
     oof, source, _ = _read_predictions(
         oof_files, args.id, ids, len(y), "the target file", progress
     )
-    classifier = _is_classification(args.task, y, oof, source)
+    classifier = _is_classification(args.task, y, oof, source, described)
     if args.labels and not classifier:
         raise CommandError("--labels writes class labels; the target here is values")
-    scoring = _scoring(args, classifier)
+    scoring = _scoring(args, classifier, y, described)
     _check_probabilities(args, oof, source, classifier, scoring)
     progress.set_postfix_str("learning the fusion")
     fuser = _fuser(args, classifier, scoring, oof, y, groups, source)
@@ -339,22 +421,40 @@ def _fuse_files(args, oof_files, test_files, progress):
     return result
 
 
-def _is_classification(task, y, oof, source):
+def _check_task(task, y, kind, target):
+    """A --task the target cannot take is an error: values to regress must be
+    numbers, classes to classify binary or multiclass."""
+    if task == "regression" and y.dtype.kind not in "biuf":
+        raise CommandError(
+            f"--task regression: the target {target} holds labels ({y[:1].tolist()[0]!r}), "
+            "not numbers"
+        )
+    if task == "classification" and kind not in ("binary", "multiclass"):
+        raise CommandError(
+            f"--task classification: the target {target} holds {kind} values, not classes"
+        )
+
+
+def _is_classification(task, y, oof, source, target):
     """Classes for a binary or multiclass target whose models give one column
-    per class (or one, for two classes); values when every model gives one
-    column and the target has more than two values."""
+    per class (or one, for two classes: each model its own way); values when
+    every model gives one column and the target has more than two numbers."""
     from sklearn.utils.multiclass import type_of_target
 
-    if task != "auto":
-        return task == "classification"
-    if type_of_target(y) not in ("binary", "multiclass"):
+    kind = type_of_target(y)
+    _check_task(task, y, kind, target)
+    if task == "regression" or kind not in ("binary", "multiclass"):
         return False
     classes = sorted(set(y.tolist()))
+    if len(classes) < 2:
+        raise CommandError(f"the target {target} holds one class only ({classes[0]!r})")
+    if task == "classification":
+        return True
     widths = {model: len(columns) for model, columns in _models(oof).items()}
-    if all(width == 1 for width in widths.values()):
-        return len(classes) <= 2
+    if y.dtype.kind in "biuf" and len(classes) > 2 and all(w == 1 for w in widths.values()):
+        return False  # one number per row, of many values: a regression
     for model, width in widths.items():
-        if width != len(classes):
+        if width != len(classes) and not (width == 1 and len(classes) == 2):
             path = source[_models(oof)[model][0]][0]
             raise CommandError(
                 f"{path}: model {model!r} has {width} columns but the target has "
@@ -364,14 +464,14 @@ def _is_classification(task, y, oof, source):
     return True
 
 
-def _metric(name):
+def _metric(name, flag):
     """A scorer name from a friendly or sklearn name; an unknown one is an error."""
     from sklearn.metrics import get_scorer_names
 
     metric = METRICS.get(name.strip(), name.strip())
     if metric not in get_scorer_names():
         raise CommandError(
-            f"unknown metric {name.strip()!r}: use {', '.join(METRICS)} or an sklearn "
+            f"{flag}: unknown metric {name.strip()!r}: use {', '.join(METRICS)} or an sklearn "
             "scorer name (sklearn.metrics.get_scorer_names())"
         )
     return metric
@@ -379,14 +479,72 @@ def _metric(name):
 
 def _objective(args):
     objective = getattr(args, "objective", None)
-    return None if objective is None else _metric(objective)
+    return None if objective is None else _metric(objective, "--objective")
 
 
-def _scoring(args, classifier):
+def _named_metrics(args):
+    """(flag, name) of every metric named by --scoring and --objective."""
+    named = [("--scoring", n.strip()) for n in (args.scoring or "").split(",") if n.strip()]
+    objective = getattr(args, "objective", None)
+    return named + ([("--objective", objective.strip())] if objective else [])
+
+
+def _score_error(metric, y, classifier):
+    """Why ``metric`` cannot score a constant model of the target ``y`` (its
+    class shares, or its mean); None if it can."""
+    import warnings
+
+    import numpy as np
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+    from sklearn.metrics import get_scorer
+
+    X = np.zeros((len(y), 1))
+    model = DummyClassifier(strategy="prior") if classifier else DummyRegressor()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ill-defined scores of a constant model
+        try:
+            get_scorer(metric)(model.fit(X, y), X, y)
+        except Exception as exc:  # whatever stops this scorer would stop the fusion's
+            return str(exc)
+    return None
+
+
+def _check_metric(flag, name, metric, classifier, y, target):
+    """A metric that cannot score the target is an error naming its flag.
+
+    sklearn does not say what a scorer takes, so it is tried: on tiny
+    targets of labels and of values, to tell a regression scorer from a
+    classification one, then on this target.
+    """
+    import numpy as np
+
+    takes_labels = _score_error(metric, np.array(["a", "b", "a", "b"]), True) is None
+    takes_values = _score_error(metric, np.array([0.5, 1.5, 2.5, 4.0]), False) is None
+    if classifier and takes_values and not takes_labels:
+        raise CommandError(
+            f"{flag} {name}: {name} is a regression scorer and the target {target} holds "
+            "class labels"
+        )
+    if not classifier and not takes_values:
+        raise CommandError(
+            f"{flag} {name}: {name} is a classification scorer and the target {target} holds "
+            "values"
+        )
+    error = _score_error(metric, y, classifier)
+    if error is not None:
+        raise CommandError(f"{flag} {name}: cannot score the target {target} ({error})")
+
+
+def _scoring(args, classifier, y, target):
     """What is reported: ``--scoring``, else the objective, else log-loss (AUC
-    for rank averages, which are not probabilities) or RMSE."""
-    if args.scoring:
-        return [_metric(name) for name in args.scoring.split(",") if name.strip()]
+    for rank averages, which are not probabilities) or RMSE. Every metric
+    named must fit the target."""
+    named = [(flag, name, _metric(name, flag)) for flag, name in _named_metrics(args)]
+    for flag, name, metric in named:
+        _check_metric(flag, name, metric, classifier, y, target)
+    scoring = [metric for flag, _, metric in named if flag == "--scoring"]
+    if scoring:
+        return scoring
     objective = _objective(args)
     if objective is not None:
         return [objective]
@@ -450,13 +608,30 @@ def _models(table):
     return models
 
 
-def _fuser(args, classifier, scoring, oof, y, groups, source):
+def _folds(args, classifier, y, groups):
+    """The honest score's folds: ``--cv`` of them, no more than there are
+    groups, rows, or (stratified) rows of the largest class to split."""
+    import numpy as np
     from sklearn.model_selection import GroupKFold
 
+    if groups is not None:
+        most = len(np.unique(groups))
+        what = f"the {most} groups of --groups {args.groups}"
+    elif classifier:
+        most = int(np.unique(y, return_counts=True)[1].max())
+        what = f"the target's {most} rows of its largest class"
+    else:
+        most, what = len(y), f"the target's {len(y)} rows"
+    if args.cv > most:
+        raise CommandError(f"--cv {args.cv}: more folds than {what}")
+    # An int is (stratified) k-fold, as the fusers read it; groups need a group splitter.
+    return args.cv if groups is None else GroupKFold(args.cv)
+
+
+def _fuser(args, classifier, scoring, oof, y, groups, source):
     from . import OOFStacker, OOFStackerRegressor, WeightedBlender, WeightedBlenderRegressor
 
-    # An int is (stratified) k-fold, as the fusers read it; groups need a group splitter.
-    cv = args.cv if groups is None else GroupKFold(args.cv)
+    cv = _folds(args, classifier, y, groups)
     common = {"cv": cv, "scoring": scoring, "groups": groups}
     if args.command == "stack":
         cls = OOFStacker if classifier else OOFStackerRegressor
@@ -565,7 +740,7 @@ def _correlations(oof, fuser):
     if block.shape[2] == 2:
         block = block[:, :, 1:]  # binary: the positive class's score
     flat = block.transpose(1, 0, 2).reshape(len(names), -1)
-    matrix = np.corrcoef(flat)
+    matrix = np.atleast_2d(np.corrcoef(flat))  # one model: corrcoef gives a scalar
     return {a: {b: float(matrix[i, j]) for j, b in enumerate(names)} for i, a in enumerate(names)}
 
 
@@ -629,8 +804,11 @@ def _write(args, fuser, test, ids, target):
     frame = pd.DataFrame(columns)
     if ids is not None:
         frame.insert(0, args.id, ids.to_numpy())
-    if Path(args.out).suffix.lower() in PARQUET:
-        frame.to_parquet(args.out, index=False)
-    else:
-        frame.to_csv(args.out, index=False)
+    try:
+        if Path(args.out).suffix.lower() in PARQUET:
+            frame.to_parquet(args.out, index=False)
+        else:
+            frame.to_csv(args.out, index=False)
+    except (OSError, ImportError) as exc:  # no write permission, no Parquet engine
+        raise CommandError(f"--out {args.out}: cannot write it ({exc})") from None
     return {"file": args.out, "holds": holds, "rows": len(frame)}

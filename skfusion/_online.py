@@ -52,7 +52,7 @@ from ._compat import Interval, StrOptions, _fit_context, _num_samples, _safe_ind
 from ._kernels import get_kernel
 from ._kernels._contract import all_finite
 from ._oof import check_member_output, check_output
-from ._saved import _FromPredictions, _SavedColumns
+from ._saved import _FromPredictions, _SavedColumns, member_kind
 from ._utils import check_sample_weight, row_log_losses, row_squared_errors
 
 # Scorer names whose metric is a mean of per-row losses, and the loss of one row.
@@ -240,7 +240,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
                 if self.update_members
                 else "is not fitted; with update_members=False the members must be fitted"
             )
-            raise ValueError(f"Member {name!r} ({type(est).__name__}) {how}.")
+            raise ValueError(f"Member {name!r} ({member_kind(est)}) {how}.")
         # Fixed for the stream: a later set_params must not make the caller's
         # own members learn.
         self._updating = self.update_members
@@ -443,7 +443,7 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
             if self._sample_weight_given:
                 if not _takes(est.partial_fit, "sample_weight"):
                     raise TypeError(
-                        f"Member {name!r} ({type(est).__name__}) does not take sample_weight "
+                        f"Member {name!r} ({member_kind(est)}) does not take sample_weight "
                         "in partial_fit."
                     )
                 kwargs["sample_weight"] = sample_weight

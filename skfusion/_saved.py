@@ -16,7 +16,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import validate_params
-from ._utils import is_frame
+from ._utils import is_frame, off_simplex_rows
 
 # Rows of saved probabilities must sum to 1 within this: files round them (to
 # 2 decimals, 3 classes are off by up to 0.015). They are then rescaled.
@@ -43,6 +43,14 @@ class _SavedColumns(BaseEstimator):
         check_is_fitted(self)
         values = np.asarray(X)[:, self.columns[0] : self.columns[1]]
         return values[:, 0] if values.shape[1] == 1 else values
+
+
+def member_kind(estimator):
+    """What a member is, as messages name it: its class, or "saved predictions"
+    for the members that ``from_predictions`` makes."""
+    if isinstance(estimator, _SavedColumns):
+        return "saved predictions"
+    return type(estimator).__name__
 
 
 class _SavedPredictionsRegressor(RegressorMixin, _SavedColumns):
@@ -194,11 +202,9 @@ def _as_2d(values, name):
 
 
 def _is_probabilities(values):
-    if values.min() < 0 or values.max() > 1:
-        return False
-    return values.shape[1] == 1 or np.all(
-        np.abs(values.sum(axis=1) - 1.0) <= PROBABILITY_SUM_TOLERANCE
-    )
+    """Whether saved values are probabilities: the members' rule (see
+    ``off_simplex_rows``) with room for the rounding of files."""
+    return values.max() <= 1 and off_simplex_rows(values, PROBABILITY_SUM_TOLERANCE) is None
 
 
 class _Model:
@@ -371,20 +377,88 @@ def _probabilities(values, name):
     return values
 
 
+def _index(values):
+    """The row ids of a pandas Series or DataFrame; None for anything else."""
+    return values.index if hasattr(values, "iloc") and hasattr(values, "index") else None
+
+
+def _few(ids):
+    """The first three ids, for a message."""
+    return ", ".join(repr(i) for i in list(ids)[:3])
+
+
+def _on_y_rows(values, y_index, what):
+    """``values`` with its rows in the order of ``y_index`` (y's row ids).
+
+    Only pandas objects are moved: the same ids in another order are
+    reordered; other ids, or an id given twice, are an error, as pairing
+    them by position would silently pair rows of different ids. Arrays,
+    and indexes equal to y's, are paired by position.
+    """
+    index = _index(values)
+    if index is None or y_index is None or index.equals(y_index):
+        return values
+    for name, ids in (("y", y_index), (what, index)):
+        if ids.has_duplicates:
+            repeated = ids[ids.duplicated()].unique()
+            raise ValueError(
+                f"The index of {name} repeats {len(repeated)} id(s) (e.g. {_few(repeated)}): "
+                f"the rows of {what} cannot be paired with y's by id. Give each id once, or "
+                "arrays (.to_numpy()) to pair rows by position."
+            )
+    missing, extra = y_index.difference(index, sort=False), index.difference(y_index, sort=False)
+    sides = [(missing, f"in y, not in {what}"), (extra, f"in {what}, not in y")]
+    differ = "; ".join(
+        f"{len(ids)} {where} (e.g. {_few(ids)})" for ids, where in sides if len(ids)
+    )
+    if differ:
+        raise ValueError(
+            f"The indexes of {what} and y differ in {len(missing) + len(extra)} id(s): {differ}. "
+            "Give the same ids, or arrays (.to_numpy()) to pair rows by position."
+        )
+    return values.iloc[index.get_indexer(y_index)]
+
+
+def _paired_with_y(predictions, y, sample_weight, groups):
+    """The predictions, row weights and groups with their rows in y's order
+    where both they and y are pandas objects (see ``_on_y_rows``)."""
+    y_index = _index(y)
+    if isinstance(predictions, (list, tuple)):
+        predictions = [
+            _on_y_rows(p, y_index, f"predictions[{m}]") for m, p in enumerate(predictions)
+        ]
+    else:
+        predictions = _on_y_rows(predictions, y_index, "predictions")
+    sample_weight = _on_y_rows(sample_weight, y_index, "sample_weight")
+    return predictions, sample_weight, _on_y_rows(groups, y_index, "groups")
+
+
+_ARGUMENTS = {
+    "predictions": ["array-like"],
+    "y": ["array-like"],
+    "names": ["array-like", None],
+    "sample_weight": ["array-like", None],
+    "groups": ["array-like", None],
+}
+
+
+def _validate_arguments(cls, *arguments):
+    """sklearn's parameter validation of ``from_predictions``, naming the
+    fuser's own method in its messages: a ``validate_params`` decorator on
+    the shared classmethod would name the mixin's
+    (``_FromPredictions.from_predictions``)."""
+
+    def from_predictions(predictions, y, names, sample_weight, groups):
+        """The arguments checked; sklearn's messages name its __qualname__."""
+
+    from_predictions.__qualname__ = f"{cls.__name__}.from_predictions"
+    validate_params(_ARGUMENTS, prefer_skip_nested_validation=True)(from_predictions)(*arguments)
+
+
 class _FromPredictions:
     """``from_predictions`` for the fusers that fuse member outputs."""
 
     @classmethod
-    @validate_params(
-        {
-            "predictions": ["array-like"],
-            "y": ["array-like"],
-            "names": ["array-like", None],
-            "sample_weight": ["array-like", None],
-            "groups": ["array-like", None],
-        },
-        prefer_skip_nested_validation=False,
-    )
     def from_predictions(
         cls, predictions, y, *, names=None, sample_weight=None, groups=None, **params
     ):
@@ -420,18 +494,30 @@ class _FromPredictions:
             any others are scores, which a stacker takes (as
             ``decision_function``) and soft voting and model averaging
             refuse. A regressor's model gives one column per output of ``y``.
+            With a binary ``y``, some models may give one column and others
+            two, each read by its own layout.
+
+            Rows pair with ``y``'s by position, unless both carry an index
+            (``y`` a Series or DataFrame, and a DataFrame, or Series and
+            DataFrames in the list): then by id, each one's rows put in the
+            order of ``y``'s index. Ids found in one index but not the other,
+            or an id given twice (where the indexes are not equal), are a
+            ValueError; pass arrays (``.to_numpy()``) to pair by position.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets (a 2-D y for regressors only).
+            Targets (a 2-D y for regressors only). A Series' or DataFrame's
+            index gives the rows' ids (see ``predictions``).
         names : list of str, default=None
             The models' names (valid identifiers); None is ``model0``,
             ``model1``... for arrays. A DataFrame's columns name its models
             (a DataFrame of one model's class columns takes one name).
         sample_weight : array-like of shape (n_samples,), default=None
-            Row weights, as in ``fit``.
+            Row weights, as in ``fit``. A Series follows ``y``'s index as
+            the predictions do.
         groups : array-like of shape (n_samples,), default=None
             Group labels for a group splitter ``cv``, as in ``fit``: the folds
             of ``fused_cv_score_`` then keep each group whole (not for the
-            online blenders, which have no folds).
+            online blenders, which have no folds). A Series follows ``y``'s
+            index as the predictions do.
         **params : dict
             Parameters of the fuser (all but ``estimators``), e.g.
             ``weighting="caruana"`` or ``final_estimator=...``.
@@ -465,8 +551,10 @@ class _FromPredictions:
         >>> blender.predict([np.array([0.9, 0.2]), np.array([0.5, 0.5])])
         array([1, 0])
         """
+        _validate_arguments(cls, predictions, y, names, sample_weight, groups)
         if "estimators" in params:
             raise TypeError("from_predictions makes the members from the predictions.")
+        predictions, sample_weight, groups = _paired_with_y(predictions, y, sample_weight, groups)
         if groups is not None and "groups" not in inspect.signature(cls.fit).parameters:
             raise ValueError(f"{cls.__name__} has no folds to group: groups is not used.")
         classifier = issubclass(cls, ClassifierMixin)

@@ -319,6 +319,50 @@ def _is_sets(y_pred):
     return np.asarray(y_pred).dtype == bool
 
 
+def _refuse_rows(bad, what):
+    """A ValueError saying in how many rows, and first where, ``bad`` holds
+    (any entry of a row's outputs or bounds)."""
+    if bad.ndim > 1:
+        bad = bad.any(axis=tuple(range(1, bad.ndim)))
+    rows = np.flatnonzero(bad)
+    if len(rows):
+        raise ValueError(f"{what} in {len(rows)} row(s) (first: row {rows[0]}).")
+
+
+def _check_truth(y_true):
+    """A missing truth is no row to cover: NaN (or None) is an error, not a miss."""
+    if y_true.dtype.kind in "fc":
+        missing = np.isnan(y_true)
+    elif y_true.dtype == object:
+        from pandas import isna
+
+        missing = np.asarray(isna(y_true), dtype=bool)
+    else:
+        return
+    _refuse_rows(missing, "y_true holds NaN")
+
+
+def _check_bounds(y_pred):
+    """Interval bounds as floats. NaN, or a lower bound above the upper, is an
+    error: either would count as a miss, or as a negative width."""
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    _refuse_rows(np.isnan(y_pred), "y_pred holds NaN")
+    _refuse_rows(y_pred[..., 0] > y_pred[..., 1], "y_pred has a lower bound above the upper")
+    return y_pred
+
+
+def _label_columns(y_true, labels):
+    """Each true label's column among ``labels`` (the sets' columns, in the
+    order given, not sorted) and whether it is one of them at all."""
+    order = np.argsort(labels, kind="stable")
+    ranked = labels[order]
+    repeated = ranked[1:][ranked[1:] == ranked[:-1]].tolist()
+    if len(repeated):
+        raise ValueError(f"labels holds {repeated[0]!r} more than once: one label per column.")
+    position = np.searchsorted(ranked, y_true).clip(0, len(labels) - 1)
+    return order[position], ranked[position] == y_true
+
+
 @validate_params(
     {
         "y_true": ["array-like"],
@@ -334,17 +378,18 @@ def coverage_score(y_true, y_pred, *, labels=None, sample_weight=None):
     Parameters
     ----------
     y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        True labels (sets) or values (intervals).
+        True labels (sets) or values (intervals); NaN is an error.
     y_pred : array-like
         Prediction sets, boolean ``(n_samples, n_labels)`` (as
         ``predict_set`` gives them), or intervals, ``(n_samples, 2)`` or
         ``(n_samples, n_outputs, 2)`` lower and upper bounds (as
         ``predict_interval`` gives them; a row of several outputs is covered
-        when every output is).
+        when every output is). A NaN bound, or a lower bound above the
+        upper, is an error.
     labels : array-like of shape (n_labels,), default=None
-        The labels of the sets' columns (a fuser's ``classes_``); None is
-        the sorted labels of ``y_true``, which must then be as many as the
-        columns.
+        The labels of the sets' columns, in the columns' order (any order,
+        each label once; a fuser's ``classes_``); None is the sorted labels
+        of ``y_true``, which must then be as many as the columns.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights.
 
@@ -377,6 +422,7 @@ def coverage_score(y_true, y_pred, *, labels=None, sample_weight=None):
     weights = check_sample_weight(sample_weight, len(y_true))
     if len(y_pred) != len(y_true):
         raise ValueError(f"y_pred has {len(y_pred)} rows but y_true has {len(y_true)}.")
+    _check_truth(y_true)
     if _is_sets(y_pred):
         labels = np.unique(y_true) if labels is None else np.asarray(labels)
         if y_pred.ndim != 2 or y_pred.shape[1] != len(labels):
@@ -384,15 +430,15 @@ def coverage_score(y_true, y_pred, *, labels=None, sample_weight=None):
                 f"Prediction sets need one column per label ({len(labels)}); got shape "
                 f"{y_pred.shape}. Pass labels= (a fuser's classes_)."
             )
-        index = np.searchsorted(labels, y_true).clip(0, len(labels) - 1)
-        known = labels[index] == y_true
-        covered = known & y_pred[np.arange(len(y_true)), index]
+        column, known = _label_columns(y_true, labels)
+        covered = known & y_pred[np.arange(len(y_true)), column]
     else:
         if y_pred.shape[-1] != 2 or y_pred.shape[:-1] != y_true.shape:
             raise ValueError(
                 "Intervals are (n_samples, 2) or (n_samples, n_outputs, 2) lower and upper "
                 f"bounds for y_true of shape {y_true.shape}; got {y_pred.shape}."
             )
+        y_pred = _check_bounds(y_pred)
         inside = (y_pred[..., 0] <= y_true) & (y_true <= y_pred[..., 1])
         covered = inside if inside.ndim == 1 else inside.all(axis=1)
     return float(np.average(covered, weights=weights))
@@ -408,7 +454,8 @@ def interval_width(y_pred, *, sample_weight=None):
     Parameters
     ----------
     y_pred : array-like of shape (n_samples, 2) or (n_samples, n_outputs, 2)
-        Lower and upper bounds.
+        Lower and upper bounds; a NaN bound, or a lower bound above the
+        upper, is an error.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights.
 
@@ -439,6 +486,7 @@ def interval_width(y_pred, *, sample_weight=None):
         raise ValueError(
             f"Intervals are (n_samples, 2) or (n_samples, n_outputs, 2); got {y_pred.shape}."
         )
+    y_pred = _check_bounds(y_pred)
     widths = y_pred[..., 1] - y_pred[..., 0]
     mean = np.average(widths, axis=0, weights=check_sample_weight(sample_weight, len(widths)))
     return float(mean) if np.ndim(mean) == 0 else mean

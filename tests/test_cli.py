@@ -17,6 +17,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.naive_bayes import GaussianNB
 
 from skfusion import WeightedBlender
+from skfusion._cli import main
 
 HAS_PYARROW = importlib.util.find_spec("pyarrow") is not None
 
@@ -190,13 +191,16 @@ def test_parquet_in_and_out(classes, tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_csv(csv_out), check_exact=False)
 
 
-def _broken(root, tmp_path, change):
-    """A copy of the class files with one changed by ``change(frame) -> frame``."""
+def _broken(root, tmp_path, change, ids=True):
+    """A copy of the class files with one changed by ``change(frame) -> frame``
+    (and the others without their id column unless ``ids``)."""
     for split in ("oof", "test"):
         for path in (root / split).glob("*.csv"):
             frame = pd.read_csv(path)
             if split == "oof" and path.stem == "forest":
                 frame = change(frame)
+            elif not ids:
+                frame = frame.drop(columns="id")
             _write(frame, tmp_path / split / path.name)
     (tmp_path / "train.csv").write_text((root / "train.csv").read_text())
     return tmp_path
@@ -215,7 +219,11 @@ def _not_probabilities(frame):
 @pytest.mark.parametrize(
     "change, use_id, message",
     [
-        (lambda f: f.iloc[:250], False, r"forest.csv: 250 rows, but the target file has 300"),
+        (
+            lambda f: f.drop(columns="id").iloc[:250],
+            False,
+            r"forest.csv: 250 rows, but the target file has 300",
+        ),
         (
             lambda f: f.assign(id=f["id"] + 1),
             True,
@@ -234,13 +242,13 @@ def _not_probabilities(frame):
         (
             lambda f: f.assign(id=f["id"].astype(str) + "x"),
             False,
-            r"forest.csv: column 'id' is not numbers \(an id column\? give --id\)",
+            r"forest.csv: column 'id' is not numbers \(an id column\? give --id id\)",
         ),
     ],
 )
 def test_bad_files_are_named(classes, tmp_path, change, use_id, message):
     root, *_ = classes
-    broken = _broken(root, tmp_path, change)
+    broken = _broken(root, tmp_path, change, ids=use_id)
     done = run("blend", *_inputs(broken), *(["--id", "id"] if use_id else []), ok=False)
     assert done.returncode == 2
     assert re.search(message, done.stderr), done.stderr
@@ -326,3 +334,264 @@ def test_more_bad_inputs_are_named(classes, tmp_path):
     done = run("blend", "--oof", tmp_path / "v" / "model.csv", "--target",
                f"{tmp_path / 'v.csv'}:value", "--id", "id", "--labels", ok=False)  # fmt: skip
     assert "--labels writes class labels" in done.stderr
+
+
+def fails(capsys, *args):
+    """Run the command in this process: exit status 2 and one line on stderr
+    (no traceback, no usage block); return that line."""
+    try:
+        status = main([str(a) for a in args])
+    except SystemExit as exit_:  # argparse's own errors
+        status = exit_.code
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert status == 2 and len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.fixture
+def small(tmp_path):
+    """Two files of three-class probabilities with ids, a target file, a test file."""
+    rng = np.random.default_rng(0)
+    y = np.array(["ant", "bee", "cat"])[np.arange(30) % 3]
+    _write(pd.DataFrame({"id": np.arange(30), "target": y}), tmp_path / "train.csv")
+    for name in ("a", "b"):
+        frame = pd.DataFrame(rng.dirichlet(np.ones(3), 30), columns=["ant", "bee", "cat"])
+        frame.insert(0, "id", np.arange(30))
+        _write(frame, tmp_path / f"{name}.csv")
+        _write(frame.iloc[:10], tmp_path / "test" / f"{name}.csv")
+    return tmp_path, ["--target", f"{tmp_path / 'train.csv'}:target", "--id", "id"]
+
+
+def _text(path, data):
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("empty.csv", b"", r"empty.csv: the file is empty"),
+        ("broken.csv", b'a,b\n0.1,0.9\n"0.2,0.8\n', r"broken.csv: not a valid CSV file \(.*EOF"),
+        ("latin.csv", "caf\xe9,b\n0.1,0.9\n".encode("latin-1"), r"latin.csv: not UTF-8 text"),
+        ("ragged.csv", b"a,b\n0.1,0.9\n0.2,0.3,0.5\n", r"ragged.csv: not a valid CSV file"),
+    ],
+)
+def test_unreadable_files_are_named(small, capsys, name, data, message):
+    root, target = small
+    for flags in (["--oof", _text(root / name, data), *target],
+                  ["--oof", root / "a.csv", "--target", f"{root / name}:target"]):  # fmt: skip
+        assert re.search(message, fails(capsys, "blend", *flags))
+
+
+def test_a_missing_out_folder_is_refused_before_reading(small, capsys):
+    root, target = small
+    out = root / "no" / "such" / "sub.csv"
+    # The OOF file is missing too: --out is checked first, before any reading.
+    line = fails(capsys, "blend", "--oof", root / "nope.csv", "--test", root / "test" / "a.csv",
+                 *target, "--out", out)  # fmt: skip
+    assert line.startswith(f"skfusion blend: error: --out {out}: no folder ")
+    line = fails(capsys, "blend", "--oof", root / "a.csv", "--test", root / "test" / "a.csv",
+                 *target, "--out", root)  # fmt: skip
+    assert f"--out {root}: a folder" in line
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--scoring", "r2"], r"--scoring r2: r2 is a regression scorer and the target "
+         r"'target' of .*train.csv holds class labels"),
+        (["--scoring", "log_loss,rmse"], r"--scoring rmse: rmse is a regression scorer"),
+        (["--objective", "r2"], r"--objective r2: r2 is a regression scorer"),
+        (["--scoring", "roc_auc"], r"--scoring roc_auc: cannot score the target 'target' "
+         r"of .*train.csv \(multi_class must be"),
+        (["--scoring", "f1"], r"--scoring f1: cannot score the target 'target' of .*average="),
+        (["--cv", "1"], r"--cv 1: give 2 folds or more"),
+        (["--cv", "11"], r"--cv 11: more folds than the target's 10 rows of its largest class"),
+        (["--cv", "x"], r"argument --cv: invalid int value: 'x'"),
+        (["--weighting", "best"], r"argument --weighting: invalid choice: 'best'"),
+        (["--task", "regression"], r"--task regression: the target 'target' of .*train.csv "
+         r"holds labels \('ant'\), not numbers"),
+    ],
+)  # fmt: skip
+def test_bad_flags_are_named(small, capsys, flags, message):
+    root, target = small
+    line = fails(capsys, "blend", "--oof", root / "a.csv", root / "b.csv", *target, *flags)
+    assert re.search(message, line), line
+
+
+def test_flags_that_do_not_fit_a_regression_target_are_named(tmp_path, capsys):
+    X, y = make_regression(n_samples=40, noise=5.0, random_state=0)
+    _write(pd.DataFrame({"value": y, "site": np.arange(40) // 20}), tmp_path / "train.csv")
+    _write(pd.DataFrame({"pred": y + 1.0}), tmp_path / "ridge.csv")
+    files = ["--oof", tmp_path / "ridge.csv", "--target", f"{tmp_path / 'train.csv'}:value"]
+    line = fails(capsys, "blend", *files, "--scoring", "accuracy")
+    assert "--scoring accuracy: accuracy is a classification scorer and the target" in line
+    assert "holds values" in line
+    line = fails(capsys, "blend", *files, "--task", "classification")
+    assert re.search(r"--task classification: the target 'value' of .*train.csv holds "
+                     r"continuous values, not classes", line)  # fmt: skip
+    line = fails(capsys, "blend", *files, "--groups", "site", "--cv", "3")
+    assert re.search(r"--cv 3: more folds than the 2 groups of --groups site", line)
+    bad = pd.DataFrame({"value": np.where(np.arange(40) == 4, np.inf, y)})
+    _write(bad, tmp_path / "inf.csv")
+    line = fails(capsys, "blend", "--oof", tmp_path / "ridge.csv", "--target",
+                 f"{tmp_path / 'inf.csv'}:value")  # fmt: skip
+    assert re.search(r"inf.csv: target column 'value' holds NaN or inf in 1 row\(s\), "
+                     r"first row 4", line)  # fmt: skip
+
+
+def _changed(root, name, change):
+    """``b.csv`` of ``small`` changed by ``change(frame)``, written to ``root/name/b.csv``."""
+    _write(change(pd.read_csv(root / "b.csv")), root / name / "b.csv")
+    return root / name / "b.csv"
+
+
+def _folder(root):
+    (root / "folder.csv").mkdir()
+    return root / "folder.csv"
+
+
+def _repeat_id(frame):
+    return frame.assign(id=frame["id"].where(frame.index != 5, 4))
+
+
+def _drop_id(frame):
+    return frame.assign(id=frame["id"].where(frame.index != 7))
+
+
+def _paired_ids(frame):
+    return frame.assign(target=np.arange(30) % 3, id=np.arange(30) // 2)
+
+
+def _no_rows(frame):
+    return frame.iloc[:0]
+
+
+# (flags from the root of ``small``, what the one line says): each bad input
+# ends in one line that names its file, column or flag.
+BAD_COLUMNS = {
+    "target column": (
+        lambda r: ["--target", f"{r / 'train.csv'}:label"],
+        r"train.csv: no target column 'label' \(columns: \['id', 'target'\]\)",
+    ),
+    "id column": (lambda r: ["--id", "key"], r"train.csv: no id column 'key'"),
+    "groups column": (lambda r: ["--groups", "site"], r"train.csv: no groups column 'site'"),
+    "repeated id": (
+        lambda r: ["--oof", _changed(r, "twice", _repeat_id)],
+        r"twice.b.csv: id 4 appears more than once in column 'id'",
+    ),
+    "repeated target id": (
+        lambda r: ["--target", f"{_changed(r, 'pairs', _paired_ids)}:target"],
+        r"pairs.b.csv: id 0 appears more than once in column 'id'",
+    ),
+    "missing id": (
+        lambda r: ["--oof", _changed(r, "gap", _drop_id)],
+        r"gap.b.csv: id column 'id' holds NaN or inf in 1 row\(s\), first row 7",
+    ),
+    "folder": (lambda r: ["--oof", _folder(r)], r"folder.csv: a folder, not a file"),
+    "target without rows": (
+        lambda r: ["--target", f"{_changed(r, 'none', _no_rows)}:ant"],
+        r"none.b.csv: target column 'ant' has no rows",
+    ),
+    "test file without rows": (
+        lambda r: ["--oof", r / "b.csv", "--test", _changed(r, "none", _no_rows)],
+        r"none.b.csv: no rows",
+    ),
+    "one class": (
+        lambda r: ["--target", f"{_changed(r, 'same', lambda f: f.assign(y='ant'))}:y"],
+        r"the target 'y' of .*same.b.csv holds one class only \('ant'\)",
+    ),
+    "one column, three labels": (
+        lambda r: ["--oof", _changed(r, "one", lambda f: f[["id", "ant"]])],
+        r"one.b.csv: model 'b' has 1 columns but the target has 3 classes",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_COLUMNS)
+def test_bad_columns_and_ids_are_named(small, capsys, case):
+    root, _ = small
+    flags, message = BAD_COLUMNS[case]
+    flags = flags(root)
+    defaults = {
+        "--oof": [root / "a.csv", root / "b.csv"],
+        "--target": [f"{root / 'train.csv'}:target"],
+        "--id": ["id"],
+    }
+    for flag, values in defaults.items():
+        if flag not in flags:
+            flags += [flag, *values]
+    assert re.search(message, fails(capsys, "blend", *flags))
+
+
+@pytest.mark.parametrize("column", ["id", "ID", "Id", "index"])
+def test_an_id_column_without_id_suggests_it(tmp_path, capsys, column):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 40)
+    _write(pd.DataFrame({"y": y}), tmp_path / "train.csv")
+    _write(pd.DataFrame({column: np.arange(40), "p": rng.random(40)}), tmp_path / "m.csv")
+    line = fails(capsys, "blend", "--oof", tmp_path / "m.csv", "--target",
+                 f"{tmp_path / 'train.csv'}:y")  # fmt: skip
+    assert f"m.csv: column {column!r} looks like a row id" in line
+    assert f"give --id {column}" in line
+
+
+def test_distinct_integers_beside_probabilities_suggest_id(classes, tmp_path, capsys):
+    root, oof, _, y, _ = classes
+    frame = pd.DataFrame(oof["forest"], columns=["ant", "bee", "cat"])
+    frame.insert(0, "row", np.random.default_rng(0).permutation(300) + 7)
+    _write(frame, tmp_path / "forest.csv")
+    _write(pd.DataFrame({"target": y}), tmp_path / "train.csv")
+    line = fails(capsys, "stack", "--oof", tmp_path / "forest.csv", "--target",
+                 f"{tmp_path / 'train.csv'}:target", "--scoring", "accuracy")  # fmt: skip
+    assert "forest.csv: column 'row' looks like a row id (distinct integers beside" in line
+    assert "give --id row" in line
+    # Integer predictions of a value (one column) are no id.
+    _write(pd.DataFrame({"count": np.arange(300)}), tmp_path / "counts" / "m.csv")
+    _write(pd.DataFrame({"n": np.arange(300) + 0.5}), tmp_path / "n.csv")
+    assert main(["blend", "--oof", str(tmp_path / "counts" / "m.csv"), "--target",
+                 f"{tmp_path / 'n.csv'}:n", "--json"]) == 0  # fmt: skip
+
+
+def test_one_and_two_column_binary_files_are_fused_together(tmp_path, capsys):
+    X, y = make_classification(n_samples=200, random_state=2)
+    labels = np.array(["no", "yes"])[y]
+    oof, test = {}, {}
+    for name, model in [("logreg", LogisticRegression()), ("bayes", GaussianNB())]:
+        oof[name] = cross_val_predict(model, X, labels, cv=5, method="predict_proba")
+        test[name] = model.fit(X, labels).predict_proba(X[:20])
+    # logreg: P(yes) alone; bayes: a column per class.
+    _write(pd.DataFrame({"p": oof["logreg"][:, 1]}), tmp_path / "oof" / "logreg.csv")
+    _write(pd.DataFrame({"p": test["logreg"][:, 1]}), tmp_path / "test" / "logreg.csv")
+    _write(pd.DataFrame(oof["bayes"], columns=["no", "yes"]), tmp_path / "oof" / "bayes.csv")
+    _write(pd.DataFrame(test["bayes"], columns=["no", "yes"]), tmp_path / "test" / "bayes.csv")
+    _write(pd.DataFrame({"y": labels}), tmp_path / "train.csv")
+    out = tmp_path / "sub.csv"
+    files = ["--oof", *sorted((tmp_path / "oof").glob("*.csv")),
+             "--test", *sorted((tmp_path / "test").glob("*.csv"))]  # fmt: skip
+    target = ["--target", f"{tmp_path / 'train.csv'}:y"]
+    flags = ["--weighting", "optimize", "--out", out, "--json"]
+    assert main([*map(str, ["blend", *files, *target, *flags])]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["task"] == "classification"
+    names = ["bayes", "logreg"]  # the files, sorted
+    expected = WeightedBlender.from_predictions(
+        [oof[n] for n in names], labels, names=names, weighting="optimize"
+    )
+    weights = {m["name"]: m["weight"] for m in result["models"]}
+    np.testing.assert_allclose([weights[n] for n in names], expected.weights_, atol=1e-8)
+    # The written P(yes): the weighted average of each model's P(yes), by hand.
+    by_hand = sum(weights[n] * test[n][:, 1] for n in names)
+    np.testing.assert_allclose(pd.read_csv(out)["y"], by_hand, atol=1e-8)
+    assert main(["report", *map(str, files + target), "--json"]) == 0
+    correlations = json.loads(capsys.readouterr().out)["correlations"]
+    assert correlations["bayes"]["logreg"] == pytest.approx(
+        np.corrcoef(oof["bayes"][:, 1], oof["logreg"][:, 1])[0, 1]
+    )
+
+
+def test_report_of_one_model(small, capsys):
+    root, target = small
+    assert main(["report", "--oof", str(root / "a.csv"), *target, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["correlations"] == {"a": {"a": 1.0}}

@@ -330,7 +330,7 @@ def test_groups_prefit_and_other_arguments():
     groups = np.repeat(np.arange(9), 10)
     saved = OOFStacker.from_predictions(p, y, cv=GroupKFold(3), groups=groups)
     assert saved.fused_cv_score_ is not None
-    splits = saved._fusion_data_[4]  # the folds of the honest score
+    splits = saved._fusion_data_.splits  # the folds of the honest score
     assert len(splits) == 3
     for train, test in splits:
         assert not set(groups[train]) & set(groups[test])
@@ -350,3 +350,99 @@ def test_scores_refused_by_averaging_are_a_value_error():
     scores = [np.log(p[:, 0]), p[:, 1]]
     with pytest.raises(ValueError, match="'model0'.*not probabilities"):
         BayesianModelAverager.from_predictions(scores, y)
+
+
+def _shuffled_pandas(seed=0, n=120):
+    """A binary y with row ids, a model right on every row, a noisy one, the
+    row weights and groups; and the order in which another file lists them."""
+    rng = np.random.default_rng(seed)
+    ids = pd.Index(rng.permutation(np.arange(5000, 5000 + n)), name="id")
+    y = pd.Series(rng.integers(0, 2, n), index=ids, name="target")
+    good = np.where(y.to_numpy() == 1, 0.9, 0.1)
+    noisy = rng.uniform(0.2, 0.8, n)
+    frame = pd.DataFrame({"good": good, "noisy": noisy}, index=ids)
+    weight = pd.Series(rng.uniform(0.5, 2.0, n), index=ids)
+    groups = pd.Series(np.arange(n) % 6, index=ids)
+    return y, frame, weight, groups, rng.permutation(n)
+
+
+def test_pandas_predictions_are_paired_with_y_by_index():
+    y, frame, weight, groups, order = _shuffled_pandas()
+    params = {"weighting": "optimize", "scoring": "accuracy", "cv": GroupKFold(3)}
+    # By hand: the positional arrays of rows that belong together.
+    expected = WeightedBlender.from_predictions(
+        frame.to_numpy(), y.to_numpy(), names=["good", "noisy"], sample_weight=weight.to_numpy(),
+        groups=groups.to_numpy(), **params,
+    )  # fmt: skip
+    assert expected.fused_score_ == 1.0
+    shuffled = frame.iloc[order]
+    as_list = [shuffled["good"], shuffled[["noisy"]].iloc[::-1]]  # each its own order
+    for predictions, names in ((shuffled, None), (as_list, ["good", "noisy"])):
+        saved = WeightedBlender.from_predictions(
+            predictions, y, names=names, sample_weight=weight.iloc[order[::-1]],
+            groups=groups.iloc[order], **params,
+        )  # fmt: skip
+        assert saved.fused_score_ == 1.0
+        np.testing.assert_allclose(saved.weights_, expected.weights_, atol=1e-12)
+        np.testing.assert_allclose(saved.oof_predictions_, expected.oof_predictions_)
+        np.testing.assert_allclose(saved.fused_cv_score_, expected.fused_cv_score_)
+    # A one-column DataFrame y is paired the same way.
+    saved = WeightedBlender.from_predictions(shuffled, y.to_frame(), weighting="optimize")
+    np.testing.assert_allclose(saved.oof_predictions_[:, 0, 1], frame["good"].to_numpy())
+
+
+def test_pandas_ids_that_differ_from_y_are_an_error():
+    y, frame, weight, _, order = _shuffled_pandas()
+    other = frame.rename(index={frame.index[3]: 1, frame.index[8]: 2}).iloc[order]
+    message = r"predictions and y differ in 4 id\(s\): 2 in y, not in predictions \(e\.g\. "
+    with pytest.raises(ValueError, match=message + r".*2 in predictions, not in y \(e\.g\. 2, 1"):
+        WeightedBlender.from_predictions(other, y)
+    with pytest.raises(ValueError, match=r"predictions\[1\] and y differ in 1 id\(s\)"):
+        WeightedBlender.from_predictions([frame["good"], frame["noisy"].iloc[1:]], y)
+    with pytest.raises(ValueError, match=r"sample_weight and y differ in 4 id\(s\)"):
+        WeightedBlender.from_predictions(frame, y, sample_weight=weight.rename(index={
+            frame.index[3]: 1, frame.index[8]: 2}))  # fmt: skip
+    repeated = y.rename(index={y.index[5]: y.index[6]})
+    with pytest.raises(ValueError, match=r"index of y repeats 1 id\(s\) \(e\.g\. "):
+        WeightedBlender.from_predictions(frame.iloc[order], repeated)
+    # Arrays are paired by position, as before.
+    positional = WeightedBlender.from_predictions(
+        other.to_numpy(), y.to_numpy(), weighting="optimize"
+    )
+    np.testing.assert_array_equal(positional.oof_predictions_[:, 0, 1], other["good"])
+
+
+@pytest.mark.parametrize("cls", [WeightedBlender, OOFStacker, WeightedBlenderRegressor])
+def test_argument_errors_name_the_public_method(cls):
+    p, y = _probabilities(n=40, models=2, classes=2)
+    with pytest.raises(ValueError, match=rf"'names' parameter of {cls.__name__}.from_predictions"):
+        cls.from_predictions(p[:, :, 1], y, names=5)
+    with pytest.raises(ValueError, match=rf"'sample_weight' parameter of {cls.__name__}\."):
+        cls.from_predictions(p[:, :, 1], y, sample_weight="heavy")
+    with pytest.raises(ValueError) as error:
+        cls.from_predictions(p[:, :, 1], y, cv="folds")
+    assert "_FromPredictions" not in str(error.value)
+    assert f"'cv' parameter of {cls.__name__}" in str(error.value)
+
+
+def test_one_and_two_column_binary_models_are_fused_together():
+    X, y = make_classification(n_samples=300, random_state=6)
+    labels = np.array(["no", "yes"])[y]
+    fitted = WeightedBlender(_classifiers(), weighting="optimize").fit(X, labels)
+    proba = fitted.oof_predictions_
+    expected = WeightedBlender.from_predictions(proba, labels, names=NAMES, weighting="optimize")
+    mixed_list = [proba[:, 0, 1], proba[:, 1], proba[:, 2, 1:]]  # 1-D, two columns, one column
+    frame = pd.DataFrame(
+        {"forest": proba[:, 0, 1], "logreg__no": proba[:, 1, 0], "logreg__yes": proba[:, 1, 1],
+         "bayes__no": proba[:, 2, 0]}  # one column naming the negative class
+    )  # fmt: skip
+    for predictions, names in ((mixed_list, NAMES), (frame, None)):
+        saved = WeightedBlender.from_predictions(
+            predictions, labels, names=names, weighting="optimize"
+        )
+        assert list(saved.named_weights_) == NAMES
+        np.testing.assert_allclose(saved.weights_, expected.weights_, atol=1e-9)
+        np.testing.assert_allclose(saved.oof_predictions_, proba, atol=1e-12)
+        np.testing.assert_allclose(
+            saved.predict_proba(predictions), expected.predict_proba(proba), atol=1e-9
+        )

@@ -10,7 +10,14 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from skfusion import WeightedBlender, WeightedBlenderRegressor
-from skfusion.metrics import MEASURES, ambiguity_decomposition, diversity, pairwise_diversity
+from skfusion.metrics import (
+    MEASURES,
+    ambiguity_decomposition,
+    coverage_score,
+    diversity,
+    interval_width,
+    pairwise_diversity,
+)
 
 
 def naive_pair(a_right, b_right, w, measure):
@@ -131,3 +138,51 @@ def test_ambiguity_with_outputs_and_row_weights():
     assert parts["ensemble_error"] == pytest.approx(parts["average_error"] - parts["ambiguity"])
     with pytest.raises(ValueError, match="shape of y"):
         ambiguity_decomposition([y[:, 0]], y)
+
+
+def naive_coverage(y_true, sets, labels):
+    """Row by row: the set's column named by the true label (labels in the given order)."""
+    labels = list(labels)
+    covered = [t in labels and bool(row[labels.index(t)]) for t, row in zip(y_true, sets)]
+    return float(np.mean(covered))
+
+
+@pytest.mark.parametrize("labels", [["dog", "cat"], ["cat", "dog"], ["emu", "dog", "ant", "cat"]])
+def test_coverage_reads_set_columns_in_the_order_of_labels(labels):
+    rng = np.random.default_rng(0)
+    y_true = np.array(["dog", "cat", "cat", "dog", "ant", "cat"])
+    sets = rng.random((len(y_true), len(labels))) < 0.5
+    expected = naive_coverage(y_true, sets, labels)
+    assert coverage_score(y_true, sets, labels=labels) == pytest.approx(expected)
+    # The issue's case: two rows, each set holding just its true label.
+    two = np.array([[True, False], [False, True]])
+    assert coverage_score(["dog", "cat"], two, labels=["dog", "cat"]) == 1.0
+    with pytest.raises(ValueError, match="labels holds 'dog' more than once"):
+        coverage_score(["dog"], np.array([[True, True]]), labels=["dog", "dog"])
+
+
+def test_nan_truth_and_crossed_bounds_are_errors():
+    sets = np.array([[True, False], [False, True], [True, True]])
+    with pytest.raises(ValueError, match=r"y_true holds NaN in 1 row\(s\) \(first: row 1\)"):
+        coverage_score([0.0, np.nan, 1.0], sets, labels=[0.0, 1.0])
+    bounds = np.array([[0.0, 2.0], [0.0, 2.0], [0.0, 2.0]])
+    with pytest.raises(ValueError, match=r"y_true holds NaN in 2 row\(s\) \(first: row 0\)"):
+        coverage_score([np.nan, 1.0, np.nan], bounds)
+    with pytest.raises(ValueError, match=r"y_true holds NaN in 1 row\(s\) \(first: row 2\)"):
+        coverage_score(np.array(["a", "b", None], dtype=object), sets, labels=["a", "b"])
+    crossed = np.array([[0.0, 2.0], [3.0, 1.0], [5.0, 4.0]])
+    message = r"y_pred has a lower bound above the upper in 2 row\(s\) \(first: row 1\)"
+    with pytest.raises(ValueError, match=message):
+        coverage_score([1.0, 2.0, 4.5], crossed)
+    with pytest.raises(ValueError, match=message):
+        interval_width(crossed)
+    outputs = np.zeros((3, 2, 2))
+    outputs[..., 1] = 1.0
+    outputs[2, 1] = [2.0, 1.0]  # the second output of row 2 is crossed
+    with pytest.raises(ValueError, match=r"upper in 1 row\(s\) \(first: row 2\)"):
+        interval_width(outputs)
+    with pytest.raises(ValueError, match=r"y_pred holds NaN in 1 row\(s\) \(first: row 0\)"):
+        interval_width(np.array([[np.nan, 1.0], [0.0, 1.0]]))
+    # Bounds that touch are an interval of width 0, not an error.
+    assert interval_width(np.array([[1.0, 1.0], [0.0, 2.0]])) == 1.0
+    assert coverage_score([1.0, 3.0], np.array([[1.0, 1.0], [0.0, 2.0]])) == 0.5
