@@ -74,15 +74,23 @@ def _clipped_logit(p):
     return logit(np.clip(p, _PROBABILITY_FLOOR, 1 - _PROBABILITY_FLOOR))
 
 
+def _smoothed_targets(positive, w):
+    """Platt's targets of "is this the class": ``(n+ + 1) / (n+ + 2)`` and
+    ``1 / (n- + 2)`` instead of 1 and 0 (weighted counts, so a row of
+    weight 2 is two rows). A map fitted to them never gives exactly 0 or 1,
+    which a single held-out row of the other class would make an infinite
+    log-loss."""
+    n_pos, n_neg = w[positive].sum(), w[~positive].sum()
+    return np.where(positive, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+
+
 class _PlattSigmoid:
     """``expit(a * logit(p) + b)`` fitted with Platt's smoothed targets, so
     separable rows give finite a, b; starts from the identity (a=1, b=0)."""
 
     def fit(self, p, positive, w):
         f = _clipped_logit(p)
-        # Weighted counts, so a row of weight 2 is two rows.
-        n_pos, n_neg = w[positive].sum(), w[~positive].sum()
-        target = np.where(positive, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+        target = _smoothed_targets(positive, w)
 
         def loss_and_grad(ab):
             z = ab[0] * f + ab[1]
@@ -116,8 +124,8 @@ class OneVsRestCalibration:
         self.maps_ = []
         for c in self._calibrated_columns(proba.shape[1]):
             if self.method == "isotonic":
-                fitted = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-                fitted.fit(proba[:, c], (codes == c).astype(np.float64), sample_weight=w)
+                fitted = IsotonicRegression(out_of_bounds="clip")
+                fitted.fit(proba[:, c], _smoothed_targets(codes == c, w), sample_weight=w)
             else:
                 fitted = _PlattSigmoid().fit(proba[:, c], codes == c, w)
             self.maps_.append(fitted)
@@ -218,7 +226,20 @@ class _CalibratedProbabilities:
             splits = held_out_splits(codes, classifier=True)
         self.calibrator_ = fit_calibrator(method, proba, codes, sample_weight)
         self._calibrated_rows_ = cross_calibrated(method, proba, codes, sample_weight, splits)
+        self._score_calibrated_fusion()
         return self
+
+    def _score_calibrated_fusion(self):
+        """``fused_oof_predictions_`` and ``fused_score_`` of the calibrated
+        fusion, what ``predict_proba`` gives: the fused OOF probabilities
+        passed through ``calibrator_`` (in-sample for it, as for the weights;
+        ``fused_cv_score_`` calibrates each row without its split)."""
+        fused = np.asarray(self.fused_oof_predictions_, dtype=np.float64)
+        tested = np.all(np.isfinite(fused), axis=1)
+        calibrated = np.full_like(fused, np.nan)
+        calibrated[tested] = self.calibrator_.transform(fused[tested])
+        self.fused_oof_predictions_ = calibrated
+        self.fused_score_ = self._score_fused_rows(calibrated, tested)
 
     def _calibrated(self, proba):
         calibrator = getattr(self, "calibrator_", None)

@@ -39,6 +39,7 @@ from ._scoring import (
     fused_response,
     get_scorer,
     score_model,
+    score_predictions,
 )
 from .merge import _NEEDS_BASE, MERGES, align_mlp, merge_params
 from .weights import check_weights, weights_from_scores
@@ -431,7 +432,8 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         }
         self.fused_score_ = round_scores[-1]
         self.round_scores_ = round_scores
-        self.fused_oof_predictions_ = self._fused_oof(folds, len(y))
+        # The folds' fused outputs as made (fused_oof_predictions_ as calibrated).
+        self._folds_oof_ = self.fused_oof_predictions_ = self._fused_oof(folds, len(y))
 
         # 2. Fuse with those recipes the members fitted on all rows.
         base, estimators, fused, fisher = self._fuse_with(
@@ -448,6 +450,7 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         self._fisher_ = fisher  # the members' Fisher information as merged (or None)
         # The labels and weights of fused_oof_predictions_ (calibration and predict_set).
         self._oof_y_, self._oof_sample_weight_ = y, sample_weight
+        self._oof_tests_ = [fold.test for fold in folds]  # to score it fold by fold
         # transform's column count, so get_feature_names_out never predicts (set_output
         # calls it from inside transform).
         self._n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
@@ -471,7 +474,7 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         """The folds' fused probabilities on their test rows, the rows' label
         codes and weights (no splits of its own): what ``calibration`` and
         ``predict_set`` learn from."""
-        fused = np.asarray(self.fused_oof_predictions_, dtype=np.float64)
+        fused = np.asarray(self._folds_oof_, dtype=np.float64)
         if fused.ndim != 2:
             raise ValueError(
                 "calibration and predict_set learn from the fused model's probabilities, "
@@ -481,6 +484,24 @@ class _BaseWeightSpaceFuser(_BaseFusion):
         codes = label_codes(np.asarray(self._oof_y_)[tested], self.classes_)
         sample_weight = self._oof_sample_weight_
         return fused[tested], codes, None if sample_weight is None else sample_weight[tested], None
+
+    def _score_fused_rows(self, fused, tested):
+        """``fused_score_`` of fused probabilities of every row: the mean over
+        the folds of the score on their test rows, as the fit scores."""
+        scorer = get_scorer(self.scoring, classifier=True)
+        y, sample_weight = np.asarray(self._oof_y_), self._oof_sample_weight_
+        return _mean_score(
+            [
+                score_predictions(
+                    scorer,
+                    fused[test],
+                    y[test],
+                    classes=self.classes_,
+                    sample_weight=None if sample_weight is None else sample_weight[test],
+                )
+                for test in self._oof_tests_
+            ]
+        )
 
     def _has_fold_models(self):
         return False  # the folds' models are not kept: intervals are "cv"

@@ -9,7 +9,7 @@ import pytest
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV, _sigmoid_calibration
-from sklearn.datasets import load_digits, load_iris, make_classification
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
@@ -90,15 +90,35 @@ class _Identity(ClassifierMixin, BaseEstimator):
 
 
 @pytest.mark.parametrize("k", [2, 3])
-def test_isotonic_equals_sklearns_calibration_of_the_same_probabilities(k):
+def test_isotonic_is_sklearns_fit_on_platts_smoothed_targets(k):
+    from sklearn.isotonic import IsotonicRegression
+
     proba, codes = _proba_rows(k=k)
     ours = OneVsRestCalibration("isotonic").fit(proba, codes)
+    test, _ = _proba_rows(n=100, k=k, seed=5)
+    # The naive reference: one isotonic fit per class on targets (n+ + 1) / (n+ + 2)
+    # and 1 / (n- + 2), then rows renormalised (binary: the positive class).
+    mapped = []
+    for c in [1] if k == 2 else range(k):
+        positive = codes == c
+        target = np.where(positive, (positive.sum() + 1) / (positive.sum() + 2), 0.0)
+        target[~positive] = 1 / ((~positive).sum() + 2)
+        fitted = IsotonicRegression(out_of_bounds="clip").fit(proba[:, c], target)
+        mapped.append(fitted.predict(test[:, c]))
+    mapped = np.column_stack(mapped)
+    if k == 2:
+        expected = np.column_stack([1 - mapped[:, 0], mapped[:, 0]])
+    else:
+        expected = mapped / mapped.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(ours.transform(test), expected, atol=1e-12)
+    # Within the smoothing of sklearn's isotonic calibration of the same rows.
     theirs = CalibratedClassifierCV(
         FrozenEstimator(_Identity().fit(proba, codes)), method="isotonic"
-    )
-    theirs.fit(proba, codes)
-    test, _ = _proba_rows(n=100, k=k, seed=5)
-    np.testing.assert_allclose(ours.transform(test), theirs.predict_proba(test), atol=1e-12)
+    ).fit(proba, codes)
+    smallest = min(np.bincount(codes).min(), len(codes) - np.bincount(codes).max())
+    bound = 2 * k / (smallest + 2)
+    np.testing.assert_allclose(ours.transform(test), theirs.predict_proba(test), atol=bound)
+    assert ours.transform(test).min() > 0 and ours.transform(test).max() < 1
 
 
 @pytest.mark.parametrize("k", [2, 3])
@@ -323,3 +343,48 @@ def test_fold_models_are_calibrated_one_by_one_then_averaged(synthetic):
         np.testing.assert_allclose(
             bma.predict_log_proba(X_test), np.log(bma.predict_proba(X_test))
         )
+
+
+# ---------------------------------------------------------------------------
+# fused_score_ of what predict_proba gives; isotonic never 0 or 1
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("make", FUSERS[:3], ids=FUSER_IDS[:3])
+def test_fused_score_scores_the_calibrated_probabilities(make, synthetic):
+    X_train, _, y_train, _ = synthetic
+    fuser = make("temperature").set_params(scoring="neg_log_loss").fit(X_train, y_train)
+    plain = make(None).set_params(scoring="neg_log_loss").fit(X_train, y_train)
+    # Temperature scaling of the uncalibrated fused OOF probabilities, by hand.
+    logs = np.log(np.clip(plain.fused_oof_predictions_, 1e-12, None))
+    scaled = np.exp(logs / fuser.calibrator_.temperature_)
+    scaled /= scaled.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(fuser.fused_oof_predictions_, scaled, atol=1e-10)
+    assert fuser.fused_score_ == pytest.approx(-log_loss(y_train, scaled), abs=1e-10)
+    assert fuser.fused_score_ != pytest.approx(plain.fused_score_, abs=1e-6)
+
+
+def test_weight_space_fused_score_is_the_mean_of_the_calibrated_folds(synthetic):
+    X_train, _, y_train, _ = synthetic
+    fuser = FUSERS[3]("sigmoid").set_params(scoring="neg_log_loss").fit(X_train, y_train)
+    folds = fuser._oof_tests_
+    expected = np.mean([-log_loss(y_train[t], fuser.fused_oof_predictions_[t]) for t in folds])
+    assert fuser.fused_score_ == pytest.approx(expected, abs=1e-10)
+
+
+def test_isotonic_calibration_gives_no_certain_probabilities_and_keeps_its_log_loss():
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.4, random_state=0, stratify=y
+    )
+    members = [
+        ("lr", make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))),
+        ("nb", GaussianNB()),
+        ("forest", RandomForestClassifier(50, random_state=0)),
+    ]
+    losses = {}
+    for calibration in (None, "isotonic"):
+        blender = WeightedBlender(members, weighting="optimize", calibration=calibration)
+        proba = blender.fit(X_train, y_train).predict_proba(X_test)
+        losses[calibration] = log_loss(y_test, proba)
+    assert 0 < proba.min() and proba.max() < 1
+    # Exact 0 probabilities made it 5x the uncalibrated log-loss (0.37 / 0.072).
+    assert losses["isotonic"] < 1.6 * losses[None]
