@@ -325,6 +325,8 @@ class _PerSampleFusion(_OutputFusion):
         learn = [region, *outputs]
         self._keep_fusion_data(result, learn, learn, y_fit, sw_fit, response, outputs)
         self.shrinkage_ = self._choose_shrinkage(y_fit, sw_fit)
+        if self.verbose >= 1 and self.shrinkage == "auto":
+            print(f"[{type(self).__name__}] {self._shrinkage_summary()}")
         self._state_ = self._learn_fusion(region, outputs, y_fit, sw_fit, self.shrinkage_)
         self.static_weights_ = self._state_[1]
         fused, _ = self._fusion(self._state_, None, outputs)
@@ -340,6 +342,17 @@ class _PerSampleFusion(_OutputFusion):
             response=response,
         )
         return self
+
+    def _shrinkage_summary(self):
+        """One line on the chosen shrinkage: what the rule keeps of its own."""
+        s = self.shrinkage_
+        if s == 1.0:
+            return (
+                "shrinkage_=1: the per-row rule's gain over the static blend is within the "
+                "noise of the OOF rows, so the fusion is the static blend (static_weights_) "
+                "on every row. Set shrinkage to keep some of the rule."
+            )
+        return f"shrinkage_={s:.1f}: each row's weights are {1 - s:.0%} the per-row rule's."
 
     def _fold_fusion(self, learn, y, sample_weight, fuse):
         # The fitted shrinkage, chosen on all OOF rows: one number of eleven.
@@ -787,7 +800,9 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
     scaler_ : transformer or None
         The fitted ``scaler``.
     shrinkage_ : float
-        The shrinkage used (the chosen one with ``shrinkage="auto"``).
+        The shrinkage used (the chosen one with ``shrinkage="auto"``); 1
+        means the static blend on every row (said at ``verbose=1`` and in
+        :func:`~skfusion.inspection.member_report`).
     static_weights_ : ndarray of shape (n_members,) or None
         The static weights the rule's are shrunk toward; None when
         ``shrinkage_`` is 0.
@@ -1057,7 +1072,9 @@ class DynamicSelectorRegressor(
     scaler_ : transformer or None
         The fitted ``scaler``.
     shrinkage_ : float
-        The shrinkage used (the chosen one with ``shrinkage="auto"``).
+        The shrinkage used (the chosen one with ``shrinkage="auto"``); 1
+        means the static blend on every row (said at ``verbose=1`` and in
+        :func:`~skfusion.inspection.member_report`).
     static_weights_ : ndarray of shape (n_members,) or None
         The static weights the rule's are shrunk toward; None when
         ``shrinkage_`` is 0.
@@ -1295,7 +1312,9 @@ class GatedBlender(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _BaseG
         The same with the gate learnt again without each fold. Computed on
         first access.
     shrinkage_ : float
-        The shrinkage used (the chosen one with ``shrinkage="auto"``).
+        The shrinkage used (the chosen one with ``shrinkage="auto"``); 1
+        means the static blend on every row (said at ``verbose=1`` and in
+        :func:`~skfusion.inspection.member_report`).
     static_weights_ : ndarray of shape (n_members,) or None
         The static weights the rule's are shrunk toward; None when
         ``shrinkage_`` is 0.
@@ -1440,7 +1459,9 @@ class GatedBlenderRegressor(
         The same with the gate learnt again without each fold. Computed on
         first access.
     shrinkage_ : float
-        The shrinkage used (the chosen one with ``shrinkage="auto"``).
+        The shrinkage used (the chosen one with ``shrinkage="auto"``); 1
+        means the static blend on every row (said at ``verbose=1`` and in
+        :func:`~skfusion.inspection.member_report`).
     static_weights_ : ndarray of shape (n_members,) or None
         The static weights the rule's are shrunk toward; None when
         ``shrinkage_`` is 0.

@@ -928,6 +928,12 @@ def member_report(
         whether each is right, for classifiers; of the OOF residuals, for
         regressors).
 
+        For a per-row fuser (:class:`~skfusion.DynamicSelector`,
+        :class:`~skfusion.GatedBlender` and their regressors), ``weight`` is
+        ``static_weights_`` (NaN when ``shrinkage_`` is 0) and the fused row
+        has ``shrinkage``, its ``shrinkage_``: 1 is the static blend on
+        every row (the rule's gain was within noise).
+
         For an online blender: one row per member and a ``"fused"`` row,
         with the ``weight`` now, the ``cumulative_loss`` and ``mean_loss``
         (per unit of sample weight) over the rows predicted before they were
@@ -979,7 +985,8 @@ def member_report(
         return _online_report(fuser)
     _check_fuser(fuser, "member_report")
     names = list(fuser._member_names())
-    weights = getattr(fuser, "weights_", None)
+    # A per-row fuser's one weight per member: the static weights it shrinks toward.
+    weights = getattr(fuser, "weights_", getattr(fuser, "static_weights_", None))
     weights_std = getattr(fuser, "weights_std_", None)
     nan = np.full(len(names), np.nan)
     columns = {
@@ -1004,6 +1011,10 @@ def member_report(
         )
     columns["mean_correlation"] = _mean_correlations(game)
     fused_row["mean_correlation"] = np.nan
+    shrinkage = getattr(fuser, "shrinkage_", None)
+    if shrinkage is not None:  # a per-row fuser: how much of its rule it keeps
+        columns["shrinkage"] = nan
+        fused_row["shrinkage"] = shrinkage
     table = {key: np.append(values, fused_row[key]) for key, values in columns.items()}
     import pandas as pd  # a dependency, imported when a report is made
 

@@ -509,3 +509,40 @@ def test_members_predict_only_the_rows_they_fuse(fuser, monkeypatch):
         np.testing.assert_allclose(fuser.predict(X[::3]), lazy)
     else:
         np.testing.assert_array_equal(fuser.predict(X[::3]), lazy)
+
+
+def test_a_full_shrinkage_to_the_static_blend_is_reported(capsys):
+    from sklearn.datasets import load_wine
+
+    from skfusion import WeightedBlender
+    from skfusion.inspection import member_report
+
+    X, y = load_wine(return_X_y=True)
+    members = [
+        ("lr", make_pipeline(StandardScaler(), LogisticRegression())),
+        ("nb", GaussianNB()),
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+    ]
+    selector = DynamicSelector(members, k=7, scoring="neg_log_loss", verbose=1).fit(X, y)
+    assert selector.shrinkage_ == 1.0
+    assert "shrinkage_=1: the per-row rule's gain" in capsys.readouterr().out
+    # The static blend it collapsed to, fitted on its own.
+    static = WeightedBlender(members, weighting="optimize", scoring="neg_log_loss").fit(X, y)
+    assert selector.fused_score_ == pytest.approx(static.fused_score_, abs=1e-12)
+    report = member_report(selector)
+    assert report.loc["fused", "shrinkage"] == 1.0
+    assert report["shrinkage"].drop("fused").isna().all()
+    np.testing.assert_allclose(report["weight"].drop("fused"), static.weights_, atol=1e-6)
+
+
+def test_a_partial_shrinkage_is_said_at_verbose_1(capsys):
+    X, y = load_iris(return_X_y=True)
+    members = [
+        ("lr", LogisticRegression(max_iter=1000)),
+        ("nb", GaussianNB()),
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+    ]
+    selector = DynamicSelector(members, k=7, shrinkage="auto", verbose=1).fit(X, y)
+    assert selector.shrinkage_ < 1.0
+    expected = f"shrinkage_={selector.shrinkage_:.1f}: each row's weights are"
+    assert expected in capsys.readouterr().out
