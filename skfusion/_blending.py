@@ -495,17 +495,22 @@ class WeightedBlender(
         None is accuracy (with several outputs, the share of rows with every
         output right). Reporting never changes the weights. Giving a
         ``scoring`` makes OOF predictions even with fixed weights.
-    calibration : {"auto", "temperature", "sigmoid", "isotonic"} or None, default="auto"
+    calibration : {"auto", "temperature", "sigmoid", "isotonic", "dirichlet"} or None, \
+            default="auto"
         Calibrate the blended probabilities on the OOF rows (blended with
         weights learnt without each row's fold, so nothing leaks).
         ``"temperature"``: one temperature divides the log-probabilities,
         so no row's predicted class changes. ``"sigmoid"``, ``"isotonic"``:
         each class one-vs-rest, as
-        :class:`~sklearn.calibration.CalibratedClassifierCV`; ``predict``
-        then takes the most likely calibrated class. ``"auto"``:
-        temperature scaling for rank voting, none for soft voting. Hard
-        voting has no probabilities to calibrate. Calibrating makes OOF
-        predictions even with fixed weights.
+        :class:`~sklearn.calibration.CalibratedClassifierCV` (isotonic on
+        Platt's smoothed targets, never 0 or 1). ``"dirichlet"``: a
+        multinomial logistic regression on the log-probabilities (Kull et
+        al. 2019), its penalty chosen by cross-validation. With the last
+        three, ``predict`` takes the most likely calibrated class. ``"auto"``:
+        Dirichlet calibration for rank voting (whose quantiles are no
+        probabilities), none for soft voting. Hard voting has no
+        probabilities to calibrate. Calibrating makes OOF predictions even
+        with fixed weights.
     n_iter : int, default=50
         Number of picks of ``weighting="caruana"``.
     flatten_transform : bool, default=True

@@ -212,7 +212,8 @@ class BayesianModelAverager(
     scoring : str, callable, list, tuple, set or dict, default=None
         What ``member_scores_`` and ``fused_score_`` report, as in
         :class:`WeightedBlender`; None is accuracy.
-    calibration : {"auto", "temperature", "sigmoid", "isotonic"} or None, default="auto"
+    calibration : {"auto", "temperature", "sigmoid", "isotonic", "dirichlet"} or None, \
+            default="auto"
         Calibrate the mixture's probabilities on the OOF rows (the weights
         learnt again without each row's fold, so nothing leaks); see
         :class:`WeightedBlender`. ``"auto"`` is none: the weights already

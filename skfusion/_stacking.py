@@ -501,7 +501,8 @@ class OOFStacker(
         :class:`WeightedBlender`; None is accuracy (with several outputs,
         the share of rows with every output right). The meta-learner
         minimises its own loss.
-    calibration : {"auto", "temperature", "sigmoid", "isotonic"} or None, default="auto"
+    calibration : {"auto", "temperature", "sigmoid", "isotonic", "dirichlet"} or None, \
+            default="auto"
         Calibrate the meta-learner's probabilities on the OOF rows (the
         meta-learner refit without each row's fold, so nothing leaks); see
         :class:`WeightedBlender`. ``"auto"`` is none: a log-loss

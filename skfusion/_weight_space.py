@@ -671,7 +671,8 @@ class WeightSpaceFuser(
     scoring : str, callable, list, tuple, set or dict, default=None
         What ``member_scores_``, ``fused_score_`` and ``round_scores_``
         report, as in :class:`WeightedBlender`; None is accuracy.
-    calibration : {"auto", "temperature", "sigmoid", "isotonic"} or None, default="auto"
+    calibration : {"auto", "temperature", "sigmoid", "isotonic", "dirichlet"} or None, \
+            default="auto"
         Calibrate the fused model's probabilities on the splits' test rows
         (each split's fused model there); see :class:`WeightedBlender`.
         ``"auto"`` is none.
