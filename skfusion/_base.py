@@ -456,7 +456,8 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
     def _fit_inputs(self, members, y, sample_weight, groups, params):
         """(checked sample_weight or None, fit params per member name, split params)."""
         if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, len(y))
+            labels = y if is_classifier(self) else None
+            sample_weight = check_sample_weight(sample_weight, len(y), labels=labels)
         return (sample_weight, *self._route_params(members, sample_weight, groups, params))
 
     def _route_params(self, members, sample_weight, groups, params):

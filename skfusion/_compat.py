@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import (
     Interval,
     RealNotInt,
     StrOptions,
+    validate_parameter_constraints,
     validate_params,
 )
 from sklearn.utils.metaestimators import _BaseComposition
@@ -26,6 +27,13 @@ try:  # sklearn >= 1.7
     from sklearn.utils._repr_html.estimator import _VisualBlock
 except ImportError:  # pragma: no cover - sklearn 1.6
     from sklearn.utils._estimator_html_repr import _VisualBlock
+
+
+def validate_arguments(constraints, arguments, caller):
+    """Validate a method's ``arguments`` (a dict) as ``validate_params`` does,
+    its messages naming ``caller`` (``"WeightedBlender.predict_set"``): the
+    public method, not the private helper or mixin that checks them."""
+    validate_parameter_constraints(constraints, arguments, caller_name=caller)
 
 
 def is_negated_loss(scorer):
@@ -48,5 +56,6 @@ __all__ = [
     "_num_samples",
     "_safe_indexing",
     "is_negated_loss",
+    "validate_arguments",
     "validate_params",
 ]

@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, StrOptions, validate_params
+from ._compat import Interval, StrOptions, validate_arguments
 from ._kernels import get_kernel
 from ._oof import is_multi_output
 from ._utils import numpy_generator
@@ -130,7 +130,17 @@ class _ConformalSets:
         sets : ndarray of bool of shape (n_samples, n_classes)
             ``sets[i, j]``: whether ``classes_[j]`` is in row i's set.
         """
-        _check_set_params(coverage, method, class_conditional, randomized, cv_plus)
+        validate_arguments(
+            _SET_ARGUMENTS,
+            {
+                "coverage": coverage,
+                "method": method,
+                "class_conditional": class_conditional,
+                "randomized": randomized,
+                "cv_plus": cv_plus,
+            },
+            f"{type(self).__name__}.predict_set",
+        )
         check_is_fitted(self)
         if is_multi_output(self.classes_):
             raise ValueError("predict_set takes one label per row; this y has several outputs.")
@@ -194,18 +204,13 @@ def conformal_counts(scores, fold_of, test_scores, strict=False):
     return counts
 
 
-@validate_params(
-    {
-        "coverage": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "method": [StrOptions(set(SET_METHODS))],
-        "class_conditional": ["boolean"],
-        "randomized": ["boolean"],
-        "cv_plus": ["boolean"],
-    },
-    prefer_skip_nested_validation=True,
-)
-def _check_set_params(coverage, method, class_conditional, randomized, cv_plus):
-    """Validate ``predict_set``'s parameters as sklearn validates a function's."""
+_SET_ARGUMENTS = {
+    "coverage": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "method": [StrOptions(set(SET_METHODS))],
+    "class_conditional": ["boolean"],
+    "randomized": ["boolean"],
+    "cv_plus": ["boolean"],
+}
 
 
 INTERVAL_METHODS = ("cv_plus", "cv", "mixture", "conformal_mixture")
@@ -293,7 +298,11 @@ class _ConformalIntervals:
             Lower and upper bounds (per output for a 2-D y; infinite where
             there are too few OOF rows for the coverage).
         """
-        _check_interval_params(coverage, method, normalized)
+        validate_arguments(
+            _INTERVAL_ARGUMENTS,
+            {"coverage": coverage, "method": method, "normalized": normalized},
+            f"{type(self).__name__}.predict_interval",
+        )
         check_is_fitted(self)
         if method is None:
             method = "cv_plus" if self._has_fold_models() else "cv"
@@ -341,13 +350,8 @@ class _ConformalIntervals:
         return bounds[0] if np.ndim(y) == 1 else np.stack(bounds, axis=1)
 
 
-@validate_params(
-    {
-        "coverage": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "method": [StrOptions(set(INTERVAL_METHODS)), None],
-        "normalized": ["boolean"],
-    },
-    prefer_skip_nested_validation=True,
-)
-def _check_interval_params(coverage, method, normalized):
-    """Validate ``predict_interval``'s parameters as sklearn validates a function's."""
+_INTERVAL_ARGUMENTS = {
+    "coverage": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "method": [StrOptions(set(INTERVAL_METHODS)), None],
+    "normalized": ["boolean"],
+}

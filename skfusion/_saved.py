@@ -15,7 +15,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import validate_params
+from ._compat import validate_arguments
 from ._utils import is_frame, off_simplex_rows
 
 # Rows of saved probabilities must sum to 1 within this: files round them (to
@@ -442,19 +442,6 @@ _ARGUMENTS = {
 }
 
 
-def _validate_arguments(cls, *arguments):
-    """sklearn's parameter validation of ``from_predictions``, naming the
-    fuser's own method in its messages: a ``validate_params`` decorator on
-    the shared classmethod would name the mixin's
-    (``_FromPredictions.from_predictions``)."""
-
-    def from_predictions(predictions, y, names, sample_weight, groups):
-        """The arguments checked; sklearn's messages name its __qualname__."""
-
-    from_predictions.__qualname__ = f"{cls.__name__}.from_predictions"
-    validate_params(_ARGUMENTS, prefer_skip_nested_validation=True)(from_predictions)(*arguments)
-
-
 class _FromPredictions:
     """``from_predictions`` for the fusers that fuse member outputs."""
 
@@ -551,7 +538,17 @@ class _FromPredictions:
         >>> blender.predict([np.array([0.9, 0.2]), np.array([0.5, 0.5])])
         array([1, 0])
         """
-        _validate_arguments(cls, predictions, y, names, sample_weight, groups)
+        validate_arguments(
+            _ARGUMENTS,
+            {
+                "predictions": predictions,
+                "y": y,
+                "names": names,
+                "sample_weight": sample_weight,
+                "groups": groups,
+            },
+            f"{cls.__name__}.from_predictions",
+        )
         if "estimators" in params:
             raise TypeError("from_predictions makes the members from the predictions.")
         predictions, sample_weight, groups = _paired_with_y(predictions, y, sample_weight, groups)

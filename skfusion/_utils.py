@@ -4,23 +4,34 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 
-def check_sample_weight(sample_weight, n, *, all_zero=False):
-    """Row weights as floats: ones when None; finite, non-negative, not all
-    zero (unless ``all_zero``: a batch of a stream may weigh nothing)."""
+def check_sample_weight(sample_weight, n, *, all_zero=False, labels=None):
+    """Row weights as floats: ones when None; one per row, finite,
+    non-negative, not all zero (unless ``all_zero``: a batch of a stream may
+    weigh nothing). With class ``labels`` (1-D), the rows of positive weight
+    must hold two classes at least: a fit on the others learns one class."""
     if sample_weight is None:
         return np.ones(n)
     sw = np.asarray(sample_weight, dtype=np.float64)
-    if (
-        sw.shape != (n,)
-        or np.any(sw < 0)
-        or not np.all(np.isfinite(sw))
-        or (sw.sum() <= 0 and not all_zero)
-    ):
+    if sw.shape != (n,):
         raise ValueError(
-            "sample_weight must be finite, non-negative, "
-            + ("" if all_zero else "not all zero ")
-            + f"and have one entry per row ({n}); got shape {sw.shape}."
+            f"sample_weight must have one entry per row ({n}); got shape {sw.shape}."
         )
+    bad = ~np.isfinite(sw) | (sw < 0)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(
+            f"sample_weight must be finite and non-negative; {int(bad.sum())} row(s) are not "
+            f"(first: row {row}, weight {sw[row]:g})."
+        )
+    if not all_zero and not np.any(sw > 0):
+        raise ValueError("sample_weight is 0 on every row; at least one row needs weight > 0.")
+    if labels is not None and np.ndim(labels) == 1 and np.any(sw > 0):
+        weighed = np.unique(np.asarray(labels)[sw > 0]).tolist()
+        if len(weighed) < 2:
+            raise ValueError(
+                f"sample_weight is 0 on every row of all classes but {weighed[0]!r}: the "
+                "rows of weight > 0 must hold at least 2 classes."
+            )
     return sw
 
 

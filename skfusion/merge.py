@@ -16,6 +16,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from ._compat import Interval, StrOptions, validate_params
 from ._kernels import _is_device_array, get_kernel
+from ._kernels._contract import all_finite, namespace
 from ._utils import numpy_generator
 from .weights import check_weights
 
@@ -155,6 +156,9 @@ def merge_params(
         if fisher is None or len(fisher) != len(params):
             raise ValueError("merge='fisher' needs one Fisher dict per model in fisher.")
         _check_same_layout(list(fisher), "fisher of model", reference=params[0])
+    _check_finite_params(params, "model")
+    if base is not None:
+        _check_finite_params([base], "base")
     w = check_weights(weights, len(params), normalize=merge not in _NEEDS_BASE)
     seeds = None
     if merge == "dare":
@@ -183,6 +187,18 @@ def merge_params(
             fishers = [f[name] for f in fisher]
             merged[name] = _fisher_average(tensors, fishers, w, kernel(tensors, w))
     return merged
+
+
+def _check_finite_params(params, what):
+    """A ValueError naming the model and the parameter that hold NaN or inf."""
+    for m, model in enumerate(params):
+        for name, tensor in model.items():
+            if not all_finite(tensor, namespace([tensor])):
+                who = what if len(params) == 1 and what == "base" else f"{what} {m}"
+                raise ValueError(
+                    f"{who}'s parameter {name!r} holds NaN or inf; merging needs finite "
+                    "parameters."
+                )
 
 
 def _fisher_average(tensors, fishers, weights, weighted_mean):

@@ -160,7 +160,10 @@ def weights_from_scores(scores, *, negated_loss=False):
     """
     s = np.asarray(scores, dtype=np.float64)
     if not np.all(np.isfinite(s)):
-        raise ValueError(f"Scores must be finite to be turned into weights; got {s}.")
+        raise ValueError(
+            f"Scores must be finite to be turned into weights; got {s} (a metric is NaN "
+            "where it is undefined, such as ROC AUC on rows of one class)."
+        )
     if negated_loss and np.any(s >= 0):
         w = (s >= 0).astype(np.float64)
     elif np.all(s > 0):
@@ -180,8 +183,9 @@ def weights_from_scores(scores, *, negated_loss=False):
 TARGET_TYPES = ("binary", "multiclass", "continuous")
 
 
-def _problem(predictions, y, classes, target_type=None):
-    """Members as a list, and y as class indices (classification) or floats.
+def _problem(predictions, y, classes, target_type=None, sample_weight=None):
+    """Members as a list, and y as class indices (classification) or floats;
+    ``sample_weight`` checked (two classes of positive weight at least).
 
     1-D members with a binary target become ``(n, 2)`` probabilities (see
     the module docstring).
@@ -211,6 +215,7 @@ def _problem(predictions, y, classes, target_type=None):
     if members[0].ndim == 2:
         # Every weighting scores the blend as probabilities.
         check_model_probabilities(predictions, members)
+        check_sample_weight(sample_weight, len(y), labels=y)
         classes = np.unique(y) if classes is None else np.asarray(classes)
         if len(classes) != members[0].shape[1]:
             raise ValueError(
@@ -228,6 +233,7 @@ def _problem(predictions, y, classes, target_type=None):
             "Each member's predictions must be (n_samples,) for regression or "
             f"(n_samples, n_classes) for classification; got {members[0].shape}."
         )
+    check_sample_weight(sample_weight, len(y))
     return members, y.astype(np.float64), None
 
 
@@ -299,7 +305,7 @@ def score_weights(
     >>> score_weights([good, poor], y, objective="accuracy")
     array([0.66666667, 0.33333333])
     """
-    members, y_target, classes = _problem(predictions, y, classes, target_type)
+    members, y_target, classes = _problem(predictions, y, classes, target_type, sample_weight)
     classification = classes is not None
     if is_builtin_objective(objective, classification):
         # The losses the other weightings minimise, on the class columns as
@@ -445,7 +451,7 @@ def optimized_weights(
     >>> optimized_weights([exact, shifted], y).round(3)
     array([1., 0.])
     """
-    members, y_target, classes = _problem(predictions, y, classes, target_type)
+    members, y_target, classes = _problem(predictions, y, classes, target_type, sample_weight)
     n, n_members = len(y_target), len(members)
     sw = check_sample_weight(sample_weight, n)
     if n_members == 1:
@@ -551,7 +557,7 @@ def caruana_weights(
     >>> caruana_weights([y + 1.0, y - 1.0, y + 3.0], y, n_iter=10)
     array([0.5, 0.5, 0. ])
     """
-    members, y_target, classes = _problem(predictions, y, classes, target_type)
+    members, y_target, classes = _problem(predictions, y, classes, target_type, sample_weight)
     sw = check_sample_weight(sample_weight, len(y_target))
     if is_builtin_objective(objective, classes is not None):
         loss = "log_loss" if classes is not None else "squared_error"

@@ -251,8 +251,9 @@ def test_failing_member_is_named_in_every_backend(clf_data, backend, where):
 def test_failing_member_at_predict_is_named(clf_data):
     X, y = clf_data
     members = [("lr", LogisticRegression(max_iter=500)), ("bad", FailingClassifier("never"))]
-    # Uniform soft voting makes no OOF predictions: the failure comes at predict.
-    fitted = WeightedBlender(members, cv=3).fit(X, y)
+    # Uniform soft voting without a cv makes no OOF predictions: the failure
+    # comes at predict.
+    fitted = WeightedBlender(members).fit(X, y)
     with pytest.raises(ValueError, match="Member 'bad' failed in predict_proba.*boom"):
         fitted.predict_proba(X)
     # With cv="prefit", fit itself asks for the outputs.
@@ -854,3 +855,46 @@ def test_model_averager_single_cv_keeps_log_probabilities_exactly(clf_data):
     for train, test in cv.split(X, y):
         expected[test] = GaussianNB().fit(X[train], y[train]).predict_proba(X[test])
     np.testing.assert_allclose(bma.oof_predictions_[:, 1], expected, rtol=1e-12, atol=1e-300)
+
+
+# ---------------------------------------------------------------------------
+# Messages name the public thing and the cause
+# ---------------------------------------------------------------------------
+def test_set_and_interval_arguments_are_named_by_the_public_method(clf_data, reg_data):
+    X, y = clf_data
+    blender = WeightedBlender(_scaled_members(), weighting="optimize").fit(X, y)
+    with pytest.raises(ValueError, match=r"'coverage' parameter of WeightedBlender.predict_set"):
+        blender.predict_set(X, coverage=1.5)
+    X, y = reg_data
+    regressor = WeightedBlenderRegressor([("lin", LinearRegression())], cv=3).fit(X, y)
+    with pytest.raises(
+        ValueError, match=r"'method' parameter of WeightedBlenderRegressor.predict_interval"
+    ):
+        regressor.predict_interval(X, method="bad")
+
+
+def test_merge_names_the_model_and_parameter_with_nan():
+    params = [{"w": np.ones(3), "b": np.zeros(1)}, {"w": np.ones(3), "b": np.array([np.inf])}]
+    for merge in ("average", "dare", "ties", "task_arithmetic"):
+        base = {"w": np.zeros(3), "b": np.zeros(1)}
+        with pytest.raises(ValueError, match=r"^model 1's parameter 'b' holds NaN or inf"):
+            skfusion.merge.merge_params(params, merge=merge, base=base)
+
+
+def test_sample_weight_messages_say_what_is_wrong(clf_data):
+    X, y = clf_data
+    blender = WeightedBlender(_scaled_members(), weighting="optimize")
+    negative = np.ones(len(y))
+    negative[7] = -2.0
+    with pytest.raises(ValueError, match=r"non-negative; 1 row\(s\) are not \(first: row 7"):
+        blender.fit(X, y, sample_weight=negative)
+    with pytest.raises(ValueError, match=r"one entry per row \(150\); got shape \(149,\)"):
+        blender.fit(X, y, sample_weight=np.ones(149))
+    one_class = (y == 2).astype(float)
+    with pytest.raises(ValueError, match=r"all classes but 2: .* at least 2 classes"):
+        blender.fit(X, y, sample_weight=one_class)
+    p, labels = _probabilities(np.random.default_rng(0))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        skfusion.weights.score_weights(
+            p, labels, sample_weight=(labels == 0).astype(float), objective="roc_auc_ovr"
+        )
