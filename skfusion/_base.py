@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.sparse import issparse
+from scipy.special import logsumexp
 from sklearn import get_config as sklearn_get_config
 from sklearn.base import TransformerMixin, is_classifier, is_regressor
 from sklearn.pipeline import Pipeline
@@ -33,7 +34,6 @@ from ._compat import (
     _safe_indexing,
     _VisualBlock,
 )
-from ._kernels import member_list
 from ._oof import (
     Folds,
     OutputCache,
@@ -130,7 +130,7 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         own = self.get_params(deep=False)
         for key in params:
             head, nested, _ = key.partition("__")
-            if nested and head in own and own[head] is None:
+            if nested and head in own and params.get(head, own[head]) is None:
                 # BaseEstimator would call None.set_params: an AttributeError.
                 raise ValueError(
                     f"Cannot set {key!r}: {head} is None, whose default estimator is "
@@ -206,8 +206,10 @@ class _BaseFusion(TransformerMixin, _BaseComposition):
         if folds is None:
             est = self.estimators_[member]
             return cache.output(est, self._fit_key(member), method, self._label_space(est), name)
-        n_folds = len(folds[member])
-        return sum(self._fold_output(cache, member, f, method) for f in range(n_folds)) / n_folds
+        outputs = [self._fold_output(cache, member, f, method) for f in range(len(folds[member]))]
+        if method == "predict_log_proba":  # the log of the mean probability, as the OOF's
+            return logsumexp(np.stack(outputs), axis=0) - np.log(len(outputs))
+        return sum(outputs) / len(outputs)
 
     def _fold_output(self, cache, member, fold, method):
         """One kept fold model's ``method`` output on the cache's X, aligned."""
@@ -630,7 +632,7 @@ class FusionData(NamedTuple):
     sample_weight: object
     splits: list  # folds of the OOF rows, for the cross-validated fusion
     response: str  # what the fused values are (see score_predictions)
-    members: list  # each member's OOF output, as member_scores_ scores it
+    members: list | None  # each member's OOF output, as member_scores_ scores it
     member_responses: list  # what each member's output is
 
 
@@ -700,9 +702,11 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         """Keep what the fusion step learns from and fuses, per OOF row, for
         ``fused_cv_score_``, calibration, intervals and inspection (see
         :class:`FusionData`). ``members``: each member's OOF output as
-        ``member_scores_`` scores it (default: ``fuse``'s members), of kind
-        ``responses`` (default: ``response`` for every member)."""
-        members = member_list(fuse) if members is None else list(members)
+        ``member_scores_`` scores it, of kind ``responses`` (default:
+        ``response`` for every member); None: ``oof_predictions_`` on the OOF
+        rows, read when asked (not kept twice)."""
+        n_members = len(self._member_names())
+        members = None if members is None else list(members)
         self._fusion_data_ = FusionData(
             learn=learn,
             fuse=fuse,
@@ -711,7 +715,7 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
             splits=self._oof_row_splits(result, y),
             response=response,
             members=members,
-            member_responses=([response] * len(members) if responses is None else list(responses)),
+            member_responses=[response] * n_members if responses is None else list(responses),
         )
         self._oof_rows = result.holdout_rows  # None: every row
 
@@ -927,7 +931,12 @@ class _OutputFusion(_FromPredictions, _BaseFusion):
         """Each member's OOF output as ``member_scores_`` scores it (OOF rows),
         and what kind of output each is."""
         data = self._fusion_data_
-        return data.members, data.member_responses
+        members = data.members
+        if members is None:
+            rows = self._oof_rows
+            oof = self.oof_predictions_ if rows is None else self.oof_predictions_[rows]
+            members = [oof[:, m] for m in range(oof.shape[1])]
+        return members, data.member_responses
 
 
 def _rows(values, rows):

@@ -292,7 +292,7 @@ class _BaseBlender(_OutputFusion):
             sample_weight=sw_fit,
             response=response,
         )
-        self._keep_fusion_data(result, inputs, inputs, y_fit, sw_fit, response)
+        self._keep_fusion_data(result, inputs, inputs, y_fit, sw_fit, response, inputs)
         return self
 
     def _learnt_weights(self, inputs, y, sample_weight):

@@ -144,7 +144,7 @@ class _BaseAverager(_OutputFusion):
         )
         response = "predict" if classes is None else "predict_proba"
         self._keep_fusion_data(
-            result, self.pointwise_lpd_, member_outputs, y, sample_weight, response
+            result, self.pointwise_lpd_, member_outputs, y, sample_weight, response, member_outputs
         )
 
     def _fold_fusion(self, learn, y, sample_weight, fuse):

@@ -323,7 +323,7 @@ class _PerSampleFusion(_OutputFusion):
         region = result.at_oof_rows(self._region_features(X, fit=True))
         response = self._response()
         learn = [region, *outputs]
-        self._keep_fusion_data(result, learn, learn, y_fit, sw_fit, response, outputs)
+        self._keep_fusion_data(result, learn, learn, y_fit, sw_fit, response)
         self.shrinkage_ = self._choose_shrinkage(y_fit, sw_fit)
         if self.verbose >= 1 and self.shrinkage == "auto":
             print(f"[{type(self).__name__}] {self._shrinkage_summary()}")
@@ -362,7 +362,7 @@ class _PerSampleFusion(_OutputFusion):
     def _subset_fusion(self, members_in):
         if not np.any(members_in):
             return None
-        outputs = self._fusion_data_.members
+        outputs = self._scored_member_outputs()[0]
         return self._fusion(self._state_, None, outputs, members_in)[0]
 
     def _fusion_values(self, predictions, X):
@@ -961,7 +961,8 @@ class DynamicSelector(_ConformalSets, _PerSampleClassifier, ClassifierMixin, _Ba
             return super()._state_weights(state, query_region, query_outputs, members_in)
         search, correct, _, (profiles, true_proba, meta) = state
         if query_region is None:  # the reference rows: their own outputs, each left out
-            query_outputs = self._fusion_data_.members if members_in is not None else query_outputs
+            if members_in is not None:
+                query_outputs = self._scored_member_outputs()[0]
             profile_query = None
         else:
             profile_query = self._output_profiles(query_outputs)

@@ -393,6 +393,11 @@ class _BaseOnlineBlender(_FromPredictions, _BaseFusion):
                 f"{losses.max():.3g}. Give smaller sample weights."
             )
 
+    def _blame(self, name, output, target, row):
+        """(culprit, advice) of a loss too large: the regressor names y or the
+        member; a classifier's losses are bounded (its probabilities checked)."""
+        return f"Member {name!r}'s loss at stream row {row} is too large", ""
+
     def _overflow(self, outputs, y, row, m, what):
         """The ValueError of member ``m``'s loss of ``row`` (of this batch) grown
         past the largest float, naming who made it so large (``_blame``: a
@@ -771,7 +776,8 @@ class OnlineBlender(ClassifierMixin, _MemberClassColumns, _BaseOnlineBlender):
         """A member's class probabilities (one-hot ``predict`` without them)."""
         if hasattr(est, "predict_proba"):
             proba = np.asarray(est.predict_proba(X), dtype=np.float64)
-            check_output(proba, name, "predict_proba")  # finite, and distributions
+            # Finite, and distributions.
+            check_output(proba, name, "predict_proba", advice="Fix its predict_proba.")
             return proba
         labels = np.asarray(est.predict(X))
         codes = np.searchsorted(self.classes_, labels).clip(0, len(self.classes_) - 1)

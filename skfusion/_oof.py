@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 
 from ._compat import _num_samples, _safe_indexing
 from ._config import config_context, get_config
+from ._kernels import get_kernel
 from ._kernels._contract import all_finite
 from ._saved import _SavedColumns, _SavedPredictionsClassifier
 from ._utils import off_simplex_rows
@@ -179,23 +180,48 @@ def check_member_output(values, name, method, *, allow_neg_inf=False, where=""):
 PROBABILITY_TOLERANCE = 1e-4
 
 
+# What to do about a member whose probabilities are no distributions.
+MEMBER_ADVICE = (
+    "Fix the member's probabilities, or stack its scores instead (OOFStacker with "
+    "stack_method='decision_function' or 'predict')."
+)
+MODEL_ADVICE = (
+    "Give each model's probabilities (rows non-negative, summing to 1), or blend scores "
+    "by their ranks (voting='rank')."
+)
+
+
+def _tolerance(dtype, n_columns, tolerance=PROBABILITY_TOLERANCE):
+    """``tolerance``, or more where low precision rounds each of a row's
+    values (float16: by ~5e-4)."""
+    if np.dtype(dtype).kind != "f":
+        return tolerance
+    return max(tolerance, n_columns * float(np.finfo(dtype).eps))
+
+
 def check_probabilities(
     values,
     name,
     what="predict_proba values",
     *,
     classes=None,
-    tolerance=PROBABILITY_TOLERANCE,
     where="",
+    advice=MEMBER_ADVICE,
 ):
     """Raise a ValueError naming the member if its class probabilities are
-    no distributions (see :func:`~skfusion._utils.off_simplex_rows`); each
-    output's columns on their own for a multi-output ``classes``."""
-    values = np.asarray(values)
-    if values.dtype.kind == "f" and values.ndim == 2:
-        # Low precision rounds each of a row's values (float16: by ~5e-4).
-        tolerance = max(tolerance, values.shape[1] * float(np.finfo(values.dtype).eps))
-    groups = output_slices(classes) if classes is not None and is_multi_output(classes) else None
+    no distributions: a negative value, or a row not summing to 1 within
+    ``PROBABILITY_TOLERANCE`` (each output's columns on their own for a
+    multi-output ``classes``; one column: a probability in [0, 1]). The
+    common case, all fine, is one pass of the ``simplex_deviation`` kernel."""
+    multi_output = classes is not None and is_multi_output(classes)
+    if np.ndim(values) == 2 and np.shape(values)[1] > 1 and not multi_output:
+        tolerance = _tolerance(values.dtype, values.shape[1])
+        stats = get_kernel("simplex_deviation", values)([values], [True])[0]
+        if stats[0] >= 0 and stats[1] <= tolerance:
+            return
+    values = values.get() if hasattr(values, "get") else np.asarray(values)  # cupy
+    groups = output_slices(classes) if multi_output else None
+    tolerance = _tolerance(values.dtype, values.shape[-1] if values.ndim == 2 else 1)
     off = off_simplex_rows(values, tolerance, groups)
     if off is None:
         return
@@ -205,8 +231,7 @@ def check_probabilities(
         f"Member {name!r}: its {what}{where} are not probabilities in "
         f"{int(off.sum())} of {len(off)} rows (first: row {row}, values "
         f"{np.array2string(np.asarray(shown)[:6], precision=4)}, sum {shown.sum():.6g}); "
-        "each row must be non-negative and sum to 1. Fix the member's probabilities, or "
-        "stack its scores instead (OOFStacker with stack_method='decision_function')."
+        f"each row must be non-negative and sum to 1. {advice}"
     )
 
 
@@ -224,20 +249,20 @@ def check_model_predictions(predictions, members, what="predictions"):
 
 
 def check_model_probabilities(predictions, members, weights=None):
-    """:func:`check_probabilities` of each model's class scores (``members``,
-    those of weight > 0 when ``weights`` are given), naming the model by
-    index. A ``(n, M, k)`` block of all models is read whole, once for its
-    minimum and once for its row sums, in its own memory order; only when
-    that fails are the models looked at one by one."""
-    active = np.arange(len(members)) if weights is None else np.flatnonzero(weights)
-    block = predictions if isinstance(predictions, np.ndarray) else None
-    if block is not None and block.ndim == 3 and len(active) == block.shape[1]:
-        if block.dtype.kind == "f" and block.dtype.itemsize >= 4 and block.size:
-            sums = block @ np.ones(block.shape[2], dtype=block.dtype)
-            if block.min() >= 0 and np.abs(sums - 1).max() <= PROBABILITY_TOLERANCE:
-                return
-    for m in active:
-        check_probabilities(members[m], int(m), "class scores")
+    """:func:`check_probabilities` of each model's ``(n, k)`` class scores
+    (those of weight > 0 when ``weights`` are given), naming the model by its
+    index. One pass of the ``simplex_deviation`` kernel over the models, in
+    their own memory order; only a model it finds off is read again, for
+    the message."""
+    active = np.ones(len(members), bool) if weights is None else np.asarray(weights) > 0
+    if members[0].ndim != 2 or not active.any():
+        return
+    given = predictions if hasattr(predictions, "ndim") else members
+    stats = get_kernel("simplex_deviation", given)(given, active)
+    tolerance = _tolerance(np.result_type(*[m.dtype for m in members]), members[0].shape[1])
+    off = ~((stats[:, 0] >= 0) & (stats[:, 1] <= tolerance))  # NaN counts as off
+    for m in np.flatnonzero(off & active):
+        check_probabilities(members[m], int(m), "class scores", advice=MODEL_ADVICE)
 
 
 # ---------------------------------------------------------------------------
@@ -644,7 +669,9 @@ def member_output(estimator, X, method, classes=None, name=None):
     return output
 
 
-def check_output(output, name, method, estimator=None, where="", classes=None):
+def check_output(
+    output, name, method, estimator=None, where="", classes=None, advice=MEMBER_ADVICE
+):
     """:func:`check_member_output` with the rules of each method.
 
     ``predict_std``'s std column is NaN by design for members without a
@@ -657,8 +684,10 @@ def check_output(output, name, method, estimator=None, where="", classes=None):
     check_member_output(
         output, name, method, allow_neg_inf=method == "predict_log_proba", where=where
     )
-    if method == "predict_proba":
-        check_probabilities(output, name, f"{method} values", classes=classes, where=where)
+    if method in ("predict_proba", "predict_log_proba"):
+        what = f"{method} values" + (" (exponentiated)" if method == "predict_log_proba" else "")
+        proba = np.exp(output) if method == "predict_log_proba" else output
+        check_probabilities(proba, name, what, classes=classes, where=where, advice=advice)
 
 
 def _member_output(estimator, X, method, classes):

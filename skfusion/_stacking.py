@@ -277,7 +277,7 @@ class _BaseStacker(_OutputFusion):
         response = self._report_fused(scorer, meta, y_fit, sw_fit, classes)
         self.fused_oof_predictions_ = result.at_all_rows(self.fused_oof_predictions_)
         self._keep_fusion_data(
-            result, meta, meta, y_fit, sw_fit, response, outputs, self.stack_method_
+            result, meta, meta, y_fit, sw_fit, response, responses=self.stack_method_
         )
         return self
 

@@ -13,9 +13,7 @@ def check_sample_weight(sample_weight, n, *, all_zero=False, labels=None):
         return np.ones(n)
     sw = np.asarray(sample_weight, dtype=np.float64)
     if sw.shape != (n,):
-        raise ValueError(
-            f"sample_weight must have one entry per row ({n}); got shape {sw.shape}."
-        )
+        raise ValueError(f"sample_weight must have one entry per row ({n}); got shape {sw.shape}.")
     bad = ~np.isfinite(sw) | (sw < 0)
     if bad.any():
         row = int(np.argmax(bad))
@@ -24,12 +22,12 @@ def check_sample_weight(sample_weight, n, *, all_zero=False, labels=None):
             f"(first: row {row}, weight {sw[row]:g})."
         )
     if not all_zero and not np.any(sw > 0):
-        raise ValueError("sample_weight is 0 on every row; at least one row needs weight > 0.")
+        raise ValueError("sample_weight is zero on every row; one row at least needs weight > 0.")
     if labels is not None and np.ndim(labels) == 1 and np.any(sw > 0):
         weighed = np.unique(np.asarray(labels)[sw > 0]).tolist()
         if len(weighed) < 2:
             raise ValueError(
-                f"sample_weight is 0 on every row of all classes but {weighed[0]!r}: the "
+                f"sample_weight is zero on every row of all classes but {weighed[0]!r}: the "
                 "rows of weight > 0 must hold at least 2 classes."
             )
     return sw

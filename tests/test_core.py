@@ -898,3 +898,24 @@ def test_sample_weight_messages_say_what_is_wrong(clf_data):
         skfusion.weights.score_weights(
             p, labels, sample_weight=(labels == 0).astype(float), objective="roc_auc_ovr"
         )
+
+
+def test_fold_averaged_log_probabilities_are_the_log_of_the_mean(clf_data):
+    X, y = clf_data
+    members = [("tree", DecisionTreeClassifier(max_depth=4, random_state=0)), ("nb", GaussianNB())]
+    bma = BayesianModelAverager(members, test_predictions="fold_average", cv=3).fit(X, y)
+    with np.errstate(divide="ignore"):
+        expected = np.log(bma.predict_proba(X))
+    np.testing.assert_allclose(bma.predict_log_proba(X), expected, atol=1e-10)
+
+
+class _ScaledLogProba(ScaledProbaClassifier):
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
+
+
+def test_log_probabilities_off_the_simplex_are_refused(clf_data):
+    X, y = clf_data
+    members = [("lr", LogisticRegression(max_iter=500)), ("odd", _ScaledLogProba(scale=3.0))]
+    with pytest.raises(ValueError, match=r"'odd': its predict_log_proba values \(exponentiated\)"):
+        BayesianModelAverager(members).fit(X, y)

@@ -622,3 +622,75 @@ def test_online_weights_survive_losses_that_underflow_the_weights():
         assert np.all(np.isfinite(final))
         np.testing.assert_allclose(got[1], [0.0, 1.0], atol=1e-300)
         np.testing.assert_allclose(np.exp(final), [1 / (1 + np.exp(-1)), 1 / (1 + np.exp(1))])
+
+
+# ---------------------------------------------------------------------------
+# simplex_deviation: how far members' class scores are from distributions
+# ---------------------------------------------------------------------------
+def _naive_simplex_deviation(arrays, active):
+    out = np.zeros((len(arrays), 2))
+    for m, p in enumerate(arrays):
+        if not active[m]:
+            continue
+        values = [float(v) for v in np.ravel(p)]
+        sums = [math.fsum(float(v) for v in row) for row in p]
+        if any(math.isnan(v) for v in values + sums):
+            out[m] = np.nan
+        else:
+            out[m] = min(values), max(abs(s - 1.0) for s in sums)
+    return out
+
+
+@pytest.mark.parametrize("backend", ["reference", *BACKENDS])
+@pytest.mark.parametrize("form", ["list", "stacked", "fortran", "member_major", "strided"])
+@SETTINGS
+@given(data=st.data())
+def test_simplex_deviation_matches_a_naive_loop(backend, form, data):
+    n = data.draw(st.integers(1, 5000))
+    n_members = data.draw(st.integers(1, 5))
+    k = data.draw(st.integers(1, 6))
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31 - 1)))
+    arrays = [rng.dirichlet(np.ones(k), n).astype(dtype) for _ in range(n_members)]
+    arrays[-1] *= data.draw(st.sampled_from([1.0, 3.0, 0.5]))
+    arrays[0][rng.integers(0, n), 0] = data.draw(st.sampled_from([0.2, -0.3, np.nan, np.inf]))
+    active = rng.random(n_members) < 0.7
+    given = _as_given(arrays, "member_major" if form == "member_major" else "stacked")
+    if form == "list":
+        given = arrays
+    elif form == "fortran":
+        given = np.asfortranarray(given)
+    elif form == "strided":
+        given = np.stack([np.repeat(a, 2, axis=1) for a in arrays], axis=1)[:, :, ::2]
+    kernel = _reference.simplex_deviation if backend == "reference" else None
+    kernel = kernel or BACKENDS[backend]("simplex_deviation")
+    got = kernel(given, active)
+    expected = _naive_simplex_deviation(arrays, active)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+
+
+def test_simplex_deviation_through_the_contract_on_every_engine():
+    rng = np.random.default_rng(0)
+    arrays = [rng.dirichlet(np.ones(3), 70_000) for _ in range(3)]
+    arrays[1] = 2 * arrays[1]
+    for engine in ("numpy", "numba", "auto"):
+        with skfusion.config_context(engine=engine):
+            got = get_kernel("simplex_deviation", arrays)(arrays, [True, True, False])
+        np.testing.assert_allclose(got[:, 1], [0.0, 1.0, 0.0], atol=1e-12)
+        assert got[0, 0] >= 0 and got[2, 0] == 0.0
+    with pytest.raises(ValueError, match="active has one entry per member"):
+        get_kernel("simplex_deviation", arrays)(arrays, [True])
+
+
+@pytest.mark.parametrize("form", ["list", "stacked", "fortran"])
+def test_simplex_deviation_threads_split_rows_without_changing_the_result(form):
+    rng = np.random.default_rng(1)
+    n = 2 * _numba._MIN_PER_THREAD + 123  # two threads or more, a ragged last chunk
+    arrays = [rng.dirichlet(np.ones(3), n) for _ in range(2)]
+    arrays[1][n - 1] = [0.5, 0.9, -0.1]  # off the simplex in the last row only
+    given = arrays if form == "list" else np.stack(arrays, axis=1)
+    if form == "fortran":
+        given = np.asfortranarray(given)
+    got = _numba.simplex_deviation(given, np.array([True, True]))
+    np.testing.assert_allclose(got, _naive_simplex_deviation(arrays, [True, True]), atol=1e-12)

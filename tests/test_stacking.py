@@ -474,3 +474,10 @@ def test_grid_search_over_a_given_meta_learner_with_memory(tmp_path):
         search.cv_results_["mean_test_score"], plain.cv_results_["mean_test_score"]
     )
     assert search.best_params_ == {"final_estimator__C": 100.0}
+
+
+def test_the_meta_learner_and_its_parameter_set_in_one_call():
+    # As GridSearchCV does with {"final_estimator": [...], "final_estimator__C": [...]}.
+    stack = OOFStacker([("lr", LogisticRegression()), ("nb", GaussianNB())])
+    stack.set_params(final_estimator=LogisticRegression(), final_estimator__C=3.0)
+    assert stack.final_estimator.C == 3.0

@@ -14,6 +14,7 @@ from ._reference import member_list as member_list
 
 KERNELS = (
     "soft_vote",
+    "simplex_deviation",
     "hard_vote",
     "rank_map",
     "caruana_select",

@@ -130,6 +130,21 @@ def check_soft_vote(predictions, weights):
     return (_for_backend(predictions, members), weights), _result_dtype(dtype)
 
 
+def check_simplex_deviation(predictions, active):
+    members, _ = _members_and_dtype(predictions, "simplex_deviation", _xp_of(predictions))
+    if members[0].ndim != 2:
+        raise ValueError(
+            f"simplex_deviation: members are (n_samples, n_classes); got {members[0].shape}."
+        )
+    active = np.asarray(active, dtype=bool)
+    if active.shape != (len(members),):
+        raise ValueError(
+            f"simplex_deviation: active has one entry per member ({len(members)}); got "
+            f"shape {active.shape}."
+        )
+    return (_for_backend(predictions, members), active), None
+
+
 def check_hard_vote(labels, weights, n_classes):
     if not isinstance(n_classes, numbers.Integral) or n_classes < 1:
         raise ValueError(f"hard_vote: n_classes must be a positive integer; got {n_classes!r}.")

@@ -117,6 +117,20 @@ def soft_vote(predictions, weights, xp=None):
     return _to_caller(out, xp, keep)
 
 
+def simplex_deviation(predictions, active, xp=None):
+    """Each member's smallest value and largest row-sum distance from 1 (see
+    ``_reference.simplex_deviation``), two reductions a member on the device."""
+    xp, members, _ = _namespace_and_members(predictions, xp)
+    out = np.zeros((len(active), 2))
+    for m, p in enumerate(members):
+        if active[m] and p.size:
+            p = p.astype(xp.float64, copy=False)
+            out[m] = float(p.min()), float(xp.abs(p.sum(axis=1) - 1.0).max())
+            if np.isnan(out[m]).any():
+                out[m] = np.nan
+    return out
+
+
 def hard_vote(labels, weights, n_classes, xp=None):
     """Weighted plurality vote (see ``_reference.hard_vote``)."""
     xp, members, keep = _namespace_and_members(labels, xp)

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
+from . import _reference
 from ._reference import (
     _GOLDEN,
     _MIX_1,
@@ -132,6 +133,75 @@ def _weighted_row_sum(row, members, weights, sums):
         m, w = members[a], weights[a]
         for j in range(row.shape[1]):
             sums[j] += w * row[m, j]
+
+
+@_jit
+def _simplex_row(row, stats):
+    # stats: [smallest value, largest |row sum - 1|, NaN seen]; NaN is kept
+    # apart, as comparisons with NaN are false.
+    total = 0.0
+    for j in range(row.shape[0]):
+        v = row[j]
+        total += v
+        if v < stats[0]:
+            stats[0] = v
+    deviation = abs(total - 1.0)
+    if deviation > stats[1]:
+        stats[1] = deviation
+    if total != total:
+        stats[2] = 1.0
+
+
+@_jit
+def _simplex_members(members, active, out, lo, hi):
+    # out: (n_chunks, M, 3), one chunk of _BLOCK rows each.
+    for start in range(lo, hi, _BLOCK):
+        stop = min(start + _BLOCK, hi)
+        chunk = out[start // _BLOCK]
+        for m in range(len(active)):
+            if active[m]:
+                p = members[m]
+                for i in range(start, stop):
+                    _simplex_row(p[i], chunk[m])
+
+
+@_jit
+def _simplex_stacked(stacked, active, out, lo, hi):
+    for start in range(lo, hi, _BLOCK):
+        stop = min(start + _BLOCK, hi)
+        chunk = out[start // _BLOCK]
+        for i in range(start, stop):
+            for m in range(len(active)):
+                if active[m]:
+                    _simplex_row(stacked[i, m], chunk[m])
+
+
+@_jit
+def _simplex_columns(columns, active, out, lo, hi):
+    # columns: the F-ordered block transposed, (k, M, n) C-contiguous: each
+    # member's class column is contiguous, its row sums add up column by column.
+    totals = np.empty(_BLOCK)
+    for start in range(lo, hi, _BLOCK):
+        stop = min(start + _BLOCK, hi)
+        chunk = out[start // _BLOCK]
+        for m in range(len(active)):
+            if not active[m]:
+                continue
+            stats = chunk[m]
+            totals[: stop - start] = 0.0
+            for j in range(columns.shape[0]):
+                column = columns[j, m]
+                for i in range(start, stop):
+                    v = column[i]
+                    totals[i - start] += v
+                    if v < stats[0]:
+                        stats[0] = v
+            for i in range(stop - start):
+                deviation = abs(totals[i] - 1.0)
+                if deviation > stats[1]:
+                    stats[1] = deviation
+                if totals[i] != totals[i]:
+                    stats[2] = 1.0
 
 
 @_jit
@@ -326,6 +396,43 @@ def _soft_vote_list(arrays, weights, dtype, out=None):
     out = np.empty(arrays[0].shape, dtype=dtype) if out is None else out
     members, padded_weights = _member_tuple(arrays, dtype, 1, weights)
     _run_ranges(_soft_vote_members, out.size, (members, padded_weights, out.reshape(-1)))
+    return out
+
+
+def simplex_deviation(predictions, active):
+    """Each member's smallest value and largest row-sum distance from 1 (see
+    ``_reference.simplex_deviation``), in one pass over the members in their
+    own memory order: contiguous members one by one, a C-ordered block row by
+    row, an F-ordered one class column by class column; other layouts by the
+    reference."""
+    active = np.asarray(active, dtype=np.bool_)
+    arrays = member_list(predictions)
+    n = arrays[0].shape[0]
+    if n == 0:
+        return np.zeros((len(active), 2))
+    block = predictions if isinstance(predictions, np.ndarray) else None
+    stats = np.empty((-(-n // _BLOCK), len(active), 3))  # per chunk of _BLOCK rows
+    stats[:, :, 0] = np.inf
+    stats[:, :, 1:] = 0.0
+    if block is None or _contiguous_members(block) is not None:
+        if not all(a.flags.c_contiguous for a in arrays):
+            return _reference.simplex_deviation(predictions, active)
+        members = _member_tuple(arrays, result_dtype(arrays), 2)
+        padded = np.zeros(len(members), dtype=np.bool_)  # the tuple's padding is not read
+        padded[: len(active)] = active
+        padded_stats = np.empty((stats.shape[0], len(members), 3))
+        padded_stats[:, : len(active)] = stats
+        _run_ranges(_simplex_members, n, (members, padded, padded_stats))
+        stats = padded_stats[:, : len(active)]
+    elif block.flags.c_contiguous:
+        _run_ranges(_simplex_stacked, n, (block, active, stats))
+    elif block.flags.f_contiguous:
+        _run_ranges(_simplex_columns, n, (block.T, active, stats))
+    else:
+        return _reference.simplex_deviation(predictions, active)
+    out = np.stack([stats[:, :, 0].min(axis=0), stats[:, :, 1].max(axis=0)], axis=1)
+    out[stats[:, :, 2].max(axis=0) > 0] = np.nan
+    out[~active] = 0.0
     return out
 
 

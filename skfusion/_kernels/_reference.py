@@ -56,6 +56,21 @@ def soft_vote(predictions, weights):
     return out
 
 
+def simplex_deviation(predictions, active):
+    """``(M, 2)`` float64: each member's smallest value and largest distance
+    of a row sum from 1 (``(n, k)`` class scores); ``[0, 0]`` for members not
+    ``active`` (not read). A NaN value or row sum gives ``[NaN, NaN]``."""
+    out = np.zeros((len(active), 2))
+    for m, p in enumerate(member_list(predictions)):
+        if active[m] and p.size:
+            p = p.astype(np.float64)
+            with np.errstate(invalid="ignore"):  # inf - inf: a NaN row sum
+                out[m] = p.min(), np.abs(p.sum(axis=1) - 1.0).max()
+            if np.isnan(out[m]).any():
+                out[m] = np.nan
+    return out
+
+
 def hard_vote(labels, weights, n_classes):
     """Weighted plurality vote of class indices; ties go to the lowest index."""
     arrays = member_list(labels)
