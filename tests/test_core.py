@@ -310,14 +310,20 @@ def _probabilities(rng, n=200, k=3, n_models=3):
     return p, y
 
 
+# skfusion.weights' functions, called on (predictions, y).
+_WEIGHT_FUNCTIONS = [
+    lambda p, y: skfusion.weights.optimized_weights(p, y),
+    lambda p, y: skfusion.weights.caruana_weights(p, y),
+    lambda p, y: skfusion.weights.score_weights(p, y),
+    lambda p, y: skfusion.weights.optimized_weights(p, y, objective="accuracy"),
+]
+
+
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize(
     "function",
     [
-        lambda p, y: skfusion.weights.optimized_weights(p, y),
-        lambda p, y: skfusion.weights.caruana_weights(p, y),
-        lambda p, y: skfusion.weights.score_weights(p, y),
-        lambda p, y: skfusion.weights.optimized_weights(p, y, objective="accuracy"),
+        *_WEIGHT_FUNCTIONS,
         lambda p, y: skfusion.blend(p),
         lambda p, y: skfusion.blend(p, voting="hard"),
         lambda p, y: skfusion.blend(p, voting="rank", reference=p),
@@ -802,10 +808,7 @@ def test_stacker_takes_member_scores_that_are_not_probabilities(clf_data):
 @pytest.mark.parametrize(
     "function",
     [
-        lambda p, y: skfusion.weights.optimized_weights(p, y),
-        lambda p, y: skfusion.weights.caruana_weights(p, y),
-        lambda p, y: skfusion.weights.score_weights(p, y),
-        lambda p, y: skfusion.weights.optimized_weights(p, y, objective="accuracy"),
+        *_WEIGHT_FUNCTIONS,
         lambda p, y: skfusion.blend(p),
         lambda p, y: skfusion.blend(np.stack(p, axis=1)),
     ],
