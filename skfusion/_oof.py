@@ -960,7 +960,7 @@ def _check_fitted(name, estimator):
 
 @dataclass
 class Folds:
-    """How :func:`cross_fit` splits the rows (``DESIGN.md`` section 2).
+    """How :func:`cross_fit` splits the rows.
 
     ``cv``: an int, splitter, iterable, float (one hold-out) or "prefit";
     ``split_params``: parameters of ``cv.split`` (``groups``);

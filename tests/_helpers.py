@@ -84,7 +84,7 @@ class FixedOutputClassifier(ClassifierMixin, BaseEstimator):
 
 
 def input_variants(X, tmp_path):
-    """X as float32, a memmap, F-ordered, a list and a DataFrame (DESIGN section 6)."""
+    """X as float32, a memmap, F-ordered, a list and a DataFrame (doc/user_guide/odd_data.rst)."""
     import pandas as pd
 
     memmap = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=X.shape)

@@ -361,7 +361,7 @@ def test_html_repr_shows_members():
 
 
 # ---------------------------------------------------------------------------
-# bad input (DESIGN section 6)
+# bad input (doc/user_guide/odd_data.rst)
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "estimators, match",

@@ -1,5 +1,5 @@
 """asv benchmarks of explainable fusion: exact Shapley contributions of
-members (DESIGN's target: 12 members, 1e5 rows x 10 classes, at least 20x a
+members (the target of doc/benchmarks.rst: 12 members, 1e5 rows x 10 classes, at least 20x a
 naive subset loop; the side-by-side run is ``peers/compare_shapley.py``) and
 pairwise diversity of 50 models (``peers/compare_diversity.py``)."""
 

@@ -1,9 +1,9 @@
 """asv benchmarks of fusing saved predictions: ``from_predictions`` and the
 ``skfusion`` command on files.
 
-The size of DESIGN's target: 50 models x 200 000 rows x 1 column (a binary
-target's P(class 1)), one CSV per model with an id column, test files a
-quarter as long. Target: the command under 30 s on 2 cores.
+The size of the command line's target (doc/benchmarks.rst): 50 models x
+200 000 rows x 1 column (a binary target's P(class 1)), one CSV per model
+with an id column, test files a quarter as long. Target: the command under 30 s on 2 cores.
 """
 
 import tempfile

@@ -3,8 +3,8 @@ best single member and sklearn's VotingClassifier, on several data sets.
 
 For each data set: a stratified 70/30 split; the members and every blender
 are fitted on the 70 %, scored on the 30 % (log-loss, lower is better;
-accuracy, higher is better). DESIGN.md section 5b: learnt weights should be
-no worse than the best single member on nearly every data set.
+accuracy, higher is better). The quality target: learnt weights should be no
+worse than the best single member on nearly every data set.
 
 Run: ``python asv_bench/peers/compare_blending_quality.py`` (about a minute).
 """

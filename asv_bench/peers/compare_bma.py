@@ -6,7 +6,7 @@ A pointwise log-density matrix of n rows x 10 members, 1000 draws.
    per-draw loop computes each draw's elpd and softmax with numpy, one draw at
    a time (as arviz's ``compare(method="BB-pseudo-BMA")`` does); skfusion's
    ``bayesian_bootstrap`` kernel does all draws in one matrix product.
-   Target (DESIGN.md section 5): at least 4x faster, same weights within 0.01.
+   Target (doc/benchmarks.rst): at least 4x faster, same weights within 0.01.
 2. End to end, drawing included: ``skfusion.weights.bb_pseudo_bma_weights``
    against the loop with draws from ``scipy.stats.dirichlet`` (arviz's way).
 3. When arviz is installed: on the pointwise log densities of fitted

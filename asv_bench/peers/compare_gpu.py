@@ -2,7 +2,7 @@
 
 20 members x 1e6 rows x 10 classes, float64, as a list of 20 device arrays.
 Bandwidth counts the bytes a kernel must move: read every member once and
-write the output once. Target (DESIGN.md section 5): at least 70 % of the
+write the output once. Target (doc/benchmarks.rst): at least 70 % of the
 measured device-to-device copy bandwidth.
 
 Run on a machine with cupy and a GPU: ``python asv_bench/peers/compare_gpu.py``.

@@ -5,7 +5,7 @@
    pass for sign election and disjoint mean) against a numpy TIES written as
    mergekit writes it: task vectors stacked, top-k by ``argsort`` of each
    magnitude vector, sign and disjoint mean on the stacked block. Target
-   (DESIGN.md section 5): at least 8x faster; the two results are compared.
+   (doc/benchmarks.rst): at least 8x faster; the two results are compared.
 2. DARE of the same 4 models against copying the 4 input tensors once
    (``np.copy``), the memory traffic any merge has to pay.
 3. Peak memory of ``merge_params`` (sampled resident set) on 4 models of 4

@@ -16,7 +16,7 @@ two cores: each part of the grid search is timed three times). Member fits
 alone bound the grid search's speed-up (:func:`member_fit_bound`): with
 S = 3 outer splits and the final refit it is at most 4.0x (4.8x for
 fold_average, which fits no member on all rows); without the final refit
-5x (6x). The target (DESIGN.md section 5) is 85 % of that bound.
+5x (6x). The target (doc/benchmarks.rst) is 85 % of that bound.
 """
 
 import os

@@ -18,7 +18,7 @@
    over the fastest's (target: every one within 1.3x).
 
 Run: ``python asv_bench/peers/compare_voting.py`` (about two minutes on
-two cores). Targets: DESIGN.md section 5.
+two cores). Targets: doc/benchmarks.rst.
 """
 
 import argparse

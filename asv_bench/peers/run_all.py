@@ -1,4 +1,4 @@
-"""Every performance target of DESIGN.md section 5, measured in one process, one table.
+"""Every performance target (doc/benchmarks.rst), measured in one process, one table.
 
 Columns: work | peer | peer time | skfusion time | ratio | target | met. The
 ratio is the peer's time over skfusion's (higher is better) except where the
