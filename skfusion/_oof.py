@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from ._compat import _num_samples, _safe_indexing
 from ._config import config_context, get_config
-from ._kernels import get_kernel
+from ._kernels import _is_device_array, get_kernel
 from ._kernels._contract import all_finite
 from ._saved import _SavedColumns, _SavedPredictionsClassifier
 from ._utils import off_simplex_rows
@@ -191,12 +191,18 @@ MODEL_ADVICE = (
 )
 
 
-def _tolerance(dtype, n_columns, tolerance=PROBABILITY_TOLERANCE):
-    """``tolerance``, or more where low precision rounds each of a row's
-    values (float16: by ~5e-4)."""
+def _tolerance(dtype, n_columns):
+    """``PROBABILITY_TOLERANCE``, or more where low precision rounds each of a
+    row's values (float16: by ~5e-4)."""
     if np.dtype(dtype).kind != "f":
-        return tolerance
-    return max(tolerance, n_columns * float(np.finfo(dtype).eps))
+        return PROBABILITY_TOLERANCE
+    return max(PROBABILITY_TOLERANCE, n_columns * float(np.finfo(dtype).eps))
+
+
+def _on_simplex(stats, tolerance):
+    """Which rows of ``simplex_deviation``'s ``(M, 2)`` output are
+    distributions (NaN is not)."""
+    return (stats[..., 0] >= 0) & (stats[..., 1] <= tolerance)
 
 
 def check_probabilities(
@@ -216,10 +222,10 @@ def check_probabilities(
     multi_output = classes is not None and is_multi_output(classes)
     if np.ndim(values) == 2 and np.shape(values)[1] > 1 and not multi_output:
         tolerance = _tolerance(values.dtype, values.shape[1])
-        stats = get_kernel("simplex_deviation", values)([values], [True])[0]
-        if stats[0] >= 0 and stats[1] <= tolerance:
+        stats = get_kernel("simplex_deviation", values)([values], [True])
+        if _on_simplex(stats, tolerance)[0]:
             return
-    values = values.get() if hasattr(values, "get") else np.asarray(values)  # cupy
+    values = values.get() if _is_device_array(values) else np.asarray(values)
     groups = output_slices(classes) if multi_output else None
     tolerance = _tolerance(values.dtype, values.shape[-1] if values.ndim == 2 else 1)
     off = off_simplex_rows(values, tolerance, groups)
@@ -260,8 +266,7 @@ def check_model_probabilities(predictions, members, weights=None):
     given = predictions if hasattr(predictions, "ndim") else members
     stats = get_kernel("simplex_deviation", given)(given, active)
     tolerance = _tolerance(np.result_type(*[m.dtype for m in members]), members[0].shape[1])
-    off = ~((stats[:, 0] >= 0) & (stats[:, 1] <= tolerance))  # NaN counts as off
-    for m in np.flatnonzero(off & active):
+    for m in np.flatnonzero(~_on_simplex(stats, tolerance) & active):
         check_probabilities(members[m], int(m), "class scores", advice=MODEL_ADVICE)
 
 
